@@ -1,0 +1,29 @@
+/*
+ * The lease TXT value: "owner=primary exp=1769571600 epoch=7".
+ * Readers strip quotes, split on white space and ignore unknown keys, as
+ * the existing tool does; a missing epoch reads as 0. Writers write owner,
+ * exp, epoch in that order.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "src/error.h"
+
+typedef struct lease_txt {
+	char owner[16]; /* "primary" or "dr" */
+	int64_t exp;	/* unix seconds */
+	uint64_t epoch;
+} lease_txt_t;
+
+/*
+ * Parses text (len bytes, need not be NUL-terminated; surrounding double
+ * quotes allowed, as printed by dig) into out. Requires owner (primary|dr)
+ * and exp (decimal). out is written only on success.
+ */
+int lease_txt_parse(lease_txt_t *out, const char *text, size_t len, df_detail_t *d);
+
+/* Writes "owner=X exp=N epoch=E" into buf. Returns DF_ENOSPACE if too small. */
+int lease_txt_format(const lease_txt_t *lease, char *buf, size_t size);
