@@ -54,16 +54,20 @@ void df_detail_prefix(df_detail_t *d, const char *fmt, ...)
 	if (d == NULL) {
 		return;
 	}
-	char prefix[sizeof(d->msg)];
 	char old[sizeof(d->msg)];
+	memcpy(old, d->msg, sizeof(old));
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	int n = vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
 	va_end(ap);
-	memcpy(old, d->msg, sizeof(old));
-	if (old[0] == '\0') {
-		snprintf(d->msg, sizeof(d->msg), "%s", prefix);
-	} else {
-		snprintf(d->msg, sizeof(d->msg), "%s: %s", prefix, old);
+	size_t used = n < 0 ? 0 : (size_t)n < sizeof(d->msg) ? (size_t)n : sizeof(d->msg) - 1;
+	d->msg[used] = '\0';
+	if (old[0] != '\0' && used + 2 < sizeof(d->msg)) {
+		/* "prefix: old", cut to the buffer when it has to be. */
+		size_t room = sizeof(d->msg) - used - 3;
+		size_t len = strnlen(old, room);
+		memcpy(d->msg + used, ": ", 2);
+		memcpy(d->msg + used + 2, old, len);
+		d->msg[used + 2 + len] = '\0';
 	}
 }
