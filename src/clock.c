@@ -1,0 +1,24 @@
+#include "src/clock.h"
+
+#include <time.h>
+
+static int64_t wall_offset;
+
+int64_t clock_wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec + wall_offset;
+}
+
+int64_t clock_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void clock_set_wall_offset(int64_t offset)
+{
+	wall_offset = offset;
+}

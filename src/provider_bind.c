@@ -1,0 +1,483 @@
+/*
+ * bind-tsig: the lease in DNS, read by TSIG-signed direct queries to the
+ * zone's primary and written as one TSIG-signed RFC 2136 UPDATE whose
+ * prerequisite is the TXT value last read: a compare-and-swap.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "src/clock.h"
+#include "src/dns_client.h"
+#include "src/dns_msg.h"
+#include "src/log.h"
+#include "src/provider.h"
+#include "tsig/tsig_alg.h"
+#include "tsig/tsig_key.h"
+
+typedef struct bind_provider {
+	provider_t base;
+	tsig_key_t key;
+	dns_client_t *client;
+	char server[CONFIG_STR_MAX]; /* what we talk to, before resolution */
+	bool from_mname;	     /* found from the SOA MNAME */
+} bind_provider_t;
+
+static bind_provider_t *bp_of(provider_t *p)
+{
+	return (bind_provider_t *)p;
+}
+
+static const char *server_of(bind_provider_t *bp)
+{
+	return dns_client_server(bp->client);
+}
+
+/* Checks the RCODE of a query answer and that it is authoritative. */
+static int check_query_answer(bind_provider_t *bp, const dns_answer_t *ans, const char *name,
+			      const char *type, df_detail_t *d)
+{
+	const config_t *cfg = bp->base.cfg;
+	if (ans->rcode != LDNS_RCODE_NOERROR && ans->rcode != LDNS_RCODE_NXDOMAIN) {
+		if (ans->rcode == LDNS_RCODE_REFUSED) {
+			df_detail_set(
+				d,
+				"DNS server %s REFUSED the query for %s %s: it does not serve "
+				"zone %s to us (check DNS_SERVER, DNS_ZONE and allow-query)",
+				server_of(bp), name, type, cfg->zone);
+		} else {
+			ldns_lookup_table *lt = ldns_lookup_by_id(ldns_rcodes, ans->rcode);
+			df_detail_set(d, "DNS server %s answered %s to the query for %s %s",
+				      server_of(bp), lt != NULL ? lt->name : "an error", name,
+				      type);
+		}
+		return DF_ERCODE;
+	}
+	if (!ldns_pkt_aa(ans->pkt)) {
+		df_detail_set(d,
+			      "DNS server %s is not authoritative for %s (no AA bit): DNS_SERVER "
+			      "must be the primary of zone %s, not a resolver",
+			      server_of(bp), name, cfg->zone);
+		return DF_ENOTAUTH;
+	}
+	return DF_OK;
+}
+
+/* Signed query for the record's RRset of type; *rrs is NULL when it is absent. */
+static int query_rrset(bind_provider_t *bp, ldns_rr_type type, ldns_rr_list **rrs, lease_t *lease,
+		       df_detail_t *d)
+{
+	const config_t *cfg = bp->base.cfg;
+	const char *type_name = type == LDNS_RR_TYPE_TXT ? "TXT" : "A";
+	dns_answer_t ans = {0};
+	ldns_pkt *q = dns_msg_query_new(cfg->record, type);
+	if (q == NULL) {
+		return DF_ENOMEM;
+	}
+	int ret = dns_client_exchange(bp->client, q, &ans, d);
+	ldns_pkt_free(q);
+	if (ans.has_server_time) {
+		lease->has_skew = true;
+		lease->clock_skew = ans.clock_skew;
+	}
+	if (ret != DF_OK) {
+		df_detail_prefix(d, "reading %s %s", cfg->record, type_name);
+		goto out;
+	}
+	ret = check_query_answer(bp, &ans, cfg->record, type_name, d);
+	if (ret != DF_OK) {
+		goto out;
+	}
+	*rrs = dns_msg_answer_rrs(ans.pkt, cfg->record, type);
+out:
+	dns_answer_deinit(&ans);
+	return ret;
+}
+
+static int fill_txt(bind_provider_t *bp, const ldns_rr_list *rrs, lease_t *out, df_detail_t *d)
+{
+	size_t count = ldns_rr_list_rr_count(rrs);
+	if (count > LEASE_MAX_TXT_RRS) {
+		df_detail_set(d,
+			      "%s holds %zu TXT records; a lease has one: remove the extra ones "
+			      "by hand",
+			      bp->base.cfg->record, count);
+		return DF_EMALFORMED;
+	}
+	for (size_t i = 0; i < count; i++) {
+		size_t len = dns_rr_rdata(ldns_rr_list_rr(rrs, i), out->txt_rdata[i],
+					  sizeof(out->txt_rdata[i]));
+		if (len == 0) {
+			df_detail_set(d, "TXT record at %s is too large for a lease",
+				      bp->base.cfg->record);
+			return DF_EMALFORMED;
+		}
+		out->txt_rdata_len[i] = len;
+	}
+	out->txt_count = count;
+	out->has_txt = true;
+	int ret =
+		dns_txt_text(out->txt_rdata[0], out->txt_rdata_len[0], out->txt, sizeof(out->txt));
+	if (ret != DF_OK) {
+		df_detail_set(d, "TXT record at %s does not parse", bp->base.cfg->record);
+		return ret;
+	}
+	out->txt_valid = count == 1 &&
+			 lease_txt_parse(&out->lease, out->txt, strlen(out->txt), NULL) == DF_OK;
+	return DF_OK;
+}
+
+static int bind_read(provider_t *p, lease_t *out, df_detail_t *d)
+{
+	bind_provider_t *bp = bp_of(p);
+	lease_t lease;
+	ldns_rr_list *txt = NULL, *a = NULL;
+	memset(&lease, 0, sizeof(lease));
+	int ret = query_rrset(bp, LDNS_RR_TYPE_TXT, &txt, &lease, d);
+	if (ret == DF_OK) {
+		ret = query_rrset(bp, LDNS_RR_TYPE_A, &a, &lease, d);
+	}
+	if (ret != DF_OK) {
+		goto out;
+	}
+	snprintf(lease.server, sizeof(lease.server), "%s", server_of(bp));
+	if (a != NULL) {
+		char *addr = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(a, 0), 0));
+		if (addr == NULL) {
+			ret = DF_ENOMEM;
+			goto out;
+		}
+		snprintf(lease.a, sizeof(lease.a), "%s", addr);
+		free(addr);
+		lease.has_a = true;
+	}
+	if (txt != NULL) {
+		ret = fill_txt(bp, txt, &lease, d);
+		if (ret != DF_OK) {
+			goto out;
+		}
+	}
+	*out = lease;
+	ret = lease.has_txt ? DF_OK : DF_ENOTFOUND;
+	if (ret == DF_ENOTFOUND) {
+		df_detail_set(d, "no lease TXT record at %s on %s", p->cfg->record, server_of(bp));
+	}
+out:
+	ldns_rr_list_deep_free(txt);
+	ldns_rr_list_deep_free(a);
+	return ret;
+}
+
+static bool push(ldns_rr_list *list, ldns_rr *rr)
+{
+	if (rr == NULL) {
+		return false;
+	}
+	/* The list owns rr from here. */
+	if (!ldns_rr_list_push_rr(list, rr)) {
+		ldns_rr_free(rr);
+		return false;
+	}
+	return true;
+}
+
+/* Adds the updates that replace the TXT and A RRsets with next's values. */
+static int add_replacement(const config_t *cfg, const lease_t *next, ldns_rr_list *up,
+			   df_detail_t *d)
+{
+	char text[128];
+	uint8_t txt[256];
+	struct in_addr addr;
+	if (lease_txt_format(&next->lease, text, sizeof(text)) != DF_OK) {
+		return DF_EINVAL;
+	}
+	size_t txt_len = dns_txt_rdata(text, txt, sizeof(txt));
+	if (inet_pton(AF_INET, next->a, &addr) != 1) {
+		df_detail_set(d, "the lease A record needs an IPv4 address, not '%s'", next->a);
+		return DF_EINVAL;
+	}
+	if (!push(up, dns_rr_delete_rrset(cfg->record, LDNS_RR_TYPE_TXT)) ||
+	    !push(up, dns_rr_delete_rrset(cfg->record, LDNS_RR_TYPE_A)) ||
+	    !push(up, dns_rr_add(cfg->record, LDNS_RR_TYPE_TXT, cfg->dns_ttl, txt, txt_len)) ||
+	    !push(up, dns_rr_add(cfg->record, LDNS_RR_TYPE_A, cfg->dns_ttl, (const uint8_t *)&addr,
+				 sizeof(addr)))) {
+		return DF_ENOMEM;
+	}
+	return DF_OK;
+}
+
+/* Sends an UPDATE and returns its verified RCODE in *rcode. */
+static int send_update(bind_provider_t *bp, const ldns_rr_list *pre, const ldns_rr_list *up,
+		       int *rcode, df_detail_t *d)
+{
+	dns_answer_t ans = {0};
+	ldns_pkt *pkt = dns_msg_update_new(bp->base.cfg->zone, pre, up);
+	if (pkt == NULL) {
+		return DF_ENOMEM;
+	}
+	int ret = dns_client_exchange(bp->client, pkt, &ans, d);
+	ldns_pkt_free(pkt);
+	if (ret == DF_OK) {
+		*rcode = ans.rcode;
+	}
+	dns_answer_deinit(&ans);
+	return ret;
+}
+
+static int bind_swap(provider_t *p, const lease_t *expected, const lease_t *next, df_detail_t *d)
+{
+	bind_provider_t *bp = bp_of(p);
+	const config_t *cfg = p->cfg;
+	ldns_rr_list *pre = ldns_rr_list_new();
+	ldns_rr_list *up = ldns_rr_list_new();
+	int rcode = 0;
+	int ret = DF_ENOMEM;
+	if (pre == NULL || up == NULL) {
+		goto out;
+	}
+	if (expected == NULL || !expected->has_txt) {
+		if (!push(pre, dns_rr_rrset_absent(cfg->record, LDNS_RR_TYPE_TXT))) {
+			goto out;
+		}
+	} else {
+		/* The whole set as read, byte for byte (RFC 2136 3.2.3). */
+		for (size_t i = 0; i < expected->txt_count; i++) {
+			if (!push(pre, dns_rr_rrset_equals(cfg->record, LDNS_RR_TYPE_TXT,
+							   expected->txt_rdata[i],
+							   expected->txt_rdata_len[i]))) {
+				goto out;
+			}
+		}
+	}
+	ret = add_replacement(cfg, next, up, d);
+	if (ret != DF_OK) {
+		goto out;
+	}
+	ret = send_update(bp, pre, up, &rcode, d);
+	if (ret != DF_OK) {
+		df_detail_prefix(d, "updating %s", cfg->record);
+		goto out;
+	}
+	switch (rcode) {
+	case LDNS_RCODE_NOERROR:
+		ret = DF_OK;
+		break;
+	case LDNS_RCODE_NXRRSET:
+	case LDNS_RCODE_YXRRSET:
+		df_detail_set(d,
+			      "the lease at %s changed since it was read (server %s answered %s): "
+			      "someone else wrote first",
+			      cfg->record, server_of(bp),
+			      rcode == LDNS_RCODE_NXRRSET ? "NXRRSET" : "YXRRSET");
+		ret = DF_ECONFLICT;
+		break;
+	default:
+		dns_explain_update_rcode(d, rcode, server_of(bp), bp->key.name, cfg->zone,
+					 cfg->record);
+		ret = DF_ERCODE;
+		break;
+	}
+out:
+	ldns_rr_list_deep_free(pre);
+	ldns_rr_list_deep_free(up);
+	return ret;
+}
+
+static void report(provider_report_fn fn, void *arg, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void report(provider_report_fn fn, void *arg, bool ok, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (fn != NULL) {
+		fn(arg, ok, line);
+	}
+}
+
+/*
+ * Proves the key may update the record without changing anything: the
+ * UPDATE adds the lease records but its prerequisites say a random name both
+ * exists and does not exist, which can never hold. BIND checks update-policy
+ * on the updates before the prerequisites, so REFUSED means the policy
+ * denies us; a signed NXDOMAIN (or YXDOMAIN) proves key and policy.
+ */
+static int prove_update(bind_provider_t *bp, provider_report_fn fn, void *arg, df_detail_t *d)
+{
+	const config_t *cfg = bp->base.cfg;
+	char probe[300];
+	uint64_t nonce = 0;
+	ldns_rr_list *pre = ldns_rr_list_new();
+	ldns_rr_list *up = ldns_rr_list_new();
+	int rcode = 0, ret = DF_ENOMEM;
+	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce)) {
+		nonce = (uint64_t)clock_mono_ms();
+	}
+	snprintf(probe, sizeof(probe), "dnsfailover-check-%016llx.%s", (unsigned long long)nonce,
+		 cfg->zone);
+	lease_t next = {.has_a = true};
+	snprintf(next.a, sizeof(next.a), "%s", config_my_ip(cfg));
+	snprintf(next.lease.owner, sizeof(next.lease.owner), "%s", config_role_name(cfg->role));
+	if (pre == NULL || up == NULL || !push(pre, dns_rr_name_in_use(probe)) ||
+	    !push(pre, dns_rr_name_unused(probe))) {
+		goto out;
+	}
+	ret = add_replacement(cfg, &next, up, d);
+	if (ret == DF_OK) {
+		ret = send_update(bp, pre, up, &rcode, d);
+	}
+	if (ret != DF_OK) {
+		report(fn, arg, false, "update with key %s: %s", bp->key.name,
+		       d != NULL ? d->msg : df_strerror(ret));
+		goto out;
+	}
+	if (rcode == LDNS_RCODE_NXDOMAIN || rcode == LDNS_RCODE_YXDOMAIN) {
+		report(fn, arg, true,
+		       "key %s may update %s A and TXT (signed answer verified, no change made)",
+		       bp->key.name, cfg->record);
+		ret = DF_OK;
+	} else {
+		dns_explain_update_rcode(d, rcode, server_of(bp), bp->key.name, cfg->zone,
+					 cfg->record);
+		report(fn, arg, false, "%s", d != NULL ? d->msg : "update refused");
+		ret = DF_ERCODE;
+	}
+out:
+	ldns_rr_list_deep_free(pre);
+	ldns_rr_list_deep_free(up);
+	return ret;
+}
+
+static int bind_check(provider_t *p, provider_report_fn fn, void *arg, df_detail_t *d)
+{
+	bind_provider_t *bp = bp_of(p);
+	const config_t *cfg = p->cfg;
+	dns_answer_t ans = {0};
+	ldns_rr_list *soa = NULL;
+	int64_t start = clock_mono_ms();
+	ldns_pkt *q = dns_msg_query_new(cfg->zone, LDNS_RR_TYPE_SOA);
+	if (q == NULL) {
+		return DF_ENOMEM;
+	}
+	int ret = dns_client_exchange(bp->client, q, &ans, d);
+	ldns_pkt_free(q);
+	if (ret == DF_ETIMEDOUT || ret == DF_ECONNREFUSED || ret == DF_ENETWORK) {
+		report(fn, arg, false, "DNS server %s reachable: %s", server_of(bp), d->msg);
+		goto out;
+	}
+	report(fn, arg, true, "DNS server %s%s reachable (answered in %lld ms)", server_of(bp),
+	       bp->from_mname ? " (primary from the SOA MNAME)" : "",
+	       (long long)(clock_mono_ms() - start));
+	if (ret != DF_OK) {
+		report(fn, arg, false, "key %s (%s) accepted: %s", bp->key.name, bp->key.alg->name,
+		       d->msg);
+		goto out;
+	}
+	ret = check_query_answer(bp, &ans, cfg->zone, "SOA", d);
+	soa = ret == DF_OK ? dns_msg_answer_rrs(ans.pkt, cfg->zone, LDNS_RR_TYPE_SOA) : NULL;
+	if (soa == NULL) {
+		if (ret == DF_OK) {
+			df_detail_set(d,
+				      "DNS server %s has no SOA for %s: it does not serve zone %s",
+				      server_of(bp), cfg->zone, cfg->zone);
+			ret = DF_ENOENT;
+		}
+		report(fn, arg, false, "zone %s served: %s", cfg->zone, d->msg);
+		goto out;
+	}
+	report(fn, arg, true, "zone %s served by %s (authoritative)", cfg->zone, server_of(bp));
+	report(fn, arg, true, "key %s (%s) accepted for queries (signed answer verified)",
+	       bp->key.name, bp->key.alg->name);
+	if (ans.has_server_time) {
+		report(fn, arg, llabs(ans.clock_skew) < 60,
+		       "clock skew against %s: %+lld s (TSIG allows 300 s)", server_of(bp),
+		       (long long)ans.clock_skew);
+	}
+	ret = prove_update(bp, fn, arg, d);
+out:
+	ldns_rr_list_deep_free(soa);
+	dns_answer_deinit(&ans);
+	return ret;
+}
+
+static void bind_free(provider_t *p)
+{
+	bind_provider_t *bp = bp_of(p);
+	dns_client_free(bp->client);
+	tsig_key_deinit(&bp->key);
+	free(bp);
+}
+
+static const provider_ops_t bind_ops = {
+	.id = "bind-tsig",
+	.atomic_cas = true,
+	.read = bind_read,
+	.swap = bind_swap,
+	.check = bind_check,
+	.free = bind_free,
+};
+
+static int load_key(tsig_key_t *key, const config_t *cfg, df_detail_t *d)
+{
+	if (cfg->tsig_key[0] != '\0') {
+		int ret = tsig_key_from_string(key, cfg->tsig_key, d);
+		if (ret != DF_OK) {
+			df_detail_prefix(d, "TSIG_KEY");
+		}
+		return ret;
+	}
+	if (cfg->tsig_keyfile[0] != '\0') {
+		return tsig_keyfile_load(key, cfg->tsig_keyfile,
+					 cfg->tsig_keyname[0] != '\0' ? cfg->tsig_keyname : NULL,
+					 d);
+	}
+	df_detail_set(d,
+		      "DNS_PROVIDER=bind-tsig needs a TSIG key: set TSIG_KEYFILE to a key file "
+		      "written by tsig-keygen (as for nsupdate -k), or TSIG_KEY=alg:name:secret");
+	return DF_ECONFIG;
+}
+
+int provider_bind_new(provider_t **out, const config_t *cfg, df_detail_t *d)
+{
+	bind_provider_t *bp = calloc(1, sizeof(*bp));
+	if (bp == NULL) {
+		return DF_ENOMEM;
+	}
+	bp->base.ops = &bind_ops;
+	bp->base.cfg = cfg;
+	int ret = load_key(&bp->key, cfg, d);
+	if (ret != DF_OK) {
+		goto out;
+	}
+	if (cfg->server[0] != '\0') {
+		snprintf(bp->server, sizeof(bp->server), "%s", cfg->server);
+	} else {
+		ret = dns_find_primary(cfg->zone, NULL, 53, (int)cfg->dns_timeout_ms, bp->server,
+				       sizeof(bp->server), d);
+		if (ret != DF_OK) {
+			goto out;
+		}
+		bp->from_mname = true;
+	}
+	dns_client_opts_t opts = {
+		.server = bp->server,
+		.port = cfg->port,
+		.timeout_ms = (int)cfg->dns_timeout_ms,
+		.retries = (int)cfg->dns_retries,
+		.key = &bp->key,
+	};
+	ret = dns_client_new(&bp->client, &opts, d);
+out:
+	if (ret != DF_OK) {
+		bind_free(&bp->base);
+		return ret;
+	}
+	*out = &bp->base;
+	return DF_OK;
+}
