@@ -75,6 +75,7 @@ int cmd_validate(const char *path, char *const *envp)
 	}
 verdict:
 	provider_free(p);
+	config_deinit(&cfg);
 	if (t.failed == 0) {
 		printf("configuration OK (%d checks passed)\n", t.ok);
 		return CMD_EXIT_OK;

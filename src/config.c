@@ -107,6 +107,7 @@ enum key_id {
 	K_DNS_PROVIDER,
 	K_DNS_SERVER,
 	K_DNS_PORT,
+	K_DNS_RESOLVER,
 	K_DNS_ZONE,
 	K_DNS_RECORD,
 	K_DNS_TTL,
@@ -156,6 +157,9 @@ static const struct key_def keys[] = {
 		.help = "server to read and update; empty: the zone's SOA MNAME"},
 	[K_DNS_PORT] = {.name = "DNS_PORT", .type = KT_PORT, .def = "53", FIELD(port), .min = 1,
 		.max = 65535, .help = "port of DNS_SERVER"},
+	[K_DNS_RESOLVER] = {.name = "DNS_RESOLVER", .type = KT_HOST, FIELD(resolver),
+		.help = "server asked for the zone's SOA when DNS_SERVER is empty "
+			"(default: /etc/resolv.conf); queried on DNS_PORT"},
 	[K_DNS_ZONE] = {.name = "DNS_ZONE", .type = KT_DNAME, .flags = KF_REQUIRED, FIELD(zone),
 		.help = "zone that holds DNS_RECORD, e.g. example.com"},
 	[K_DNS_RECORD] = {.name = "DNS_RECORD", .type = KT_DNAME, .flags = KF_REQUIRED,

@@ -42,6 +42,7 @@ typedef struct config {
 	char provider[64];		     /* DNS_PROVIDER (required) */
 	char server[CONFIG_STR_MAX];	     /* DNS_SERVER; "" = SOA MNAME lookup */
 	uint16_t port;			     /* DNS_PORT = 53 */
+	char resolver[CONFIG_STR_MAX];	     /* DNS_RESOLVER; "" = /etc/resolv.conf */
 	char zone[256];			     /* DNS_ZONE (required), absolute, lower case */
 	char record[256];		     /* DNS_RECORD (required), absolute, lower case */
 	uint32_t dns_ttl;		     /* DNS_TTL = 30 */

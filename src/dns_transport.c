@@ -147,8 +147,11 @@ static int tcp_io(int fd, uint8_t *buf, size_t len, bool writing, int64_t deadli
 		if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
 			continue;
 		}
-		if (r <= 0) {
-			return r == 0 ? DF_EMALFORMED : DF_ENETWORK;
+		if (r == 0 || (r < 0 && (errno == ECONNRESET || errno == EPIPE))) {
+			return DF_EMALFORMED; /* the peer closed the connection */
+		}
+		if (r < 0) {
+			return DF_ENETWORK;
 		}
 		done += (size_t)r;
 	}
@@ -222,6 +225,13 @@ int dns_transport_tcp(const dns_endpoint_t *ep, const uint8_t *query, size_t que
 	}
 	*ans_len = len;
 out:
+	if (ret == DF_EMALFORMED) {
+		df_detail_set(d, "DNS server %s closed the TCP connection without an answer",
+			      ep->label);
+	} else if (ret == DF_ETIMEDOUT) {
+		df_detail_set(d, "DNS server %s did not answer over TCP within %d ms", ep->label,
+			      timeout_ms);
+	}
 	close(fd);
 	return ret;
 }

@@ -116,8 +116,7 @@ int main(int argc, char **argv)
 		log_err("configuration: %s", d.msg);
 		return CMD_EXIT_USAGE;
 	}
-	if (strcmp(command, "init") == 0) {
-		return cmd_init(&cfg, force);
-	}
-	return cmd_show(&cfg);
+	int code = strcmp(command, "init") == 0 ? cmd_init(&cfg, force) : cmd_show(&cfg);
+	config_deinit(&cfg); /* wipes the secrets */
+	return code;
 }

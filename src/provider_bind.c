@@ -458,8 +458,10 @@ int provider_bind_new(provider_t **out, const config_t *cfg, df_detail_t *d)
 	if (cfg->server[0] != '\0') {
 		snprintf(bp->server, sizeof(bp->server), "%s", cfg->server);
 	} else {
-		ret = dns_find_primary(cfg->zone, NULL, 53, (int)cfg->dns_timeout_ms, bp->server,
-				       sizeof(bp->server), d);
+		/* An explicit DNS_RESOLVER is asked on DNS_PORT (a test or a
+		 * lab setup); resolv.conf's nameserver on port 53. */
+		ret = dns_find_primary(cfg->zone, cfg->resolver, cfg->port,
+				       (int)cfg->dns_timeout_ms, bp->server, sizeof(bp->server), d);
 		if (ret != DF_OK) {
 			goto out;
 		}

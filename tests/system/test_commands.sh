@@ -68,7 +68,7 @@ for alg in $SYS_ALGS; do
 	assert_contains "$OUT" "configuration OK" "validate verdict"
 	assert_contains "$OUT" "key lease-key. may update lease.example.test. A and TXT" \
 		"validate proves the update policy"
-	assert_not_contains "$OUT" "FAIL" "no failed check"
+	assert_not_contains "$OUT" "[FAIL]" "no failed check"
 	assert_contains "$OUT" "$alg" "validate names the algorithm"
 	assert_not_contains "$OUT" "$KEY_SECRET" "validate never prints the secret"
 	assert_zone_unchanged "$(sys_zone_snapshot)"
@@ -102,5 +102,35 @@ assert_eq "$ours" "$theirs" "records written by dnsfailover and by nsupdate"
 # the value nsupdate wrote: dnsfailover reads nsupdate's bytes back exactly.
 assert_exit 0 "init renews over nsupdate's record" -- "$DNSFAILOVER" -c "$T/primary.env" init
 assert_eq "$(sys_dig A)" "192.0.2.10" "A kept"
+
+# Without DNS_SERVER the primary comes from the zone's SOA MNAME, as nsupdate
+# finds it: named is asked for the SOA, then for the MNAME's address.
+sys_write_config "$T/mname.env" DNS_SERVER= DNS_RESOLVER=127.0.0.1
+assert_exit 0 "show finds the primary from the SOA MNAME" -- \
+	"$DNSFAILOVER" -d -c "$T/mname.env" show
+assert_contains "$OUT" "primary of example.test. is ns1.example.test. (127.0.0.1)" "MNAME used"
+assert_contains "$OUT" "\"server\": \"127.0.0.1#$NAMED_PORT\"" "MNAME address and DNS_PORT"
+assert_exit 0 "validate says where the server came from" -- \
+	"$DNSFAILOVER" -c "$T/mname.env" validate
+assert_contains "$OUT" "(primary from the SOA MNAME)" "validate names the discovery"
+
+# An answer too big for UDP comes back truncated; the client asks again
+# over TCP. Three 250-byte TXT records at the name make a 900-byte answer,
+# which is no lease: show reads it over TCP and refuses it.
+big=$(printf 'x%.0s' $(seq 1 250))
+sys_nsupdate <<EOS || fail "nsupdate could not add the big TXT records"
+update delete $RECORD TXT
+update add $RECORD 30 TXT "a$big"
+update add $RECORD 30 TXT "b$big"
+update add $RECORD 30 TXT "c$big"
+send
+EOS
+assert_exit 1 "show over TCP after truncation" -- "$DNSFAILOVER" -d -c "$T/primary.env" show
+assert_contains "$OUT" "truncated, retrying over TCP" "TCP fallback taken"
+assert_contains "$OUT" "is not a lease" "three TXT records are not a lease"
+snap=$(sys_zone_snapshot)
+assert_exit 1 "init does not overwrite what is not a lease" -- "$DNSFAILOVER" -c "$T/primary.env" init
+assert_contains "$OUT" "not a lease" "init names the reason"
+assert_zone_unchanged "$snap"
 sys_stop_named
 sys_log "PASS"
