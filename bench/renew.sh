@@ -27,6 +27,7 @@ sys_write_config "$T/primary.env"
 
 sys_log "dnsfailover: $N CAS renewals"
 ours=$("$build/bench/bench_renew" -c "$T/primary.env" -n "$N")
+echo "$ours"
 ours_s=${ours#*seconds=}
 
 # nsupdate: the same CAS renewal N times from one process, each its own send.
