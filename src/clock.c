@@ -3,6 +3,7 @@
 #include <time.h>
 
 static int64_t wall_offset;
+static int64_t lease_offset;
 
 int64_t clock_wall(void)
 {
@@ -21,4 +22,14 @@ int64_t clock_mono_ms(void)
 void clock_set_wall_offset(int64_t offset)
 {
 	wall_offset = offset;
+}
+
+int64_t clock_lease_wall(void)
+{
+	return clock_wall() + lease_offset;
+}
+
+void clock_set_lease_offset(int64_t offset)
+{
+	lease_offset = offset;
 }

@@ -22,6 +22,7 @@ struct dns_client {
 	dns_endpoint_t ep;
 	int timeout_ms;
 	int retries;
+	int64_t deadline_ms;
 	const tsig_key_t *key;
 	uint8_t buf[DNS_MAX_MSG];
 	uint8_t ans[DNS_MAX_MSG];
@@ -51,6 +52,24 @@ int dns_client_new(dns_client_t **out, const dns_client_opts_t *opts, df_detail_
 void dns_client_free(dns_client_t *c)
 {
 	free(c);
+}
+
+void dns_client_set_deadline(dns_client_t *c, int64_t deadline_ms)
+{
+	c->deadline_ms = deadline_ms;
+}
+
+/* This attempt's timeout: the configured one, cut to the deadline. */
+static int attempt_timeout(const dns_client_t *c)
+{
+	if (c->deadline_ms <= 0) {
+		return c->timeout_ms;
+	}
+	int64_t left = c->deadline_ms - clock_mono_ms();
+	if (left <= 0) {
+		return 0;
+	}
+	return left < c->timeout_ms ? (int)left : c->timeout_ms;
 }
 
 const char *dns_client_server(const dns_client_t *c)
@@ -223,9 +242,13 @@ static int attempt_once(dns_client_t *c, const ldns_pkt *query, bool tcp, attemp
 	}
 	a->tcp = tcp;
 	a->status = DF_ETIMEDOUT;
+	int timeout_ms = attempt_timeout(c);
+	if (timeout_ms <= 0) {
+		return DF_ETIMEDOUT;
+	}
 	if (tcp) {
 		ret = dns_transport_tcp(&c->ep, a->query, a->query_len, c->ans, sizeof(c->ans),
-					ans_len, c->timeout_ms, accept_answer, a, d);
+					ans_len, timeout_ms, accept_answer, a, d);
 		if (ret == DF_EMISMATCH) {
 			/* TCP has no strays: what came back is the answer, and it is bad. */
 			ret = a->status != DF_ETIMEDOUT && a->status != DF_OK ? a->status
@@ -233,7 +256,7 @@ static int attempt_once(dns_client_t *c, const ldns_pkt *query, bool tcp, attemp
 		}
 	} else {
 		ret = dns_transport_udp(&c->ep, a->query, a->query_len, c->ans, sizeof(c->ans),
-					ans_len, c->timeout_ms, accept_answer, a, d);
+					ans_len, timeout_ms, accept_answer, a, d);
 	}
 	if (ret != DF_OK) {
 		return ret;

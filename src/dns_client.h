@@ -56,6 +56,13 @@ int dns_client_exchange(dns_client_t *c, const ldns_pkt *query, dns_answer_t *an
 void dns_answer_deinit(dns_answer_t *ans);
 
 /*
+ * Bounds every later exchange by deadline_ms on the monotonic clock (0: no
+ * bound beyond timeout x attempts). The daemon uses it so that a renewal
+ * never runs past the instant it must step down.
+ */
+void dns_client_set_deadline(dns_client_t *c, int64_t deadline_ms);
+
+/*
  * Explains an error RCODE of an UPDATE in the operator's terms, naming the
  * key, zone and record (REFUSED: check allow-update / update-policy ...).
  */

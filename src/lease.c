@@ -124,7 +124,8 @@ static bool same_txt(const lease_t *a, const lease_t *b)
 static void observe(lease_state_t *st, const lease_t *l, int64_t now_mono)
 {
 	bool absent = !l->has_txt;
-	if (st->seen && st->seen_absent == absent && (absent || strcmp(st->seen_txt, l->txt) == 0)) {
+	if (st->seen && st->seen_absent == absent &&
+	    (absent || strcmp(st->seen_txt, l->txt) == 0)) {
 		return;
 	}
 	st->seen = true;
@@ -134,8 +135,7 @@ static void observe(lease_state_t *st, const lease_t *l, int64_t now_mono)
 }
 
 /* Builds the value to write: this site's A, owner, exp = now + L. */
-static void make_next(const lease_params_t *p, lease_plan_t *plan, uint64_t epoch,
-		      int64_t now_wall)
+static void make_next(const lease_params_t *p, lease_plan_t *plan, uint64_t epoch, int64_t now_wall)
 {
 	memset(&plan->next, 0, sizeof(plan->next));
 	plan->next.has_a = true;
@@ -215,7 +215,8 @@ static void decide_primary(const lease_params_t *p, lease_state_t *st, const lea
 	}
 	int64_t stable_at = st->seen_since_ms + p->lease_ttl_ms;
 	if (now_mono < stable_at) {
-		event(&plan->events, LOG_LEVEL_INFO, "Waiting for DR lease to expire (%llds remaining)",
+		event(&plan->events, LOG_LEVEL_INFO,
+		      "Waiting for DR lease to expire (%llds remaining)",
 		      (long long)secs_until(stable_at, now_mono));
 		return;
 	}
@@ -328,6 +329,9 @@ void lease_apply(const lease_params_t *p, lease_state_t *st, lease_plan_t *plan,
 		st->renewed_ms = sent_mono;
 		if (took) {
 			st->act_after_ms = plan->act_after_ms;
+			/* No checks run while holding: a count from before
+			 * would be stale by the time the lease is lost. */
+			st->health_failures = 0;
 		}
 		st->seen = true;
 		st->seen_absent = false;
@@ -337,14 +341,16 @@ void lease_apply(const lease_params_t *p, lease_state_t *st, lease_plan_t *plan,
 		if (!took) {
 			event(ev, LOG_LEVEL_INFO, "Lease renewed, expires at %lld", exp);
 		} else if (plan->take == LEASE_TAKE_FAILOVER) {
-			event(ev, LOG_LEVEL_INFO, "FAILOVER: Promoted DR to active, A=%s", plan->next.a);
+			event(ev, LOG_LEVEL_INFO, "FAILOVER: Promoted DR to active, A=%s",
+			      plan->next.a);
 		} else if (plan->take == LEASE_TAKE_RECLAIM) {
 			event(ev, LOG_LEVEL_INFO, "FAILBACK: Restored primary as active, A=%s",
 			      plan->next.a);
 		} else {
 			event(ev, LOG_LEVEL_INFO, "Lease %s: owner=%s epoch=%llu, expires at %lld",
 			      plan->take == LEASE_TAKE_CREATE ? "created" : "acquired",
-			      plan->next.lease.owner, (unsigned long long)plan->next.lease.epoch, exp);
+			      plan->next.lease.owner, (unsigned long long)plan->next.lease.epoch,
+			      exp);
 		}
 		if (took && st->act_after_ms > now_mono) {
 			event(ev, LOG_LEVEL_INFO,

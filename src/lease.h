@@ -44,11 +44,11 @@ int lease_set_written(lease_t *l);
 
 typedef struct lease_params {
 	enum config_role role;
-	int64_t lease_ttl_ms;       /* L */
-	int64_t renew_deadline_ms;  /* D */
+	int64_t lease_ttl_ms;	   /* L */
+	int64_t renew_deadline_ms; /* D */
 	uint32_t fail_threshold;
 	char my_ip[64];
-	bool self_check;            /* the primary checks its own collector */
+	bool self_check; /* the primary checks its own collector */
 } lease_params_t;
 
 /* Fills p from cfg (self_check: ROLE=primary with HEALTH_URL set). */
@@ -61,17 +61,17 @@ enum lease_health {
 };
 
 typedef struct lease_obs {
-	int read;                 /* DF_OK, DF_ENOTFOUND, or the read's error */
-	const char *read_error;   /* reason when read failed (borrowed) */
-	lease_t lease;            /* what was read, when read is DF_OK or DF_ENOTFOUND */
+	int read;		  /* DF_OK, DF_ENOTFOUND, or the read's error */
+	const char *read_error;	  /* reason when read failed (borrowed) */
+	lease_t lease;		  /* what was read, when read is DF_OK or DF_ENOTFOUND */
 	enum lease_health health; /* DR: the primary's check; primary: its self-check */
 } lease_obs_t;
 
 typedef struct lease_state {
-	bool holding;            /* we wrote the current value and nobody replaced it */
-	lease_t written;         /* that value: the expected value of the next renewal */
-	int64_t renewed_ms;      /* when the last successful write was sent */
-	int64_t act_after_ms;    /* break before make: not active before this */
+	bool holding;	      /* we wrote the current value and nobody replaced it */
+	lease_t written;      /* that value: the expected value of the next renewal */
+	int64_t renewed_ms;   /* when the last successful write was sent */
+	int64_t act_after_ms; /* break before make: not active before this */
 	/* A write whose outcome is unknown (timeout, unsigned error). */
 	bool pending;
 	lease_t pending_value;
@@ -88,7 +88,7 @@ typedef struct lease_state {
 enum lease_action {
 	LEASE_ACT_NONE,
 	LEASE_ACT_RENEW, /* CAS from our own written value */
-	LEASE_ACT_TAKE,  /* CAS from the value just read */
+	LEASE_ACT_TAKE,	 /* CAS from the value just read */
 };
 
 enum lease_take {
@@ -113,7 +113,7 @@ typedef struct lease_plan {
 	enum lease_action action;
 	enum lease_take take;
 	lease_t expected;     /* CAS prerequisite; has_txt false: must not exist */
-	lease_t next;         /* what to write (A and TXT) */
+	lease_t next;	      /* what to write (A and TXT) */
 	int64_t act_after_ms; /* TAKE: when we may act once the write succeeds */
 	lease_events_t events;
 } lease_plan_t;

@@ -13,6 +13,11 @@ void log_set_level(enum log_level level)
 	max_level = level;
 }
 
+enum log_level log_get_level(void)
+{
+	return max_level;
+}
+
 void log_to_syslog(const char *ident)
 {
 	openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);

@@ -11,6 +11,7 @@ enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBU
 
 /* Messages above this level are dropped. Default LOG_LEVEL_INFO. */
 void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
 /* Sends everything to syslog(3) under ident (borrowed, must outlive logging). */
 void log_to_syslog(const char *ident);
 

@@ -12,6 +12,7 @@
 #include "src/clock.h"
 #include "src/cmd.h"
 #include "src/config.h"
+#include "src/daemon.h"
 #include "src/log.h"
 
 extern char **environ;
@@ -22,8 +23,13 @@ static void usage(FILE *out)
 		"usage: dnsfailover [-c FILE] [-d] COMMAND\n"
 		"\n"
 		"commands:\n"
+		"  run [--daemonize] [--pidfile FILE]\n"
+		"                  hold the lease: renew it (primary), or watch the primary\n"
+		"                  and take over when it fails (dr)\n"
 		"  init [--force]  write this site's lease when it is absent or expired\n"
 		"  show            print the lease as JSON\n"
+		"  promote         (dr) make the DR site active now\n"
+		"  failback        (primary) make the primary site active again\n"
 		"  validate        check the configuration, key, server and permissions\n"
 		"\n"
 		"options:\n"
@@ -45,9 +51,13 @@ static void config_warning(const char *msg)
 /* Test hook: play a site whose wall clock is off, without touching the system clock. */
 static void apply_test_clock(void)
 {
-	const char *offset = getenv("DNSFAILOVER_TEST_WALL_OFFSET");
-	if (offset != NULL && offset[0] != '\0') {
-		clock_set_wall_offset(strtoll(offset, NULL, 10));
+	const char *wall = getenv("DNSFAILOVER_TEST_WALL_OFFSET");
+	const char *lease = getenv("DNSFAILOVER_TEST_LEASE_OFFSET");
+	if (wall != NULL && wall[0] != '\0') {
+		clock_set_wall_offset(strtoll(wall, NULL, 10));
+	}
+	if (lease != NULL && lease[0] != '\0') {
+		clock_set_lease_offset(strtoll(lease, NULL, 10));
 	}
 }
 
@@ -85,13 +95,20 @@ int main(int argc, char **argv)
 		return CMD_EXIT_USAGE;
 	}
 	const char *command = argv[optind++];
+	bool is_run = strcmp(command, "run") == 0;
 	bool force = false;
+	daemon_opts_t run = {.config_path = path, .envp = environ};
 	for (; optind < argc; optind++) {
-		if (strcmp(command, "init") == 0 && strcmp(argv[optind], "--force") == 0) {
+		const char *arg = argv[optind];
+		if (strcmp(command, "init") == 0 && strcmp(arg, "--force") == 0) {
 			force = true;
+		} else if (is_run && strcmp(arg, "--daemonize") == 0) {
+			run.daemonize = true;
+		} else if (is_run && strcmp(arg, "--pidfile") == 0 && optind + 1 < argc) {
+			run.pidfile = argv[++optind];
 		} else {
-			fprintf(stderr, "dnsfailover: unexpected argument '%s' for %s\n",
-				argv[optind], command);
+			fprintf(stderr, "dnsfailover: unexpected argument '%s' for %s\n", arg,
+				command);
 			return CMD_EXIT_USAGE;
 		}
 	}
@@ -100,10 +117,13 @@ int main(int argc, char **argv)
 	if (strcmp(command, "validate") == 0) {
 		return cmd_validate(path, environ);
 	}
-	bool known = strcmp(command, "init") == 0 || strcmp(command, "show") == 0;
+	if (is_run) {
+		return daemon_run(&run);
+	}
+	bool forced = strcmp(command, "promote") == 0 || strcmp(command, "failback") == 0;
+	bool known = forced || strcmp(command, "init") == 0 || strcmp(command, "show") == 0;
 	if (!known) {
-		bool later = strcmp(command, "run") == 0 || strcmp(command, "promote") == 0 ||
-			     strcmp(command, "failback") == 0 || strcmp(command, "watch") == 0;
+		bool later = strcmp(command, "watch") == 0;
 		fprintf(stderr, "dnsfailover: %s command '%s'\n",
 			later ? "this version does not have the" : "unknown", command);
 		usage(stderr);
@@ -116,7 +136,17 @@ int main(int argc, char **argv)
 		log_err("configuration: %s", d.msg);
 		return CMD_EXIT_USAGE;
 	}
-	int code = strcmp(command, "init") == 0 ? cmd_init(&cfg, force) : cmd_show(&cfg);
+	if (cfg.log_level > log_get_level()) {
+		log_set_level(cfg.log_level);
+	}
+	int code;
+	if (forced) {
+		code = cmd_force(&cfg, command);
+	} else if (strcmp(command, "init") == 0) {
+		code = cmd_init(&cfg, force);
+	} else {
+		code = cmd_show(&cfg);
+	}
 	config_deinit(&cfg); /* wipes the secrets */
 	return code;
 }

@@ -55,6 +55,9 @@ typedef struct provider_ops {
 struct provider {
 	const provider_ops_t *ops;
 	const config_t *cfg; /* borrowed, must outlive the provider */
+	/* Monotonic instant (ms) by which every call must have returned; 0:
+	 * only the configured timeouts. Set by the daemon before each tick. */
+	int64_t deadline_ms;
 };
 
 /* Creates the provider named by cfg->provider. Caller frees with provider_free(). */

@@ -77,6 +77,7 @@ static int query_rrset(bind_provider_t *bp, ldns_rr_type type, ldns_rr_list **rr
 	if (q == NULL) {
 		return DF_ENOMEM;
 	}
+	dns_client_set_deadline(bp->client, bp->base.deadline_ms);
 	int ret = dns_client_exchange(bp->client, q, &ans, d);
 	ldns_pkt_free(q);
 	if (ans.has_server_time) {
@@ -218,6 +219,7 @@ static int send_update(bind_provider_t *bp, const ldns_rr_list *pre, const ldns_
 	if (pkt == NULL) {
 		return DF_ENOMEM;
 	}
+	dns_client_set_deadline(bp->client, bp->base.deadline_ms);
 	int ret = dns_client_exchange(bp->client, pkt, &ans, d);
 	ldns_pkt_free(pkt);
 	if (ret == DF_OK) {

@@ -1,0 +1,470 @@
+#include "src/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <config.h> /* the build's, for PACKAGE_VERSION */
+
+#include "src/clock.h"
+#include "src/cmd.h"
+#include "src/health.h"
+#include "src/lease.h"
+#include "src/log.h"
+#include "src/provider.h"
+
+typedef struct daemon {
+	const daemon_opts_t *opts;
+	config_t *cfg; /* owned; the provider and health check borrow it */
+	provider_t *provider;
+	health_t *health; /* NULL when this role checks nothing */
+	lease_params_t params;
+	lease_state_t state;
+	bool active;		       /* as last reported */
+	enum lease_health last_health; /* the last check's result */
+	int epfd;
+	int tick_fd;
+	int change_fd;
+	int sig_fd;
+	int pid_fd;
+} daemon_t;
+
+static void log_event(int level, const char *text)
+{
+	switch (level) {
+	case LOG_LEVEL_ERROR:
+		log_err("%s", text);
+		break;
+	case LOG_LEVEL_WARN:
+		log_warn("%s", text);
+		break;
+	case LOG_LEVEL_DEBUG:
+		log_debug("%s", text);
+		break;
+	default:
+		log_info("%s", text);
+		break;
+	}
+}
+
+static void log_events(const lease_events_t *ev, size_t from)
+{
+	for (size_t i = from; i < ev->count; i++) {
+		log_event(ev->e[i].level, ev->e[i].text);
+	}
+}
+
+static void config_warning(const char *msg)
+{
+	log_warn("%s", msg);
+}
+
+/* Builds everything that depends on the configuration, or nothing. */
+static int load(const daemon_opts_t *opts, config_t **cfg_out, provider_t **p_out, health_t **h_out,
+		df_detail_t *d)
+{
+	config_t *cfg = calloc(1, sizeof(*cfg));
+	provider_t *p = NULL;
+	health_t *h = NULL;
+	int ret = cfg == NULL ? DF_ENOMEM
+			      : config_load(cfg, opts->config_path, opts->envp, config_warning, d);
+	if (ret != DF_OK) {
+		goto fail;
+	}
+	ret = provider_new(&p, cfg, d);
+	if (ret != DF_OK) {
+		goto fail;
+	}
+	bool checks = cfg->role == CONFIG_ROLE_DR ||
+		      (cfg->role == CONFIG_ROLE_PRIMARY && cfg->health_url[0] != '\0');
+	if (checks) {
+		ret = health_new(&h, cfg, d);
+		if (ret != DF_OK) {
+			goto fail;
+		}
+	}
+	*cfg_out = cfg;
+	*p_out = p;
+	*h_out = h;
+	return DF_OK;
+fail:
+	provider_free(p);
+	if (cfg != NULL) {
+		config_deinit(cfg);
+		free(cfg);
+	}
+	return ret;
+}
+
+static void unload(daemon_t *dm)
+{
+	health_free(dm->health);
+	provider_free(dm->provider);
+	if (dm->cfg != NULL) {
+		config_deinit(dm->cfg);
+		free(dm->cfg);
+	}
+	dm->health = NULL;
+	dm->provider = NULL;
+	dm->cfg = NULL;
+}
+
+static void arm(int fd, int64_t first_ms, int64_t interval_ms)
+{
+	struct itimerspec its = {0};
+	if (first_ms > 0) {
+		its.it_value.tv_sec = first_ms / 1000;
+		its.it_value.tv_nsec = (first_ms % 1000) * 1000000;
+	}
+	its.it_interval.tv_sec = interval_ms / 1000;
+	its.it_interval.tv_nsec = (interval_ms % 1000) * 1000000;
+	timerfd_settime(fd, 0, &its, NULL);
+}
+
+/*
+ * Reports a change of the site's activity, with the monotonic time so that
+ * two daemons' logs on one host can be compared to the millisecond, and
+ * arms the timer for the next change that needs no tick (step-down at the
+ * renewal deadline, or the end of break-before-make).
+ */
+static void update_activity(daemon_t *dm, const char *why)
+{
+	int64_t now = clock_mono_ms();
+	bool active = lease_active(&dm->params, &dm->state, now);
+	if (active != dm->active) {
+		dm->active = active;
+		if (active) {
+			log_info("Site is now ACTIVE: owner=%s epoch=%llu, A=%s [t=%lld.%03lld]",
+				 dm->state.written.lease.owner,
+				 (unsigned long long)dm->state.written.lease.epoch,
+				 dm->state.written.a, (long long)(now / 1000),
+				 (long long)(now % 1000));
+		} else {
+			if (why == NULL) {
+				why = dm->state.holding
+					      ? "no successful renewal within RENEW_DEADLINE"
+					      : "the lease is not ours";
+			}
+			log_warn("Site is now STANDBY: stepping down (%s) [t=%lld.%03lld]", why,
+				 (long long)(now / 1000), (long long)(now % 1000));
+		}
+	}
+	int64_t next = lease_next_change(&dm->params, &dm->state, now);
+	arm(dm->change_fd, next == INT64_MAX ? 0 : (next - now > 0 ? next - now : 1), 0);
+}
+
+/* The step-down instant of the holder, or 0. */
+static int64_t step_down_at(const daemon_t *dm)
+{
+	return dm->state.holding ? dm->state.renewed_ms + dm->params.renew_deadline_ms : 0;
+}
+
+static void tick(daemon_t *dm)
+{
+	const config_t *cfg = dm->cfg;
+	int64_t start = clock_mono_ms();
+	df_detail_t d = {""};
+	lease_obs_t obs;
+	lease_plan_t plan;
+
+	/* Nothing in a tick may outlast the next tick, nor run past the
+	 * instant the holder must step down. */
+	int64_t deadline = start + (int64_t)cfg->update_interval * 1000;
+	int64_t sd = step_down_at(dm);
+	if (sd > start && sd < deadline) {
+		deadline = sd;
+	}
+	dm->provider->deadline_ms = deadline;
+
+	memset(&obs, 0, sizeof(obs));
+	obs.read = dm->provider->ops->read(dm->provider, &obs.lease, &d);
+	obs.read_error = d.msg;
+	bool want_health =
+		dm->health != NULL && (cfg->role == CONFIG_ROLE_PRIMARY || !dm->state.holding);
+	/* A self-check that could outlast the step-down instant is skipped,
+	 * and its last result stands: skipping must never turn an unhealthy
+	 * collector into a renewal. */
+	if (want_health && sd > 0 && clock_mono_ms() + (int64_t)cfg->health_timeout * 1000 >= sd) {
+		log_debug("health check skipped: the renewal deadline is too close");
+		obs.health = dm->last_health;
+		want_health = false;
+	}
+	if (want_health) {
+		char why[256] = "";
+		obs.health = health_check(dm->health, why, sizeof(why)) ? LEASE_HEALTH_OK
+									: LEASE_HEALTH_FAILED;
+		dm->last_health = obs.health;
+	}
+	char read_error[sizeof(d.msg)];
+	memcpy(read_error, d.msg, sizeof(read_error));
+	obs.read_error = read_error;
+
+	int64_t now_wall = clock_lease_wall();
+	lease_decide(&dm->params, &dm->state, &obs, now_wall, clock_mono_ms(), &plan);
+	log_events(&plan.events, 0);
+	size_t logged = plan.events.count;
+	if (plan.action != LEASE_ACT_NONE) {
+		d.msg[0] = '\0';
+		int64_t sent = clock_mono_ms();
+		const lease_t *expected = plan.expected.has_txt ? &plan.expected : NULL;
+		int ret = dm->provider->ops->swap(dm->provider, expected, &plan.next, &d);
+		lease_apply(&dm->params, &dm->state, &plan, ret,
+			    d.msg[0] != '\0' ? d.msg : df_strerror(ret), sent, clock_mono_ms());
+		log_events(&plan.events, logged);
+	}
+	dm->provider->deadline_ms = 0;
+	update_activity(dm, NULL);
+}
+
+static void reload(daemon_t *dm)
+{
+	config_t *cfg = NULL;
+	provider_t *p = NULL;
+	health_t *h = NULL;
+	df_detail_t d = {""};
+	log_info("Reloading the configuration (SIGHUP)");
+	if (load(dm->opts, &cfg, &p, &h, &d) != DF_OK) {
+		log_err("Reload failed, keeping the current configuration: %s", d.msg);
+		return;
+	}
+	bool same_lease = cfg->role == dm->cfg->role && strcmp(cfg->record, dm->cfg->record) == 0 &&
+			  strcmp(cfg->zone, dm->cfg->zone) == 0;
+	unload(dm);
+	dm->cfg = cfg;
+	dm->provider = p;
+	dm->health = h;
+	lease_params_init(&dm->params, cfg);
+	if (!same_lease) {
+		/* Another role or record: what we held is not what we hold now. */
+		lease_state_init(&dm->state);
+		update_activity(dm, "the role or the lease record changed on reload");
+	}
+	arm(dm->tick_fd, 1, (int64_t)cfg->update_interval * 1000);
+	log_info("Configuration reloaded: ROLE=%s, UPDATE_INTERVAL=%u, RENEW_DEADLINE=%u, "
+		 "LEASE_TTL=%u",
+		 config_role_name(cfg->role), cfg->update_interval, cfg->renew_deadline,
+		 cfg->lease_ttl);
+}
+
+/* Creates and locks the pid file; a second daemon on the same file is refused. */
+static int pidfile_open(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_err("cannot open pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		char buf[32] = "";
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		log_err("another dnsfailover is running with pid file %s (pid %s)", path, buf);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int pidfile_write(int fd)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+		return -1;
+	}
+	return 0;
+}
+
+/* Detaches from the terminal; the parent exits once the child is set up. */
+static int go_background(void)
+{
+	pid_t pid = fork();
+	if (pid < 0) {
+		return -1;
+	}
+	if (pid > 0) {
+		_exit(0);
+	}
+	if (setsid() < 0) {
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		return -1;
+	}
+	if (pid > 0) {
+		_exit(0);
+	}
+	if (chdir("/") != 0) {
+		return -1;
+	}
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO) {
+			close(null);
+		}
+	}
+	return 0;
+}
+
+static int setup_loop(daemon_t *dm)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* Blocked and read from a signalfd inside the loop: no handler runs. */
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	dm->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	dm->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	dm->change_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	dm->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (dm->sig_fd < 0 || dm->tick_fd < 0 || dm->change_fd < 0 || dm->epfd < 0) {
+		log_err("cannot set up the event loop: %s", strerror(errno));
+		return -1;
+	}
+	int fds[] = {dm->sig_fd, dm->tick_fd, dm->change_fd};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fds[i]};
+		if (epoll_ctl(dm->epfd, EPOLL_CTL_ADD, fds[i], &ev) != 0) {
+			log_err("cannot set up the event loop: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void drain(int fd)
+{
+	uint64_t count;
+	while (read(fd, &count, sizeof(count)) == sizeof(count)) {
+	}
+}
+
+/* Returns true when the daemon must stop. */
+static bool on_signal(daemon_t *dm)
+{
+	struct signalfd_siginfo si;
+	bool stop = false;
+	while (read(dm->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload(dm);
+		} else {
+			log_info("Received %s, shutting down", strsignal((int)si.ssi_signo));
+			stop = true;
+		}
+	}
+	return stop;
+}
+
+static void loop(daemon_t *dm)
+{
+	arm(dm->tick_fd, 1, (int64_t)dm->cfg->update_interval * 1000);
+	for (;;) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(dm->epfd, evs, 4, -1);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			log_err("event loop failed: %s", strerror(errno));
+			return;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == dm->sig_fd && on_signal(dm)) {
+				return;
+			}
+			if (fd == dm->change_fd) {
+				drain(fd);
+				update_activity(dm, NULL);
+			}
+			if (fd == dm->tick_fd) {
+				/* Ticks missed while one ran long are not made up. */
+				drain(fd);
+				tick(dm);
+			}
+		}
+	}
+}
+
+int daemon_run(const daemon_opts_t *opts)
+{
+	daemon_t dm = {.opts = opts,
+		       .epfd = -1,
+		       .tick_fd = -1,
+		       .change_fd = -1,
+		       .sig_fd = -1,
+		       .pid_fd = -1};
+	df_detail_t d = {""};
+	int code = CMD_EXIT_FAIL;
+
+	if (load(opts, &dm.cfg, &dm.provider, &dm.health, &d) != DF_OK) {
+		log_err("run: %s", d.msg);
+		return CMD_EXIT_USAGE;
+	}
+	if (dm.cfg->log_level > log_get_level()) {
+		log_set_level(dm.cfg->log_level); /* -d wins over a quieter LOG_LEVEL */
+	}
+	if (opts->pidfile != NULL && (dm.pid_fd = pidfile_open(opts->pidfile)) < 0) {
+		goto out;
+	}
+	if (opts->daemonize) {
+		/* Nobody reads stderr once detached. */
+		log_to_syslog("dnsfailover");
+		if (go_background() != 0) {
+			log_err("cannot daemonize: %s", strerror(errno));
+			goto out;
+		}
+	} else if (dm.cfg->log_target == CONFIG_LOG_SYSLOG) {
+		log_to_syslog("dnsfailover");
+	}
+	if (dm.pid_fd >= 0 && pidfile_write(dm.pid_fd) != 0) {
+		log_err("cannot write pid file %s: %s", opts->pidfile, strerror(errno));
+		goto out;
+	}
+	if (setup_loop(&dm) != 0) {
+		goto out;
+	}
+	lease_params_init(&dm.params, dm.cfg);
+	lease_state_init(&dm.state);
+	log_info("dnsfailover %s starting: ROLE=%s, record %s via %s, UPDATE_INTERVAL=%u, "
+		 "RENEW_DEADLINE=%u, LEASE_TTL=%u, FAIL_THRESHOLD=%u",
+		 PACKAGE_VERSION, config_role_name(dm.cfg->role), dm.cfg->record,
+		 dm.provider->ops->id, dm.cfg->update_interval, dm.cfg->renew_deadline,
+		 dm.cfg->lease_ttl, dm.cfg->fail_threshold);
+	loop(&dm);
+	if (dm.active) {
+		dm.state.holding = false;
+		update_activity(&dm, "shutting down");
+	}
+	code = CMD_EXIT_OK;
+out:
+	if (dm.pid_fd >= 0) {
+		unlink(opts->pidfile);
+		close(dm.pid_fd);
+	}
+	int fds[] = {dm.epfd, dm.tick_fd, dm.change_fd, dm.sig_fd};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (fds[i] >= 0) {
+			close(fds[i]);
+		}
+	}
+	unload(&dm);
+	return code;
+}

@@ -1,0 +1,114 @@
+# shellcheck shell=bash
+# tests/system/failover.sh: two dnsfailover daemons (primary and DR) against the
+# test named, on top of lib.sh and collector.sh.
+#
+#   fo_setup [KEY=VALUE ...]   named, the primary's collector, primary.env and dr.env with
+#                              short timings (I=1 D=3 L=5, metrics health check); extra
+#                              KEY=VALUE go into both configs
+#   fo_start SITE [ENV=VAL ...] starts `dnsfailover run` for SITE (primary|dr), log in
+#                              $T/SITE.log; ENV=VAL are set in its environment
+#   fo_stop SITE / fo_kill SITE   SIGTERM / SIGKILL (a kill is noted for the overlap check)
+#   fo_wait_owner OWNER SECS   waits until show reports OWNER; prints the seconds it took
+#   fo_wait_log SITE TEXT SECS waits until SITE's log contains TEXT
+#   fo_check_never_both        fails when the two sites' ACTIVE periods ever overlap
+#   fo_active SITE             true when SITE's last transition was ACTIVE
+
+FO_I=1
+FO_D=3
+FO_L=5
+FO_STALE=2
+FO_FAIL=2
+MONO_NOW=${MONO_NOW:-$top_builddir/tests/system/mono_now}
+
+fo_setup()
+{
+	sys_start_named hmac-sha256
+	sys_start_collector primary
+	local common=(UPDATE_INTERVAL=$FO_I RENEW_DEADLINE=$FO_D LEASE_TTL=$FO_L DNS_TIMEOUT=1
+		DNS_RETRIES=0 FAIL_THRESHOLD=$FO_FAIL HEALTH_MODE=metrics HEALTH_URL=$COLLECTOR_URL
+		HEALTH_STALE_COUNT=$FO_STALE HEALTH_TIMEOUT=1 "$@")
+	# The primary checks its own collector too: when it is unhealthy the
+	# primary stops renewing, which is what lets the lease expire.
+	sys_write_config "$T/primary.env" "${common[@]}"
+	sys_write_config "$T/dr.env" ROLE=dr "${common[@]}"
+	: >"$T/kills"
+}
+
+fo_start()
+{
+	local site=$1
+	shift
+	sys_spawn "$site" env "$@" "$DNSFAILOVER" -c "$T/$site.env" run
+}
+
+fo_stop()
+{
+	sys_kill "$1" 5 || fail "fo_stop: $1 was not running"
+}
+
+fo_kill()
+{
+	local pid
+	read -r pid _ <"$T/run/$1.pid" || fail "fo_kill: $1 was never started"
+	kill -KILL "$pid" 2>/dev/null || fail "fo_kill: $1 (pid $pid) was not running"
+	echo "$("$MONO_NOW") $1 KILLED" >>"$T/kills"
+	sys_kill "$1" 1 >/dev/null 2>&1 || true
+}
+
+# The owner field of show's JSON, or "" when show fails.
+fo_owner()
+{
+	"$DNSFAILOVER" -c "$T/primary.env" show 2>/dev/null | sed -n 's/^  "owner": "\([a-z]*\)",$/\1/p'
+}
+
+fo_wait_owner()
+{
+	local want=$1 limit=$2 start=$SECONDS
+	while [ $((SECONDS - start)) -le "$limit" ]; do
+		if [ "$(fo_owner)" = "$want" ]; then
+			echo $((SECONDS - start))
+			return 0
+		fi
+		sleep 0.2
+	done
+	fail "owner did not become $want within ${limit}s (now: $(fo_owner))"
+}
+
+fo_wait_log()
+{
+	local site=$1 text=$2 limit=$3 start=$SECONDS
+	while [ $((SECONDS - start)) -le "$limit" ]; do
+		grep -qF -- "$text" "$T/$site.log" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	fail "$site log did not show '$text' within ${limit}s; log tail:
+$(tail -n 20 "$T/$site.log" 2>/dev/null)"
+}
+
+fo_active()
+{
+	local last
+	last=$(grep -hoE 'Site is now (ACTIVE|STANDBY)' "$T/$1.log" 2>/dev/null | tail -n 1)
+	[ "$last" = "Site is now ACTIVE" ]
+}
+
+# Every ACTIVE/STANDBY line of both daemons and every kill, ordered on the
+# shared monotonic clock: at no instant may both sites be active.
+fo_check_never_both()
+{
+	local site
+	{
+		for site in primary dr; do
+			[ -f "$T/$site.log" ] || continue
+			sed -n "s/.*Site is now \(ACTIVE\|STANDBY\).*\[t=\([0-9.]*\)\].*/\2 $site \1/p" \
+				"$T/$site.log"
+		done
+		cat "$T/kills"
+	} | sort -n -k1,1 | awk '
+		{ if ($3 == "ACTIVE") active[$2] = 1; else active[$2] = 0
+		  n = active["primary"] + active["dr"]
+		  if (n > 1) { printf "both sites active at t=%s\n", $1; bad = 1 }
+		  changes++ }
+		END { if (bad) exit 1; printf "%d transitions, never both active\n", changes }' ||
+		fail "split brain: the two sites were active at the same time"
+}
