@@ -16,6 +16,7 @@
  * only once everything passed, so a reload keeps the old config on error.
  */
 #include "src/config.h"
+#include "src/prom.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -1007,17 +1008,12 @@ static bool url_ok(const char *v)
 	return true;
 }
 
+/* A metric name, optionally with a label selector: the parser the health
+ * check uses decides, so config and check never disagree. */
 static bool metric_ok(const char *v)
 {
-	if (!(is_alpha(v[0]) || v[0] == '_' || v[0] == ':')) {
-		return false;
-	}
-	for (const char *p = v; *p != '\0'; p++) {
-		if (!(is_alpha(*p) || is_digit(*p) || *p == '_' || *p == ':')) {
-			return false;
-		}
-	}
-	return true;
+	prom_selector_t sel;
+	return prom_selector_parse(&sel, v, NULL) == DF_OK;
 }
 
 /* [alg:]name:secret: two or three non-empty parts. */
@@ -1166,9 +1162,11 @@ static const char *store_value(config_t *cfg, const struct key_def *k, const cha
 		}
 		break;
 	case KT_METRIC:
-		snprintf(expect, esize, "a Prometheus metric name, [a-zA-Z_:][a-zA-Z0-9_:]*");
+		snprintf(expect, esize,
+			 "a Prometheus metric name, [a-zA-Z_:][a-zA-Z0-9_:]*, optionally with "
+			 "labels: name{label=\"value\"}");
 		if (!metric_ok(v)) {
-			return "is not a metric name";
+			return "is not a metric name or selector";
 		}
 		break;
 	case KT_TSIGKEY:

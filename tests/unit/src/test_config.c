@@ -358,6 +358,20 @@ static void test_numbers(void **state)
 	assert_int_equal(cfg.lease_ttl, 86400);
 }
 
+static void test_metric_selector(void **state)
+{
+	(void)state;
+	/* The form: a metric with a label selector. */
+	expect_ok(BASE "HEALTH_METRIC=otelcol_receiver_accepted_metric_points_total"
+		       "{receiver=\"prometheus\"}\n");
+	assert_string_equal(
+		cfg.health_metric,
+		"otelcol_receiver_accepted_metric_points_total{receiver=\"prometheus\"}");
+	expect_ok(BASE "HEALTH_METRIC='m{a=\"x\",b=\"y\"}'\n");
+	expect_error(BASE "HEALTH_METRIC=m{receiver=otlp}\n", "is not a metric name or selector");
+	expect_error(BASE "HEALTH_METRIC=9lives\n", "is not a metric name or selector");
+}
+
 static void test_enums(void **state)
 {
 	(void)state;
@@ -578,8 +592,8 @@ static void test_health(void **state)
 	expect_error(BASE "HEALTH_URL=http:///metrics\n", "is not an http or https URL");
 	expect_error(BASE "HEALTH_URL='http://a b/'\n", "is not an http or https URL");
 	expect_error(BASE "HEALTH_METRIC=otelcol-receiver\n",
-		     "HEALTH_METRIC=otelcol-receiver is not a metric name; expected a Prometheus "
-		     "metric name");
+		     "HEALTH_METRIC=otelcol-receiver is not a metric name or selector; expected a "
+		     "Prometheus metric name");
 	expect_error(BASE "HEALTH_METRIC=1abc\n", "is not a metric name");
 	expect_ok(BASE "HEALTH_METRIC=ns:metric_total\n");
 }
@@ -959,6 +973,7 @@ int main(void)
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_enums),
+		cmocka_unit_test(test_metric_selector),
 		cmocka_unit_test(test_required),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_names),
