@@ -156,7 +156,7 @@ static void plan_take(const lease_params_t *p, const lease_state_t *st, const le
 	make_next(p, plan, epoch, now_wall);
 	/* Whoever wrote the value we replace has stopped acting by D after it
 	 * was written, which was no later than when we first saw it. */
-	plan->act_after_ms = st->seen_since_ms + p->renew_deadline_ms;
+	plan->act_after_ms = st->seen_since_ms + LEASE_ACT_DELAY_MS(p->renew_deadline_ms);
 }
 
 /* The holder's tick: renew from what we wrote, or notice we lost it. */
@@ -213,7 +213,7 @@ static void decide_primary(const lease_params_t *p, lease_state_t *st, const lea
 		      "DR currently owns lease - not overwriting (run 'failback' to reclaim)");
 		return;
 	}
-	int64_t stable_at = st->seen_since_ms + p->lease_ttl_ms;
+	int64_t stable_at = st->seen_since_ms + LEASE_STABLE_MS(p->lease_ttl_ms);
 	if (now_mono < stable_at) {
 		event(&plan->events, LOG_LEVEL_INFO,
 		      "Waiting for DR lease to expire (%llds remaining)",
@@ -238,7 +238,7 @@ static void decide_dr(const lease_params_t *p, lease_state_t *st, const lease_ob
 	}
 	/* Both expiry rules: exp in the past by our wall clock, and the value
 	 * unchanged for L on our monotonic clock, whatever the clocks' offset. */
-	int64_t stable_at = st->seen_since_ms + p->lease_ttl_ms;
+	int64_t stable_at = st->seen_since_ms + LEASE_STABLE_MS(p->lease_ttl_ms);
 	int64_t wall_left = l->has_txt ? l->lease.exp - now_wall : 0;
 	int64_t mono_left = secs_until(stable_at, now_mono);
 	if (wall_left > 0 || mono_left > 0) {
@@ -325,8 +325,16 @@ void lease_apply(const lease_params_t *p, lease_state_t *st, lease_plan_t *plan,
 		bool took = plan->action == LEASE_ACT_TAKE;
 		st->holding = true;
 		st->pending = false;
-		st->written = plan->next;
+		/* A write that left the TXT as it was (two renewals in one wall
+		 * second) is invisible to the other side, whose unchanged-for-L
+		 * count goes on from the earlier write: so must our deadline. */
+		/* A renewal that wrote the same TXT (same wall second) still
+		 * counts: the taking side allows a second for it. */
 		st->renewed_ms = sent_mono;
+		if (took || !same_txt(&plan->next, &plan->expected)) {
+			st->seen_since_ms = sent_mono;
+		}
+		st->written = plan->next;
 		if (took) {
 			st->act_after_ms = plan->act_after_ms;
 			/* No checks run while holding: a count from before
@@ -336,7 +344,6 @@ void lease_apply(const lease_params_t *p, lease_state_t *st, lease_plan_t *plan,
 		st->seen = true;
 		st->seen_absent = false;
 		snprintf(st->seen_txt, sizeof(st->seen_txt), "%s", plan->next.txt);
-		st->seen_since_ms = sent_mono;
 		long long exp = (long long)plan->next.lease.exp;
 		if (!took) {
 			event(ev, LOG_LEVEL_INFO, "Lease renewed, expires at %lld", exp);

@@ -57,7 +57,7 @@ assert_exit 0 "failback" -- "$DNSFAILOVER" -c "$T/primary.env" failback
 assert_contains "$OUT" "FAILBACK: Restored primary as active, A=192.0.2.10" "seed's failback line"
 fo_wait_log dr "Site is now STANDBY" 3
 fo_wait_owner primary 1 >/dev/null
-sleep $((FO_D + 1))
+sleep $((FO_D + 3)) # D + 1 s (TXT resolution) + one interval to see the change
 fo_active primary || fail "primary is not active after failback"
 fo_active dr && fail "DR still active after failback"
 fo_check_never_both
@@ -71,7 +71,7 @@ assert_contains "$(cat "$T/dr.log")" "(unchanged, $FO_STALE/$FO_STALE)" "stale c
 sys_collector_mode primary up
 assert_exit 0 "failback again" -- "$DNSFAILOVER" -c "$T/primary.env" failback
 fo_wait_owner primary 2 >/dev/null
-sleep $((FO_D + 1))
+sleep $((FO_D + 3)) # D + 1 s (TXT resolution) + one interval to see the change
 fo_active primary || fail "primary is not active after the second failback"
 fo_stop dr
 fo_stop primary

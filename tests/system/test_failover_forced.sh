@@ -38,7 +38,7 @@ fo_start primary
 fo_wait_log primary "DR currently owns lease - not overwriting" 5
 assert_exit 0 "failback" -- "$DNSFAILOVER" -c "$T/primary.env" failback
 fo_wait_owner primary 2 >/dev/null
-sleep $((FO_D + 1))
+sleep $((FO_D + 3)) # D + 1 s (TXT resolution) + one interval to see the change
 fo_active primary || fail "primary not active after failback"
 
 assert_exit 2 "promote refuses the wrong site" -- "$DNSFAILOVER" -c "$T/primary.env" promote
@@ -47,7 +47,7 @@ assert_exit 0 "promote while the primary is healthy" -- "$DNSFAILOVER" -c "$T/dr
 assert_contains "$OUT" "FAILOVER: Promoted DR to active, A=192.0.2.20" "promote logs the seed's line"
 fo_wait_log primary "Site is now STANDBY" 3
 fo_wait_log dr "Acting as active in" 3
-sleep $((FO_D + 1))
+sleep $((FO_D + 3)) # D + 1 s (TXT resolution) + one interval to see the change
 fo_active dr || fail "DR not active after promote"
 fo_active primary && fail "primary still active after promote"
 assert_exit 0 "promote again is a no-op" -- "$DNSFAILOVER" -c "$T/dr.env" promote
@@ -58,7 +58,7 @@ sys_log "the holder (DR) restarts: it adopts its own lease without a gap for the
 fo_stop dr
 fo_start dr
 fo_wait_log dr "Lease acquired: owner=dr" 5
-sleep $((FO_D + 1))
+sleep $((FO_D + 3)) # D + 1 s (TXT resolution) + one interval to see the change
 fo_active dr || fail "restarted DR is not active again"
 assert_eq "$(fo_owner)" "dr" "owner after the DR restart"
 fo_stop dr
