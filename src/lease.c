@@ -325,9 +325,6 @@ void lease_apply(const lease_params_t *p, lease_state_t *st, lease_plan_t *plan,
 		bool took = plan->action == LEASE_ACT_TAKE;
 		st->holding = true;
 		st->pending = false;
-		/* A write that left the TXT as it was (two renewals in one wall
-		 * second) is invisible to the other side, whose unchanged-for-L
-		 * count goes on from the earlier write: so must our deadline. */
 		/* A renewal that wrote the same TXT (same wall second) still
 		 * counts: the taking side allows a second for it. */
 		st->renewed_ms = sent_mono;
@@ -396,12 +393,14 @@ bool lease_active(const lease_params_t *p, const lease_state_t *st, int64_t now_
 
 int64_t lease_next_change(const lease_params_t *p, const lease_state_t *st, int64_t now_mono)
 {
-	if (!st->holding) {
+	int64_t deadline = st->renewed_ms + p->renew_deadline_ms;
+	if (!st->holding || now_mono >= deadline) {
 		return INT64_MAX;
 	}
+	/* An act instant past the deadline changes nothing: only a renewal
+	 * can make the site active then. */
 	if (now_mono < st->act_after_ms) {
-		return st->act_after_ms;
+		return st->act_after_ms < deadline ? st->act_after_ms : INT64_MAX;
 	}
-	int64_t deadline = st->renewed_ms + p->renew_deadline_ms;
-	return now_mono < deadline ? deadline : INT64_MAX;
+	return deadline;
 }
