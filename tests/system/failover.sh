@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # tests/system/failover.sh: two dnsfailover daemons (primary and DR) against the
-# test named, on top of lib.sh and collector.sh.
+# test named. Sources lib.sh and collector.sh itself.
 #
+#   fo_begin [KEY=VALUE ...]   the common start of a failover test: required tools,
+#                              sys_setup, fo_setup
 #   fo_setup [KEY=VALUE ...]   named, the primary's collector, primary.env and dr.env with
 #                              short timings (I=1 D=3 L=5, metrics health check); extra
 #                              KEY=VALUE go into both configs
@@ -12,6 +14,9 @@
 #   fo_wait_log SITE TEXT SECS waits until SITE's log contains TEXT
 #   fo_check_never_both        fails when the two sites' ACTIVE periods ever overlap
 #   fo_active SITE             true when SITE's last transition was ACTIVE
+
+. "$top_srcdir/tests/system/lib.sh"
+. "$top_srcdir/tests/system/collector.sh"
 
 FO_I=1
 FO_D=3
@@ -32,6 +37,13 @@ fo_setup()
 	sys_write_config "$T/primary.env" "${common[@]}"
 	sys_write_config "$T/dr.env" ROLE=dr "${common[@]}"
 	: >"$T/kills"
+}
+
+fo_begin()
+{
+	sys_require named dig tsig-keygen
+	sys_setup
+	fo_setup "$@"
 }
 
 fo_start()

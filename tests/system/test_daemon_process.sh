@@ -5,12 +5,8 @@
 # a config that breaks I < D < L, and health targets that serve garbage, an
 # endless body, or accept and never answer.
 set -eu
-. "$top_srcdir/tests/system/lib.sh"
-. "$top_srcdir/tests/system/collector.sh"
 . "$top_srcdir/tests/system/failover.sh"
-sys_require named dig tsig-keygen
-sys_setup
-fo_setup
+fo_begin
 
 sys_log "a config that breaks I < D < L is refused before anything runs"
 sys_write_config "$T/bad.env" UPDATE_INTERVAL=10 RENEW_DEADLINE=70 LEASE_TTL=60

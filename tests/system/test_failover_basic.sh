@@ -4,12 +4,8 @@
 # within the seed's bound), the DR keeping the lease while the primary is
 # healthy again, and failback.
 set -eu
-. "$top_srcdir/tests/system/lib.sh"
-. "$top_srcdir/tests/system/collector.sh"
 . "$top_srcdir/tests/system/failover.sh"
-sys_require named dig tsig-keygen
-sys_setup
-fo_setup
+fo_begin
 # The seed's bound: (HEALTH_STALE_COUNT + FAIL_THRESHOLD - 1) x I + L.
 bound=$(((FO_STALE + FO_FAIL - 1) * FO_I + FO_L))
 # Two seconds of slack for the test's own polling and process start.

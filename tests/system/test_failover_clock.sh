@@ -7,12 +7,8 @@
 # signatures are outside the server's 300 s fudge, the server answers
 # BADTIME, and the primary steps down at RENEW_DEADLINE.
 set -eu
-. "$top_srcdir/tests/system/lib.sh"
-. "$top_srcdir/tests/system/collector.sh"
 . "$top_srcdir/tests/system/failover.sh"
-sys_require named dig tsig-keygen
-sys_setup
-fo_setup
+fo_begin
 bound=$(((FO_STALE + FO_FAIL - 1) * FO_I + FO_L))
 
 for offset in -600 600; do

@@ -2,12 +2,8 @@
 # A primary daemon killed with SIGKILL, promote while the primary is
 # healthy, and a restart of the holder.
 set -eu
-. "$top_srcdir/tests/system/lib.sh"
-. "$top_srcdir/tests/system/collector.sh"
 . "$top_srcdir/tests/system/failover.sh"
-sys_require named dig tsig-keygen
-sys_setup
-fo_setup
+fo_begin
 bound=$(((FO_STALE + FO_FAIL - 1) * FO_I + FO_L))
 
 assert_exit 0 "init" -- "$DNSFAILOVER" -c "$T/primary.env" init

@@ -3,12 +3,8 @@
 # time although it cannot reach DNS, nobody takes over while DNS is away,
 # and exactly one site is active once it is back.
 set -eu
-. "$top_srcdir/tests/system/lib.sh"
-. "$top_srcdir/tests/system/collector.sh"
 . "$top_srcdir/tests/system/failover.sh"
-sys_require named dig tsig-keygen
-sys_setup
-fo_setup
+fo_begin
 
 assert_exit 0 "init" -- "$DNSFAILOVER" -c "$T/primary.env" init
 fo_start primary
