@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A primary daemon killed with SIGKILL, promote while the primary is
-# healthy, and a restart of the holder.
+# healthy, a restart of the holder, and the primary taking back the lease
+# of a DR that died.
 set -eu
 . "$top_srcdir/tests/system/failover.sh"
 fo_begin
@@ -57,7 +58,15 @@ fo_wait_log dr "Lease acquired: owner=dr" 5
 sleep $((FO_D + 3)) # D + 1 s (TXT resolution) + one interval to see the change
 fo_active dr || fail "restarted DR is not active again"
 assert_eq "$(fo_owner)" "dr" "owner after the DR restart"
-fo_stop dr
+
+sys_log "the DR holder dies: the primary takes back the expired DR lease"
+fo_kill dr
+took=$(fo_wait_owner primary $((FO_L + 1 + 2 * FO_I + 2)))
+sys_log "primary reclaimed the lease ${took}s after the DR died"
+fo_wait_log primary "DR lease expired - reclaiming it for the primary" 2
+fo_wait_log primary "FAILBACK: Restored primary as active, A=192.0.2.10" 2
+sleep $((FO_D + 3)) # D + 1 s (TXT resolution) + one interval to see the change
+fo_active primary || fail "primary not active after reclaiming the lease"
 fo_stop primary
 fo_check_never_both
 sys_log "PASS"
