@@ -569,5 +569,10 @@ bool health_check(health_t *h, char *why, size_t why_size)
 	if (h->mode == CONFIG_HEALTH_METRICS) {
 		return check_metrics(h, why, why_size);
 	}
-	return check_tcp(h, why, why_size);
+	/* As the metrics check does, say why before the caller counts it. */
+	bool ok = check_tcp(h, why, why_size);
+	if (!ok) {
+		log_warn("TCP check failed: %s", why != NULL ? why : "unknown reason");
+	}
+	return ok;
 }

@@ -144,6 +144,19 @@ static void make_next(const lease_params_t *p, lease_plan_t *plan, uint64_t epoc
 		 config_role_name(p->role));
 	plan->next.lease.exp = now_wall + p->lease_ttl_ms / MS;
 	plan->next.lease.epoch = epoch;
+	/*
+	 * exp is in whole seconds: two writes by the same owner within one
+	 * wall second would carry the same TXT and look like one to the other
+	 * side, whose unchanged-for-L count would then start before our last
+	 * renewal. Every such write moves exp on by at least a second instead,
+	 * so each write is a new value. Only our own role's exp is carried on:
+	 * another site's clock may be off.
+	 */
+	const lease_t *prev = &plan->expected;
+	if (prev->txt_valid && strcmp(prev->lease.owner, plan->next.lease.owner) == 0 &&
+	    plan->next.lease.exp <= prev->lease.exp) {
+		plan->next.lease.exp = prev->lease.exp + 1;
+	}
 	lease_set_written(&plan->next);
 }
 
@@ -325,12 +338,8 @@ void lease_apply(const lease_params_t *p, lease_state_t *st, lease_plan_t *plan,
 		bool took = plan->action == LEASE_ACT_TAKE;
 		st->holding = true;
 		st->pending = false;
-		/* A renewal that wrote the same TXT (same wall second) still
-		 * counts: the taking side allows a second for it. */
 		st->renewed_ms = sent_mono;
-		if (took || !same_txt(&plan->next, &plan->expected)) {
-			st->seen_since_ms = sent_mono;
-		}
+		st->seen_since_ms = sent_mono;
 		st->written = plan->next;
 		if (took) {
 			st->act_after_ms = plan->act_after_ms;

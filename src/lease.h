@@ -52,24 +52,18 @@ typedef struct lease_params {
 } lease_params_t;
 
 /*
- * The TXT carries exp in whole seconds, so two renewals within one wall
- * second write the same value and look like one to the other side, whose
- * count then starts up to a second before the holder's last renewal. The
- * taking side allows for it on both of its waits.
+ * The other side takes a lease once its value has been unchanged this long
+ * (every write changes the value: see make_next() in lease.c).
  */
-#define LEASE_TXT_RESOLUTION_MS 1000
-
-/* The other side takes a lease once its value has been unchanged this long. */
-#define LEASE_STABLE_MS(l_ms) ((l_ms) + LEASE_TXT_RESOLUTION_MS)
+#define LEASE_STABLE_MS(l_ms) (l_ms)
 
 /*
  * Break before make: a site that takes a lease written by someone else acts
  * only this long after it first saw the replaced value: RENEW_DEADLINE, the
- * longest the previous holder can act, plus the TXT's resolution, plus an
- * allowance for the two hosts' monotonic clocks running at rates up to
- * 0.1 % apart each (2 x 0.1 % of D).
+ * longest the previous holder can act, plus an allowance for the two hosts'
+ * monotonic clocks running at rates up to 0.1 % apart each (2 x 0.1 % of D).
  */
-#define LEASE_ACT_DELAY_MS(d_ms) ((d_ms) + LEASE_TXT_RESOLUTION_MS + (d_ms) / 500)
+#define LEASE_ACT_DELAY_MS(d_ms) ((d_ms) + (d_ms) / 500)
 
 /* Fills p from cfg (self_check: ROLE=primary with HEALTH_URL set). */
 void lease_params_init(lease_params_t *p, const config_t *cfg);

@@ -6,9 +6,9 @@
  *
  * Timings throughout: I = 10 s, D = 40 s, L = 60 s, FAIL_THRESHOLD = 3.
  * Wall time W, monotonic times in milliseconds. The taking side waits
- * LEASE_STABLE_MS(L) = 61000 ms of an unchanged value before it takes, and
- * acts LEASE_ACT_DELAY_MS(D) = 41080 ms after it first saw the value it
- * replaced (lease.h).
+ * LEASE_STABLE_MS(L) = L = 60000 ms of an unchanged value before it takes,
+ * and acts LEASE_ACT_DELAY_MS(D) = D + D/500 = 40080 ms after it first saw
+ * the value it replaced (lease.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -140,8 +140,8 @@ static void decide(const lease_params_t *p, lease_state_t *st, const lease_obs_t
 /*
  * Brings st to holding a lease of p's role through ADOPT (tick at mono
  * 1000, wall W) and one renewal (mono 41000, wall W + 40). Afterwards:
- * renewed 41000, act_after 1000 + LEASE_ACT_DELAY_MS(D) = 42080, active on
- * [42080, 81000), written exp W + 100, epoch 7.
+ * renewed 41000, act_after 1000 + LEASE_ACT_DELAY_MS(D) = 41080, active on
+ * [41080, 81000), written exp W + 100, epoch 7.
  */
 static void hold(const lease_params_t *p, lease_state_t *st)
 {
@@ -193,16 +193,16 @@ static void primary_absent_creates_epoch_1_after_break_before_make(void **state)
 	assert_false(lease_active(&p, &st, 1000));
 
 	lease_apply(&p, &st, &plan, DF_OK, NULL, 1000, 1020);
-	/* act_after 1000 + 41080 = 42080: 41060 ms after 1020, rounded up. */
+	/* act_after 1000 + 40080 = 41080: 40060 ms after 1020, rounded up. */
 	char created[128];
 	snprintf(created, sizeof(created), "Lease created: owner=primary epoch=1, expires at %lld",
 		 (long long)(W + 60));
 	expect_events(&plan, 2, LOG_LEVEL_INFO, created, LOG_LEVEL_INFO,
-		      "Acting as active in 42s (break before make: the previous holder stops by "
+		      "Acting as active in 41s (break before make: the previous holder stops by "
 		      "then)");
 	assert_true(st.holding);
 	assert_false(lease_active(&p, &st, 1020));
-	/* act_after (42080) lies past this write's deadline (41000): nothing
+	/* act_after (41080) lies past this write's deadline (41000): nothing
 	 * changes on its own until the next renewal moves the deadline. */
 	assert_int_equal(lease_next_change(&p, &st, 1020), INT64_MAX);
 
@@ -218,7 +218,7 @@ static void primary_absent_creates_epoch_1_after_break_before_make(void **state)
 	lease_apply(&p, &st, &plan, DF_OK, NULL, 11000, 11030);
 	expect_events(&plan, 1, LOG_LEVEL_INFO,
 		      fmt(buf, sizeof(buf), "Lease renewed, expires at %lld", (long long)(W + 70)));
-	/* Active on [act_after, renewed + D) = [42080, 51000). */
+	/* Active on [act_after, renewed + D) = [41080, 51000). */
 	assert_false(lease_active(&p, &st, 1000 + LEASE_ACT_DELAY_MS(D_MS) - 1));
 	assert_true(lease_active(&p, &st, 1000 + LEASE_ACT_DELAY_MS(D_MS)));
 	assert_true(lease_active(&p, &st, 11000 + D_MS - 1));
@@ -257,26 +257,63 @@ static void primary_holding_renews_same_epoch(void **state)
 	assert_int_equal(lease_next_change(&p, &st, 60000), 91000);
 }
 
-/* Two renewals in one wall second write the same TXT: the holder's
- * deadline moves (it renewed), the value the other side sees does not. */
-static void same_second_renewal_writes_the_same_value(void **state)
+/* Two renewals in one wall second must still write different values, or
+ * the other side would count the second one as unchanged from the first. */
+static void same_second_renewal_still_changes_the_value(void **state)
 {
 	(void)state;
 	lease_params_t p = params(CONFIG_ROLE_PRIMARY, false);
 	lease_state_t st;
 	lease_plan_t plan;
+	char buf[MAX_TXT_TEXT];
 	hold(&p, &st); /* renewed at 41000 with exp W + 100, i.e. at wall W + 40 */
-	int64_t seen = st.seen_since_ms;
 	lease_obs_t o = obs_read(&st.written, LEASE_HEALTH_UNKNOWN);
 	decide(&p, &st, &o, W + 40, 41900, &plan);
 	assert_int_equal(plan.action, LEASE_ACT_RENEW);
-	assert_string_equal(plan.next.txt, plan.expected.txt);
+	assert_int_equal(plan.next.lease.exp, W + 101);
+	assert_string_equal(plan.next.txt, fmt(buf, sizeof(buf), "owner=primary exp=%lld epoch=7",
+					       (long long)(W + 101)));
 	lease_apply(&p, &st, &plan, DF_OK, NULL, 41900, 41950);
 	assert_int_equal(st.renewed_ms, 41900);
-	assert_int_equal(st.seen_since_ms, seen);
-	/* The other side's waits allow for exactly this second. */
-	assert_int_equal(LEASE_STABLE_MS(L_MS), L_MS + 1000);
-	assert_true(LEASE_ACT_DELAY_MS(D_MS) >= D_MS + 1000);
+	assert_int_equal(st.seen_since_ms, 41900);
+	/* A clock that stepped back a whole second: exp still moves on. */
+	o = obs_read(&st.written, LEASE_HEALTH_UNKNOWN);
+	decide(&p, &st, &o, W + 39, 42900, &plan);
+	assert_int_equal(plan.next.lease.exp, W + 102);
+	/* The next second's renewal is simply now + L again. */
+	lease_apply(&p, &st, &plan, DF_OK, NULL, 42900, 42950);
+	o = obs_read(&st.written, LEASE_HEALTH_UNKNOWN);
+	decide(&p, &st, &o, W + 50, 51000, &plan);
+	assert_int_equal(plan.next.lease.exp, W + 110);
+}
+
+/* Adopting a lease of our own role carries its exp on too (a skewed exp
+ * of our own site is kept monotonic); a takeover writes now + L. Through
+ * lease_decide() another owner's value is only ever replaced once its exp
+ * has passed, so make_next()'s owner check is a safeguard no decision path
+ * reaches: this test covers the paths, not that check. */
+static void carried_exp_only_from_own_role(void **state)
+{
+	(void)state;
+	lease_params_t p = params(CONFIG_ROLE_DR, false);
+	lease_state_t st;
+	lease_plan_t plan;
+	lease_state_init(&st);
+	/* A DR lease written 10 minutes ahead by a skewed clock, adopted. */
+	lease_t own = lease_of("dr", W + 600, 4);
+	lease_obs_t o = obs_read(&own, LEASE_HEALTH_UNKNOWN);
+	decide(&p, &st, &o, W, 1000, &plan);
+	assert_int_equal(plan.take, LEASE_TAKE_ADOPT);
+	assert_int_equal(plan.next.lease.exp, W + 601);
+	/* An expired primary lease, taken over: exp = now + L. */
+	lease_state_init(&st);
+	st.health_failures = p.fail_threshold;
+	lease_t prim = lease_of("primary", W - 5, 4);
+	o = obs_read(&prim, LEASE_HEALTH_FAILED);
+	decide(&p, &st, &o, W, 1000, &plan);
+	decide(&p, &st, &o, W, 1000 + LEASE_STABLE_MS(L_MS), &plan);
+	assert_int_equal(plan.take, LEASE_TAKE_FAILOVER);
+	assert_int_equal(plan.next.lease.exp, W + 60);
 }
 
 static void holder_sees_other_value_loses_lease(void **state)
@@ -496,12 +533,12 @@ static void primary_adopts_own_role_lease_it_did_not_write(void **state)
 	assert_int_equal(plan.take, LEASE_TAKE_ADOPT);
 	assert_int_equal(plan.act_after_ms, 1000 + LEASE_ACT_DELAY_MS(D_MS));
 	lease_apply(&p, &st, &plan, DF_OK, NULL, 11000, 11100);
-	/* act_after 1000 + 41080 = 42080: 30980 ms after 11100, rounded up. */
+	/* act_after 1000 + 40080 = 41080: 29980 ms after 11100, rounded up. */
 	char acquired[128];
 	snprintf(acquired, sizeof(acquired),
 		 "Lease acquired: owner=primary epoch=7, expires at %lld", (long long)(W + 70));
 	expect_events(&plan, 2, LOG_LEVEL_INFO, acquired, LOG_LEVEL_INFO,
-		      "Acting as active in 31s (break before make: the previous holder stops by "
+		      "Acting as active in 30s (break before make: the previous holder stops by "
 		      "then)");
 	assert_false(lease_active(&p, &st, 1000 + LEASE_ACT_DELAY_MS(D_MS) - 1));
 	assert_true(lease_active(&p, &st, 1000 + LEASE_ACT_DELAY_MS(D_MS)));
@@ -534,16 +571,17 @@ static void primary_reclaims_dr_lease_expired_both_ways(void **state)
 	lease_state_init(&st);
 	lease_t dr = lease_of("dr", W - 10, 4);
 	lease_obs_t o = obs_read(&dr, LEASE_HEALTH_UNKNOWN);
-	/* Stable at 1000 + LEASE_STABLE_MS(L) = 62000. */
+	/* Stable at 1000 + LEASE_STABLE_MS(L) = 61000: 60000 ms after 1000. */
 	decide(&p, &st, &o, W, 1000, &plan);
 	assert_int_equal(plan.action, LEASE_ACT_NONE);
-	expect_events(&plan, 1, LOG_LEVEL_INFO, "Waiting for DR lease to expire (61s remaining)");
-	decide(&p, &st, &o, W + 30, 31000, &plan);
-	expect_events(&plan, 1, LOG_LEVEL_INFO, "Waiting for DR lease to expire (31s remaining)");
-	decide(&p, &st, &o, W + 60, 61500, &plan); /* 500 ms, rounded up */
+	expect_events(&plan, 1, LOG_LEVEL_INFO, "Waiting for DR lease to expire (60s remaining)");
+	decide(&p, &st, &o, W + 30, 31000, &plan); /* 61000 - 31000 = 30000 ms */
+	expect_events(&plan, 1, LOG_LEVEL_INFO, "Waiting for DR lease to expire (30s remaining)");
+	/* 500 ms left, rounded up. */
+	decide(&p, &st, &o, W + 59, 1000 + LEASE_STABLE_MS(L_MS) - 500, &plan);
 	expect_events(&plan, 1, LOG_LEVEL_INFO, "Waiting for DR lease to expire (1s remaining)");
 	assert_int_equal(plan.action, LEASE_ACT_NONE);
-	decide(&p, &st, &o, W + 60, 1000 + LEASE_STABLE_MS(L_MS) - 1, &plan);
+	decide(&p, &st, &o, W + 59, 1000 + LEASE_STABLE_MS(L_MS) - 1, &plan);
 	expect_events(&plan, 1, LOG_LEVEL_INFO, "Waiting for DR lease to expire (1s remaining)");
 	assert_int_equal(plan.action, LEASE_ACT_NONE);
 
@@ -554,26 +592,28 @@ static void primary_reclaims_dr_lease_expired_both_ways(void **state)
 	lease_state_init(&st2);
 	decide(&p, &st2, &o, W, 1000, &plan);
 	decide(&p, &st2, &o2, W + 50, 51000, &plan);
-	/* 51000 + LEASE_STABLE_MS(L) - 51000 = 61000 ms. */
-	expect_events(&plan, 1, LOG_LEVEL_INFO, "Waiting for DR lease to expire (61s remaining)");
+	/* 51000 + LEASE_STABLE_MS(L) - 51000 = 60000 ms. */
+	expect_events(&plan, 1, LOG_LEVEL_INFO, "Waiting for DR lease to expire (60s remaining)");
 
-	decide(&p, &st, &o, W + 61, 1000 + LEASE_STABLE_MS(L_MS), &plan);
+	/* Stable at 61000, i.e. wall W + 60. */
+	decide(&p, &st, &o, W + 60, 1000 + LEASE_STABLE_MS(L_MS), &plan);
 	expect_events(&plan, 1, LOG_LEVEL_WARN, "DR lease expired - reclaiming it for the primary");
 	assert_int_equal(plan.action, LEASE_ACT_TAKE);
 	assert_int_equal(plan.take, LEASE_TAKE_RECLAIM);
 	assert_string_equal(plan.expected.txt, dr.txt);
 	assert_string_equal(plan.next.lease.owner, "primary");
 	assert_int_equal(plan.next.lease.epoch, 5);
-	assert_int_equal(plan.next.lease.exp, W + 121);
+	assert_int_equal(plan.next.lease.exp, W + 120); /* W + 60 + L */
 	assert_string_equal(plan.next.a, PRIMARY_IP);
 	assert_int_equal(plan.act_after_ms, 1000 + LEASE_ACT_DELAY_MS(D_MS));
-	/* act_after (42080) is already past: no "Acting as active in" line. */
-	lease_apply(&p, &st, &plan, DF_OK, NULL, 62000, 62050);
+	/* act_after (41080) is already past: no "Acting as active in" line.
+	 * Sent at 61000, the decision's instant. */
+	lease_apply(&p, &st, &plan, DF_OK, NULL, 61000, 61050);
 	expect_events(&plan, 2, LOG_LEVEL_WARN, "DR lease expired - reclaiming it for the primary",
 		      LOG_LEVEL_INFO, "FAILBACK: Restored primary as active, A=" PRIMARY_IP);
-	assert_true(lease_active(&p, &st, 62050));
-	assert_true(lease_active(&p, &st, 62000 + D_MS - 1));
-	assert_false(lease_active(&p, &st, 62000 + D_MS));
+	assert_true(lease_active(&p, &st, 61050));
+	assert_true(lease_active(&p, &st, 61000 + D_MS - 1));
+	assert_false(lease_active(&p, &st, 61000 + D_MS));
 }
 
 /* --------------------------------------------------------------------- DR */
@@ -666,27 +706,28 @@ static void dr_at_threshold_waits_for_both_rules(void **state)
 	decide(&p, &st, &bad, W, 1000, &plan);
 	decide(&p, &st, &bad, W + 10, 11000, &plan);
 	decide(&p, &st, &bad, W + 20, 21000, &plan);
-	/* Stable at 1000 + LEASE_STABLE_MS(L) = 62000: 41 s after 21000, more
+	/* Stable at 1000 + LEASE_STABLE_MS(L) = 61000: 40 s after 21000, more
 	 * than the 5 s exp is away. */
 	expect_events(&plan, 2, LOG_LEVEL_WARN, "Primary health check failed (3/3)", LOG_LEVEL_WARN,
-		      "Waiting for primary lease to expire (41s remaining)");
-	/* exp long past by our clock (ours is ahead): still L + 1 s unchanged. */
+		      "Waiting for primary lease to expire (40s remaining)");
+	/* exp long past by our clock (ours is ahead): still L unchanged, so
+	 * 61000 - 51000 = 10 s. */
 	decide(&p, &st, &bad, W + 3600, 51000, &plan);
 	expect_events(&plan, 2, LOG_LEVEL_WARN, "Primary health check failed (3/3)", LOG_LEVEL_WARN,
-		      "Waiting for primary lease to expire (11s remaining)");
+		      "Waiting for primary lease to expire (10s remaining)");
 	assert_int_equal(plan.action, LEASE_ACT_NONE);
 	/* A renewal by the primary restarts the monotonic wait. */
 	lease_t pr2 = lease_of("primary", W + 26, 7);
 	lease_obs_t bad2 = obs_read(&pr2, LEASE_HEALTH_FAILED);
 	decide(&p, &st, &bad2, W + 3600, 52000, &plan);
-	/* 52000 + LEASE_STABLE_MS(L) - 52000 = 61000 ms. */
+	/* 52000 + LEASE_STABLE_MS(L) - 52000 = 60000 ms. */
 	expect_events(&plan, 2, LOG_LEVEL_WARN, "Primary health check failed (3/3)", LOG_LEVEL_WARN,
-		      "Waiting for primary lease to expire (61s remaining)");
+		      "Waiting for primary lease to expire (60s remaining)");
 	assert_int_equal(plan.action, LEASE_ACT_NONE);
 }
 
-/* Brings a DR to the failover plan at mono 62000 = 1000 + LEASE_STABLE_MS(L)
- * (first seen at 1000), wall W + 62. */
+/* Brings a DR to the failover plan at mono 61000 = 1000 + LEASE_STABLE_MS(L)
+ * (first seen at 1000), wall W + 61: exp W + 121. */
 static void dr_to_failover(const lease_params_t *p, lease_state_t *st, lease_plan_t *plan,
 			   lease_t *pr)
 {
@@ -696,10 +737,10 @@ static void dr_to_failover(const lease_params_t *p, lease_state_t *st, lease_pla
 	decide(p, st, &bad, W, 1000, plan);
 	decide(p, st, &bad, W + 10, 11000, plan);
 	decide(p, st, &bad, W + 20, 21000, plan);
-	decide(p, st, &bad, W + 61, 1000 + LEASE_STABLE_MS(L_MS) - 1, plan);
+	decide(p, st, &bad, W + 60, 1000 + LEASE_STABLE_MS(L_MS) - 1, plan);
 	expect_events(plan, 2, LOG_LEVEL_WARN, "Primary health check failed (3/3)", LOG_LEVEL_WARN,
 		      "Waiting for primary lease to expire (1s remaining)");
-	decide(p, st, &bad, W + 62, 1000 + LEASE_STABLE_MS(L_MS), plan);
+	decide(p, st, &bad, W + 61, 1000 + LEASE_STABLE_MS(L_MS), plan);
 	expect_events(plan, 2, LOG_LEVEL_WARN, "Primary health check failed (3/3)", LOG_LEVEL_WARN,
 		      "Primary lease expired - initiating failover!");
 	assert_int_equal(plan->action, LEASE_ACT_TAKE);
@@ -707,7 +748,7 @@ static void dr_to_failover(const lease_params_t *p, lease_state_t *st, lease_pla
 	assert_string_equal(plan->expected.txt, pr->txt);
 	assert_string_equal(plan->next.lease.owner, "dr");
 	assert_int_equal(plan->next.lease.epoch, 8);
-	assert_int_equal(plan->next.lease.exp, W + 122);
+	assert_int_equal(plan->next.lease.exp, W + 121);
 	assert_string_equal(plan->next.a, DR_IP);
 	assert_int_equal(plan->act_after_ms, 1000 + LEASE_ACT_DELAY_MS(D_MS));
 }
@@ -732,14 +773,15 @@ static void dr_fails_over_when_both_rules_hold(void **state)
 	expect_events(&plan2, 2, LOG_LEVEL_WARN, "Primary health check failed (3/3)",
 		      LOG_LEVEL_WARN, "Waiting for primary lease to expire (1s remaining)");
 
-	/* act_after (42080) is already past: no "Acting as active in" line. */
-	lease_apply(&p, &st, &plan, DF_OK, NULL, 62000, 62100);
+	/* act_after (41080) is already past: no "Acting as active in" line.
+	 * Sent at 61000, the decision's instant. */
+	lease_apply(&p, &st, &plan, DF_OK, NULL, 61000, 61100);
 	expect_events(&plan, 3, LOG_LEVEL_WARN, "Primary health check failed (3/3)", LOG_LEVEL_WARN,
 		      "Primary lease expired - initiating failover!", LOG_LEVEL_INFO,
 		      "FAILOVER: Promoted DR to active, A=" DR_IP);
 	assert_true(st.holding);
-	assert_true(lease_active(&p, &st, 62100));
-	assert_int_equal(lease_next_change(&p, &st, 62100), 62000 + D_MS);
+	assert_true(lease_active(&p, &st, 61100));
+	assert_int_equal(lease_next_change(&p, &st, 61100), 61000 + D_MS);
 
 	/* Holding: renews whatever the primary's health, no health lines. */
 	uint32_t failures = st.health_failures;
@@ -770,7 +812,7 @@ static void dr_after_failback_starts_counting_afresh(void **state)
 	lease_t pr;
 	char lost[256];
 	dr_to_failover(&p, &st, &plan, &pr);
-	lease_apply(&p, &st, &plan, DF_OK, NULL, 62000, 62100);
+	lease_apply(&p, &st, &plan, DF_OK, NULL, 61000, 61100);
 	assert_int_equal(st.health_failures, 0);
 	lease_t back = lease_of("primary", W + 200, 9);
 	lease_obs_t o = obs_read(&back, LEASE_HEALTH_UNKNOWN); /* holding: not checked */
@@ -798,27 +840,27 @@ static void dr_creates_absent_lease_after_l(void **state)
 	decide(&p, &st, &none, W, 1000, &plan);
 	decide(&p, &st, &none, W + 10, 11000, &plan);
 	decide(&p, &st, &none, W + 20, 21000, &plan);
-	/* Stable at 1000 + LEASE_STABLE_MS(L) = 62000: 41 s after 21000. */
+	/* Stable at 1000 + LEASE_STABLE_MS(L) = 61000: 40 s after 21000. */
 	expect_events(&plan, 2, LOG_LEVEL_WARN, "Primary health check failed (3/3)", LOG_LEVEL_WARN,
-		      "Waiting for primary lease to expire (41s remaining)");
-	decide(&p, &st, &none, W + 61, 1000 + LEASE_STABLE_MS(L_MS) - 1, &plan);
+		      "Waiting for primary lease to expire (40s remaining)");
+	decide(&p, &st, &none, W + 60, 1000 + LEASE_STABLE_MS(L_MS) - 1, &plan);
 	expect_events(&plan, 2, LOG_LEVEL_WARN, "Primary health check failed (3/3)", LOG_LEVEL_WARN,
 		      "Waiting for primary lease to expire (1s remaining)");
 	assert_int_equal(plan.action, LEASE_ACT_NONE);
-	decide(&p, &st, &none, W + 62, 1000 + LEASE_STABLE_MS(L_MS), &plan);
+	decide(&p, &st, &none, W + 61, 1000 + LEASE_STABLE_MS(L_MS), &plan);
 	expect_events(&plan, 2, LOG_LEVEL_WARN, "Primary health check failed (3/3)", LOG_LEVEL_WARN,
 		      "Primary lease expired - initiating failover!");
 	assert_int_equal(plan.action, LEASE_ACT_TAKE);
 	assert_int_equal(plan.take, LEASE_TAKE_CREATE);
 	assert_false(plan.expected.has_txt);
 	assert_int_equal(plan.next.lease.epoch, 1);
-	lease_apply(&p, &st, &plan, DF_OK, NULL, 62000, 62100);
+	lease_apply(&p, &st, &plan, DF_OK, NULL, 61000, 61100);
 	assert_int_equal(plan.events.count, 3);
 	assert_string_equal(plan.events.e[2].text,
 			    fmt(buf, sizeof(buf),
 				"Lease created: owner=dr epoch=1, expires at %lld",
-				(long long)(W + 122)));
-	assert_true(lease_active(&p, &st, 62100));
+				(long long)(W + 121))); /* W + 61 + L */
+	assert_true(lease_active(&p, &st, 61100));
 }
 
 static void dr_adopts_dr_lease_it_did_not_write(void **state)
@@ -839,7 +881,7 @@ static void dr_adopts_dr_lease_it_did_not_write(void **state)
 	assert_string_equal(plan.next.lease.owner, "dr");
 	assert_int_equal(plan.act_after_ms, 5000 + LEASE_ACT_DELAY_MS(D_MS));
 	lease_apply(&p, &st, &plan, DF_OK, NULL, 5000, 5100);
-	/* act_after 5000 + 41080 = 46080 is past the deadline renewed 5000 + D
+	/* act_after 5000 + 40080 = 45080 is past the deadline renewed 5000 + D
 	 * = 45000: not active until the next renewal, and no instant before
 	 * it at which activity changes on its own. */
 	assert_false(lease_active(&p, &st, 5100));
@@ -859,7 +901,7 @@ static void take_with_unknown_outcome(void **state)
 	dr_to_failover(&p, &st, &plan, &pr);
 	lease_t next = plan.next;
 	lease_state_t before = st;
-	lease_apply(&p, &st, &plan, DF_ETIMEDOUT, "timed out", 62000, 70000);
+	lease_apply(&p, &st, &plan, DF_ETIMEDOUT, "timed out", 61000, 70000);
 	assert_int_equal(plan.events.count, 3);
 	assert_string_equal(plan.events.e[2].text, "Failed to take the lease: timed out");
 	assert_int_equal(plan.events.e[2].level, LOG_LEVEL_ERROR);
@@ -873,13 +915,13 @@ static void take_with_unknown_outcome(void **state)
 	decide(&p, &applied, &o, W + 71, 71000, &plan);
 	assert_true(applied.holding);
 	assert_false(applied.pending);
-	assert_int_equal(applied.renewed_ms, 62000);
+	assert_int_equal(applied.renewed_ms, 61000);
 	assert_int_equal(applied.act_after_ms, 1000 + LEASE_ACT_DELAY_MS(D_MS));
 	assert_int_equal(plan.action, LEASE_ACT_RENEW);
 	assert_string_equal(plan.expected.txt, next.txt);
 	assert_true(lease_active(&p, &applied, 71000));
-	assert_true(lease_active(&p, &applied, 62000 + D_MS - 1));
-	assert_false(lease_active(&p, &applied, 62000 + D_MS));
+	assert_true(lease_active(&p, &applied, 61000 + D_MS - 1));
+	assert_false(lease_active(&p, &applied, 61000 + D_MS));
 
 	/* It did not apply: decides again, the wait still counts from 1000. */
 	lease_state_t lost = st;
@@ -893,12 +935,12 @@ static void take_with_unknown_outcome(void **state)
 	/* Someone else wrote first: not holding, re-read next tick. */
 	lease_state_t conflict = before;
 	dr_to_failover(&p, &conflict, &plan, &pr);
-	lease_apply(&p, &conflict, &plan, DF_ECONFLICT, "prerequisite failed (NXRRSET)", 62000,
-		    62100);
+	lease_apply(&p, &conflict, &plan, DF_ECONFLICT, "prerequisite failed (NXRRSET)", 61000,
+		    61100);
 	assert_string_equal(plan.events.e[2].text,
 			    "Could not take the lease: prerequisite failed (NXRRSET)");
 	assert_false(conflict.holding);
-	assert_false(lease_active(&p, &conflict, 62100));
+	assert_false(lease_active(&p, &conflict, 61100));
 }
 
 /* ------------------------------------------------------------------- both */
@@ -973,11 +1015,11 @@ static void read_error_takes_no_action(void **state)
 	decide(&d, &st, &bad, W, 1000, &plan);
 	decide(&d, &st, &bad_err, W + 10, 11000, &plan);
 	decide(&d, &st, &bad_err, W + 20, 21000, &plan);
-	decide(&d, &st, &bad, W + 61, 1000 + LEASE_STABLE_MS(L_MS) - 1, &plan);
+	decide(&d, &st, &bad, W + 60, 1000 + LEASE_STABLE_MS(L_MS) - 1, &plan);
 	expect_events(&plan, 2, LOG_LEVEL_WARN, "Primary health check failed (3/3)", LOG_LEVEL_WARN,
 		      "Waiting for primary lease to expire (1s remaining)");
 	assert_int_equal(plan.action, LEASE_ACT_NONE);
-	decide(&d, &st, &bad, W + 62, 1000 + LEASE_STABLE_MS(L_MS), &plan);
+	decide(&d, &st, &bad, W + 61, 1000 + LEASE_STABLE_MS(L_MS), &plan);
 	assert_int_equal(plan.action, LEASE_ACT_TAKE);
 	assert_int_equal(plan.take, LEASE_TAKE_FAILOVER);
 }
@@ -998,7 +1040,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(primary_absent_creates_epoch_1_after_break_before_make),
 		cmocka_unit_test(primary_holding_renews_same_epoch),
-		cmocka_unit_test(same_second_renewal_writes_the_same_value),
+		cmocka_unit_test(same_second_renewal_still_changes_the_value),
+		cmocka_unit_test(carried_exp_only_from_own_role),
 		cmocka_unit_test(holder_sees_other_value_loses_lease),
 		cmocka_unit_test(renewal_conflict_steps_down_at_once),
 		cmocka_unit_test(renewal_error_stays_active_until_deadline),
