@@ -24,7 +24,7 @@
  * live in one pool inside config_t so that the struct stays a plain value a
  * reload can copy.
  */
-#define CONFIG_EXTRA_MAX       48
+#define CONFIG_EXTRA_MAX       64
 #define CONFIG_EXTRA_VALUE_MAX 4096 /* longest value (AWS session tokens are long) */
 #define CONFIG_EXTRA_POOL      16384
 
