@@ -20,5 +20,7 @@ int cmd_init(const config_t *cfg, bool force);
 int cmd_show(const config_t *cfg);
 /* promote (ROLE=dr) or failback (ROLE=primary): a forced change of owner. */
 int cmd_force(const config_t *cfg, const char *command);
+/* The standalone watcher; loads its own (watch-only) configuration. */
+int cmd_watch(const char *path, char *const *envp);
 /* Loads the configuration itself so that it can report every step. */
 int cmd_validate(const char *path, char *const *envp);

@@ -27,7 +27,7 @@ int cmd_init(const config_t *cfg, bool force)
 	bool found = ret == DF_OK || current.has_txt;
 	memset(&next, 0, sizeof(next));
 	enum lease_init_action action =
-		lease_plan_init(cfg->role, found ? &current : NULL, clock_wall(), cfg->lease_ttl,
+		lease_plan_init(cfg->role, found ? &current : NULL, clock_lease_wall(), cfg->lease_ttl,
 				force, &next.lease, why, sizeof(why));
 	if (action == LEASE_INIT_REFUSE_HELD) {
 		log_err("init: %s", why);

@@ -24,7 +24,7 @@ static json_t *show_json(const config_t *cfg, const lease_t *l, bool found)
 	json_object_set_new(o, "record", record_name(cfg->record));
 	json_object_set_new(o, "A", l->has_a ? json_string(l->a) : json_null());
 	if (found && l->txt_valid) {
-		int64_t left = l->lease.exp - clock_wall();
+		int64_t left = l->lease.exp - clock_lease_wall();
 		snprintf(exp, sizeof(exp), "%lld", (long long)l->lease.exp);
 		json_object_set_new(o, "owner", json_string(l->lease.owner));
 		json_object_set_new(o, "expires_at", json_string(exp));

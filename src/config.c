@@ -340,6 +340,7 @@ struct loader {
 	void (*warn)(const char *msg);
 	df_detail_t *d;
 	bool deadline_derived; /* RENEW_DEADLINE came from the rule below */
+	bool watch_only;       /* `watch`: the daemon's keys are not required */
 	struct slot slot[KEY_COUNT];
 	config_t cfg;
 };
@@ -1229,7 +1230,8 @@ static int apply(struct loader *ld)
 		const char *v = set ? s->value : k->def;
 
 		if (v == NULL) {
-			if ((k->flags & KF_REQUIRED) == 0) {
+			if ((k->flags & KF_REQUIRED) == 0 ||
+			    (ld->watch_only && i != K_DNS_RECORD)) {
 				continue;
 			}
 			if (s->value != NULL) {
@@ -1289,6 +1291,17 @@ static int check_relations(struct loader *ld)
 		c->renew_deadline = default_deadline(c->update_interval, c->lease_ttl);
 		ld->deadline_derived = c->renew_deadline != 40;
 	}
+	if (ld->watch_only) {
+		/* The standalone watcher reads the A record and compares it
+		 * with MY_IP; the existing watcher took DR_IP in its place. */
+		if (config_get_extra(c, "MY_IP") == NULL && c->dr_ip[0] == '\0') {
+			return fail(ld->d, "watch needs MY_IP, this site's address (the A record "
+					   "is compared with it); DR_IP is accepted in its place");
+		}
+		if (c->zone[0] == '\0') {
+			return DF_OK;
+		}
+	}
 	if (!(c->update_interval < c->renew_deadline && c->renew_deadline < c->lease_ttl)) {
 		where(ld, K_UPDATE_INTERVAL, a1, sizeof(a1));
 		where(ld, K_RENEW_DEADLINE, a2, sizeof(a2));
@@ -1308,7 +1321,7 @@ static int check_relations(struct loader *ld)
 				: "; set RENEW_DEADLINE, or make LEASE_TTL at least twice "
 				  "UPDATE_INTERVAL");
 	}
-	if (strcmp(c->primary_ip, c->dr_ip) == 0) {
+	if (!ld->watch_only && strcmp(c->primary_ip, c->dr_ip) == 0) {
 		return fail(ld->d,
 			    "PRIMARY_IP (%s) and DR_IP (%s) are both %s: the two sites need "
 			    "different addresses",
@@ -1353,13 +1366,14 @@ static int check_relations(struct loader *ld)
 }
 
 static int load(config_t *out, const char *text, size_t len, const char *label, char *const *envp,
-		void (*warn)(const char *msg), df_detail_t *d)
+		void (*warn)(const char *msg), bool watch_only, df_detail_t *d)
 {
 	int ret = DF_OK;
 	struct loader *ld = calloc(1, sizeof(*ld));
 	if (ld == NULL) {
 		return DF_ENOMEM;
 	}
+	ld->watch_only = watch_only;
 	ld->label = label != NULL ? label : "";
 	ld->warn = warn;
 	ld->d = d;
@@ -1445,14 +1459,14 @@ out:
 	return ret;
 }
 
-int config_load(config_t *cfg, const char *path, char *const *envp, void (*warn)(const char *msg),
-		df_detail_t *d)
+static int load_path(config_t *cfg, const char *path, char *const *envp,
+		     void (*warn)(const char *msg), bool watch_only, df_detail_t *d)
 {
 	if (cfg == NULL) {
 		return DF_EINVAL;
 	}
 	if (path == NULL) {
-		return load(cfg, NULL, 0, "", envp, warn, d);
+		return load(cfg, NULL, 0, "", envp, warn, watch_only, d);
 	}
 	if (strlen(path) >= sizeof(cfg->source)) {
 		return fail(d, "configuration file path longer than %zu characters",
@@ -1464,9 +1478,21 @@ int config_load(config_t *cfg, const char *path, char *const *envp, void (*warn)
 	if (ret != DF_OK) {
 		return ret;
 	}
-	ret = load(cfg, text, len, path, envp, warn, d);
+	ret = load(cfg, text, len, path, envp, warn, watch_only, d);
 	wipe_free(text, len + 1);
 	return ret;
+}
+
+int config_load(config_t *cfg, const char *path, char *const *envp, void (*warn)(const char *msg),
+		df_detail_t *d)
+{
+	return load_path(cfg, path, envp, warn, false, d);
+}
+
+int config_load_watch(config_t *cfg, const char *path, char *const *envp,
+		      void (*warn)(const char *msg), df_detail_t *d)
+{
+	return load_path(cfg, path, envp, warn, true, d);
 }
 
 int config_parse_text(config_t *cfg, const char *text, size_t len, const char *label,
@@ -1476,7 +1502,7 @@ int config_parse_text(config_t *cfg, const char *text, size_t len, const char *l
 		return DF_EINVAL;
 	}
 	return load(cfg, text != NULL ? text : "", len, label != NULL ? label : "(text)", NULL,
-		    NULL, d);
+		    NULL, false, d);
 }
 
 void config_deinit(config_t *cfg)

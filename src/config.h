@@ -124,6 +124,15 @@ typedef struct config_key_info {
 bool config_key_at(size_t i, config_key_info_t *out);
 
 /*
+ * The same as config_load() for the standalone watcher (`dnsfailover
+ * watch`), whose env files carry DNS_RECORD, MY_IP (or DR_IP), DNS_SERVER
+ * and the watcher keys but not the daemon's ROLE, DNS_PROVIDER, DNS_ZONE or
+ * site addresses: those are not required; MY_IP or DR_IP is.
+ */
+int config_load_watch(config_t *cfg, const char *path, char *const *envp,
+		      void (*warn)(const char *msg), df_detail_t *d);
+
+/*
  * Known key closest to name (edit distance with transpositions, ignoring
  * case), or NULL when none is close. Secret keys' NAME_FILE forms count.
  */

@@ -19,14 +19,22 @@
 #include "src/cmd.h"
 #include "src/health.h"
 #include "src/lease.h"
+#include "src/metrics.h"
+#include "src/metrics_http.h"
 #include "src/log.h"
 #include "src/provider.h"
+#include "src/watcher.h"
 
 typedef struct daemon {
 	const daemon_opts_t *opts;
 	config_t *cfg; /* owned; the provider and health check borrow it */
 	provider_t *provider;
-	health_t *health; /* NULL when this role checks nothing */
+	health_t *health;	  /* NULL when this role checks nothing */
+	watcher_t *watcher;	  /* NULL without WATCH_MODE */
+	bool keep_on_dns_failure; /* WATCH_ON_DNS_FAILURE=keep */
+	metrics_t *metrics;
+	metrics_http_t *http;	  /* NULL without METRICS_LISTEN */
+	watcher_counts_t counted; /* watcher actions already in metrics */
 	lease_params_t params;
 	lease_state_t state;
 	bool active;		       /* as last reported */
@@ -68,13 +76,51 @@ static void config_warning(const char *msg)
 	log_warn("%s", msg);
 }
 
+/* Names the collector as the watcher's log lines do. */
+static void describe_collector(const config_t *cfg, char *buf, size_t size)
+{
+	const char *mode = config_get_extra(cfg, "WATCH_MODE");
+	const char *container = config_get_extra(cfg, "OTEL_CONTAINER");
+	const char *ns = config_get_extra(cfg, "OTEL_NAMESPACE");
+	const char *deploy = config_get_extra(cfg, "OTEL_DEPLOYMENT");
+	const char *unit = config_get_extra(cfg, "WATCH_UNIT");
+	if (strcmp(mode, "docker") == 0) {
+		snprintf(buf, size, "collector (docker container %s)", container ? container : "?");
+	} else if (strcmp(mode, "kubernetes") == 0) {
+		snprintf(buf, size, "collector (deployment %s/%s)", ns ? ns : "?",
+			 deploy ? deploy : "?");
+	} else if (strcmp(mode, "systemd") == 0) {
+		snprintf(buf, size, "collector (systemd unit %s)", unit ? unit : "?");
+	} else {
+		snprintf(buf, size, "collector (%s commands)", mode);
+	}
+}
+
+static int load_watcher(const config_t *cfg, watcher_t **out, df_detail_t *d)
+{
+	watch_backend_t *b = NULL;
+	char what[160];
+	*out = NULL;
+	int ret = watch_backend_new(&b, cfg, d);
+	if (ret != DF_OK || b == NULL) {
+		return ret;
+	}
+	describe_collector(cfg, what, sizeof(what));
+	ret = watcher_new(out, b, what);
+	if (ret != DF_OK) {
+		watch_backend_free(b);
+	}
+	return ret;
+}
+
 /* Builds everything that depends on the configuration, or nothing. */
 static int load(const daemon_opts_t *opts, config_t **cfg_out, provider_t **p_out, health_t **h_out,
-		df_detail_t *d)
+		watcher_t **w_out, df_detail_t *d)
 {
 	config_t *cfg = calloc(1, sizeof(*cfg));
 	provider_t *p = NULL;
 	health_t *h = NULL;
+	watcher_t *w = NULL;
 	int ret = cfg == NULL ? DF_ENOMEM
 			      : config_load(cfg, opts->config_path, opts->envp, config_warning, d);
 	if (ret != DF_OK) {
@@ -99,11 +145,17 @@ static int load(const daemon_opts_t *opts, config_t **cfg_out, provider_t **p_ou
 		df_detail_prefix(d, "health check");
 		goto fail;
 	}
+	ret = load_watcher(cfg, &w, d);
+	if (ret != DF_OK) {
+		goto fail;
+	}
 	*cfg_out = cfg;
 	*p_out = p;
 	*h_out = h;
+	*w_out = w;
 	return DF_OK;
 fail:
+	health_free(h);
 	provider_free(p);
 	if (cfg != NULL) {
 		config_deinit(cfg);
@@ -114,6 +166,8 @@ fail:
 
 static void unload(daemon_t *dm)
 {
+	watcher_free(dm->watcher);
+	dm->watcher = NULL;
 	health_free(dm->health);
 	provider_free(dm->provider);
 	if (dm->cfg != NULL) {
@@ -137,6 +191,25 @@ static void arm(int fd, int64_t first_ms, int64_t interval_ms)
 	timerfd_settime(fd, 0, &its, NULL);
 }
 
+/* Adds the watcher's new actions to the metrics. */
+static void count_watcher(daemon_t *dm)
+{
+	watcher_counts_t now;
+	watcher_get_counts(dm->watcher, &now);
+	for (; dm->counted.start_ok < now.start_ok; dm->counted.start_ok++) {
+		metrics_count_watcher_action(dm->metrics, "start", "ok");
+	}
+	for (; dm->counted.start_failed < now.start_failed; dm->counted.start_failed++) {
+		metrics_count_watcher_action(dm->metrics, "start", "error");
+	}
+	for (; dm->counted.stop_ok < now.stop_ok; dm->counted.stop_ok++) {
+		metrics_count_watcher_action(dm->metrics, "stop", "ok");
+	}
+	for (; dm->counted.stop_failed < now.stop_failed; dm->counted.stop_failed++) {
+		metrics_count_watcher_action(dm->metrics, "stop", "error");
+	}
+}
+
 /*
  * Reports a change of the site's activity, with the monotonic time so that
  * two daemons' logs on one host can be compared to the millisecond, and
@@ -149,6 +222,16 @@ static void update_activity(daemon_t *dm, const char *why)
 	bool active = lease_active(&dm->params, &dm->state, now);
 	if (active != dm->active) {
 		dm->active = active;
+		metrics_set_active(dm->metrics, active);
+		if (active) {
+			metrics_count_failover(dm->metrics);
+		} else {
+			const char *reason = why != NULL && strcmp(why, "shutting down") == 0
+						     ? "shutdown"
+					     : dm->state.holding ? "deadline"
+								 : "lost";
+			metrics_count_step_down(dm->metrics, reason);
+		}
 		if (active) {
 			log_info("Site is now ACTIVE: owner=%s epoch=%llu, A=%s [t=%lld.%03lld]",
 				 dm->state.written.lease.owner,
@@ -165,8 +248,22 @@ static void update_activity(daemon_t *dm, const char *why)
 				 (long long)(now / 1000), (long long)(now % 1000));
 		}
 	}
+	if (dm->watcher != NULL) {
+		/* keep: a holder cut off from DNS leaves the collector running
+		 * (no gap, but two may scrape if the other side takes over). */
+		bool want = active || (dm->keep_on_dns_failure && dm->state.holding &&
+				       now >= dm->state.act_after_ms);
+		watcher_apply(dm->watcher, want, now);
+		count_watcher(dm);
+	}
 	int64_t next = lease_next_change(&dm->params, &dm->state, now);
 	arm(dm->change_fd, next == INT64_MAX ? 0 : (next - now > 0 ? next - now : 1), 0);
+}
+
+static void set_watch_policy(daemon_t *dm)
+{
+	const char *policy = config_get_extra(dm->cfg, "WATCH_ON_DNS_FAILURE");
+	dm->keep_on_dns_failure = policy != NULL && strcmp(policy, "keep") == 0;
 }
 
 /* The step-down instant of the holder, or 0. */
@@ -195,8 +292,22 @@ static void tick(daemon_t *dm)
 	memset(&obs, 0, sizeof(obs));
 	obs.read = dm->provider->ops->read(dm->provider, &obs.lease, &d);
 	obs.read_error = d.msg;
-	bool want_health =
-		dm->health != NULL && (cfg->role == CONFIG_ROLE_PRIMARY || !dm->state.holding);
+	/* The DR checks the primary while it does not hold the lease. The
+	 * primary checks its own collector; when our watcher runs that
+	 * collector only while we are active, a check at any other time would
+	 * find it stopped on purpose and keep us from ever taking the lease. */
+	bool want_health = dm->health != NULL &&
+			   (cfg->role == CONFIG_ROLE_PRIMARY ? (dm->watcher == NULL || dm->active)
+							     : !dm->state.holding);
+	if (dm->health != NULL && !want_health && cfg->role == CONFIG_ROLE_PRIMARY) {
+		/* Not checked while the watcher keeps our collector stopped: a
+		 * holder goes on from the last result (an unhealthy one must
+		 * not renew), a site that holds nothing starts afresh. */
+		if (!dm->state.holding) {
+			dm->last_health = LEASE_HEALTH_UNKNOWN;
+		}
+		obs.health = dm->last_health;
+	}
 	/* A self-check that could outlast the step-down instant is skipped,
 	 * and its last result stands: skipping must never turn an unhealthy
 	 * collector into a renewal. */
@@ -210,6 +321,19 @@ static void tick(daemon_t *dm)
 		obs.health = health_check(dm->health, why, sizeof(why)) ? LEASE_HEALTH_OK
 									: LEASE_HEALTH_FAILED;
 		dm->last_health = obs.health;
+		metrics_count_health(dm->metrics, obs.health == LEASE_HEALTH_OK);
+	}
+	if (dm->state.holding && obs.read != DF_OK && obs.read != DF_ENOTFOUND) {
+		/* Logged as "Failed to renew lease": a holder that cannot read
+		 * the lease cannot renew it. */
+		metrics_count_renewal(dm->metrics, "error");
+	}
+	if (obs.read == DF_OK && obs.lease.txt_valid) {
+		metrics_set_lease(dm->metrics, obs.lease.lease.exp, obs.lease.lease.epoch,
+				  obs.lease.lease.owner);
+	}
+	if (obs.lease.has_skew) {
+		metrics_set_clock_skew(dm->metrics, obs.lease.clock_skew);
 	}
 	char read_error[sizeof(d.msg)];
 	memcpy(read_error, d.msg, sizeof(read_error));
@@ -224,6 +348,14 @@ static void tick(daemon_t *dm)
 		int64_t sent = clock_mono_ms();
 		const lease_t *expected = plan.expected.has_txt ? &plan.expected : NULL;
 		int ret = dm->provider->ops->swap(dm->provider, expected, &plan.next, &d);
+		metrics_set_update_latency(dm->metrics, (double)(clock_mono_ms() - sent) / 1000.0);
+		metrics_count_renewal(dm->metrics, ret == DF_OK		 ? "ok"
+						   : ret == DF_ECONFLICT ? "conflict"
+									 : "error");
+		if (ret == DF_OK) {
+			metrics_set_lease(dm->metrics, plan.next.lease.exp, plan.next.lease.epoch,
+					  plan.next.lease.owner);
+		}
 		lease_apply(&dm->params, &dm->state, &plan, ret,
 			    d.msg[0] != '\0' ? d.msg : df_strerror(ret), sent, clock_mono_ms());
 		log_events(&plan.events, logged);
@@ -237,9 +369,10 @@ static void reload(daemon_t *dm)
 	config_t *cfg = NULL;
 	provider_t *p = NULL;
 	health_t *h = NULL;
+	watcher_t *w = NULL;
 	df_detail_t d = {""};
 	log_info("Reloading the configuration (SIGHUP)");
-	if (load(dm->opts, &cfg, &p, &h, &d) != DF_OK) {
+	if (load(dm->opts, &cfg, &p, &h, &w, &d) != DF_OK) {
 		log_err("Reload failed, keeping the current configuration: %s", d.msg);
 		return;
 	}
@@ -249,6 +382,10 @@ static void reload(daemon_t *dm)
 	dm->cfg = cfg;
 	dm->provider = p;
 	dm->health = h;
+	dm->watcher = w;
+	memset(&dm->counted, 0, sizeof(dm->counted));
+	set_watch_policy(dm);
+	metrics_set_role(dm->metrics, config_role_name(cfg->role));
 	lease_params_init(&dm->params, cfg);
 	if (!same_lease) {
 		/* Another role or record: what we held is not what we hold now. */
@@ -397,6 +534,9 @@ static void loop(daemon_t *dm)
 			if (fd == dm->sig_fd && on_signal(dm)) {
 				return;
 			}
+			if (dm->http != NULL && fd == metrics_http_fd(dm->http)) {
+				metrics_http_run(dm->http);
+			}
 			if (fd == dm->change_fd) {
 				drain(fd);
 				update_activity(dm, NULL);
@@ -421,10 +561,11 @@ int daemon_run(const daemon_opts_t *opts)
 	df_detail_t d = {""};
 	int code = CMD_EXIT_FAIL;
 
-	if (load(opts, &dm.cfg, &dm.provider, &dm.health, &d) != DF_OK) {
+	if (load(opts, &dm.cfg, &dm.provider, &dm.health, &dm.watcher, &d) != DF_OK) {
 		log_err("run: %s", d.msg);
 		return CMD_EXIT_USAGE;
 	}
+	set_watch_policy(&dm);
 	if (dm.cfg->log_level > log_get_level()) {
 		log_set_level(dm.cfg->log_level); /* -d wins over a quieter LOG_LEVEL */
 	}
@@ -448,6 +589,21 @@ int daemon_run(const daemon_opts_t *opts)
 	if (setup_loop(&dm) != 0) {
 		goto out;
 	}
+	dm.metrics = metrics_new(config_role_name(dm.cfg->role));
+	if (dm.metrics == NULL) {
+		goto out;
+	}
+	const char *listen = config_get_extra(dm.cfg, "METRICS_LISTEN");
+	if (listen != NULL && listen[0] != '\0') {
+		if (metrics_http_start(&dm.http, listen, dm.metrics, &d) != DF_OK) {
+			log_err("run: %s", d.msg);
+			goto out;
+		}
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = metrics_http_fd(dm.http)};
+		epoll_ctl(dm.epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+		log_info("Serving /metrics and /healthz on http://%s",
+			 metrics_http_address(dm.http));
+	}
 	lease_params_init(&dm.params, dm.cfg);
 	lease_state_init(&dm.state);
 	log_info("dnsfailover %s starting: ROLE=%s, record %s via %s, UPDATE_INTERVAL=%u, "
@@ -455,13 +611,20 @@ int daemon_run(const daemon_opts_t *opts)
 		 PACKAGE_VERSION, config_role_name(dm.cfg->role), dm.cfg->record,
 		 dm.provider->ops->id, dm.cfg->update_interval, dm.cfg->renew_deadline,
 		 dm.cfg->lease_ttl, dm.cfg->fail_threshold);
+	if (dm.watcher != NULL) {
+		/* Not active yet: a collector left running here is stopped. */
+		watcher_apply(dm.watcher, false, clock_mono_ms());
+	}
 	loop(&dm);
-	if (dm.active) {
+	if (dm.active || dm.watcher != NULL) {
 		dm.state.holding = false;
+		dm.keep_on_dns_failure = false;
 		update_activity(&dm, "shutting down");
 	}
 	code = CMD_EXIT_OK;
 out:
+	metrics_http_stop(dm.http);
+	metrics_free(dm.metrics);
 	if (dm.pid_fd >= 0) {
 		unlink(opts->pidfile);
 		close(dm.pid_fd);

@@ -31,6 +31,7 @@ static void usage(FILE *out)
 		"  promote         (dr) make the DR site active now\n"
 		"  failback        (primary) make the primary site active again\n"
 		"  validate        check the configuration, key, server and permissions\n"
+		"  watch           run the collector here while DNS_RECORD's A is MY_IP\n"
 		"\n"
 		"options:\n"
 		"  -c FILE         read KEY=VALUE settings from FILE (the environment overrides)\n"
@@ -120,12 +121,13 @@ int main(int argc, char **argv)
 	if (is_run) {
 		return daemon_run(&run);
 	}
+	if (strcmp(command, "watch") == 0) {
+		return cmd_watch(path, environ);
+	}
 	bool forced = strcmp(command, "promote") == 0 || strcmp(command, "failback") == 0;
 	bool known = forced || strcmp(command, "init") == 0 || strcmp(command, "show") == 0;
 	if (!known) {
-		bool later = strcmp(command, "watch") == 0;
-		fprintf(stderr, "dnsfailover: %s command '%s'\n",
-			later ? "this version does not have the" : "unknown", command);
+		fprintf(stderr, "dnsfailover: unknown command '%s'\n", command);
 		usage(stderr);
 		return CMD_EXIT_USAGE;
 	}

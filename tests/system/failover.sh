@@ -46,6 +46,42 @@ fo_begin()
 	fo_setup "$@"
 }
 
+# fo_write_initd SITE PORT: $T/initd-SITE, an init script as appliance VMs have
+# them (start, stop, status with a pid file) for a collector stand-in on PORT
+# whose mode file is $T/SITE-collector.mode.
+fo_write_initd()
+{
+	local site=$1 port=$2
+	cat >"$T/initd-$site" <<EOS
+#!/bin/sh
+PIDFILE=$T/collector-$site.pid
+case "\$1" in
+start)
+	[ -s "\$PIDFILE" ] && kill -0 "\$(cat "\$PIDFILE")" 2>/dev/null && exit 0
+	rm -f "\$PIDFILE"
+	"$FAKE_COLLECTOR" -p $port -c "$T/$site-collector.mode" -P "\$PIDFILE" >>"$T/collector-$site.log" 2>&1 &
+	for i in 1 2 3 4 5 6 7 8 9 10; do [ -s "\$PIDFILE" ] && exit 0; sleep 0.2; done
+	echo "collector did not start"; exit 1 ;;
+stop)
+	[ -s "\$PIDFILE" ] || exit 0
+	kill "\$(cat "\$PIDFILE")" 2>/dev/null
+	for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "\$(cat "\$PIDFILE" 2>/dev/null)" 2>/dev/null || { rm -f "\$PIDFILE"; exit 0; }; sleep 0.2; done
+	echo "collector did not stop"; exit 1 ;;
+status)
+	[ -s "\$PIDFILE" ] && kill -0 "\$(cat "\$PIDFILE")" 2>/dev/null && { echo running; exit 0; }
+	echo stopped; exit 3 ;;
+esac
+exit 2
+EOS
+	chmod 755 "$T/initd-$site"
+}
+
+# running SITE: true while SITE's collector stand-in runs.
+running()
+{
+	"$T/initd-$1" status >/dev/null 2>&1
+}
+
 fo_start()
 {
 	local site=$1

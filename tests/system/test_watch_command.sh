@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The watcher's command backend against real processes: each site's daemon
+# starts and stops its own collector stand-in through an init-style script
+# (start/stop/status with a pid file, run without a shell by the daemon).
+# Through a failover and a failback, the stand-in runs on exactly one site:
+# never both, and never none once the new holder has started acting.
+set -eu
+. "$top_srcdir/tests/system/failover.sh"
+fo_begin
+sys_require start-stop-daemon
+
+# The collector stand-ins of both sites: the primary's is the one the DR
+# checks; neither runs until a watcher starts it.
+sys_stop_collector primary
+pport=$(sys_free_port)
+dport=$(sys_free_port)
+fo_write_initd primary "$pport"
+fo_write_initd dr "$dport"
+echo up >"$T/primary-collector.mode"
+echo up >"$T/dr-collector.mode"
+url=http://127.0.0.1:$pport/metrics
+for site in primary dr; do
+	sed -i "s|^HEALTH_URL=.*|HEALTH_URL=$url|" "$T/$site.env"
+	cat >>"$T/$site.env" <<EOS
+WATCH_MODE=command
+WATCH_START_CMD=$T/initd-$site start
+WATCH_STOP_CMD=$T/initd-$site stop
+WATCH_STATUS_CMD=$T/initd-$site status
+WATCH_CMD_TIMEOUT=5
+EOS
+done
+
+# Samples both sites every 0.2 s in the background; a line per sample.
+sampler()
+{
+	while :; do
+		p=0 d=0
+		running primary && p=1
+		running dr && d=1
+		echo "$p$d"
+		sleep 0.2
+	done
+}
+
+assert_exit 0 "init" -- "$DNSFAILOVER" -c "$T/primary.env" init
+fo_start primary
+fo_start dr
+fo_wait_log primary "Watcher: collector (command commands) started" 15
+sampler >"$T/samples" &
+sampler_pid=$!
+# Keep the script's status for sys_cleanup, which reads $?.
+trap '_rc=$?; set +e; kill $sampler_pid 2>/dev/null; (exit $_rc); sys_cleanup' EXIT
+sleep 3
+running primary || fail "the primary's collector is not running while it is active"
+running dr && fail "the DR's collector runs while the primary is active"
+
+sys_log "the primary's collector stops answering: failover"
+echo down >"$T/primary-collector.mode"
+fo_wait_owner dr 20 >/dev/null
+fo_wait_log dr "Watcher: collector (command commands) started" 10
+fo_wait_log primary "Watcher: collector (command commands) stopped" 10
+sleep 1
+running dr || fail "the DR's collector is not running after failover"
+running primary && fail "the primary's collector still runs after failover"
+
+sys_log "failback"
+echo up >"$T/primary-collector.mode"
+assert_exit 0 "failback" -- "$DNSFAILOVER" -c "$T/primary.env" failback
+fo_wait_log dr "Watcher: collector (command commands) stopped" 10
+sleep $((FO_D + 3))
+running primary || fail "the primary's collector is not running after failback"
+running dr && fail "the DR's collector still runs after failback"
+kill $sampler_pid || true
+fo_stop dr
+fo_stop primary
+fo_check_never_both
+
+both=$(grep -c '^11$' "$T/samples" || true)
+samples=$(wc -l <"$T/samples")
+sys_log "$samples samples of both sites' collectors, $both with both running"
+[ "$both" -eq 0 ] || fail "both collectors ran at once in $both samples"
+grep -q '^10$' "$T/samples" || fail "no sample with only the primary's collector"
+grep -q '^01$' "$T/samples" || fail "no sample with only the DR's collector"
+# Stopping the daemons leaves no collector running.
+running primary && fail "the primary's collector outlived its daemon"
+running dr && fail "the DR's collector outlived its daemon"
+sys_log "PASS"
