@@ -2,7 +2,9 @@
 #include <string.h>
 
 #include "src/cmd.h"
+#include "src/health.h"
 #include "src/provider.h"
+#include "src/watch.h"
 
 typedef struct tally {
 	int ok;
@@ -46,6 +48,70 @@ static void report_config(const config_t *cfg, tally_t *t)
 	line(t, true, buf);
 }
 
+/* On the DR (or a primary with HEALTH_URL): one health check, as run does. */
+static void check_health(const config_t *cfg, tally_t *t)
+{
+	health_t *h = NULL;
+	df_detail_t d = {""};
+	char why[512] = "", buf[768];
+	bool dr = cfg->role == CONFIG_ROLE_DR;
+	if (!dr && cfg->health_url[0] == '\0') {
+		return;
+	}
+	config_t self = *cfg;
+	if (!dr) {
+		self.health_mode = CONFIG_HEALTH_METRICS; /* the primary's self-check */
+	}
+	if (health_new(&h, &self, &d) != DF_OK) {
+		snprintf(buf, sizeof(buf), "health check: %s", d.msg);
+		line(t, false, buf);
+	} else {
+		bool ok = health_check(h, why, sizeof(why));
+		snprintf(buf, sizeof(buf), "%s %s reachable%s%s",
+			 dr ? "the primary's collector" : "this site's collector",
+			 self.health_mode == CONFIG_HEALTH_METRICS ? self.health_url : "(tcp)",
+			 ok ? "" : ": ", ok ? "" : why);
+		if (ok || dr) {
+			line(t, ok, buf);
+		} else {
+			/* The primary's own collector may be stopped on purpose
+			 * by the watcher while this site is not active. */
+			printf("[WARN] %s (normal while a watcher keeps it stopped on a standby "
+			       "site)\n",
+			       buf);
+		}
+	}
+	health_free(h);
+	config_deinit(&self);
+}
+
+/* With WATCH_MODE: the backend answers and says whether the collector runs. */
+static void check_watcher(const config_t *cfg, tally_t *t)
+{
+	watch_backend_t *b = NULL;
+	df_detail_t d = {""};
+	char buf[768];
+	if (watch_backend_new(&b, cfg, &d) != DF_OK) {
+		snprintf(buf, sizeof(buf), "watcher: %s", d.msg);
+		line(t, false, buf);
+		return;
+	}
+	if (b == NULL) {
+		return;
+	}
+	bool running = false;
+	if (b->ops->status(b, &running, &d) != DF_OK) {
+		snprintf(buf, sizeof(buf), "watcher (%s) can read the collector's state: %s",
+			 b->ops->name, d.msg);
+		line(t, false, buf);
+	} else {
+		snprintf(buf, sizeof(buf), "watcher (%s) reads the collector's state: %s",
+			 b->ops->name, running ? "running" : "stopped");
+		line(t, true, buf);
+	}
+	watch_backend_free(b);
+}
+
 int cmd_validate(const char *path, char *const *envp)
 {
 	config_t cfg;
@@ -69,6 +135,8 @@ int cmd_validate(const char *path, char *const *envp)
 		/* A provider that failed must have said so in a line. */
 		line(&t, false, d.msg[0] != '\0' ? d.msg : df_strerror(ret));
 	}
+	check_health(&cfg, &t);
+	check_watcher(&cfg, &t);
 	if (!p->ops->atomic_cas) {
 		printf("[WARN] provider %s has no atomic compare-and-swap: two writers can race\n",
 		       p->ops->id);
