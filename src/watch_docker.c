@@ -11,6 +11,7 @@
  * the t query parameter, the "message" of an error) have not changed in any
  * API version, so the daemon's own version is always the right one.
  */
+#include "src/http_reply.h"
 #include "src/watch.h"
 #include <config.h> /* the build's, for PACKAGE_VERSION */
 #include <curl/curl.h>
@@ -32,7 +33,6 @@
 #define DOCKER_START_S	 30		      /* POST start: networks and mounts are set up first */
 #define DOCKER_STOP_T	 10		      /* grace period between SIGTERM and SIGKILL */
 #define DOCKER_STOP_S	 (DOCKER_STOP_T + 10) /* the grace period and the kill */
-#define DOCKER_BODY_MAX	 (1u << 20)	      /* an inspect answer is a few KiB */
 
 typedef struct docker {
 	watch_backend_t base;		     /* first: the ops receive &base */
@@ -41,35 +41,6 @@ typedef struct docker {
 	char socket[CONFIG_EXTRA_VALUE_MAX]; /* DOCKER_HOST without unix:// */
 	bool curl_ready;		     /* curl_global_init() done: docker_free() undoes it */
 } docker_t;
-
-struct reply {
-	long status;
-	char *buf; /* NUL-terminated body, malloc'd */
-	size_t len;
-	bool over;  /* the body passed DOCKER_BODY_MAX */
-	bool nomem; /* realloc failed */
-};
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct reply *r = arg;
-	size_t n = size * nmemb;
-
-	if (r->len + n > DOCKER_BODY_MAX) {
-		r->over = true;
-		return 0;
-	}
-	char *p = realloc(r->buf, r->len + n + 1);
-	if (p == NULL) {
-		r->nomem = true;
-		return 0;
-	}
-	memcpy(p + r->len, data, n);
-	r->buf = p;
-	r->len += n;
-	r->buf[r->len] = '\0';
-	return n;
-}
 
 /*
  * Why the socket cannot be used, in d, once libcurl could not connect.
@@ -118,7 +89,7 @@ static int explain_connect(const docker_t *k, const char *curl_msg, df_detail_t 
  * in r (the caller frees r->buf); otherwise an error explained in d.
  */
 static int request(const docker_t *k, const char *method, const char *path, long timeout_s,
-		   struct reply *r, df_detail_t *d)
+		   http_reply_t *r, df_detail_t *d)
 {
 	char url[1024], errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *headers = NULL;
@@ -165,7 +136,7 @@ static int request(const docker_t *k, const char *method, const char *path, long
 	SET(CURLOPT_TIMEOUT, timeout_s);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEFUNCTION, http_reply_collect);
 	SET(CURLOPT_WRITEDATA, r);
 	SET(CURLOPT_ERRORBUFFER, errbuf);
 	SET(CURLOPT_FAILONERROR, 0L); /* the status and message are read here */
@@ -184,7 +155,7 @@ static int request(const docker_t *k, const char *method, const char *path, long
 	}
 	if (r->over) {
 		df_detail_set(d, "docker: %s %s: the answer exceeds %u KiB", method, path,
-			      DOCKER_BODY_MAX >> 10);
+			      HTTP_REPLY_MAX >> 10);
 		ret = DF_ERANGE;
 		goto out;
 	}
@@ -220,38 +191,12 @@ out:
 	return ret;
 }
 
-/* The "message" of an Engine API error body, or a stand-in; never NULL. */
-static void api_message(const struct reply *r, char *out, size_t size)
-{
-	json_t *root = NULL;
-	const char *m = NULL;
-
-	if (r->buf != NULL && r->len > 0) {
-		root = json_loadb(r->buf, r->len, 0, NULL);
-		m = json_string_value(json_object_get(root, "message"));
-	}
-	if (m != NULL && m[0] != '\0') {
-		snprintf(out, size, "%s", m);
-	} else if (r->len == 0) {
-		snprintf(out, size, "no message");
-	} else {
-		/* Not the API's JSON (a proxy in the way?): show its start. */
-		snprintf(out, size, "unexpected body: %.120s", r->buf);
-		for (char *p = out; *p != '\0'; p++) {
-			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-				*p = ' ';
-			}
-		}
-	}
-	json_decref(root);
-}
-
 /* The error for an answer that is neither success nor "already so". */
-static int answer_error(const docker_t *k, const char *verb, const struct reply *r, df_detail_t *d)
+static int answer_error(const docker_t *k, const char *verb, const http_reply_t *r, df_detail_t *d)
 {
 	char msg[256];
 
-	api_message(r, msg, sizeof(msg));
+	http_reply_message(r, msg, sizeof(msg));
 	if (r->status == 404) {
 		df_detail_set(d,
 			      "docker: no container named '%s' (OTEL_CONTAINER; Docker says: "
@@ -268,7 +213,7 @@ static int answer_error(const docker_t *k, const char *verb, const struct reply 
 static int docker_status(watch_backend_t *b, bool *running, df_detail_t *d)
 {
 	docker_t *k = (docker_t *)b;
-	struct reply r;
+	http_reply_t r;
 	char path[512];
 	json_t *root = NULL;
 	json_error_t jerr;
@@ -316,7 +261,7 @@ out:
 static int post_action(docker_t *k, const char *action, const char *query, long timeout_s,
 		       const char *done, const char *already, df_detail_t *d)
 {
-	struct reply r;
+	http_reply_t r;
 	char path[512];
 
 	snprintf(path, sizeof(path), "/containers/%s/%s%s", k->escaped, action, query);

@@ -11,6 +11,7 @@
  * rotate (the kubelet rewrites the file about hourly), and it is wiped from
  * memory after the call; it never reaches a log or a message.
  */
+#include "src/http_reply.h"
 #include "src/watch.h"
 #include <config.h> /* the build's, for PACKAGE_VERSION */
 #include <curl/curl.h>
@@ -31,7 +32,6 @@
 
 #define K8S_CONNECT_S  5	   /* connect and TLS handshake */
 #define K8S_TIMEOUT_S  10	   /* a whole call: a scale answers at once */
-#define K8S_BODY_MAX   (1u << 20)  /* a Scale or Status object is under 1 KiB */
 #define K8S_TOKEN_MAX  (64u << 10) /* service-account JWTs are 1-2 KiB */
 #define K8S_MERGE_TYPE "application/merge-patch+json"
 
@@ -46,35 +46,6 @@ typedef struct k8s {
 	uint32_t active, inactive;		 /* OTEL_REPLICAS_ACTIVE / _INACTIVE */
 	bool curl_ready;			 /* curl_global_init() done: k8s_free() undoes it */
 } k8s_t;
-
-struct reply {
-	long status;
-	char *buf; /* NUL-terminated body, malloc'd */
-	size_t len;
-	bool over;
-	bool nomem;
-};
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct reply *r = arg;
-	size_t n = size * nmemb;
-
-	if (r->len + n > K8S_BODY_MAX) {
-		r->over = true;
-		return 0;
-	}
-	char *p = realloc(r->buf, r->len + n + 1);
-	if (p == NULL) {
-		r->nomem = true;
-		return 0;
-	}
-	memcpy(p + r->len, data, n);
-	r->buf = p;
-	r->len += n;
-	r->buf[r->len] = '\0';
-	return n;
-}
 
 /* Wipes and frees a header list that held the token. */
 static void headers_free(struct curl_slist *h)
@@ -166,31 +137,6 @@ out:
 	return ret;
 }
 
-/* The "message" of a Kubernetes Status object, or a stand-in. */
-static void api_message(const struct reply *r, char *out, size_t size)
-{
-	json_t *root = NULL;
-	const char *m = NULL;
-
-	if (r->buf != NULL && r->len > 0) {
-		root = json_loadb(r->buf, r->len, 0, NULL);
-		m = json_string_value(json_object_get(root, "message"));
-	}
-	if (m != NULL && m[0] != '\0') {
-		snprintf(out, size, "%s", m);
-	} else if (r->len == 0) {
-		snprintf(out, size, "no message");
-	} else {
-		snprintf(out, size, "unexpected body: %.120s", r->buf);
-		for (char *p = out; *p != '\0'; p++) {
-			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-				*p = ' ';
-			}
-		}
-	}
-	json_decref(root);
-}
-
 /* Explains a transfer that got no HTTP answer. */
 static int explain_curl(const k8s_t *k, CURLcode rc, const char *why, df_detail_t *d)
 {
@@ -229,7 +175,7 @@ static int explain_curl(const k8s_t *k, CURLcode rc, const char *why, df_detail_
  * GET (body NULL) or PATCH (body: a merge patch) of the scale subresource.
  * DF_OK with an HTTP answer in r (the caller frees r->buf).
  */
-static int request(const k8s_t *k, const char *body, struct reply *r, df_detail_t *d)
+static int request(const k8s_t *k, const char *body, http_reply_t *r, df_detail_t *d)
 {
 	char errbuf[CURL_ERROR_SIZE];
 	char *auth = NULL;
@@ -292,7 +238,7 @@ static int request(const k8s_t *k, const char *body, struct reply *r, df_detail_
 #else
 	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEFUNCTION, http_reply_collect);
 	SET(CURLOPT_WRITEDATA, r);
 	SET(CURLOPT_ERRORBUFFER, errbuf);
 	SET(CURLOPT_FAILONERROR, 0L);
@@ -311,7 +257,7 @@ static int request(const k8s_t *k, const char *body, struct reply *r, df_detail_
 	}
 	if (r->over) {
 		df_detail_set(d, "kubernetes: the answer of %s exceeds %u KiB", k->api,
-			      K8S_BODY_MAX >> 10);
+			      HTTP_REPLY_MAX >> 10);
 		ret = DF_ERANGE;
 		goto out;
 	}
@@ -337,11 +283,11 @@ out:
 }
 
 /* The error for an answer other than 200, from the Status object. */
-static int answer_error(const k8s_t *k, const char *verb, const struct reply *r, df_detail_t *d)
+static int answer_error(const k8s_t *k, const char *verb, const http_reply_t *r, df_detail_t *d)
 {
 	char msg[384];
 
-	api_message(r, msg, sizeof(msg));
+	http_reply_message(r, msg, sizeof(msg));
 	switch (r->status) {
 	case 401:
 		df_detail_set(d,
@@ -377,7 +323,7 @@ static int answer_error(const k8s_t *k, const char *verb, const struct reply *r,
  * spec.replicas of a Scale object in r. autoscaling/v1 omits a zero
  * (omitempty), so an absent field in a present spec is 0.
  */
-static int scale_replicas(const k8s_t *k, const struct reply *r, json_int_t *out, df_detail_t *d)
+static int scale_replicas(const k8s_t *k, const http_reply_t *r, json_int_t *out, df_detail_t *d)
 {
 	json_error_t jerr;
 	int ret = DF_ENETWORK;
@@ -403,7 +349,7 @@ out:
 static int k8s_status(watch_backend_t *b, bool *running, df_detail_t *d)
 {
 	k8s_t *k = (k8s_t *)b;
-	struct reply r;
+	http_reply_t r;
 	json_int_t n = 0;
 
 	if (b == NULL || running == NULL) {
@@ -428,7 +374,7 @@ static int k8s_status(watch_backend_t *b, bool *running, df_detail_t *d)
 
 static int scale(k8s_t *k, uint32_t replicas, df_detail_t *d)
 {
-	struct reply r;
+	http_reply_t r;
 	char body[64];
 	json_int_t n = 0;
 

@@ -1,0 +1,52 @@
+#include "src/http_reply.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t http_reply_collect(char *data, size_t size, size_t nmemb, void *arg)
+{
+	http_reply_t *r = arg;
+	size_t n = size * nmemb;
+
+	if (r->len + n > HTTP_REPLY_MAX) {
+		r->over = true;
+		return 0;
+	}
+	char *p = realloc(r->buf, r->len + n + 1);
+	if (p == NULL) {
+		r->nomem = true;
+		return 0;
+	}
+	memcpy(p + r->len, data, n);
+	r->buf = p;
+	r->len += n;
+	r->buf[r->len] = '\0';
+	return n;
+}
+
+void http_reply_message(const http_reply_t *r, char *out, size_t size)
+{
+	json_t *root = NULL;
+	const char *m = NULL;
+
+	if (r->buf != NULL && r->len > 0) {
+		root = json_loadb(r->buf, r->len, 0, NULL);
+		m = json_string_value(json_object_get(root, "message"));
+	}
+	if (m != NULL && m[0] != '\0') {
+		snprintf(out, size, "%s", m);
+	} else if (r->len == 0) {
+		snprintf(out, size, "no message");
+	} else {
+		/* Not the API's JSON (a proxy in the way?): show its start. */
+		snprintf(out, size, "unexpected body: %.120s", r->buf);
+		for (char *p = out; *p != '\0'; p++) {
+			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+				*p = ' ';
+			}
+		}
+	}
+	json_decref(root);
+}
