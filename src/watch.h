@@ -11,6 +11,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "src/config.h"
 #include "src/error.h"
@@ -35,6 +36,17 @@ struct watch_backend {
 /* The backend named by WATCH_MODE; *out is NULL (and DF_OK) when it is empty. */
 int watch_backend_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d);
 void watch_backend_free(watch_backend_t *b);
+
+/*
+ * The backends' answer parsers, pure so they can be fuzzed: the Docker
+ * inspect body's State.Running and State.Paused, and a Kubernetes Scale
+ * object's spec.replicas (absent = 0, as autoscaling/v1 omits a zero).
+ * DF_OK, or DF_EMALFORMED with why filled.
+ */
+int watch_docker_parse_inspect(const char *body, size_t len, bool *running, bool *paused, char *why,
+			       size_t why_size);
+int watch_k8s_parse_scale(const char *body, size_t len, long long *replicas, char *why,
+			  size_t why_size);
 
 /* Constructors, called by watch_backend_new(). They validate their keys. */
 int watch_docker_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d);

@@ -215,8 +215,6 @@ static int docker_status(watch_backend_t *b, bool *running, df_detail_t *d)
 	docker_t *k = (docker_t *)b;
 	http_reply_t r;
 	char path[512];
-	json_t *root = NULL;
-	json_error_t jerr;
 	int ret;
 
 	if (b == NULL || running == NULL) {
@@ -231,29 +229,45 @@ static int docker_status(watch_backend_t *b, bool *running, df_detail_t *d)
 		ret = answer_error(k, "inspect", &r, d);
 		goto out;
 	}
-	root = json_loadb(r.buf != NULL ? r.buf : "", r.len, 0, &jerr);
-	json_t *state = json_object_get(root, "State");
-	json_t *run = json_object_get(state, "Running");
-	if (root == NULL || !json_is_boolean(run)) {
+	bool paused = false;
+	char why[160];
+	if (watch_docker_parse_inspect(r.buf, r.len, running, &paused, why, sizeof(why)) != DF_OK) {
 		df_detail_set(d,
 			      "docker: inspect of container '%s' answered HTTP 200 without a "
 			      "State.Running flag (%s); is %s (DOCKER_HOST) the Docker Engine "
 			      "API?",
-			      k->container, root == NULL ? jerr.text : "not in the JSON",
-			      k->socket);
+			      k->container, why, k->socket);
 		ret = DF_ENETWORK;
 		goto out;
 	}
-	if (json_is_true(json_object_get(state, "Paused"))) {
+	if (paused) {
 		log_warn("watch docker: container '%s' is paused: it counts as running but "
 			 "does not work (docker unpause %s)",
 			 k->container, k->container);
 	}
+	ret = DF_OK;
+out:
+	free(r.buf);
+	return ret;
+}
+
+int watch_docker_parse_inspect(const char *body, size_t len, bool *running, bool *paused, char *why,
+			       size_t why_size)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(body != NULL ? body : "", body != NULL ? len : 0, 0, &jerr);
+	json_t *state = json_object_get(root, "State");
+	json_t *run = json_object_get(state, "Running");
+	int ret = DF_EMALFORMED;
+	if (root == NULL || !json_is_boolean(run)) {
+		snprintf(why, why_size, "%s", root == NULL ? jerr.text : "not in the JSON");
+		goto out;
+	}
 	*running = json_is_true(run);
+	*paused = json_is_true(json_object_get(state, "Paused"));
 	ret = DF_OK;
 out:
 	json_decref(root);
-	free(r.buf);
 	return ret;
 }
 

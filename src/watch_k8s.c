@@ -319,31 +319,42 @@ static int answer_error(const k8s_t *k, const char *verb, const http_reply_t *r,
 	}
 }
 
-/*
- * spec.replicas of a Scale object in r. autoscaling/v1 omits a zero
- * (omitempty), so an absent field in a present spec is 0.
- */
-static int scale_replicas(const k8s_t *k, const http_reply_t *r, json_int_t *out, df_detail_t *d)
+int watch_k8s_parse_scale(const char *body, size_t len, long long *replicas, char *why,
+			  size_t why_size)
 {
 	json_error_t jerr;
-	int ret = DF_ENETWORK;
-	json_t *root = json_loadb(r->buf != NULL ? r->buf : "", r->len, 0, &jerr);
+	int ret = DF_EMALFORMED;
+	json_t *root = json_loadb(body != NULL ? body : "", body != NULL ? len : 0, 0, &jerr);
 	json_t *spec = json_object_get(root, "spec");
 	json_t *n = json_object_get(spec, "replicas");
 
 	if (!json_is_object(spec) || (n != NULL && !json_is_integer(n)) ||
 	    (n != NULL && json_integer_value(n) < 0)) {
-		df_detail_set(d,
-			      "kubernetes: the answer of %s for deployment %s/%s is not a Scale "
-			      "object with spec.replicas (%s)",
-			      k->api, k->ns, k->deploy, root == NULL ? jerr.text : "wrong shape");
+		snprintf(why, why_size, "%s", root == NULL ? jerr.text : "wrong shape");
 		goto out;
 	}
-	*out = n != NULL ? json_integer_value(n) : 0;
+	/* autoscaling/v1 omits a zero (omitempty): an absent field is 0. */
+	*replicas = n != NULL ? (long long)json_integer_value(n) : 0;
 	ret = DF_OK;
 out:
 	json_decref(root);
 	return ret;
+}
+
+/* spec.replicas of the Scale object in r, with an operator's message. */
+static int scale_replicas(const k8s_t *k, const http_reply_t *r, json_int_t *out, df_detail_t *d)
+{
+	char why[160];
+	long long n = 0;
+	if (watch_k8s_parse_scale(r->buf, r->len, &n, why, sizeof(why)) != DF_OK) {
+		df_detail_set(d,
+			      "kubernetes: the answer of %s for deployment %s/%s is not a Scale "
+			      "object with spec.replicas (%s)",
+			      k->api, k->ns, k->deploy, why);
+		return DF_ENETWORK;
+	}
+	*out = (json_int_t)n;
+	return DF_OK;
 }
 
 static int k8s_status(watch_backend_t *b, bool *running, df_detail_t *d)
