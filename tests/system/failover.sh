@@ -43,7 +43,20 @@ fo_begin()
 {
 	sys_require named dig tsig-keygen
 	sys_setup
+	# Collectors started by fo_write_initd's scripts are not sys_spawn's:
+	# stop them before the usual cleanup, keeping the script's status.
+	trap '_rc=$?; set +e; fo_stop_initd; (exit $_rc); sys_cleanup' EXIT
 	fo_setup "$@"
+}
+
+# fo_stop_initd: stops every collector an fo_write_initd script started.
+fo_stop_initd()
+{
+	local f
+	for f in "$T"/initd-*; do
+		[ -x "$f" ] && "$f" stop >/dev/null 2>&1
+	done
+	return 0
 }
 
 # fo_write_initd SITE PORT: $T/initd-SITE, an init script as appliance VMs have

@@ -49,7 +49,7 @@ fo_wait_log primary "Watcher: collector (command commands) started" 15
 sampler >"$T/samples" &
 sampler_pid=$!
 # Keep the script's status for sys_cleanup, which reads $?.
-trap '_rc=$?; set +e; kill $sampler_pid 2>/dev/null; (exit $_rc); sys_cleanup' EXIT
+trap '_rc=$?; set +e; kill $sampler_pid 2>/dev/null; fo_stop_initd; (exit $_rc); sys_cleanup' EXIT
 sleep 3
 running primary || fail "the primary's collector is not running while it is active"
 running dr && fail "the DR's collector runs while the primary is active"
