@@ -831,6 +831,96 @@ static void test_roundtrip_algorithms(void **state)
 	}
 }
 
+/* A variable-length algorithm (mac_size 0, as GSS-TSIG): the MAC is the
+ * data's byte sum repeated to a length that depends on the data. */
+static int var_calls;
+
+static size_t var_len(size_t len, size_t max)
+{
+	return 1 + len % max;
+}
+
+static int var_sign(const tsig_key_t *key, const uint8_t *data, size_t len, uint8_t *mac,
+		    size_t *mac_len)
+{
+	uint8_t sum = 0;
+	for (size_t i = 0; i < len; i++) {
+		sum = (uint8_t)(sum + data[i]);
+	}
+	*mac_len = var_len(len, key->alg->mac_max);
+	memset(mac, sum, *mac_len);
+	return DF_OK;
+}
+
+static int var_verify(const tsig_key_t *key, const uint8_t *data, size_t len, const uint8_t *mac,
+		      size_t mac_len)
+{
+	uint8_t want[256];
+	size_t want_len = 0;
+	var_calls++;
+	var_sign(key, data, len, want, &want_len);
+	return want_len == mac_len && memcmp(want, mac, mac_len) == 0 ? DF_OK : DF_ETSIG_BADMAC;
+}
+
+static const uint8_t var_wire[] = "\x08var-test";
+static const tsig_alg_t var_big = {"var-test", var_wire, sizeof(var_wire), 0,
+				   200,	       var_sign, var_verify};
+static const tsig_alg_t var_small = {"var-test", var_wire, sizeof(var_wire), 0,
+				     48,	 var_sign, var_verify};
+
+static void test_variable_length_mac(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"v", "va", "var", "var-k", "var-key", "var-key-x"};
+	size_t seen[sizeof(names) / sizeof(names[0])];
+	int over = 0;
+	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
+		tsig_key_t key;
+		assert_int_equal(
+			tsig_key_init(&key, names[n], "hmac-sha256",
+				      "c2VjcmV0LXRoYXQtbXVzdC1uZXZlci1sZWFrLTEyMzQ=", NULL),
+			DF_OK);
+		for (int big = 0; big < 2; big++) {
+			key.alg = big ? &var_big : &var_small;
+			uint8_t msg[MSG_MAX];
+			size_t len = build_query(msg, (uint16_t)(0x5000 + n));
+			size_t qlen = len;
+			tsig_request_t req;
+			tsig_result_t res;
+			assert_int_equal(
+				tsig_sign_request(&key, msg, &len, sizeof(msg), 1000, 300, &req),
+				DF_OK);
+			/* any length from 1 to mac_max, not one fixed size */
+			assert_true(req.mac_len >= 1 && req.mac_len <= key.alg->mac_max);
+			if (!big) {
+				seen[n] = req.mac_len;
+			}
+			var_calls = 0;
+			assert_int_equal(tsig_verify_request(&key, msg, len, 1000, &res), DF_OK);
+			assert_int_equal(var_calls, 1);
+			assert_int_equal(res.mac_len, req.mac_len);
+			assert_int_equal(res.unsigned_len, qlen);
+			/* a changed MAC byte is caught by the algorithm */
+			msg[len - 6 - 1] ^= 0x01;
+			assert_int_equal(tsig_verify_request(&key, msg, len, 1000, &res),
+					 DF_ETSIG_BADMAC);
+			msg[len - 6 - 1] ^= 0x01;
+			/* a MAC over mac_max is refused before the algorithm sees it */
+			if (big && req.mac_len > var_small.mac_max) {
+				over++;
+				key.alg = &var_small;
+				var_calls = 0;
+				assert_int_equal(tsig_verify_request(&key, msg, len, 1000, &res),
+						 DF_ETSIG_BADMAC);
+				assert_int_equal(var_calls, 0);
+			}
+		}
+		tsig_key_deinit(&key);
+	}
+	assert_true(over > 0);
+	assert_int_not_equal(seen[0], seen[1]); /* lengths really vary */
+}
+
 static void test_sign_errors(void **state)
 {
 	(void)state;
@@ -907,6 +997,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_messages),
 		cmocka_unit_test(test_compression),
 		cmocka_unit_test(test_roundtrip_algorithms),
+		cmocka_unit_test(test_variable_length_mac),
 		cmocka_unit_test(test_sign_errors),
 		cmocka_unit_test(test_rcode_name),
 	};
