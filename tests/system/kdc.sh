@@ -208,49 +208,13 @@ EOF
 # sys_restart_named work on it), plus tkey-gssapi-keytab $KEYTAB_DNS and update-policy
 # grants for lease-primary@$REALM and lease-dr@$REALM (name $RECORD, A TXT). Call
 # sys_start_kdc first: named inherits KRB5_CONFIG and KRB5RCACHEDIR.
-# Uses lib.sh's internal _sys_zone_files and _sys_named_launch.
+# It is sys_start_named with _sys_named_gss_conf writing named.conf.
 sys_start_named_gss()
 {
-	local alg=${1:-hmac-sha256} attempt
-	case " $SYS_ALGS " in
-	*" $alg "*) ;;
-	*) fail "sys_start_named_gss: unknown algorithm '$alg' (one of: $SYS_ALGS)" ;;
-	esac
-	sys_require named tsig-keygen dig
-	[ -n "$T" ] || fail "sys_start_named_gss: call sys_setup first"
 	if [ -z "${KRB5_CONFIG:-}" ] || [ ! -s "${KEYTAB_DNS:-}" ]; then
 		fail "sys_start_named_gss: call sys_start_kdc first"
 	fi
-	[ ! -f "$T/run/named.pid" ] || fail "sys_start_named_gss: named is already running (sys_stop_named first)"
-	(
-		umask 077
-		tsig-keygen -a "$alg" lease-key >"$T/lease-key.conf" &&
-			tsig-keygen -a "$alg" other-key >"$T/other-key.conf"
-	) || fail "sys_start_named_gss: tsig-keygen -a $alg failed"
-	KEY_SECRET=$(sed -n 's/^[[:space:]]*secret "\([^"]*\)";.*/\1/p' "$T/lease-key.conf")
-	[ -n "$KEY_SECRET" ] || fail "sys_start_named_gss: no secret in $T/lease-key.conf"
-	KEY_ALG=$alg
-	KEY_NAME=lease-key
-	KEYFILE=$T/lease-key.conf
-	OTHER_KEYFILE=$T/other-key.conf
-	ZONE=example.test
-	RECORD=lease.example.test
-	export KEY_SECRET KEY_ALG KEY_NAME KEYFILE OTHER_KEYFILE ZONE RECORD
-
-	_sys_zone_files
-	for attempt in 1 2 3; do
-		NAMED_PORT=$(sys_free_port) || fail "sys_start_named_gss: no free port"
-		export NAMED_PORT
-		_sys_named_gss_conf
-		if _sys_named_launch; then
-			sys_log "named (GSS-TSIG) up on 127.0.0.1#$NAMED_PORT (pid $NAMED_PID, $alg)"
-			return 0
-		fi
-		# Another process took the port between the check and the bind: try another one.
-		grep -q 'address in use' "$T/named.log" || break
-		[ "$attempt" = 3 ] || sys_log "port $NAMED_PORT taken, retrying"
-	done
-	fail "sys_start_named_gss: named did not start on port $NAMED_PORT; see named.log"
+	SYS_NAMED_CONF=_sys_named_gss_conf sys_start_named "$@"
 }
 
 # sys_nsupdate_gss CCACHE: nsupdate -g with KRB5CCNAME=CCACHE (a path or TYPE:residual) on
