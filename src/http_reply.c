@@ -1,5 +1,7 @@
 #include "src/http_reply.h"
 
+#include <config.h> /* the build's, for PACKAGE_VERSION */
+#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,28 @@ size_t http_reply_collect(char *data, size_t size, size_t nmemb, void *arg)
 	r->len += n;
 	r->buf[r->len] = '\0';
 	return n;
+}
+
+CURLcode http_reply_prepare(CURL *c, http_reply_t *r, char *errbuf, long connect_s, long timeout_s)
+{
+	CURLcode rc = CURLE_OK;
+#define SET(opt, val)                                       \
+	do {                                                \
+		if (rc == CURLE_OK) {                       \
+			rc = curl_easy_setopt(c, opt, val); \
+		}                                           \
+	} while (0)
+	SET(CURLOPT_USERAGENT, "dnsfailover-watch/" PACKAGE_VERSION);
+	SET(CURLOPT_CONNECTTIMEOUT, connect_s);
+	SET(CURLOPT_TIMEOUT, timeout_s);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_WRITEFUNCTION, http_reply_collect);
+	SET(CURLOPT_WRITEDATA, r);
+	SET(CURLOPT_ERRORBUFFER, errbuf);
+	SET(CURLOPT_FAILONERROR, 0L);
+#undef SET
+	return rc;
 }
 
 void http_reply_message(const http_reply_t *r, char *out, size_t size)

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <curl/curl.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -20,6 +21,15 @@ typedef struct http_reply {
 
 /* libcurl CURLOPT_WRITEFUNCTION; CURLOPT_WRITEDATA is the http_reply_t. */
 size_t http_reply_collect(char *data, size_t size, size_t nmemb, void *arg);
+
+/*
+ * Sets the options every watcher REST call shares on c: user agent, connect
+ * and total timeouts, no signals, no redirects (they would carry a token
+ * elsewhere), the body into r through http_reply_collect(), libcurl's error
+ * text into errbuf (CURL_ERROR_SIZE), and no failure on HTTP errors (the
+ * status and message are read by the caller).
+ */
+CURLcode http_reply_prepare(CURL *c, http_reply_t *r, char *errbuf, long connect_s, long timeout_s);
 
 /* The body's "message", or a stand-in (never empty, control bytes blanked). */
 void http_reply_message(const http_reply_t *r, char *out, size_t size);

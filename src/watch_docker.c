@@ -121,9 +121,9 @@ static int request(const docker_t *k, const char *method, const char *path, long
 			rc = curl_easy_setopt(c, opt, val); \
 		}                                           \
 	} while (0)
+	rc = http_reply_prepare(c, r, errbuf, (long)DOCKER_CONNECT_S, timeout_s);
 	SET(CURLOPT_UNIX_SOCKET_PATH, k->socket);
 	SET(CURLOPT_URL, url);
-	SET(CURLOPT_USERAGENT, "dnsfailover-watch/" PACKAGE_VERSION);
 	SET(CURLOPT_HTTPHEADER, headers);
 	if (post) {
 		SET(CURLOPT_POST, 1L);
@@ -132,14 +132,6 @@ static int request(const docker_t *k, const char *method, const char *path, long
 	} else {
 		SET(CURLOPT_HTTPGET, 1L);
 	}
-	SET(CURLOPT_CONNECTTIMEOUT, (long)DOCKER_CONNECT_S);
-	SET(CURLOPT_TIMEOUT, timeout_s);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_WRITEFUNCTION, http_reply_collect);
-	SET(CURLOPT_WRITEDATA, r);
-	SET(CURLOPT_ERRORBUFFER, errbuf);
-	SET(CURLOPT_FAILONERROR, 0L); /* the status and message are read here */
 #undef SET
 	if (rc != CURLE_OK) {
 		df_detail_set(d, "docker: libcurl refused an option (%s)", curl_easy_strerror(rc));

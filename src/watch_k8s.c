@@ -215,8 +215,10 @@ static int request(const k8s_t *k, const char *body, http_reply_t *r, df_detail_
 			rc = curl_easy_setopt(c, opt, val); \
 		}                                           \
 	} while (0)
+	/* Shared options; among them: never follow a redirect, it would carry
+	 * the token elsewhere. */
+	rc = http_reply_prepare(c, r, errbuf, (long)K8S_CONNECT_S, (long)K8S_TIMEOUT_S);
 	SET(CURLOPT_URL, k->url);
-	SET(CURLOPT_USERAGENT, "dnsfailover-watch/" PACKAGE_VERSION);
 	SET(CURLOPT_HTTPHEADER, headers);
 	SET(CURLOPT_CAINFO, k->ca_file);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
@@ -228,20 +230,11 @@ static int request(const k8s_t *k, const char *body, http_reply_t *r, df_detail_
 	} else {
 		SET(CURLOPT_HTTPGET, 1L);
 	}
-	SET(CURLOPT_CONNECTTIMEOUT, (long)K8S_CONNECT_S);
-	SET(CURLOPT_TIMEOUT, (long)K8S_TIMEOUT_S);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	/* Never follow a redirect: it would carry the token elsewhere. */
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 deprecated the bitmask form */
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 #else
 	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	SET(CURLOPT_WRITEFUNCTION, http_reply_collect);
-	SET(CURLOPT_WRITEDATA, r);
-	SET(CURLOPT_ERRORBUFFER, errbuf);
-	SET(CURLOPT_FAILONERROR, 0L);
 #undef SET
 	if (rc != CURLE_OK) {
 		df_detail_set(d, "kubernetes: libcurl refused an option (%s)",
