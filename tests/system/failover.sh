@@ -89,6 +89,27 @@ EOS
 	chmod 755 "$T/initd-$site"
 }
 
+# fo_initd_watchers [KEY=VALUE ...]: each site runs its own collector stand-in
+# through an init script ($T/initd-SITE, not started) and a command-backend
+# watcher; the shared collector of fo_setup is stopped and both sites' health
+# checks point at the primary's stand-in. KEY=VALUE lines go into both configs.
+fo_initd_watchers()
+{
+	local site pport dport
+	sys_stop_collector primary
+	pport=$(sys_free_port)
+	dport=$(sys_free_port)
+	fo_write_initd primary "$pport"
+	fo_write_initd dr "$dport"
+	for site in primary dr; do
+		echo up >"$T/$site-collector.mode"
+		sed -i "s|^HEALTH_URL=.*|HEALTH_URL=http://127.0.0.1:$pport/metrics|" "$T/$site.env"
+		printf 'WATCH_MODE=command\nWATCH_START_CMD=%s start\nWATCH_STOP_CMD=%s stop\nWATCH_STATUS_CMD=%s status\n' \
+			"$T/initd-$site" "$T/initd-$site" "$T/initd-$site" >>"$T/$site.env"
+		[ $# -eq 0 ] || printf '%s\n' "$@" >>"$T/$site.env"
+	done
+}
+
 # running SITE: true while SITE's collector stand-in runs.
 running()
 {

@@ -6,18 +6,7 @@
 set -eu
 . "$top_srcdir/tests/system/failover.sh"
 fo_begin
-sys_stop_collector primary
-pport=$(sys_free_port)
-dport=$(sys_free_port)
-fo_write_initd primary "$pport"
-fo_write_initd dr "$dport"
-echo up >"$T/primary-collector.mode"
-echo up >"$T/dr-collector.mode"
-for site in primary dr; do
-	sed -i "s|^HEALTH_URL=.*|HEALTH_URL=http://127.0.0.1:$pport/metrics|" "$T/$site.env"
-	printf 'WATCH_MODE=command\nWATCH_START_CMD=%s start\nWATCH_STOP_CMD=%s stop\nWATCH_STATUS_CMD=%s status\n' \
-		"$T/initd-$site" "$T/initd-$site" "$T/initd-$site" >>"$T/$site.env"
-done
+fo_initd_watchers
 assert_exit 0 "init" -- "$DNSFAILOVER" -c "$T/primary.env" init
 fo_start primary
 fo_start dr

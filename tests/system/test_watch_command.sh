@@ -11,24 +11,7 @@ sys_require start-stop-daemon
 
 # The collector stand-ins of both sites: the primary's is the one the DR
 # checks; neither runs until a watcher starts it.
-sys_stop_collector primary
-pport=$(sys_free_port)
-dport=$(sys_free_port)
-fo_write_initd primary "$pport"
-fo_write_initd dr "$dport"
-echo up >"$T/primary-collector.mode"
-echo up >"$T/dr-collector.mode"
-url=http://127.0.0.1:$pport/metrics
-for site in primary dr; do
-	sed -i "s|^HEALTH_URL=.*|HEALTH_URL=$url|" "$T/$site.env"
-	cat >>"$T/$site.env" <<EOS
-WATCH_MODE=command
-WATCH_START_CMD=$T/initd-$site start
-WATCH_STOP_CMD=$T/initd-$site stop
-WATCH_STATUS_CMD=$T/initd-$site status
-WATCH_CMD_TIMEOUT=5
-EOS
-done
+fo_initd_watchers WATCH_CMD_TIMEOUT=5
 
 # Samples both sites every 0.2 s in the background; a line per sample.
 sampler()
