@@ -8,6 +8,7 @@
 #include "gss/gss_ctx.h"
 
 #include <gssapi/gssapi.h>
+#include <gssapi/gssapi_krb5.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,8 +18,10 @@
 #include <unistd.h>
 #include <sys/random.h>
 
+#include "gss/gss_status.h"
 #include "gss/gss_tsig.h"
 #include "gss/tkey.h"
+#include "tsig/tsig_alg.h"
 #include "tsig/tsig_key.h"
 #include "tsig/tsig_sign.h"
 
@@ -30,38 +33,6 @@ struct gss_ctx {
 	char key_name[TKEY_KEY_NAME_MAX];
 	tsig_key_t key;
 };
-
-/* Appends the display text of one GSS status code to buf (size bytes). */
-static void append_status(char *buf, size_t size, OM_uint32 code, int kind)
-{
-	OM_uint32 more = 0, min2;
-
-	do {
-		gss_buffer_desc msg = GSS_C_EMPTY_BUFFER;
-		size_t used = strlen(buf);
-		if (GSS_ERROR(gss_display_status(&min2, code, kind, GSS_C_NO_OID, &more, &msg))) {
-			break;
-		}
-		if (used + 1 < size) {
-			snprintf(buf + used, size - used, "%s%.*s", used > 0 ? "; " : "",
-				 (int)msg.length, (const char *)msg.value);
-		}
-		gss_release_buffer(&min2, &msg);
-	} while (more != 0);
-}
-
-/* "minor text; major text" (the mechanism's words first: they say what is wrong). */
-static void status_text(char *buf, size_t size, OM_uint32 major, OM_uint32 minor)
-{
-	buf[0] = '\0';
-	if (minor != 0) {
-		append_status(buf, size, minor, GSS_C_MECH_CODE);
-	}
-	/* GSS_S_FAILURE only says "see the minor code". */
-	if (minor == 0 || GSS_ROUTINE_ERROR(major) != GSS_S_FAILURE) {
-		append_status(buf, size, major, GSS_C_GSS_CODE);
-	}
-}
 
 struct accept_arg {
 	uint16_t id;
@@ -82,31 +53,80 @@ static uint16_t random_id(void)
 	return id;
 }
 
-int gss_ctx_negotiate(gss_ctx_t **out, const dns_endpoint_t *ep, const char *server_fqdn,
-		      int timeout_ms, df_detail_t *d)
+/*
+ * The target name: "DNS/host@REALM" is a Kerberos principal; "DNS/host" is
+ * imported as the host-based service DNS@host so that the realm comes from
+ * [domain_realm], as for nsupdate. spn gets the principal for messages.
+ */
+static int import_target(const gss_ctx_opts_t *o, gss_name_t *target, char *spn, size_t size,
+			 df_detail_t *d)
+{
+	OM_uint32 major, minor = 0;
+	char buf[300];
+	gss_OID type = GSS_C_NT_HOSTBASED_SERVICE;
+
+	if (o->service != NULL && o->service[0] != '\0') {
+		snprintf(spn, size, "%s", o->service);
+	} else {
+		snprintf(spn, size, "DNS/%s", o->server_host);
+	}
+	/* A trailing dot is not part of a principal. */
+	size_t n = strlen(spn);
+	if (n > 0 && spn[n - 1] == '.') {
+		spn[n - 1] = '\0';
+	}
+	const char *slash = strchr(spn, '/');
+	if (strchr(spn, '@') != NULL) {
+		snprintf(buf, sizeof buf, "%s", spn);
+		type = (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME;
+	} else if (slash != NULL && slash != spn && slash[1] != '\0') {
+		snprintf(buf, sizeof buf, "%.*s@%s", (int)(slash - spn), spn, slash + 1);
+	} else {
+		df_detail_set(d,
+			      "GSS_SERVICE=%s is not a service principal: write DNS/<server "
+			      "host name>, optionally with @REALM",
+			      spn);
+		return DF_ECONFIG;
+	}
+	gss_buffer_desc nbuf = {.length = strlen(buf), .value = buf};
+	major = gss_import_name(&minor, &nbuf, type, target);
+	if (GSS_ERROR(major)) {
+		char what[400];
+		snprintf(what, sizeof what, "cannot use %s as the DNS server's principal", spn);
+		gss_status_explain(d, what, major, minor);
+		return DF_ECONFIG;
+	}
+	return DF_OK;
+}
+
+/* SPNEGO, RFC 4178: 1.3.6.1.5.5.2 */
+static gss_OID_desc spnego_oid = {6, (void *)"\x2b\x06\x01\x05\x05\x02"};
+
+int gss_ctx_negotiate(gss_ctx_t **out, const dns_endpoint_t *ep, const gss_ctx_opts_t *o,
+		      df_detail_t *d)
 {
 	OM_uint32 major, minor, ret_flags = 0;
 	gss_name_t target = GSS_C_NO_NAME;
 	gss_buffer_desc in_tok = GSS_C_EMPTY_BUFFER, out_tok = GSS_C_EMPTY_BUFFER;
-	char spn[300], service[300], st[512];
+	char spn[300], what[512];
 	uint8_t *qbuf = NULL, *abuf = NULL;
 	size_t alen = 0;
 	bool have_answer = false;
 	gss_ctx_t *c = NULL;
 	int rc = DF_OK;
 
-	if (out == NULL || ep == NULL || server_fqdn == NULL || server_fqdn[0] == '\0') {
+	if (out == NULL || ep == NULL || o == NULL || o->server_host == NULL ||
+	    o->server_host[0] == '\0') {
 		df_detail_set(d, "gss negotiation: invalid arguments");
 		return DF_EINVAL;
 	}
 	*out = NULL;
-	snprintf(spn, sizeof spn, "DNS/%s", server_fqdn);
-	snprintf(service, sizeof service, "DNS@%s", server_fqdn);
-	/* A trailing dot is not part of the principal. */
-	size_t sl = strlen(service);
-	if (sl > 0 && service[sl - 1] == '.') {
-		service[sl - 1] = '\0';
-		spn[strlen(spn) - 1] = '\0';
+	const tsig_alg_t *alg = o->alg != NULL ? o->alg : gss_tsig_alg();
+	gss_cred_id_t cred = o->cred != NULL ? (gss_cred_id_t)o->cred : GSS_C_NO_CREDENTIAL;
+	gss_OID mech = o->spnego ? &spnego_oid : GSS_C_NO_OID;
+	rc = import_target(o, &target, spn, sizeof spn, d);
+	if (rc != DF_OK) {
+		return rc;
 	}
 
 	c = calloc(1, sizeof *c);
@@ -118,22 +138,12 @@ int gss_ctx_negotiate(gss_ctx_t **out, const dns_endpoint_t *ep, const char *ser
 		goto out;
 	}
 	c->gctx = GSS_C_NO_CONTEXT;
-	tkey_key_name(c->key_name, sizeof c->key_name, server_fqdn);
+	tkey_key_name(c->key_name, sizeof c->key_name, o->server_host);
 	if (c->key_name[0] == '\0') {
 		rc = DF_EINVAL;
 		df_detail_set(d,
 			      "gss negotiation with %s: server name '%s' too long for a key name",
-			      ep->label, server_fqdn);
-		goto out;
-	}
-
-	gss_buffer_desc nbuf = {.length = strlen(service), .value = service};
-	major = gss_import_name(&minor, &nbuf, GSS_C_NT_HOSTBASED_SERVICE, &target);
-	if (GSS_ERROR(major)) {
-		status_text(st, sizeof st, major, minor);
-		df_detail_set(d, "cannot import the service name %s for %s (%s)", service,
-			      ep->label, st);
-		rc = DF_EINVAL;
+			      ep->label, o->server_host);
 		goto out;
 	}
 
@@ -146,18 +156,19 @@ int gss_ctx_negotiate(gss_ctx_t **out, const dns_endpoint_t *ep, const char *ser
 			goto out;
 		}
 		major = gss_init_sec_context(
-			&minor, GSS_C_NO_CREDENTIAL, &c->gctx, target, GSS_C_NO_OID,
+			&minor, cred, &c->gctx, target, mech,
 			GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_INTEG_FLAG, 0,
 			GSS_C_NO_CHANNEL_BINDINGS, &in_tok, NULL, &out_tok, &ret_flags, NULL);
 		if (GSS_ERROR(major)) {
-			status_text(st, sizeof st, major, minor);
 			if (round == 0) {
-				df_detail_set(d, "cannot get a ticket for %s to talk to %s (%s)",
-					      spn, ep->label, st);
+				snprintf(what, sizeof what,
+					 "cannot get a ticket for %s to talk to %s", spn,
+					 ep->label);
 			} else {
-				df_detail_set(d, "GSS negotiation with %s for %s failed (%s)",
-					      ep->label, spn, st);
+				snprintf(what, sizeof what, "GSS negotiation with %s for %s failed",
+					 ep->label, spn);
 			}
+			gss_status_explain(d, what, major, minor);
 			rc = DF_EACCES;
 			goto out;
 		}
@@ -186,15 +197,15 @@ int gss_ctx_negotiate(gss_ctx_t **out, const dns_endpoint_t *ep, const char *ser
 		struct accept_arg aa = {.id = random_id()};
 		size_t qlen = 0;
 		uint32_t now = (uint32_t)time(NULL);
-		rc = tkey_build_query(qbuf, GSS_CTX_MSG_MAX, &qlen, aa.id, c->key_name,
-				      out_tok.value, out_tok.length, now);
+		rc = tkey_build_query(qbuf, GSS_CTX_MSG_MAX, &qlen, aa.id, c->key_name, alg->wire,
+				      alg->wire_len, out_tok.value, out_tok.length, now);
 		gss_release_buffer(&minor, &out_tok);
 		if (rc != DF_OK) {
 			df_detail_set(d, "cannot build the TKEY query for %s: %s", ep->label,
 				      df_strerror(rc));
 			goto out;
 		}
-		rc = dns_transport_tcp(ep, qbuf, qlen, abuf, GSS_CTX_MSG_MAX, &alen, timeout_ms,
+		rc = dns_transport_tcp(ep, qbuf, qlen, abuf, GSS_CTX_MSG_MAX, &alen, o->timeout_ms,
 				       accept_id, &aa, d);
 		if (rc != DF_OK) {
 			df_detail_prefix(d, "TKEY negotiation with %s for %s", ep->label, spn);
@@ -241,7 +252,7 @@ int gss_ctx_negotiate(gss_ctx_t **out, const dns_endpoint_t *ep, const char *ser
 		in_tok.length = ta.token_len;
 	}
 
-	rc = gss_tsig_key_init(&c->key, c->key_name, (void *)c->gctx);
+	rc = gss_tsig_key_init(&c->key, c->key_name, alg, (void *)c->gctx);
 	if (rc != DF_OK) {
 		df_detail_set(d, "cannot make a gss-tsig key of %s", c->key_name);
 		goto out;
@@ -249,7 +260,19 @@ int gss_ctx_negotiate(gss_ctx_t **out, const dns_endpoint_t *ep, const char *ser
 	/* The final TKEY answer is signed with the new context (no request MAC). */
 	if (have_answer) {
 		tsig_result_t res;
-		int vr = tsig_verify_request(&c->key, abuf, alen, (uint64_t)time(NULL), &res);
+		uint64_t now = (uint64_t)time(NULL);
+		int vr = tsig_verify_request(&c->key, abuf, alen, now, &res);
+		if (vr == DF_ETSIG_BADTIME) {
+			/* Kerberos may have hidden the skew (kdc_timesync): TSIG does not. */
+			df_detail_set(d,
+				      "the final TKEY answer from %s was signed at %llu, %+lld s "
+				      "from our clock, beyond the %u s TSIG allows: fix NTP on "
+				      "this host or the server",
+				      ep->label, (unsigned long long)res.time_signed,
+				      (long long)(res.time_signed - now), (unsigned)res.fudge);
+			rc = vr;
+			goto out;
+		}
 		if (vr != DF_OK && vr != DF_ETSIG_MISSING) {
 			df_detail_set(d, "the final TKEY answer from %s for %s does not verify: %s",
 				      ep->label, spn, df_strerror(vr));
@@ -281,6 +304,17 @@ out:
 const struct tsig_key *gss_ctx_key(gss_ctx_t *ctx)
 {
 	return ctx != NULL ? &ctx->key : NULL;
+}
+
+int64_t gss_ctx_remaining(gss_ctx_t *ctx)
+{
+	OM_uint32 minor = 0, secs = 0;
+
+	if (ctx == NULL || ctx->gctx == GSS_C_NO_CONTEXT ||
+	    GSS_ERROR(gss_context_time(&minor, ctx->gctx, &secs))) {
+		return 0;
+	}
+	return secs == GSS_C_INDEFINITE ? INT64_MAX : (int64_t)secs;
 }
 
 void gss_ctx_free(gss_ctx_t *ctx)

@@ -9,7 +9,9 @@
 #include <gssapi/gssapi.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "gss/gss_status.h"
 #include "gss/tkey.h"
 #include "src/error.h"
 #include "src/log.h"
@@ -17,36 +19,15 @@
 #include "tsig/tsig_key.h"
 
 static const uint8_t gss_tsig_wire[] = "\x08gss-tsig";
-
-/* Appends the text of one GSS status (major or minor) to buf. */
-static void status_text(OM_uint32 code, int type, char *buf, size_t size)
-{
-	OM_uint32 minor = 0;
-	OM_uint32 ctx = 0;
-	size_t used = strlen(buf);
-
-	do {
-		gss_buffer_desc msg = GSS_C_EMPTY_BUFFER;
-		if (GSS_ERROR(gss_display_status(&minor, code, type, GSS_C_NO_OID, &ctx, &msg))) {
-			break;
-		}
-		if (used + 3 < size) {
-			int n = snprintf(buf + used, size - used, "%s%.*s", used > 0 ? "; " : "",
-					 (int)msg.length, (const char *)msg.value);
-			used = n > 0 && (size_t)n < size - used ? used + (size_t)n : size - 1;
-		}
-		gss_release_buffer(&minor, &msg);
-	} while (ctx != 0);
-}
+/* The Windows 2000 name; only for old servers that want it (GSS_TSIG_ALG). */
+static const uint8_t gss_microsoft_wire[] = "\x03gss\x09microsoft\x03"
+					    "com";
 
 static void log_gss(const char *what, OM_uint32 major, OM_uint32 minor)
 {
-	char text[512] = "";
+	char text[512];
 
-	status_text(major, GSS_C_GSS_CODE, text, sizeof(text));
-	if (minor != 0) {
-		status_text(minor, GSS_C_MECH_CODE, text, sizeof(text));
-	}
+	gss_status_text(text, sizeof(text), major, minor);
 	log_debug("gss-tsig, %s failed (major 0x%08x, minor %u: %s)", what, (unsigned)major,
 		  (unsigned)minor, text);
 }
@@ -107,22 +88,47 @@ static int mic_verify(const tsig_key_t *key, const uint8_t *data, size_t len, co
 	return DF_OK;
 }
 
-static const tsig_alg_t alg = {
-	.name = "gss-tsig",
-	.wire = gss_tsig_wire,
-	.wire_len = sizeof(gss_tsig_wire),
-	.mac_size = 0,
-	.mac_max = GSS_TSIG_MAC_MAX,
-	.sign = mic_sign,
-	.verify = mic_verify,
+static const tsig_alg_t algs[] = {
+	{
+		.name = "gss-tsig",
+		.wire = gss_tsig_wire,
+		.wire_len = sizeof(gss_tsig_wire),
+		.mac_size = 0,
+		.mac_max = GSS_TSIG_MAC_MAX,
+		.negotiated = true,
+		.sign = mic_sign,
+		.verify = mic_verify,
+	},
+	{
+		.name = "gss.microsoft.com",
+		.wire = gss_microsoft_wire,
+		.wire_len = sizeof(gss_microsoft_wire),
+		.mac_size = 0,
+		.mac_max = GSS_TSIG_MAC_MAX,
+		.negotiated = true,
+		.sign = mic_sign,
+		.verify = mic_verify,
+	},
 };
 
 const tsig_alg_t *gss_tsig_alg(void)
 {
-	return &alg;
+	return &algs[0];
 }
 
-int gss_tsig_key_init(tsig_key_t *key, const char *key_name, void *gss_ctx)
+const tsig_alg_t *gss_tsig_alg_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+		size_t n = strlen(algs[i].name);
+		if (name != NULL && strncasecmp(name, algs[i].name, n) == 0 &&
+		    (name[n] == '\0' || (name[n] == '.' && name[n + 1] == '\0'))) {
+			return &algs[i];
+		}
+	}
+	return NULL;
+}
+
+int gss_tsig_key_init(tsig_key_t *key, const char *key_name, const tsig_alg_t *alg, void *gss_ctx)
 {
 	tsig_key_t k;
 
@@ -130,7 +136,7 @@ int gss_tsig_key_init(tsig_key_t *key, const char *key_name, void *gss_ctx)
 		return DF_EINVAL;
 	}
 	memset(key, 0, sizeof(*key));
-	if (key_name == NULL || gss_ctx == NULL) {
+	if (key_name == NULL || gss_ctx == NULL || alg == NULL || !alg->negotiated) {
 		return DF_EINVAL;
 	}
 	memset(&k, 0, sizeof(k));
@@ -150,7 +156,7 @@ int gss_tsig_key_init(tsig_key_t *key, const char *key_name, void *gss_ctx)
 		k.name[n++] = '.';
 	}
 	k.name[n] = '\0';
-	k.alg = &alg;
+	k.alg = alg;
 	k.alg_ctx = gss_ctx;
 	*key = k;
 	return DF_OK;

@@ -16,10 +16,16 @@ struct tsig_key;
  * (variable), mac_max GSS_TSIG_MAC_MAX. */
 const struct tsig_alg *gss_tsig_alg(void);
 
+/* "gss-tsig" or "gss.microsoft.com" (any case, trailing dot optional): the
+ * same MIC under the name old Windows servers use; NULL for anything else. */
+const struct tsig_alg *gss_tsig_alg_by_name(const char *name);
+
 /*
  * Fills key for a negotiated context: key_name is the TKEY key name
- * ("1234.sig-ns1.example.test."), gss_ctx a gss_ctx_id_t (borrowed: must
+ * ("1234.sig-ns1.example.test."), alg one of the two GSS entries, gss_ctx
+ * a gss_ctx_id_t (borrowed: must
  * outlive every use of key; the caller deletes it after tsig_key_deinit()).
  * No secret. Returns DF_OK or DF_EINVAL (key left zeroed).
  */
-int gss_tsig_key_init(struct tsig_key *key, const char *key_name, void *gss_ctx);
+int gss_tsig_key_init(struct tsig_key *key, const char *key_name, const struct tsig_alg *alg,
+		      void *gss_ctx);

@@ -22,6 +22,12 @@ static const uint8_t alg_gss_ms[] = "\x03gss\x09microsoft\x03"
 
 #define SECTIONS 3 /* answer, authority, additional */
 
+static bool is_gss_alg(const uint8_t *alg, size_t alg_len)
+{
+	return tsig_wire_name_equal(alg, alg_len, alg_gss_tsig, sizeof(alg_gss_tsig)) ||
+	       tsig_wire_name_equal(alg, alg_len, alg_gss_ms, sizeof(alg_gss_ms));
+}
+
 static uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -74,16 +80,21 @@ int tkey_name_to_wire(const char *name, uint8_t *wire, size_t *wire_len)
 }
 
 int tkey_build_query(uint8_t *buf, size_t cap, size_t *len, uint16_t id, const char *key_name,
-		     const uint8_t *token, size_t token_len, uint32_t now)
+		     const uint8_t *alg, size_t alg_len, const uint8_t *token, size_t token_len,
+		     uint32_t now)
 {
 	uint8_t name[DNS_NAME_MAX];
 	size_t name_len = 0;
 
+	if (alg == NULL) {
+		alg = alg_gss_tsig;
+		alg_len = sizeof(alg_gss_tsig);
+	}
 	if (buf == NULL || len == NULL || (token == NULL && token_len > 0) ||
-	    tkey_name_to_wire(key_name, name, &name_len) != DF_OK) {
+	    !is_gss_alg(alg, alg_len) || tkey_name_to_wire(key_name, name, &name_len) != DF_OK) {
 		return DF_EINVAL;
 	}
-	size_t rdlen = sizeof(alg_gss_tsig) + 4 + 4 + 2 + 2 + 2 + token_len + 2;
+	size_t rdlen = alg_len + 4 + 4 + 2 + 2 + 2 + token_len + 2;
 	size_t total = DNS_HEADER_LEN + name_len + 4 + name_len + 10 + rdlen;
 	if (rdlen > UINT16_MAX || total > DNS_MSG_MAX) {
 		return DF_ENOSPACE;
@@ -110,8 +121,8 @@ int tkey_build_query(uint8_t *buf, size_t cap, size_t *len, uint16_t id, const c
 	p = tsig_wire_put16(p, DNS_CLASS_ANY);
 	p = put32(p, 0); /* TTL */
 	p = tsig_wire_put16(p, (uint16_t)rdlen);
-	memcpy(p, alg_gss_tsig, sizeof(alg_gss_tsig));
-	p += sizeof(alg_gss_tsig);
+	memcpy(p, alg, alg_len);
+	p += alg_len;
 	p = put32(p, now); /* inception */
 	p = put32(p, now); /* expiration: the server picks the lifetime */
 	p = tsig_wire_put16(p, TKEY_MODE_GSSAPI);
@@ -155,8 +166,7 @@ static int read_tkey_rdata(const uint8_t *msg, size_t len, size_t pos, size_t en
 	if (end - pos != other_len) {
 		return DF_EMALFORMED;
 	}
-	if (!tsig_wire_name_equal(alg, alg_len, alg_gss_tsig, sizeof(alg_gss_tsig)) &&
-	    !tsig_wire_name_equal(alg, alg_len, alg_gss_ms, sizeof(alg_gss_ms))) {
+	if (!is_gss_alg(alg, alg_len)) {
 		return DF_EALG;
 	}
 	return DF_OK;

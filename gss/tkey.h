@@ -35,13 +35,15 @@ int tkey_name_to_wire(const char *name, uint8_t *wire, size_t *wire_len);
 /*
  * Writes the TKEY query into buf (capacity cap), its length into *len:
  * QNAME = key_name, QTYPE TKEY, QCLASS ANY; in ADDITIONAL one TKEY RR with the
- * same owner, class ANY, TTL 0, algorithm gss-tsig. (uncompressed),
+ * same owner, class ANY, TTL 0, algorithm alg (wire form, alg_len bytes:
+ * gss-tsig. or gss.microsoft.com.; NULL means gss-tsig.), uncompressed,
  * inception = expiration = now, mode 3, error 0, key data = token, no other
  * data. RD clear, opcode QUERY. token (borrowed) may be NULL when token_len
  * is 0. Returns DF_OK, DF_EINVAL or DF_ENOSPACE (buf untouched beyond cap).
  */
 int tkey_build_query(uint8_t *buf, size_t cap, size_t *len, uint16_t id, const char *key_name,
-		     const uint8_t *token, size_t token_len, uint32_t now);
+		     const uint8_t *alg, size_t alg_len, const uint8_t *token, size_t token_len,
+		     uint32_t now);
 
 /*
  * Parses the answer msg[0..len) to a TKEY query with this id and key name:

@@ -215,6 +215,17 @@ static const struct key_def keys[] = {
 		.choices = log_targets, .help = "stderr or syslog"},
 	[K_LOG_LEVEL] = {.name = "LOG_LEVEL", .type = KT_ENUM, .def = "info", FIELD(log_level),
 		.choices = log_levels, .help = "error, warn, info or debug"},
+	/* Active Directory / GSS-TSIG (ad-gss) */
+	{.name = "GSS_KEYTAB", .type = KT_STR, EXTRA,
+		.help = "ad-gss: keytab of GSS_PRINCIPAL (default: the ticket cache KRB5CCNAME)"},
+	{.name = "GSS_PRINCIPAL", .type = KT_STR, EXTRA,
+		.help = "ad-gss: client principal, e.g. dnsfailover-dr@EXAMPLE.COM"},
+	{.name = "GSS_SERVICE", .type = KT_STR, EXTRA,
+		.help = "ad-gss: DNS server's principal (default DNS/<DNS_SERVER host name>)"},
+	{.name = "GSS_MECH", .type = KT_STR, .def = "krb5", EXTRA,
+		.help = "ad-gss: krb5 or spnego"},
+	{.name = "GSS_TSIG_ALG", .type = KT_STR, .def = "gss-tsig", EXTRA,
+		.help = "ad-gss: gss-tsig, or gss.microsoft.com for Windows 2000 servers"},
 	/* Route 53 */
 	{.name = "AWS_ACCESS_KEY_ID", .type = KT_STR, EXTRA, .help = "route53: access key id"},
 	{SECRET_NAME("AWS_SECRET_ACCESS_KEY"), .type = KT_STR, .flags = KF_SECRET, EXTRA,

@@ -24,6 +24,7 @@ struct dns_client {
 	int retries;
 	int64_t deadline_ms;
 	const tsig_key_t *key;
+	bool tcp_only;
 	uint8_t buf[DNS_MAX_MSG];
 	uint8_t ans[DNS_MAX_MSG];
 };
@@ -45,6 +46,7 @@ int dns_client_new(dns_client_t **out, const dns_client_opts_t *opts, df_detail_
 	c->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 3000;
 	c->retries = opts->retries >= 0 ? opts->retries : 0;
 	c->key = opts->key;
+	c->tcp_only = opts->tcp_only;
 	*out = c;
 	return DF_OK;
 }
@@ -57,6 +59,16 @@ void dns_client_free(dns_client_t *c)
 void dns_client_set_deadline(dns_client_t *c, int64_t deadline_ms)
 {
 	c->deadline_ms = deadline_ms;
+}
+
+const dns_endpoint_t *dns_client_endpoint(const dns_client_t *c)
+{
+	return &c->ep;
+}
+
+void dns_client_set_key(dns_client_t *c, const tsig_key_t *key)
+{
+	c->key = key;
 }
 
 /* This attempt's timeout: the configured one, cut to the deadline. */
@@ -298,7 +310,13 @@ static void explain(dns_client_t *c, int ret, const attempt_t *a, const char *rc
 			      server);
 		break;
 	case DF_ETSIG_UNSIGNED:
-		if (a->tsig.error == TSIG_BADKEY) {
+		if (a->tsig.error == TSIG_BADKEY && c->key != NULL && c->key->alg->negotiated) {
+			df_detail_set(d,
+				      "DNS server %s answered %s/BADKEY: it does not know the "
+				      "GSS-TSIG key '%s' (the server restarted or dropped the "
+				      "context); the answer was unsigned, so nothing was changed",
+				      server, rcode_name, key);
+		} else if (a->tsig.error == TSIG_BADKEY) {
 			df_detail_set(d,
 				      "DNS server %s answered %s/BADKEY: it does not know key '%s' "
 				      "with algorithm %s (compare the key statement in named.conf "
@@ -406,7 +424,7 @@ int dns_client_exchange(dns_client_t *c, const ldns_pkt *query, dns_answer_t *an
 		return DF_EINVAL;
 	}
 	memset(ans, 0, sizeof(*ans));
-	attempt_t a;
+	attempt_t a = {0};
 	size_t len = 0;
 	int ret = DF_ETIMEDOUT;
 	for (int i = 0; i <= c->retries; i++) {
@@ -415,8 +433,10 @@ int dns_client_exchange(dns_client_t *c, const ldns_pkt *query, dns_answer_t *an
 		}
 		/* Signed queries never get cut: one that may not fit a plain
 		 * UDP datagram goes over TCP straight away (RFC 8945 5.1). */
-		ret = attempt_once(c, query, false, &a, &len, d);
-		if (ret == DF_ENOSPACE || (ret == DF_OK && a.query_len > UDP_SAFE_SIZE)) {
+		ret = attempt_once(c, query, c->tcp_only, &a, &len, d);
+		if (c->tcp_only) {
+			/* already over TCP */
+		} else if (ret == DF_ENOSPACE || (ret == DF_OK && a.query_len > UDP_SAFE_SIZE)) {
 			ret = DF_OK;
 			a.truncated = true;
 		}
@@ -444,22 +464,24 @@ int dns_client_exchange(dns_client_t *c, const ldns_pkt *query, dns_answer_t *an
 	}
 	if (ret == DF_OK) {
 		ans->verified = c->key != NULL;
+		ans->tsig_error = a.tsig.error;
 		return parse_answer(c, &a, len, ans, d);
 	}
 	uint8_t rcode = len >= HDR ? (c->ans[3] & 0x0f) : 0;
+	ans->tsig_error = a.tsig.error;
 	explain(c, ret, &a, rcode_name_of(rcode), d);
 	return ret;
 }
 
-void dns_explain_update_rcode(df_detail_t *d, int rcode, const char *server, const char *key_name,
+void dns_explain_update_rcode(df_detail_t *d, int rcode, const char *server, const char *who,
 			      const char *zone, const char *record)
 {
-	const char *key = key_name != NULL && key_name[0] != '\0' ? key_name : "(none)";
+	const char *key = who != NULL && who[0] != '\0' ? who : "no key";
 	switch (rcode) {
 	case LDNS_RCODE_REFUSED:
 		df_detail_set(d,
 			      "DNS server %s REFUSED the update: check allow-update / "
-			      "update-policy for key %s on zone %s (it must grant %s A and TXT)",
+			      "update-policy for %s on zone %s (it must grant %s A and TXT)",
 			      server, key, zone, record);
 		break;
 	case LDNS_RCODE_NOTZONE:

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "src/dns_transport.h"
 #include "src/error.h"
 
 struct tsig_key;
@@ -23,6 +24,7 @@ typedef struct dns_client_opts {
 	int timeout_ms;		    /* per attempt */
 	int retries;		    /* attempts after the first */
 	const struct tsig_key *key; /* borrowed, must outlive the client; NULL: unsigned */
+	bool tcp_only;		    /* every exchange over TCP (GSS-TSIG, as nsupdate -g) */
 } dns_client_opts_t;
 
 typedef struct dns_answer {
@@ -32,6 +34,7 @@ typedef struct dns_answer {
 	bool has_server_time; /* time signed by the server (TSIG) */
 	int64_t clock_skew;   /* server time - our wall clock, seconds */
 	bool used_tcp;
+	uint16_t tsig_error; /* TSIG error of the last answer seen (BADKEY ...), also on failure */
 } dns_answer_t;
 
 /* Caller frees with dns_client_free(). d names the server when it cannot be resolved. */
@@ -40,6 +43,13 @@ void dns_client_free(dns_client_t *c);
 
 /* "127.0.0.1#53": the server as messages name it. */
 const char *dns_client_server(const dns_client_t *c);
+
+/* The resolved server address (for a TKEY negotiation with the same server). */
+const dns_endpoint_t *dns_client_endpoint(const dns_client_t *c);
+
+/* Signs later exchanges with key (borrowed; NULL: unsigned). A GSS-TSIG
+ * session hands in a new key whenever it renegotiates. */
+void dns_client_set_key(dns_client_t *c, const struct tsig_key *key);
 
 /*
  * Sends query (its ID is replaced for every attempt) and fills ans on DF_OK.
@@ -64,9 +74,10 @@ void dns_client_set_deadline(dns_client_t *c, int64_t deadline_ms);
 
 /*
  * Explains an error RCODE of an UPDATE in the operator's terms, naming the
- * key, zone and record (REFUSED: check allow-update / update-policy ...).
+ * signer (who: "key lease-key." or "principal lease-dr@EXAMPLE.COM"), zone
+ * and record (REFUSED: check allow-update / update-policy ...).
  */
-void dns_explain_update_rcode(df_detail_t *d, int rcode, const char *server, const char *key_name,
+void dns_explain_update_rcode(df_detail_t *d, int rcode, const char *server, const char *who,
 			      const char *zone, const char *record);
 
 /*

@@ -2,6 +2,8 @@
  * Picks the backend named by DNS_PROVIDER. The table below is the one list
  * of provider ids: error messages are built from it.
  */
+#include <config.h> /* HAVE_GSSAPI; not src/config.h */
+
 #include "src/provider.h"
 
 #include <stdio.h>
@@ -15,7 +17,11 @@ static const struct {
 } backends[] = {
 	{"dry-run", provider_dryrun_new},
 	{"bind-tsig", provider_bind_new},
-	{"ad-gss", NULL},
+#ifdef HAVE_GSSAPI
+	{"ad-gss", provider_adgss_new},
+#else
+	{"ad-gss", NULL}, /* built without MIT Kerberos GSSAPI (libkrb5-dev) */
+#endif
 	{"script", NULL},
 	{"route53", NULL},
 	{"cloudflare", NULL},

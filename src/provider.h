@@ -67,6 +67,7 @@ void provider_free(provider_t *p);
 /* Constructors of each backend, called by provider_new(). */
 int provider_bind_new(provider_t **out, const config_t *cfg, df_detail_t *d);
 int provider_dryrun_new(provider_t **out, const config_t *cfg, df_detail_t *d);
+int provider_adgss_new(provider_t **out, const config_t *cfg, df_detail_t *d); /* GSSAPI builds */
 
 /* Lists the provider ids, for error messages. */
 const char *provider_list(void);

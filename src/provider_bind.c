@@ -2,12 +2,19 @@
  * bind-tsig: the lease in DNS, read by TSIG-signed direct queries to the
  * zone's primary and written as one TSIG-signed RFC 2136 UPDATE whose
  * prerequisite is the TXT value last read: a compare-and-swap.
+ *
+ * ad-gss is the same provider with GSS-TSIG keys (gss/gss_session.h): a
+ * context negotiated with the server from Kerberos credentials, kept across
+ * exchanges, and every exchange over TCP as nsupdate -g does.
  */
+#include <config.h> /* HAVE_GSSAPI; not src/config.h */
+
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include "src/clock.h"
@@ -17,10 +24,16 @@
 #include "src/provider.h"
 #include "tsig/tsig_alg.h"
 #include "tsig/tsig_key.h"
+#include "tsig/tsig_sign.h"
+#ifdef HAVE_GSSAPI
+#include "gss/gss_session.h"
+#endif
 
 typedef struct bind_provider {
 	provider_t base;
-	tsig_key_t key;
+	tsig_key_t key;		 /* bind-tsig: from TSIG_KEYFILE / TSIG_KEY */
+	struct gss_session *gss; /* ad-gss: negotiated keys; NULL for bind-tsig */
+	char who[400];		 /* "key lease-key." / "principal P@REALM" */
 	dns_client_t *client;
 	char server[CONFIG_STR_MAX]; /* what we talk to, before resolution */
 	bool from_mname;	     /* found from the SOA MNAME */
@@ -34,6 +47,93 @@ static bind_provider_t *bp_of(provider_t *p)
 static const char *server_of(bind_provider_t *bp)
 {
 	return dns_client_server(bp->client);
+}
+
+/* Who signs: "key lease-key." or "principal lease-dr@EXAMPLE.TEST". */
+static const char *who(bind_provider_t *bp)
+{
+#ifdef HAVE_GSSAPI
+	if (bp->gss != NULL) {
+		snprintf(bp->who, sizeof(bp->who), "principal %s", gss_session_principal(bp->gss));
+		return bp->who;
+	}
+#endif
+	snprintf(bp->who, sizeof(bp->who), "key %s", bp->key.name);
+	return bp->who;
+}
+
+static const char *alg_name(bind_provider_t *bp)
+{
+	return bp->gss != NULL ? "GSS-TSIG" : bp->key.alg->name;
+}
+
+#ifdef HAVE_GSSAPI
+/* Per-attempt timeout, cut to what is left before the caller's deadline. */
+static int time_left_ms(bind_provider_t *bp)
+{
+	int timeout = (int)bp->base.cfg->dns_timeout_ms;
+	if (bp->base.deadline_ms > 0) {
+		int64_t left = bp->base.deadline_ms - clock_mono_ms();
+		if (left < timeout) {
+			timeout = left > 0 ? (int)left : 0;
+		}
+	}
+	return timeout;
+}
+
+/* Hands the client the session's current key, negotiating one if needed. */
+static int use_gss_key(bind_provider_t *bp, const tsig_key_t **out, df_detail_t *d)
+{
+	const tsig_key_t *key = NULL;
+	int timeout = time_left_ms(bp);
+	if (timeout <= 0) {
+		df_detail_set(d, "no time left before the deadline to negotiate with %s",
+			      server_of(bp));
+		return DF_ETIMEDOUT;
+	}
+	int ret = gss_session_key(bp->gss, dns_client_endpoint(bp->client), timeout, &key, NULL, d);
+	if (ret == DF_OK) {
+		dns_client_set_key(bp->client, key);
+		*out = key;
+	}
+	return ret;
+}
+#endif
+
+/*
+ * One signed exchange within the provider's deadline. With GSS-TSIG, an
+ * unsigned BADKEY means the server lost our context (restart, expiry): the
+ * update was not applied, so it is sent once more under a new context.
+ */
+static int exchange(bind_provider_t *bp, const ldns_pkt *q, dns_answer_t *ans, df_detail_t *d)
+{
+	int ret = DF_EINVAL;
+	for (int round = 0; round < 2; round++) {
+#ifdef HAVE_GSSAPI
+		if (bp->gss != NULL) {
+			const tsig_key_t *key;
+			ret = use_gss_key(bp, &key, d);
+			if (ret != DF_OK) {
+				return ret;
+			}
+		}
+#endif
+		dns_client_set_deadline(bp->client, bp->base.deadline_ms);
+		ret = dns_client_exchange(bp->client, q, ans, d);
+#ifdef HAVE_GSSAPI
+		if (bp->gss != NULL && round == 0 && ret == DF_ETSIG_UNSIGNED &&
+		    ans->tsig_error == TSIG_BADKEY) {
+			log_info("GSS-TSIG: %s no longer knows our key (BADKEY): negotiating a "
+				 "new context",
+				 server_of(bp));
+			gss_session_drop(bp->gss);
+			dns_answer_deinit(ans);
+			continue;
+		}
+#endif
+		break;
+	}
+	return ret;
 }
 
 /* Checks the RCODE of a query answer and that it is authoritative. */
@@ -77,8 +177,7 @@ static int query_rrset(bind_provider_t *bp, ldns_rr_type type, ldns_rr_list **rr
 	if (q == NULL) {
 		return DF_ENOMEM;
 	}
-	dns_client_set_deadline(bp->client, bp->base.deadline_ms);
-	int ret = dns_client_exchange(bp->client, q, &ans, d);
+	int ret = exchange(bp, q, &ans, d);
 	ldns_pkt_free(q);
 	if (ans.has_server_time) {
 		lease->has_skew = true;
@@ -219,8 +318,7 @@ static int send_update(bind_provider_t *bp, const ldns_rr_list *pre, const ldns_
 	if (pkt == NULL) {
 		return DF_ENOMEM;
 	}
-	dns_client_set_deadline(bp->client, bp->base.deadline_ms);
-	int ret = dns_client_exchange(bp->client, pkt, &ans, d);
+	int ret = exchange(bp, pkt, &ans, d);
 	ldns_pkt_free(pkt);
 	if (ret == DF_OK) {
 		*rcode = ans.rcode;
@@ -277,8 +375,7 @@ static int bind_swap(provider_t *p, const lease_t *expected, const lease_t *next
 		ret = DF_ECONFLICT;
 		break;
 	default:
-		dns_explain_update_rcode(d, rcode, server_of(bp), bp->key.name, cfg->zone,
-					 cfg->record);
+		dns_explain_update_rcode(d, rcode, server_of(bp), who(bp), cfg->zone, cfg->record);
 		ret = DF_ERCODE;
 		break;
 	}
@@ -335,18 +432,17 @@ static int prove_update(bind_provider_t *bp, provider_report_fn fn, void *arg, d
 		ret = send_update(bp, pre, up, &rcode, d);
 	}
 	if (ret != DF_OK) {
-		report(fn, arg, false, "update with key %s: %s", bp->key.name,
+		report(fn, arg, false, "update as %s: %s", who(bp),
 		       d != NULL ? d->msg : df_strerror(ret));
 		goto out;
 	}
 	if (rcode == LDNS_RCODE_NXDOMAIN || rcode == LDNS_RCODE_YXDOMAIN) {
 		report(fn, arg, true,
-		       "key %s may update %s A and TXT (signed answer verified, no change made)",
-		       bp->key.name, cfg->record);
+		       "%s may update %s A and TXT (signed answer verified, no change made)",
+		       who(bp), cfg->record);
 		ret = DF_OK;
 	} else {
-		dns_explain_update_rcode(d, rcode, server_of(bp), bp->key.name, cfg->zone,
-					 cfg->record);
+		dns_explain_update_rcode(d, rcode, server_of(bp), who(bp), cfg->zone, cfg->record);
 		report(fn, arg, false, "%s", d != NULL ? d->msg : "update refused");
 		ret = DF_ERCODE;
 	}
@@ -367,7 +463,7 @@ static int bind_check(provider_t *p, provider_report_fn fn, void *arg, df_detail
 	if (q == NULL) {
 		return DF_ENOMEM;
 	}
-	int ret = dns_client_exchange(bp->client, q, &ans, d);
+	int ret = exchange(bp, q, &ans, d);
 	ldns_pkt_free(q);
 	if (ret == DF_ETIMEDOUT || ret == DF_ECONNREFUSED || ret == DF_ENETWORK) {
 		report(fn, arg, false, "DNS server %s reachable: %s", server_of(bp), d->msg);
@@ -377,8 +473,7 @@ static int bind_check(provider_t *p, provider_report_fn fn, void *arg, df_detail
 	       bp->from_mname ? " (primary from the SOA MNAME)" : "",
 	       (long long)(clock_mono_ms() - start));
 	if (ret != DF_OK) {
-		report(fn, arg, false, "key %s (%s) accepted: %s", bp->key.name, bp->key.alg->name,
-		       d->msg);
+		report(fn, arg, false, "%s (%s) accepted: %s", who(bp), alg_name(bp), d->msg);
 		goto out;
 	}
 	ret = check_query_answer(bp, &ans, cfg->zone, "SOA", d);
@@ -394,8 +489,8 @@ static int bind_check(provider_t *p, provider_report_fn fn, void *arg, df_detail
 		goto out;
 	}
 	report(fn, arg, true, "zone %s served by %s (authoritative)", cfg->zone, server_of(bp));
-	report(fn, arg, true, "key %s (%s) accepted for queries (signed answer verified)",
-	       bp->key.name, bp->key.alg->name);
+	report(fn, arg, true, "%s (%s) accepted for queries (signed answer verified)", who(bp),
+	       alg_name(bp));
 	if (ans.has_server_time) {
 		report(fn, arg, llabs(ans.clock_skew) < 60,
 		       "clock skew against %s: %+lld s (TSIG allows 300 s)", server_of(bp),
@@ -413,6 +508,9 @@ static void bind_free(provider_t *p)
 	bind_provider_t *bp = bp_of(p);
 	dns_client_free(bp->client);
 	tsig_key_deinit(&bp->key);
+#ifdef HAVE_GSSAPI
+	gss_session_free(bp->gss);
+#endif
 	free(bp);
 }
 
@@ -445,18 +543,11 @@ static int load_key(tsig_key_t *key, const config_t *cfg, df_detail_t *d)
 	return DF_ECONFIG;
 }
 
-int provider_bind_new(provider_t **out, const config_t *cfg, df_detail_t *d)
+/* Finds the server (DNS_SERVER, or the zone's SOA MNAME) and opens the client. */
+static int bind_connect(bind_provider_t *bp, const tsig_key_t *key, bool tcp_only, df_detail_t *d)
 {
-	bind_provider_t *bp = calloc(1, sizeof(*bp));
-	if (bp == NULL) {
-		return DF_ENOMEM;
-	}
-	bp->base.ops = &bind_ops;
-	bp->base.cfg = cfg;
-	int ret = load_key(&bp->key, cfg, d);
-	if (ret != DF_OK) {
-		goto out;
-	}
+	const config_t *cfg = bp->base.cfg;
+	int ret;
 	if (cfg->server[0] != '\0') {
 		snprintf(bp->server, sizeof(bp->server), "%s", cfg->server);
 	} else {
@@ -465,7 +556,7 @@ int provider_bind_new(provider_t **out, const config_t *cfg, df_detail_t *d)
 		ret = dns_find_primary(cfg->zone, cfg->resolver, cfg->port,
 				       (int)cfg->dns_timeout_ms, bp->server, sizeof(bp->server), d);
 		if (ret != DF_OK) {
-			goto out;
+			return ret;
 		}
 		bp->from_mname = true;
 	}
@@ -474,10 +565,22 @@ int provider_bind_new(provider_t **out, const config_t *cfg, df_detail_t *d)
 		.port = cfg->port,
 		.timeout_ms = (int)cfg->dns_timeout_ms,
 		.retries = (int)cfg->dns_retries,
-		.key = &bp->key,
+		.key = key,
+		.tcp_only = tcp_only,
 	};
-	ret = dns_client_new(&bp->client, &opts, d);
-out:
+	return dns_client_new(&bp->client, &opts, d);
+}
+
+static int bind_new(provider_t **out, const config_t *cfg, const provider_ops_t *ops,
+		    int (*setup)(bind_provider_t *bp, df_detail_t *d), df_detail_t *d)
+{
+	bind_provider_t *bp = calloc(1, sizeof(*bp));
+	if (bp == NULL) {
+		return DF_ENOMEM;
+	}
+	bp->base.ops = ops;
+	bp->base.cfg = cfg;
+	int ret = setup(bp, d);
 	if (ret != DF_OK) {
 		bind_free(&bp->base);
 		return ret;
@@ -485,3 +588,115 @@ out:
 	*out = &bp->base;
 	return DF_OK;
 }
+
+static int bind_setup(bind_provider_t *bp, df_detail_t *d)
+{
+	int ret = load_key(&bp->key, bp->base.cfg, d);
+	return ret == DF_OK ? bind_connect(bp, &bp->key, false, d) : ret;
+}
+
+int provider_bind_new(provider_t **out, const config_t *cfg, df_detail_t *d)
+{
+	return bind_new(out, cfg, &bind_ops, bind_setup, d);
+}
+
+#ifdef HAVE_GSSAPI
+/*
+ * validate for ad-gss: the Kerberos ticket, the context, then everything
+ * bind-tsig proves (queries verified, the update allowed with no change).
+ */
+static int adgss_check(provider_t *p, provider_report_fn fn, void *arg, df_detail_t *d)
+{
+	bind_provider_t *bp = bp_of(p);
+	char what[700];
+	const tsig_key_t *key = NULL;
+	int ret = gss_session_credentials(bp->gss, what, sizeof(what), d);
+	if (ret != DF_OK) {
+		report(fn, arg, false, "Kerberos ticket acquired: %s", d->msg);
+		return ret;
+	}
+	report(fn, arg, true, "%s", what);
+	ret = use_gss_key(bp, &key, d);
+	if (ret != DF_OK) {
+		report(fn, arg, false, "GSS-TSIG context with %s for %s established: %s",
+		       server_of(bp), gss_session_service(bp->gss), d->msg);
+		return ret;
+	}
+	report(fn, arg, true,
+	       "GSS-TSIG context established with %s for %s (key %s, valid for %lld s)",
+	       server_of(bp), gss_session_service(bp->gss), key->name,
+	       (long long)gss_session_remaining(bp->gss));
+	return bind_check(p, fn, arg, d);
+}
+
+static const provider_ops_t adgss_ops = {
+	.id = "ad-gss",
+	.atomic_cas = true,
+	.read = bind_read,
+	.swap = bind_swap,
+	.check = adgss_check,
+	.free = bind_free,
+};
+
+/* The host part of a service principal: "DNS/ns1.example.com@R" -> ns1.example.com. */
+static void service_host(const char *service, char *host, size_t size)
+{
+	const char *slash = strchr(service, '/');
+	const char *start = slash != NULL ? slash + 1 : service;
+	size_t n = strcspn(start, "@");
+	snprintf(host, size, "%.*s", (int)n, start);
+}
+
+static int adgss_setup(bind_provider_t *bp, df_detail_t *d)
+{
+	const config_t *cfg = bp->base.cfg;
+	const char *service = config_get_extra(cfg, "GSS_SERVICE");
+	const char *mech = config_get_extra(cfg, "GSS_MECH");
+	char host[CONFIG_STR_MAX];
+	struct in6_addr addr;
+
+	if (cfg->tsig_keyfile[0] != '\0' || cfg->tsig_key[0] != '\0') {
+		df_detail_set(d, "DNS_PROVIDER=ad-gss signs with Kerberos (GSS-TSIG): remove "
+				 "TSIG_KEYFILE/TSIG_KEY, or use DNS_PROVIDER=bind-tsig");
+		return DF_ECONFIG;
+	}
+	if (mech != NULL && strcasecmp(mech, "krb5") != 0 && strcasecmp(mech, "spnego") != 0) {
+		df_detail_set(d, "GSS_MECH=%s: use krb5 (the default) or spnego", mech);
+		return DF_ECONFIG;
+	}
+	bool have_service = service != NULL && service[0] != '\0';
+	if (!have_service && cfg->server[0] != '\0' &&
+	    (inet_pton(AF_INET, cfg->server, &addr) == 1 ||
+	     inet_pton(AF_INET6, cfg->server, &addr) == 1)) {
+		df_detail_set(d,
+			      "DNS_SERVER=%s is an address: Kerberos needs the server's host "
+			      "name; set DNS_SERVER to the domain controller's name, or "
+			      "GSS_SERVICE=DNS/<its host name> (never taken from reverse DNS)",
+			      cfg->server);
+		return DF_ECONFIG;
+	}
+	int ret = bind_connect(bp, NULL, true, d);
+	if (ret != DF_OK) {
+		return ret;
+	}
+	if (have_service) {
+		service_host(service, host, sizeof(host));
+	} else {
+		snprintf(host, sizeof(host), "%s", bp->server);
+	}
+	gss_session_opts_t o = {
+		.server_host = host,
+		.service = service,
+		.keytab = config_get_extra(cfg, "GSS_KEYTAB"),
+		.principal = config_get_extra(cfg, "GSS_PRINCIPAL"),
+		.spnego = mech != NULL && strcasecmp(mech, "spnego") == 0,
+		.alg = config_get_extra(cfg, "GSS_TSIG_ALG"),
+	};
+	return gss_session_new(&bp->gss, &o, d);
+}
+
+int provider_adgss_new(provider_t **out, const config_t *cfg, df_detail_t *d)
+{
+	return bind_new(out, cfg, &adgss_ops, adgss_setup, d);
+}
+#endif

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,7 @@ typedef struct tsig_alg {
 	 * A MAC shorter than mac_size (truncated) is rejected. */
 	int (*verify)(const struct tsig_key *key, const uint8_t *data, size_t len,
 		      const uint8_t *mac, size_t mac_len);
+	bool negotiated; /* the key comes from a TKEY negotiation (GSS), not a file */
 } tsig_alg_t;
 
 /*

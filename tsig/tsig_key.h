@@ -56,3 +56,13 @@ int tsig_keyfile_parse(tsig_key_t *key, const char *text, size_t len, const char
  * parses it with tsig_keyfile_parse(). The file contents are wiped after use.
  */
 int tsig_keyfile_load(tsig_key_t *key, const char *path, const char *want, df_detail_t *d);
+
+/*
+ * Opens a file that holds a secret (a key file, a keytab) for reading, or
+ * refuses it: missing, not a regular file, owned by someone other than root
+ * or us, or readable by group or others. what ("key file", "keytab") and
+ * setting ("TSIG_KEYFILE") name it in d, with the command that fixes it.
+ * On DF_OK *fd is open (the caller closes it); otherwise *fd is -1.
+ */
+int tsig_secret_file_open(const char *path, const char *what, const char *setting, int *fd,
+			  df_detail_t *d);

@@ -37,7 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)tkey_parse_answer(data, size, 0x1234, name, &a);
 		uint8_t buf[1024];
 		size_t len;
-		(void)tkey_build_query(buf, sizeof(buf), &len, 1, name, data, size, 0);
+		(void)tkey_build_query(buf, sizeof(buf), &len, 1, name, NULL, 0, data, size, 0);
+		/* the algorithm name too */
+		(void)tkey_build_query(buf, sizeof(buf), &len, 1, KEY, data, size, data, size, 0);
 	}
 	return 0;
 }

@@ -77,7 +77,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gss_probe: %s: %s\n", df_strerror(rc), d.msg);
 		return 1;
 	}
-	rc = gss_ctx_negotiate(&ctx, &ep, spn_host, (int)timeout_ms, &d);
+	gss_ctx_opts_t o = {.server_host = spn_host, .timeout_ms = (int)timeout_ms};
+	rc = gss_ctx_negotiate(&ctx, &ep, &o, &d);
 	if (rc != DF_OK) {
 		fprintf(stderr, "gss_probe: %s (%s)\n", d.msg, df_strerror(rc));
 		return 1;

@@ -53,12 +53,47 @@ static void test_alg_entry(void **state)
 	assert_non_null(alg->verify);
 }
 
+/* gss.microsoft.com: the same MIC under the Windows 2000 name; names are
+ * matched whole, any case, trailing dot optional. */
+static void test_alg_by_name(void **state)
+{
+	(void)state;
+	const tsig_alg_t *ms = gss_tsig_alg_by_name("gss.microsoft.com");
+	assert_non_null(ms);
+	assert_string_equal(ms->name, "gss.microsoft.com");
+	assert_int_equal(ms->wire_len, 19);
+	assert_memory_equal(ms->wire,
+			    "\x03gss\x09microsoft\x03"
+			    "com\x00",
+			    19);
+	assert_true(ms->negotiated);
+	assert_ptr_equal(ms->sign, gss_tsig_alg()->sign);
+	assert_ptr_equal(gss_tsig_alg_by_name("GSS.Microsoft.COM."), ms);
+	assert_ptr_equal(gss_tsig_alg_by_name("gss-tsig"), gss_tsig_alg());
+	assert_ptr_equal(gss_tsig_alg_by_name("gss-tsig."), gss_tsig_alg());
+	assert_null(gss_tsig_alg_by_name("gss-tsig.."));
+	assert_null(gss_tsig_alg_by_name("gss-tsigx"));
+	assert_null(gss_tsig_alg_by_name("gss"));
+	assert_null(gss_tsig_alg_by_name("hmac-sha256"));
+	assert_null(gss_tsig_alg_by_name(""));
+	assert_null(gss_tsig_alg_by_name(NULL));
+	tsig_key_t key;
+	int dummy;
+	assert_int_equal(gss_tsig_key_init(&key, KEY_NAME, ms, &dummy), DF_OK);
+	assert_ptr_equal(key.alg, ms);
+	/* an HMAC entry is not a negotiated algorithm */
+	assert_int_equal(gss_tsig_key_init(&key, KEY_NAME, tsig_alg_by_name("hmac-sha256"), &dummy),
+			 DF_EINVAL);
+}
+
 static void test_key_init(void **state)
 {
 	(void)state;
 	tsig_key_t key;
 	int dummy;
-	assert_int_equal(gss_tsig_key_init(&key, "2925879720.SIG-ns1.Example.test", &dummy), DF_OK);
+	assert_int_equal(
+		gss_tsig_key_init(&key, "2925879720.SIG-ns1.Example.test", gss_tsig_alg(), &dummy),
+		DF_OK);
 	assert_string_equal(key.name, KEY_NAME);
 	assert_int_equal(key.wire_len, 33);
 	assert_memory_equal(key.wire,
@@ -71,11 +106,11 @@ static void test_key_init(void **state)
 	assert_int_equal(key.secret_len, 0);
 	tsig_key_deinit(&key);
 
-	assert_int_equal(gss_tsig_key_init(&key, KEY_NAME, NULL), DF_EINVAL);
+	assert_int_equal(gss_tsig_key_init(&key, KEY_NAME, gss_tsig_alg(), NULL), DF_EINVAL);
 	assert_null(key.alg);
-	assert_int_equal(gss_tsig_key_init(&key, NULL, &dummy), DF_EINVAL);
-	assert_int_equal(gss_tsig_key_init(&key, "a..b", &dummy), DF_EINVAL);
-	assert_int_equal(gss_tsig_key_init(NULL, KEY_NAME, &dummy), DF_EINVAL);
+	assert_int_equal(gss_tsig_key_init(&key, NULL, gss_tsig_alg(), &dummy), DF_EINVAL);
+	assert_int_equal(gss_tsig_key_init(&key, "a..b", gss_tsig_alg(), &dummy), DF_EINVAL);
+	assert_int_equal(gss_tsig_key_init(NULL, KEY_NAME, gss_tsig_alg(), &dummy), DF_EINVAL);
 }
 
 /* No context: sign and verify fail with DF_ETSIG_BADMAC, nothing written. */
@@ -96,7 +131,9 @@ static void test_no_context(void **state)
 	assert_int_equal(alg->verify(NULL, data, sizeof(data), mac, 28), DF_ETSIG_BADMAC);
 
 	/* through tsig_sign.c: a request cannot be signed, the message stays */
-	assert_int_equal(gss_tsig_key_init(&key, KEY_NAME, (void *)GSS_C_NO_CONTEXT), DF_EINVAL);
+	assert_int_equal(
+		gss_tsig_key_init(&key, KEY_NAME, gss_tsig_alg(), (void *)GSS_C_NO_CONTEXT),
+		DF_EINVAL);
 	key.alg = alg;
 	uint8_t msg[512] = {0x12, 0x34, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	size_t len = 12;
@@ -313,8 +350,8 @@ static void test_mic_roundtrip(void **state)
 	assert_int_equal(establish(), 0);
 
 	tsig_key_t ckey, skey;
-	assert_int_equal(gss_tsig_key_init(&ckey, KEY_NAME, client_ctx), DF_OK);
-	assert_int_equal(gss_tsig_key_init(&skey, KEY_NAME, server_ctx), DF_OK);
+	assert_int_equal(gss_tsig_key_init(&ckey, KEY_NAME, gss_tsig_alg(), client_ctx), DF_OK);
+	assert_int_equal(gss_tsig_key_init(&skey, KEY_NAME, gss_tsig_alg(), server_ctx), DF_OK);
 
 	/* an UPDATE-shaped message signed by the client, verified by the server */
 	uint8_t msg[1024] = {0xab, 0xcd, 0x28, 0,   0,	 1, 0,	 0,   0,   0,	0, 0, 7, 'e', 'x',
@@ -381,9 +418,8 @@ int main(void)
 		return 1;
 	}
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_alg_entry),
-		cmocka_unit_test(test_key_init),
-		cmocka_unit_test(test_no_context),
+		cmocka_unit_test(test_alg_entry),     cmocka_unit_test(test_alg_by_name),
+		cmocka_unit_test(test_key_init),      cmocka_unit_test(test_no_context),
 		cmocka_unit_test(test_mic_roundtrip),
 	};
 	int ret = cmocka_run_group_tests_name("gss_tsig", tests, NULL, NULL);

@@ -152,8 +152,8 @@ static void test_build_query_layout(void **state)
 	uint8_t buf[512];
 	size_t len = 0;
 	assert_int_equal(tkey_build_query(buf, sizeof(buf), &len, 0xbeef,
-					  "2925879720.SIG-ns1.example.test", token, sizeof(token),
-					  1795327625),
+					  "2925879720.SIG-ns1.example.test", NULL, 0, token,
+					  sizeof(token), 1795327625),
 			 DF_OK);
 	size_t rdlen = 10 + 4 + 4 + 2 + 2 + 2 + sizeof(token) + 2;
 	assert_int_equal(len, 12 + KEY_WIRE_LEN + 4 + KEY_WIRE_LEN + 10 + rdlen);
@@ -195,31 +195,54 @@ static void test_build_query_errors(void **state)
 	uint8_t buf[512];
 	size_t len = 0;
 	size_t need = 12 + KEY_WIRE_LEN + 4 + KEY_WIRE_LEN + 10 + 26 + sizeof(token);
-	assert_int_equal(tkey_build_query(buf, need - 1, &len, 1, KEY, token, sizeof(token), 1),
-			 DF_ENOSPACE);
-	assert_int_equal(tkey_build_query(buf, need, &len, 1, KEY, token, sizeof(token), 1), DF_OK);
+	assert_int_equal(
+		tkey_build_query(buf, need - 1, &len, 1, KEY, NULL, 0, token, sizeof(token), 1),
+		DF_ENOSPACE);
+	assert_int_equal(
+		tkey_build_query(buf, need, &len, 1, KEY, NULL, 0, token, sizeof(token), 1), DF_OK);
 	assert_int_equal(len, need);
-	assert_int_equal(tkey_build_query(NULL, need, &len, 1, KEY, token, 1, 1), DF_EINVAL);
-	assert_int_equal(tkey_build_query(buf, need, NULL, 1, KEY, token, 1, 1), DF_EINVAL);
-	assert_int_equal(tkey_build_query(buf, need, &len, 1, NULL, token, 1, 1), DF_EINVAL);
-	assert_int_equal(tkey_build_query(buf, need, &len, 1, "", token, 1, 1), DF_EINVAL);
-	assert_int_equal(tkey_build_query(buf, need, &len, 1, "a..b", token, 1, 1), DF_EINVAL);
-	assert_int_equal(tkey_build_query(buf, need, &len, 1, KEY, NULL, 1, 1), DF_EINVAL);
+	assert_int_equal(tkey_build_query(NULL, need, &len, 1, KEY, NULL, 0, token, 1, 1),
+			 DF_EINVAL);
+	assert_int_equal(tkey_build_query(buf, need, NULL, 1, KEY, NULL, 0, token, 1, 1),
+			 DF_EINVAL);
+	assert_int_equal(tkey_build_query(buf, need, &len, 1, NULL, NULL, 0, token, 1, 1),
+			 DF_EINVAL);
+	assert_int_equal(tkey_build_query(buf, need, &len, 1, "", NULL, 0, token, 1, 1), DF_EINVAL);
+	assert_int_equal(tkey_build_query(buf, need, &len, 1, "a..b", NULL, 0, token, 1, 1),
+			 DF_EINVAL);
+	assert_int_equal(tkey_build_query(buf, need, &len, 1, KEY, NULL, 0, NULL, 1, 1), DF_EINVAL);
+	/* gss.microsoft.com for old Windows servers; anything else is refused */
+	static const uint8_t ms[] = "\x03gss\x09microsoft\x03"
+				    "com";
+	size_t gss_len = 0;
+	assert_int_equal(tkey_build_query(buf, sizeof(buf), &gss_len, 1, KEY, NULL, 0, token, 1, 1),
+			 DF_OK);
+	assert_int_equal(
+		tkey_build_query(buf, sizeof(buf), &len, 1, KEY, ms, sizeof(ms), token, 1, 1),
+		DF_OK);
+	assert_int_equal(len, gss_len + sizeof(ms) - 10);
+	assert_non_null(memmem(buf, len, ms, sizeof(ms)));
+	static const uint8_t hmac[] = "\x0bhmac-sha256";
+	assert_int_equal(
+		tkey_build_query(buf, sizeof(buf), &len, 1, KEY, hmac, sizeof(hmac), token, 1, 1),
+		DF_EINVAL);
 	/* an empty token is allowed (no output from the mechanism) */
-	assert_int_equal(tkey_build_query(buf, sizeof(buf), &len, 1, KEY, NULL, 0, 1), DF_OK);
+	assert_int_equal(tkey_build_query(buf, sizeof(buf), &len, 1, KEY, NULL, 0, NULL, 0, 1),
+			 DF_OK);
 	/* a token too large for one RDATA */
 	static uint8_t big[65535];
 	uint8_t *out = malloc(70000);
 	assert_non_null(out);
-	assert_int_equal(tkey_build_query(out, 70000, &len, 1, KEY, big, sizeof(big), 1),
+	assert_int_equal(tkey_build_query(out, 70000, &len, 1, KEY, NULL, 0, big, sizeof(big), 1),
 			 DF_ENOSPACE);
 	free(out);
 	/* a 64-byte label is refused */
 	char longlabel[80];
 	memset(longlabel, 'a', 64);
 	strcpy(longlabel + 64, ".test.");
-	assert_int_equal(tkey_build_query(buf, sizeof(buf), &len, 1, longlabel, token, 1, 1),
-			 DF_EINVAL);
+	assert_int_equal(
+		tkey_build_query(buf, sizeof(buf), &len, 1, longlabel, NULL, 0, token, 1, 1),
+		DF_EINVAL);
 }
 
 /* A query we built parses as the answer shape it is not: QR clear. */
@@ -229,8 +252,9 @@ static void test_query_is_not_an_answer(void **state)
 	uint8_t buf[512];
 	size_t len = 0;
 	tkey_answer_t a;
-	assert_int_equal(tkey_build_query(buf, sizeof(buf), &len, 7, KEY, token, sizeof(token), 9),
-			 DF_OK);
+	assert_int_equal(
+		tkey_build_query(buf, sizeof(buf), &len, 7, KEY, NULL, 0, token, sizeof(token), 9),
+		DF_OK);
 	assert_int_equal(tkey_parse_answer(buf, len, 7, KEY, &a), DF_EMISMATCH);
 	/* with QR set, the TKEY in ADDITIONAL is found (old-server shape) */
 	buf[2] |= 0x80;
@@ -473,7 +497,8 @@ static void test_key_names(void **state)
 		/* the name builds a query */
 		uint8_t buf[512];
 		size_t len;
-		assert_int_equal(tkey_build_query(buf, sizeof(buf), &len, 1, n, NULL, 0, 0), DF_OK);
+		assert_int_equal(
+			tkey_build_query(buf, sizeof(buf), &len, 1, n, NULL, 0, NULL, 0, 0), DF_OK);
 	}
 	/* unique: 64 names, no repeats (2^-22 chance of a false failure) */
 	static char names[64][TKEY_KEY_NAME_MAX];

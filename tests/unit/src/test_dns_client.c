@@ -18,7 +18,7 @@
 static const char *explain(int rcode)
 {
 	static df_detail_t d;
-	dns_explain_update_rcode(&d, rcode, "192.0.2.53#53", "lease-key.", "example.test.",
+	dns_explain_update_rcode(&d, rcode, "192.0.2.53#53", "key lease-key.", "example.test.",
 				 "lease.example.test.");
 	return d.msg;
 }
@@ -63,7 +63,11 @@ static void no_key_is_said_plainly(void **state)
 	(void)state;
 	df_detail_t d;
 	dns_explain_update_rcode(&d, LDNS_RCODE_REFUSED, "s", NULL, "z.", "r.z.");
-	assert_non_null(strstr(d.msg, "for key (none)"));
+	assert_non_null(strstr(d.msg, "update-policy for no key on"));
+	dns_explain_update_rcode(&d, LDNS_RCODE_REFUSED, "s", "principal intruder@EXAMPLE.TEST",
+				 "z.", "r.z.");
+	assert_non_null(
+		strstr(d.msg, "update-policy for principal intruder@EXAMPLE.TEST on zone z."));
 }
 
 int main(void)

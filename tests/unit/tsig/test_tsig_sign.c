@@ -864,9 +864,9 @@ static int var_verify(const tsig_key_t *key, const uint8_t *data, size_t len, co
 
 static const uint8_t var_wire[] = "\x08var-test";
 static const tsig_alg_t var_big = {"var-test", var_wire, sizeof(var_wire), 0,
-				   200,	       var_sign, var_verify};
+				   200,	       var_sign, var_verify,	   false};
 static const tsig_alg_t var_small = {"var-test", var_wire, sizeof(var_wire), 0,
-				     48,	 var_sign, var_verify};
+				     48,	 var_sign, var_verify,	     false};
 
 static void test_variable_length_mac(void **state)
 {
