@@ -31,6 +31,7 @@
 #define NAME_MAX_LEN 300
 /* BIND keeps a TKEY key for an hour at most (lib/dns/tkey.c). */
 #define KEY_LIFETIME_MAX 3600
+static int64_t key_lifetime_max = KEY_LIFETIME_MAX;
 /* Renegotiate this long before the key's hour is up: at most 5 minutes, at most a quarter. */
 #define RENEW_MARGIN_MAX 300
 #define CRED_RECHECK_MS	 10000
@@ -329,10 +330,10 @@ static int negotiate(gss_session_t *s, const dns_endpoint_t *ep, int timeout_ms,
 	int64_t life = gss_ctx_remaining(ctx);
 	int64_t renew_in = life + 1; /* just past the end: Kerberos then gets a new ticket */
 	const char *why = "when its service ticket ends";
-	if (life > KEY_LIFETIME_MAX) {
-		int64_t margin = KEY_LIFETIME_MAX / 4 < RENEW_MARGIN_MAX ? KEY_LIFETIME_MAX / 4
-									 : RENEW_MARGIN_MAX;
-		renew_in = KEY_LIFETIME_MAX - margin;
+	if (life > key_lifetime_max) {
+		int64_t quarter = key_lifetime_max / 4;
+		renew_in = key_lifetime_max -
+			   (quarter < RENEW_MARGIN_MAX ? quarter : RENEW_MARGIN_MAX);
 		why = "before the server's key expires";
 	}
 	drop_ctx(s);
@@ -430,6 +431,11 @@ const char *gss_session_service(const gss_session_t *s)
 int64_t gss_session_remaining(gss_session_t *s)
 {
 	return s != NULL ? gss_ctx_remaining(s->ctx) : 0;
+}
+
+void gss_session_set_key_lifetime(int64_t seconds)
+{
+	key_lifetime_max = seconds > 0 && seconds < KEY_LIFETIME_MAX ? seconds : KEY_LIFETIME_MAX;
 }
 
 unsigned gss_session_negotiations(const gss_session_t *s)

@@ -23,7 +23,8 @@ int dns_endpoint_init(dns_endpoint_t *ep, const char *host, uint16_t port, df_de
 	int rc = getaddrinfo(host, service, &hints, &res);
 	if (rc != 0) {
 		df_detail_set(d,
-			      "cannot resolve DNS server %s: %s (set DNS_SERVER to an IP address)",
+			      "cannot resolve DNS server %s: %s (check the name, or set DNS_SERVER "
+			      "to an IP address; with ad-gss, then GSS_SERVICE=DNS/<its name>)",
 			      host, gai_strerror(rc));
 		return DF_ENOENT;
 	}

@@ -14,6 +14,9 @@
 #include "src/config.h"
 #include "src/daemon.h"
 #include "src/log.h"
+#ifdef HAVE_GSSAPI
+#include "gss/gss_session.h"
+#endif
 
 extern char **environ;
 
@@ -49,11 +52,18 @@ static void config_warning(const char *msg)
 	log_warn("%s", msg);
 }
 
-/* Test hook: play a site whose wall clock is off, without touching the system clock. */
+/* Test hooks: play a site whose wall clock is off, without touching the
+ * system clock; see GSS-TSIG key renewal without waiting an hour. */
 static void apply_test_clock(void)
 {
 	const char *wall = getenv("DNSFAILOVER_TEST_WALL_OFFSET");
 	const char *lease = getenv("DNSFAILOVER_TEST_LEASE_OFFSET");
+#ifdef HAVE_GSSAPI
+	const char *gss_life = getenv("DNSFAILOVER_TEST_GSS_KEY_LIFETIME");
+	if (gss_life != NULL && gss_life[0] != '\0') {
+		gss_session_set_key_lifetime(strtoll(gss_life, NULL, 10));
+	}
+#endif
 	if (wall != NULL && wall[0] != '\0') {
 		clock_set_wall_offset(strtoll(wall, NULL, 10));
 	}

@@ -77,6 +77,21 @@ timeout -k 2 20 kadmin.local -r "$REALM" -q "modprinc -maxlife \"1 day\" DNS/ns1
 	>>"$T/krb5-admin.log" 2>&1 || fail "kadmin modprinc failed"
 
 # ---------------------------------------------------------------------------
+# Contexts outlive the hour named keeps a key (tickets last a day): a new one is
+# negotiated min(5 min, a quarter) before the key's hour is up. The hour is made 8 s
+# through the test hook, so that happens after 6 s.
+sys_log "run: the context is renegotiated before the server's key expires"
+DNSFAILOVER_TEST_GSS_KEY_LIFETIME=8 sys_spawn keylife "$DNSFAILOVER" -c "$T/run.env" run
+sleep 8
+sys_kill keylife
+grep -q "renegotiated in 6 s, before the server's key expires" "$T/keylife.log" ||
+	fail "the key lifetime did not set the renegotiation; see keylife.log"
+assert_eq "$(grep -c "GSS-TSIG: negotiated key" "$T/keylife.log" || true)" "2" \
+	"one renegotiation 6 s into an 8 s key"
+grep -v "stepping down (shutting down)" "$T/keylife.log" | grep -q "\[WARN\]\|\[ERROR\]" &&
+	fail "a renewal failed around the renegotiation; see keylife.log"
+
+# ---------------------------------------------------------------------------
 sys_log "run: a renewed ticket in KRB5CCNAME brings a new context"
 KRB5CCNAME=FILE:$T/dr.cc timeout 10 kinit -l 1h -k -t "$KEYTAB_DR" "lease-dr@$REALM" ||
 	fail "kinit lease-dr failed"
