@@ -23,6 +23,7 @@ fi
 (cd "$build" && make -s -j2 dnsfailover bench/bench_renew) >/dev/null
 export top_srcdir=$top top_builddir=$build DNSFAILOVER=$build/dnsfailover
 . "$top/tests/system/lib.sh"
+. "$top/bench/lib.sh"
 . "$top/tests/system/kdc.sh"
 sys_require_kdc
 sys_setup
@@ -43,23 +44,8 @@ ctx=$(grep -c 'GSS-TSIG: negotiated key' "$T/bench.err") || true
 # nsupdate -g: the same CAS renewal N times from one process, each its own
 # send. It builds the SPN from the SOA MNAME (ns1.example.test), so naming the
 # server by address is enough.
-exp=$(sys_dig TXT | tr -d '"' | sed -n 's/.*exp=\([0-9]*\).*/\1/p')
-epoch=$(sys_dig TXT | tr -d '"' | sed -n 's/.*epoch=\([0-9]*\).*/\1/p')
-[ -n "$exp" ] && [ -n "$epoch" ] || fail "cannot read the lease TXT"
-{
-	echo "server 127.0.0.1 $NAMED_PORT"
-	echo "zone $ZONE"
-	for i in $(seq 1 "$N"); do
-		old=$((exp + i - 1))
-		new=$((exp + i))
-		echo "prereq yxrrset $RECORD TXT \"owner=primary exp=$old epoch=$epoch\""
-		echo "update delete $RECORD TXT"
-		echo "update delete $RECORD A"
-		echo "update add $RECORD 30 TXT \"owner=primary exp=$new epoch=$epoch\""
-		echo "update add $RECORD 30 A 192.0.2.10"
-		echo "send"
-	done
-} >"$T/nsupdate.txt"
+bench_nsupdate_script "$T/nsupdate.txt" "$N"
+exp=$BENCH_EXP
 sys_log "nsupdate -g: $N CAS renewals"
 start=$(date +%s.%N)
 KRB5CCNAME=$CCACHE_PRIMARY timeout -k 5 300 nsupdate -g "$T/nsupdate.txt" ||

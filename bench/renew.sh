@@ -19,6 +19,7 @@ if [ ! -x "$build/bench/bench_renew" ] || [ "${REBUILD:-0}" = 1 ]; then
 fi
 export top_srcdir=$top top_builddir=$build DNSFAILOVER=$build/dnsfailover
 . "$top/tests/system/lib.sh"
+. "$top/bench/lib.sh"
 sys_require named nsupdate dig /usr/bin/time
 sys_setup
 sys_start_named hmac-sha256
@@ -31,22 +32,8 @@ echo "$ours"
 ours_s=${ours#*seconds=}
 
 # nsupdate: the same CAS renewal N times from one process, each its own send.
-exp=$(sys_dig TXT | tr -d '"' | sed -n 's/.*exp=\([0-9]*\).*/\1/p')
-epoch=$(sys_dig TXT | tr -d '"' | sed -n 's/.*epoch=\([0-9]*\).*/\1/p')
-{
-	echo "server 127.0.0.1 $NAMED_PORT"
-	echo "zone $ZONE"
-	for i in $(seq 1 "$N"); do
-		old=$((exp + i - 1))
-		new=$((exp + i))
-		echo "prereq yxrrset $RECORD TXT \"owner=primary exp=$old epoch=$epoch\""
-		echo "update delete $RECORD TXT"
-		echo "update delete $RECORD A"
-		echo "update add $RECORD 30 TXT \"owner=primary exp=$new epoch=$epoch\""
-		echo "update add $RECORD 30 A 192.0.2.10"
-		echo "send"
-	done
-} >"$T/nsupdate.txt"
+bench_nsupdate_script "$T/nsupdate.txt" "$N"
+exp=$BENCH_EXP
 sys_log "nsupdate: $N CAS renewals"
 start=$(date +%s.%N)
 nsupdate -k "$KEYFILE" "$T/nsupdate.txt" || fail "nsupdate failed"

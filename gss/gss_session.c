@@ -34,6 +34,7 @@
 static int64_t key_lifetime_max = KEY_LIFETIME_MAX;
 /* Renegotiate this long before the key's hour is up: at most 5 minutes, at most a quarter. */
 #define RENEW_MARGIN_MAX 300
+#define RENEW_RETRY_MS	 10000
 #define CRED_RECHECK_MS	 10000
 
 struct gss_session {
@@ -57,9 +58,27 @@ struct gss_session {
 	unsigned negotiations;
 };
 
+/*
+ * The private ticket cache of keytab credentials is named after the
+ * principal and keytab: a MEMORY cache lives as long as the process, so a
+ * reload with the same credentials finds its tickets again instead of
+ * leaving a cache behind, and different credentials never share one.
+ */
+static void ccache_name(char *buf, size_t size, const char *principal, const char *keytab)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const char *p = principal; *p != '\0'; p++) {
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	}
+	h = (h ^ 0xff) * 16777619u;
+	for (const char *p = keytab; *p != '\0'; p++) {
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	}
+	snprintf(buf, size, "MEMORY:dnsfailover-%ld-%08x", (long)getpid(), (unsigned)h);
+}
+
 int gss_session_new(gss_session_t **out, const gss_session_opts_t *o, df_detail_t *d)
 {
-	static unsigned serial;
 	const tsig_alg_t *alg = gss_tsig_alg();
 
 	if (out == NULL || o == NULL || o->server_host == NULL || o->server_host[0] == '\0') {
@@ -110,8 +129,7 @@ int gss_session_new(gss_session_t **out, const gss_session_opts_t *o, df_detail_
 	}
 	if (have_keytab) {
 		snprintf(s->keytab, sizeof(s->keytab), "%s", o->keytab);
-		snprintf(s->ccache, sizeof(s->ccache), "MEMORY:dnsfailover-%ld-%u", (long)getpid(),
-			 serial++);
+		ccache_name(s->ccache, sizeof(s->ccache), o->principal, o->keytab);
 	}
 	if (have_principal) {
 		snprintf(s->principal, sizeof(s->principal), "%s", o->principal);
@@ -383,6 +401,8 @@ int gss_session_key(gss_session_t *s, const dns_endpoint_t *ep, int timeout_ms,
 				 "for %lld s more: %s",
 				 (long long)gss_ctx_remaining(s->ctx),
 				 why.msg[0] != '\0' ? why.msg : "no usable credentials");
+			/* Try again in a while, not on every exchange. */
+			s->ctx_renew_ms = now + RENEW_RETRY_MS;
 		} else {
 			drop_ctx(s);
 			df_detail_set(d, "%s", why.msg);

@@ -233,3 +233,15 @@ sys_nsupdate_gss()
 	[ "$rc" -ne 124 ] || echo "sys_nsupdate_gss: nsupdate -g hung for 15 s" >&2
 	return $rc
 }
+
+# sys_write_adgss_config FILE [KEY=VALUE ...]: sys_write_config for DNS_PROVIDER=ad-gss,
+# signing as lease-primary with $KEYTAB_PRIMARY, SPN DNS/ns1.example.test (DNS_SERVER is
+# the address 127.0.0.1); later KEY=VALUE override, KEY= removes.
+sys_write_adgss_config()
+{
+	local file=${1:?sys_write_adgss_config FILE [KEY=VALUE ...]}
+	shift
+	sys_write_config "$file" DNS_PROVIDER=ad-gss TSIG_KEYFILE= \
+		GSS_SERVICE=DNS/ns1.example.test GSS_KEYTAB="$KEYTAB_PRIMARY" \
+		GSS_PRINCIPAL="lease-primary@$REALM" "$@"
+}

@@ -15,20 +15,9 @@ sys_setup
 sys_start_kdc
 sys_start_named_gss hmac-sha256
 
-# adgss_config FILE [KEY=VALUE ...]: an ad-gss config for our named as lease-primary
-# with its keytab; later KEY=VALUE override.
-adgss_config()
-{
-	local file=$1
-	shift
-	sys_write_config "$file" DNS_PROVIDER=ad-gss TSIG_KEYFILE= \
-		GSS_SERVICE=DNS/ns1.example.test GSS_KEYTAB="$KEYTAB_PRIMARY" \
-		GSS_PRINCIPAL="lease-primary@$REALM" "$@"
-}
-
 # ---------------------------------------------------------------------------
 sys_log "validate with a keytab: ticket, context, key accepted, nothing changed"
-adgss_config "$T/primary.env"
+sys_write_adgss_config "$T/primary.env"
 before=$(sys_zone_snapshot)
 assert_exit 0 "validate ad-gss" -- "$DNSFAILOVER" -c "$T/primary.env" validate
 printf '%s\n' "$OUT"
@@ -81,7 +70,7 @@ assert_contains "$OUT" "as lease-dr@$REALM" "the ticket cache's principal signs"
 
 # ---------------------------------------------------------------------------
 sys_log "run: many renewals over one context; named forgets it -> BADKEY -> a new one"
-adgss_config "$T/run.env" LEASE_TTL=6 UPDATE_INTERVAL=1 RENEW_DEADLINE=4 LOG_LEVEL=debug \
+sys_write_adgss_config "$T/run.env" LEASE_TTL=6 UPDATE_INTERVAL=1 RENEW_DEADLINE=4 LOG_LEVEL=debug \
 	HEALTH_HOST=127.0.0.1 HEALTH_PORT="$NAMED_PORT"
 sys_spawn primary "$DNSFAILOVER" -c "$T/run.env" run
 exp0=$(sys_dig TXT | tr -d '"' | sed -n 's/.*exp=\([0-9]*\).*/\1/p')
@@ -111,7 +100,7 @@ sys_kill primary
 
 # ---------------------------------------------------------------------------
 sys_log "a principal the update-policy does not name is refused, nothing changes"
-adgss_config "$T/intruder.env" ROLE=dr GSS_KEYTAB="$KEYTAB_INTRUDER" GSS_PRINCIPAL="intruder@$REALM" \
+sys_write_adgss_config "$T/intruder.env" ROLE=dr GSS_KEYTAB="$KEYTAB_INTRUDER" GSS_PRINCIPAL="intruder@$REALM" \
 	HEALTH_HOST=127.0.0.1 HEALTH_PORT="$NAMED_PORT"
 before=$(sys_zone_snapshot)
 assert_exit 1 "validate as intruder" -- "$DNSFAILOVER" -c "$T/intruder.env" validate
@@ -124,19 +113,19 @@ assert_eq "$(sys_zone_snapshot)" "$before" "the intruder changed nothing"
 
 # ---------------------------------------------------------------------------
 sys_log "missing keytab, keytab readable by others, keytab without GSS_PRINCIPAL"
-adgss_config "$T/bad.env" GSS_KEYTAB="$T/nosuch.keytab"
+sys_write_adgss_config "$T/bad.env" GSS_KEYTAB="$T/nosuch.keytab"
 assert_exit 1 "missing keytab" -- "$DNSFAILOVER" -c "$T/bad.env" show
 assert_contains "$OUT" "keytab $T/nosuch.keytab does not exist: check GSS_KEYTAB" "missing keytab"
 cp "$KEYTAB_PRIMARY" "$T/open.keytab"
 chmod 644 "$T/open.keytab"
-adgss_config "$T/bad.env" GSS_KEYTAB="$T/open.keytab"
+sys_write_adgss_config "$T/bad.env" GSS_KEYTAB="$T/open.keytab"
 assert_exit 1 "open keytab" -- "$DNSFAILOVER" -c "$T/bad.env" show
 assert_contains "$OUT" "keytab $T/open.keytab is readable by group or others (mode 0644): run 'chmod 600 $T/open.keytab'" \
 	"open keytab refused"
-adgss_config "$T/bad.env" GSS_PRINCIPAL=
+sys_write_adgss_config "$T/bad.env" GSS_PRINCIPAL=
 assert_exit 2 "keytab without principal" -- "$DNSFAILOVER" -c "$T/bad.env" show
 assert_contains "$OUT" "needs GSS_PRINCIPAL" "keytab needs a principal"
-adgss_config "$T/bad.env" GSS_PRINCIPAL="lease-dr@$REALM"
+sys_write_adgss_config "$T/bad.env" GSS_PRINCIPAL="lease-dr@$REALM"
 assert_exit 1 "keytab of another principal" -- "$DNSFAILOVER" -c "$T/bad.env" show
 assert_contains "$OUT" "cannot get a Kerberos ticket for lease-dr@$REALM from keytab $KEYTAB_PRIMARY" \
 	"wrong keytab names principal and keytab"
@@ -145,7 +134,7 @@ sys_write_config "$T/bad.env" DNS_PROVIDER=ad-gss TSIG_KEYFILE=
 assert_exit 2 "address without GSS_SERVICE" -- "$DNSFAILOVER" -c "$T/bad.env" show
 assert_contains "$OUT" "DNS_SERVER=127.0.0.1 is an address: Kerberos needs the server's host name" \
 	"an IP never becomes the SPN"
-adgss_config "$T/bad.env" GSS_SERVICE=DNS/nosuch.example.test
+sys_write_adgss_config "$T/bad.env" GSS_SERVICE=DNS/nosuch.example.test
 assert_exit 1 "unknown service principal" -- "$DNSFAILOVER" -c "$T/bad.env" show
 assert_contains "$OUT" "DNS/nosuch.example.test" "unknown SPN named"
 assert_contains "$OUT" "does not know the DNS server's service principal" "unknown SPN explained"
@@ -164,9 +153,9 @@ assert_contains "$OUT" "kinit" "expired ticket: says to renew"
 sys_log "a clock 10 minutes ahead of the KDC's"
 if command -v faketime >/dev/null 2>&1; then
 	before=$(sys_zone_snapshot)
-	adgss_config "$T/skew.env" GSS_KEYTAB="$KEYTAB_DR" GSS_PRINCIPAL="lease-dr@$REALM" ROLE=dr
+	sys_write_adgss_config "$T/skew.env" GSS_KEYTAB="$KEYTAB_DR" GSS_PRINCIPAL="lease-dr@$REALM" ROLE=dr
 	# ASan must come first among the libraries; faketime's preload is put before it.
-	assert_exit 1 "skewed clock" -- env ASAN_OPTIONS=verify_asan_link_order=0 \
+	assert_exit 1 "skewed clock" -- env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
 		faketime -f +600s "$DNSFAILOVER" -c "$T/skew.env" promote
 	printf '%s\n' "$OUT"
 	assert_contains "$OUT" "s from our clock, beyond the 300 s TSIG allows: fix NTP" \
@@ -174,7 +163,7 @@ if command -v faketime >/dev/null 2>&1; then
 	# Without kdc_timesync, Kerberos itself refuses the skew.
 	sed 's/^\[libdefaults\]$/[libdefaults]\n\tkdc_timesync = 0/' "$KRB5_CONFIG" >"$T/krb5-nosync.conf"
 	assert_exit 1 "skewed clock, no kdc_timesync" -- env KRB5_CONFIG="$T/krb5-nosync.conf" \
-		ASAN_OPTIONS=verify_asan_link_order=0 \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
 		faketime -f +600s "$DNSFAILOVER" -c "$T/skew.env" promote
 	printf '%s\n' "$OUT"
 	assert_contains "$OUT" "differ by more than Kerberos allows (5 minutes): fix NTP" \
@@ -188,7 +177,7 @@ fi
 sys_log "a stopped KDC: a fresh ticket cannot be had"
 sys_stop_kdc
 before=$(sys_zone_snapshot)
-adgss_config "$T/nokdc.env" GSS_KEYTAB="$KEYTAB_DR" GSS_PRINCIPAL="lease-dr@$REALM" ROLE=dr
+sys_write_adgss_config "$T/nokdc.env" GSS_KEYTAB="$KEYTAB_DR" GSS_PRINCIPAL="lease-dr@$REALM" ROLE=dr
 start=$SECONDS
 assert_exit 1 "stopped KDC" -- "$DNSFAILOVER" -c "$T/nokdc.env" promote
 printf '%s\n' "$OUT"

@@ -13,15 +13,6 @@ sys_setup
 sys_start_kdc
 sys_start_named_gss hmac-sha256
 
-adgss_config()
-{
-	local file=$1
-	shift
-	sys_write_config "$file" DNS_PROVIDER=ad-gss TSIG_KEYFILE= \
-		GSS_SERVICE=DNS/ns1.example.test GSS_KEYTAB="$KEYTAB_PRIMARY" \
-		GSS_PRINCIPAL="lease-primary@$REALM" "$@"
-}
-
 lease_exp()
 {
 	sys_dig TXT | tr -d '"' | sed -n 's/.*exp=\([0-9]*\).*/\1/p'
@@ -29,19 +20,19 @@ lease_exp()
 
 # ---------------------------------------------------------------------------
 sys_log "SPNEGO and gss.microsoft.com"
-adgss_config "$T/spnego.env" GSS_MECH=spnego
+sys_write_adgss_config "$T/spnego.env" GSS_MECH=spnego
 assert_exit 0 "init over SPNEGO" -- "$DNSFAILOVER" -c "$T/spnego.env" init
 assert_contains "$OUT" "GSS-TSIG: negotiated key" "SPNEGO negotiated"
 assert_contains "$(sys_dig TXT)" "owner=primary" "SPNEGO wrote the lease"
-adgss_config "$T/ms.env" GSS_TSIG_ALG=gss.microsoft.com
+sys_write_adgss_config "$T/ms.env" GSS_TSIG_ALG=gss.microsoft.com
 assert_exit 0 "validate with gss.microsoft.com" -- "$DNSFAILOVER" -c "$T/ms.env" validate
 assert_contains "$OUT" "(gss.microsoft.com; renegotiated in" "the Windows 2000 name was used"
 assert_contains "$OUT" "may update $RECORD. A and TXT (signed answer verified, no change made)" \
 	"gss.microsoft.com signs updates"
-adgss_config "$T/bad.env" GSS_TSIG_ALG=hmac-sha256
+sys_write_adgss_config "$T/bad.env" GSS_TSIG_ALG=hmac-sha256
 assert_exit 2 "GSS_TSIG_ALG=hmac-sha256" -- "$DNSFAILOVER" -c "$T/bad.env" show
 assert_contains "$OUT" "GSS_TSIG_ALG=hmac-sha256 is not a GSS-TSIG algorithm" "bad GSS_TSIG_ALG named"
-adgss_config "$T/bad.env" GSS_MECH=ntlm
+sys_write_adgss_config "$T/bad.env" GSS_MECH=ntlm
 assert_exit 2 "GSS_MECH=ntlm" -- "$DNSFAILOVER" -c "$T/bad.env" show
 assert_contains "$OUT" "GSS_MECH=ntlm: use krb5 (the default) or spnego" "bad GSS_MECH named"
 
@@ -52,7 +43,7 @@ assert_contains "$OUT" "GSS_MECH=ntlm: use krb5 (the default) or spnego" "bad GS
 sys_log "run: the context is renegotiated when its service ticket ends"
 timeout -k 2 20 kadmin.local -r "$REALM" -q "modprinc -maxlife \"12 seconds\" DNS/ns1.example.test@$REALM" \
 	>>"$T/krb5-admin.log" 2>&1 || fail "kadmin modprinc failed"
-adgss_config "$T/run.env" LEASE_TTL=6 UPDATE_INTERVAL=1 RENEW_DEADLINE=4 \
+sys_write_adgss_config "$T/run.env" LEASE_TTL=6 UPDATE_INTERVAL=1 RENEW_DEADLINE=4 \
 	HEALTH_HOST=127.0.0.1 HEALTH_PORT="$NAMED_PORT"
 sys_spawn primary "$DNSFAILOVER" -c "$T/run.env" run
 sleep 14
