@@ -140,6 +140,30 @@ assert_contains "$OUT" "DNS/nosuch.example.test" "unknown SPN named"
 assert_contains "$OUT" "does not know the DNS server's service principal" "unknown SPN explained"
 
 # ---------------------------------------------------------------------------
+sys_log "a principal the KDC does not know, and a keytab with an outdated key"
+before=$(sys_zone_snapshot)
+_sys_kadmin "addprinc -randkey ghost@$REALM"
+_sys_kadmin "ktadd -k $T/ghost.keytab ghost@$REALM"
+_sys_kadmin "delprinc -force ghost@$REALM"
+chmod 600 "$T/ghost.keytab"
+sys_write_adgss_config "$T/bad.env" GSS_KEYTAB="$T/ghost.keytab" GSS_PRINCIPAL="ghost@$REALM"
+assert_exit 1 "unknown client principal" -- "$DNSFAILOVER" -c "$T/bad.env" init
+assert_contains "$OUT" "cannot get a Kerberos ticket for ghost@$REALM" "unknown principal named"
+assert_contains "$OUT" "the KDC does not know the client principal: check GSS_PRINCIPAL" \
+	"unknown principal explained"
+_sys_kadmin "addprinc -randkey rotated@$REALM"
+_sys_kadmin "ktadd -k $T/old.keytab rotated@$REALM"
+_sys_kadmin "ktadd -k $T/new.keytab rotated@$REALM" # a new key: old.keytab is outdated
+chmod 600 "$T/old.keytab" "$T/new.keytab"
+sys_write_adgss_config "$T/bad.env" GSS_KEYTAB="$T/old.keytab" GSS_PRINCIPAL="rotated@$REALM"
+assert_exit 1 "outdated keytab" -- "$DNSFAILOVER" -c "$T/bad.env" init
+printf '%s\n' "$OUT"
+assert_contains "$OUT" "cannot get a Kerberos ticket for rotated@$REALM from keytab $T/old.keytab" \
+	"outdated keytab named"
+assert_contains "$OUT" "export a fresh" "outdated keytab: says to export a new one"
+assert_eq "$(sys_zone_snapshot)" "$before" "bad credentials changed nothing"
+
+# ---------------------------------------------------------------------------
 sys_log "an expired ticket cache"
 SYS_KINIT_TIMEOUT=10 KRB5CCNAME=FILE:$T/short.cc timeout 10 kinit -l 3s -k -t "$KEYTAB_DR" \
 	"lease-dr@$REALM" || fail "kinit -l 3s failed"
