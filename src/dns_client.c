@@ -427,7 +427,9 @@ int dns_client_exchange(dns_client_t *c, const ldns_pkt *query, dns_answer_t *an
 	attempt_t a = {0};
 	size_t len = 0;
 	int ret = DF_ETIMEDOUT;
+	int attempts = 0;
 	for (int i = 0; i <= c->retries; i++) {
+		attempts = i + 1;
 		if (d != NULL) {
 			d->msg[0] = '\0';
 		}
@@ -464,6 +466,7 @@ int dns_client_exchange(dns_client_t *c, const ldns_pkt *query, dns_answer_t *an
 	}
 	if (ret == DF_OK) {
 		ans->verified = c->key != NULL;
+		ans->attempts = attempts;
 		ans->tsig_error = a.tsig.error;
 		return parse_answer(c, &a, len, ans, d);
 	}

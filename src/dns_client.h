@@ -35,6 +35,7 @@ typedef struct dns_answer {
 	int64_t clock_skew;   /* server time - our wall clock, seconds */
 	bool used_tcp;
 	uint16_t tsig_error; /* TSIG error of the last answer seen (BADKEY ...), also on failure */
+	int attempts;	     /* copies of the query sent; > 1: an earlier one may have applied */
 } dns_answer_t;
 
 /* Caller frees with dns_client_free(). d names the server when it cannot be resolved. */

@@ -309,9 +309,10 @@ static int add_replacement(const config_t *cfg, const lease_t *next, ldns_rr_lis
 	return DF_OK;
 }
 
-/* Sends an UPDATE and returns its verified RCODE in *rcode. */
+/* Sends an UPDATE and returns its verified RCODE in *rcode, and in
+ * *attempts how many copies went out. */
 static int send_update(bind_provider_t *bp, const ldns_rr_list *pre, const ldns_rr_list *up,
-		       int *rcode, df_detail_t *d)
+		       int *rcode, int *attempts, df_detail_t *d)
 {
 	dns_answer_t ans = {0};
 	ldns_pkt *pkt = dns_msg_update_new(bp->base.cfg->zone, pre, up);
@@ -322,6 +323,7 @@ static int send_update(bind_provider_t *bp, const ldns_rr_list *pre, const ldns_
 	ldns_pkt_free(pkt);
 	if (ret == DF_OK) {
 		*rcode = ans.rcode;
+		*attempts = ans.attempts;
 	}
 	dns_answer_deinit(&ans);
 	return ret;
@@ -333,7 +335,7 @@ static int bind_swap(provider_t *p, const lease_t *expected, const lease_t *next
 	const config_t *cfg = p->cfg;
 	ldns_rr_list *pre = ldns_rr_list_new();
 	ldns_rr_list *up = ldns_rr_list_new();
-	int rcode = 0;
+	int rcode = 0, attempts = 0;
 	int ret = DF_ENOMEM;
 	if (pre == NULL || up == NULL) {
 		goto out;
@@ -356,7 +358,7 @@ static int bind_swap(provider_t *p, const lease_t *expected, const lease_t *next
 	if (ret != DF_OK) {
 		goto out;
 	}
-	ret = send_update(bp, pre, up, &rcode, d);
+	ret = send_update(bp, pre, up, &rcode, &attempts, d);
 	if (ret != DF_OK) {
 		df_detail_prefix(d, "updating %s", cfg->record);
 		goto out;
@@ -367,6 +369,17 @@ static int bind_swap(provider_t *p, const lease_t *expected, const lease_t *next
 		break;
 	case LDNS_RCODE_NXRRSET:
 	case LDNS_RCODE_YXRRSET:
+		if (attempts > 1) {
+			/* An earlier copy may have applied and changed the TXT
+			 * this one's prerequisite names: not proof of a rival. */
+			df_detail_set(d,
+				      "the update of %s was sent %d times (answers lost) and a "
+				      "later copy found the lease changed: it may be our own "
+				      "earlier copy; outcome unknown, the lease is read again",
+				      cfg->record, attempts);
+			ret = DF_ERCODE;
+			break;
+		}
 		df_detail_set(d,
 			      "the lease at %s changed since it was read (server %s answered %s): "
 			      "someone else wrote first",
@@ -414,7 +427,7 @@ static int prove_update(bind_provider_t *bp, provider_report_fn fn, void *arg, d
 	uint64_t nonce = 0;
 	ldns_rr_list *pre = ldns_rr_list_new();
 	ldns_rr_list *up = ldns_rr_list_new();
-	int rcode = 0, ret = DF_ENOMEM;
+	int rcode = 0, attempts = 0, ret = DF_ENOMEM;
 	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce)) {
 		nonce = (uint64_t)clock_mono_ms();
 	}
@@ -429,7 +442,7 @@ static int prove_update(bind_provider_t *bp, provider_report_fn fn, void *arg, d
 	}
 	ret = add_replacement(cfg, &next, up, d);
 	if (ret == DF_OK) {
-		ret = send_update(bp, pre, up, &rcode, d);
+		ret = send_update(bp, pre, up, &rcode, &attempts, d);
 	}
 	if (ret != DF_OK) {
 		report(fn, arg, false, "update as %s: %s", who(bp),
