@@ -272,6 +272,17 @@ static int64_t step_down_at(const daemon_t *dm)
 	return dm->state.holding ? dm->state.renewed_ms + dm->params.renew_deadline_ms : 0;
 }
 
+/* GSS-TSIG keys (ad-gss): how many contexts so far, how long the current one lasts. */
+static void update_key_metrics(daemon_t *dm)
+{
+	uint64_t negotiations = 0;
+	int64_t remaining = 0;
+	if (dm->provider->ops->key_state != NULL) {
+		dm->provider->ops->key_state(dm->provider, &negotiations, &remaining);
+		metrics_set_gss(dm->metrics, negotiations, remaining);
+	}
+}
+
 static void tick(daemon_t *dm)
 {
 	const config_t *cfg = dm->cfg;
@@ -335,6 +346,7 @@ static void tick(daemon_t *dm)
 	if (obs.lease.has_skew) {
 		metrics_set_clock_skew(dm->metrics, obs.lease.clock_skew);
 	}
+	update_key_metrics(dm);
 	char read_error[sizeof(d.msg)];
 	memcpy(read_error, d.msg, sizeof(read_error));
 	obs.read_error = read_error;
@@ -358,6 +370,7 @@ static void tick(daemon_t *dm)
 		}
 		lease_apply(&dm->params, &dm->state, &plan, ret,
 			    d.msg[0] != '\0' ? d.msg : df_strerror(ret), sent, clock_mono_ms());
+		update_key_metrics(dm);
 		log_events(&plan.events, logged);
 	}
 	dm->provider->deadline_ms = 0;

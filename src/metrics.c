@@ -38,6 +38,8 @@ struct metrics {
 	int64_t clock_skew;
 	double update_latency;
 	uint64_t watcher[COUNT(watcher_actions)][COUNT(watcher_results)];
+	uint64_t gss_negotiations;
+	int64_t gss_context_remaining;
 };
 
 static void copy_label(char *dst, const char *src)
@@ -135,6 +137,14 @@ void metrics_set_clock_skew(metrics_t *m, int64_t seconds)
 {
 	if (m != NULL) {
 		m->clock_skew = seconds;
+	}
+}
+
+void metrics_set_gss(metrics_t *m, uint64_t negotiations, int64_t context_remaining)
+{
+	if (m != NULL) {
+		m->gss_negotiations = negotiations;
+		m->gss_context_remaining = context_remaining > 0 ? context_remaining : 0;
 	}
 }
 
@@ -306,6 +316,17 @@ int metrics_render(const metrics_t *m, char *buf, size_t size, size_t *len)
 	puts_(&o, "dnsfailover_last_update_latency_seconds ");
 	put_double(&o, m->update_latency);
 	puts_(&o, "\n");
+
+	header(&o, "dnsfailover_gss_negotiations_total", "counter",
+	       "GSS-TSIG contexts negotiated with the DNS server since start or the last "
+	       "reload (ad-gss; 0 for other providers).");
+	printf_(&o, "dnsfailover_gss_negotiations_total %llu\n",
+		(unsigned long long)m->gss_negotiations);
+
+	header(&o, "dnsfailover_gss_context_remaining_seconds", "gauge",
+	       "Seconds the current GSS-TSIG context remains valid (0: none).");
+	printf_(&o, "dnsfailover_gss_context_remaining_seconds %lld\n",
+		(long long)m->gss_context_remaining);
 
 	header(&o, "dnsfailover_watcher_actions_total", "counter",
 	       "Collector start and stop actions of the watcher, by result.");

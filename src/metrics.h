@@ -67,6 +67,10 @@ void metrics_set_clock_skew(metrics_t *m, int64_t seconds);
 /* dnsfailover_last_update_latency_seconds: how long the last DNS update took. */
 void metrics_set_update_latency(metrics_t *m, double seconds);
 
+/* ad-gss: contexts negotiated by the provider so far and how long the
+ * current one remains valid (seconds, 0: none). */
+void metrics_set_gss(metrics_t *m, uint64_t negotiations, int64_t context_remaining);
+
 /* Counts one watcher action: action "start" or "stop", result "ok" or
  * "error". Any other value is ignored. */
 void metrics_count_watcher_action(metrics_t *m, const char *action, const char *result);

@@ -49,6 +49,9 @@ typedef struct provider_ops {
 	 * A address and TXT value to write (has_a, a, lease). */
 	int (*swap)(provider_t *p, const lease_t *expected, const lease_t *next, df_detail_t *d);
 	int (*check)(provider_t *p, provider_report_fn report, void *arg, df_detail_t *d);
+	/* Negotiated keys (GSS-TSIG): contexts negotiated so far and seconds
+	 * the current one remains valid. NULL for providers with fixed keys. */
+	void (*key_state)(provider_t *p, uint64_t *negotiations, int64_t *remaining);
 	void (*free)(provider_t *p);
 } provider_ops_t;
 

@@ -642,12 +642,20 @@ static int adgss_check(provider_t *p, provider_report_fn fn, void *arg, df_detai
 	return bind_check(p, fn, arg, d);
 }
 
+static void adgss_key_state(provider_t *p, uint64_t *negotiations, int64_t *remaining)
+{
+	bind_provider_t *bp = bp_of(p);
+	*negotiations = gss_session_negotiations(bp->gss);
+	*remaining = gss_session_remaining(bp->gss);
+}
+
 static const provider_ops_t adgss_ops = {
 	.id = "ad-gss",
 	.atomic_cas = true,
 	.read = bind_read,
 	.swap = bind_swap,
 	.check = adgss_check,
+	.key_state = adgss_key_state,
 	.free = bind_free,
 };
 

@@ -81,6 +81,8 @@ static const struct {
 	{"dnsfailover_step_downs_total", "counter"},
 	{"dnsfailover_clock_skew_seconds", "gauge"},
 	{"dnsfailover_last_update_latency_seconds", "gauge"},
+	{"dnsfailover_gss_negotiations_total", "counter"},
+	{"dnsfailover_gss_context_remaining_seconds", "gauge"},
 	{"dnsfailover_watcher_actions_total", "counter"},
 };
 
@@ -118,6 +120,8 @@ static void test_render_every_metric(void **state)
 		"dnsfailover_step_downs_total{reason=\"shutdown\"} 0",
 		"dnsfailover_clock_skew_seconds 0",
 		"dnsfailover_last_update_latency_seconds 0",
+		"dnsfailover_gss_negotiations_total 0",
+		"dnsfailover_gss_context_remaining_seconds 0",
 		"dnsfailover_watcher_actions_total{action=\"start\",result=\"ok\"} 0",
 		"dnsfailover_watcher_actions_total{action=\"start\",result=\"error\"} 0",
 		"dnsfailover_watcher_actions_total{action=\"stop\",result=\"ok\"} 0",
@@ -134,7 +138,7 @@ static void test_render_every_metric(void **state)
 			assert_memory_equal(p, "dnsfailover_", 12);
 		}
 	}
-	assert_int_equal(samples, 1 + 1 + 1 + 1 + 2 + 3 + 2 + 1 + 3 + 1 + 1 + 4);
+	assert_int_equal(samples, 1 + 1 + 1 + 1 + 2 + 3 + 2 + 1 + 3 + 1 + 1 + 1 + 1 + 4);
 	assert_int_equal(page[strlen(page) - 1], '\n');
 	free(page);
 	metrics_free(m);
@@ -167,6 +171,7 @@ static void test_render_counts(void **state)
 	metrics_count_step_down(m, "other"); /* ignored */
 	metrics_set_clock_skew(m, -37);
 	metrics_set_update_latency(m, 0.125);
+	metrics_set_gss(m, 3, 3299);
 	metrics_count_watcher_action(m, "start", "ok");
 	metrics_count_watcher_action(m, "start", "error");
 	metrics_count_watcher_action(m, "start", "error");
@@ -193,6 +198,8 @@ static void test_render_counts(void **state)
 		"dnsfailover_step_downs_total{reason=\"shutdown\"} 1",
 		"dnsfailover_clock_skew_seconds -37",
 		"dnsfailover_last_update_latency_seconds 0.125",
+		"dnsfailover_gss_negotiations_total 3",
+		"dnsfailover_gss_context_remaining_seconds 3299",
 		"dnsfailover_watcher_actions_total{action=\"start\",result=\"ok\"} 1",
 		"dnsfailover_watcher_actions_total{action=\"start\",result=\"error\"} 2",
 		"dnsfailover_watcher_actions_total{action=\"stop\",result=\"ok\"} 1",
