@@ -108,6 +108,7 @@ static int use_gss_key(bind_provider_t *bp, const tsig_key_t **out, df_detail_t 
 static int exchange(bind_provider_t *bp, const ldns_pkt *q, dns_answer_t *ans, df_detail_t *d)
 {
 	int ret = DF_EINVAL;
+	int earlier = 0; /* copies sent before this exchange */
 	for (int round = 0; round < 2; round++) {
 #ifdef HAVE_GSSAPI
 		if (bp->gss != NULL) {
@@ -128,10 +129,15 @@ static int exchange(bind_provider_t *bp, const ldns_pkt *q, dns_answer_t *ans, d
 				 server_of(bp));
 			gss_session_drop(bp->gss);
 			dns_answer_deinit(ans);
+			/* An unsigned BADKEY proves nothing: count the copy as sent. */
+			earlier = 1;
 			continue;
 		}
 #endif
 		break;
+	}
+	if (ret == DF_OK) {
+		ans->attempts += earlier;
 	}
 	return ret;
 }
