@@ -39,6 +39,8 @@
 #define FILE_SIZE_MAX (1024 * 1024)
 /* A NAME_FILE secret is read up to this many bytes (its first line). */
 #define SECRET_FILE_MAX 8192
+/* Longest a Kerberos call waits for a silent KDC (MIT krb5 1.20: 27 s measured). */
+#define GSS_KDC_WAIT_MAX 30
 /* How much of a bad value an error message shows. */
 #define SHOW_MAX 64
 /* Room for "where a value came from": a path, a line, a NAME_FILE path. */
@@ -1368,6 +1370,22 @@ static int check_relations(struct loader *ld)
 		return fail(ld->d,
 			    "TSIG_KEYNAME (%s) picks a key from TSIG_KEYFILE, which is not set",
 			    where(ld, K_TSIG_KEYNAME, a1, sizeof(a1)));
+	}
+	/* MIT Kerberos waits up to ~27 s for a KDC that does not answer (measured,
+	 * krb5 1.20, one KDC), inside the daemon's one loop: a holder fetching a
+	 * ticket then must still be able to step down on time. */
+	if (strcmp(c->provider, "ad-gss") == 0 && ld->warn != NULL &&
+	    c->renew_deadline - c->update_interval < GSS_KDC_WAIT_MAX) {
+		char msg[512];
+		snprintf(msg, sizeof(msg),
+			 "RENEW_DEADLINE - UPDATE_INTERVAL = %" PRIu32
+			 " s with DNS_PROVIDER=ad-gss: "
+			 "a KDC that does not answer can hold a Kerberos call for up to %d s "
+			 "(ticket renewals, hours apart), delaying a step-down; keep it above "
+			 "%d s",
+			 c->renew_deadline - c->update_interval, GSS_KDC_WAIT_MAX,
+			 GSS_KDC_WAIT_MAX);
+		ld->warn(msg);
 	}
 	/* HEALTH_HOST defaults to PRIMARY_IP, the address the DR site watches. */
 	if (c->health_host[0] == '\0') {

@@ -49,6 +49,9 @@ sys_spawn primary "$DNSFAILOVER" -c "$T/run.env" run
 sleep 14
 exp1=$(lease_exp)
 sys_kill primary
+# These timings leave no room for a silent KDC; the daemon says so at start.
+grep -q "a KDC that does not answer can hold a Kerberos call for up to 30 s" "$T/primary.log" ||
+	fail "no warning about RENEW_DEADLINE - UPDATE_INTERVAL with ad-gss; see primary.log"
 grep -q "renegotiated in 1[123] s, when its service ticket ends" "$T/primary.log" ||
 	fail "the context lifetime was not taken from the ticket; see primary.log"
 negotiations=$(grep -c "GSS-TSIG: negotiated key" "$T/primary.log" || true)
@@ -61,7 +64,7 @@ sys_log "renewals $renewals, negotiations $negotiations in 14 s"
 [ "$(grep -c "renegotiated in 1[123] s, when its service ticket ends" "$T/primary.log")" -ge 2 ] ||
 	fail "no fresh 12 s context after the first ticket ended; see primary.log"
 [ "$renewals" -ge 10 ] || fail "only $renewals renewals in 14 s; see primary.log"
-grep -v "stepping down (shutting down)" "$T/primary.log" | grep -q "\[WARN\]\|\[ERROR\]" &&
+grep -v "stepping down (shutting down)\|can hold a Kerberos call" "$T/primary.log" | grep -q "\[WARN\]\|\[ERROR\]" &&
 	fail "a renewal failed around the renegotiation; see primary.log"
 [ -n "$exp1" ] || fail "no lease after the run"
 timeout -k 2 20 kadmin.local -r "$REALM" -q "modprinc -maxlife \"1 day\" DNS/ns1.example.test@$REALM" \
@@ -79,7 +82,7 @@ grep -q "renegotiated in 6 s, before the server's key expires" "$T/keylife.log" 
 	fail "the key lifetime did not set the renegotiation; see keylife.log"
 assert_eq "$(grep -c "GSS-TSIG: negotiated key" "$T/keylife.log" || true)" "2" \
 	"one renegotiation 6 s into an 8 s key"
-grep -v "stepping down (shutting down)" "$T/keylife.log" | grep -q "\[WARN\]\|\[ERROR\]" &&
+grep -v "stepping down (shutting down)\|can hold a Kerberos call" "$T/keylife.log" | grep -q "\[WARN\]\|\[ERROR\]" &&
 	fail "a renewal failed around the renegotiation; see keylife.log"
 
 # ---------------------------------------------------------------------------
