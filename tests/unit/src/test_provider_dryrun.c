@@ -669,7 +669,7 @@ static void test_provider_new(void **state)
 	assert_string_equal(d.msg, "DNS_PROVIDER=route53 is not available in this version "
 				   "(available: dry-run, bind-tsig)");
 #endif
-	static const char *const unavailable[] = {"script",   "route53", "cloudflare", "infoblox",
+	static const char *const unavailable[] = {"script",    "route53", "cloudflare", "infoblox",
 						  "azure-dns", "gcp-dns", "f5-gtm"};
 	for (size_t i = 0; i < sizeof(unavailable) / sizeof(unavailable[0]); i++) {
 		snprintf(cfg.provider, sizeof(cfg.provider), "%s", unavailable[i]);
