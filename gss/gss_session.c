@@ -34,6 +34,7 @@
 static int64_t key_lifetime_max = KEY_LIFETIME_MAX;
 /* Renegotiate this long before the key's hour is up: at most 5 minutes, at most a quarter. */
 #define RENEW_MARGIN_MAX 300
+#define CRED_WARN_MS	 300000
 #define RENEW_RETRY_MS	 10000
 #define CRED_RECHECK_MS	 10000
 
@@ -49,7 +50,8 @@ struct gss_session {
 	gss_cred_id_t cred;
 	char cred_name[NAME_MAX_LEN]; /* as the credentials say */
 	int64_t cred_expiry;	      /* wall clock end of the ticket */
-	int64_t cred_checked_ms;      /* monotonic: last (re)acquisition */
+	int64_t cred_checked_ms;      /* monotonic: last (re)acquisition attempt */
+	int64_t cred_warned_ms;	      /* monotonic: last warning about it, 0: none */
 
 	gss_ctx_t *ctx;
 	int64_t ctx_born_ms;	 /* monotonic: when it was negotiated */
@@ -302,14 +304,22 @@ static void recheck_cred(gss_session_t *s)
 {
 	df_detail_t d = {""};
 
-	if (s->cred != GSS_C_NO_CREDENTIAL &&
-	    clock_mono_ms() - s->cred_checked_ms < CRED_RECHECK_MS) {
+	int64_t now = clock_mono_ms();
+	if (s->cred_checked_ms != 0 && now - s->cred_checked_ms < CRED_RECHECK_MS) {
 		return;
 	}
+	/* Also after a failure: a KDC that does not answer must not be asked
+	 * on every exchange. */
+	s->cred_checked_ms = now;
 	if (acquire(s, &d) != DF_OK) {
-		log_warn("GSS-TSIG: %s", d.msg);
+		/* The context may well outlast this; say it every 5 minutes. */
+		if (s->cred_warned_ms == 0 || now - s->cred_warned_ms >= CRED_WARN_MS) {
+			log_warn("GSS-TSIG: %s", d.msg);
+			s->cred_warned_ms = now;
+		}
 		return;
 	}
+	s->cred_warned_ms = 0;
 	if (s->ctx != NULL && s->cred_expiry > s->ctx_cred_expiry + 1) {
 		char until[64];
 		format_time(s->cred_expiry, until, sizeof(until));
