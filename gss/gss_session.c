@@ -3,11 +3,10 @@
  *
  * Keytab credentials go through gss_acquire_cred_from() with a private
  * MEMORY ticket cache, so that the daemon never touches the user's cache
- * and MIT Kerberos renews the ticket from the keytab by itself. Ticket-cache
- * credentials are whatever KRB5CCNAME holds, renewed by kinit, k5start or
- * sssd; dnsfailover re-reads them every CRED_RECHECK_MS and renegotiates
- * when the ticket was renewed, so the context never outlives the ticket it
- * came from.
+ * and MIT Kerberos renews the ticket from the keytab by itself when a
+ * context is negotiated. Ticket-cache credentials are whatever KRB5CCNAME
+ * holds, renewed by kinit, k5start or sssd; dnsfailover re-reads them every
+ * CRED_RECHECK_MS and renegotiates when the ticket was renewed.
  */
 #include "gss/gss_session.h"
 
@@ -305,6 +304,12 @@ static void recheck_cred(gss_session_t *s)
 	df_detail_t d = {""};
 
 	int64_t now = clock_mono_ms();
+	/* Keytab tickets are MIT's to refresh, at the next negotiation; a
+	 * re-read here could wait for the KDC in the middle of a renewal. A
+	 * ticket cache is a local file that someone else renews. */
+	if (s->keytab[0] != '\0') {
+		return;
+	}
 	if (s->cred_checked_ms != 0 && now - s->cred_checked_ms < CRED_RECHECK_MS) {
 		return;
 	}
