@@ -245,3 +245,14 @@ sys_write_adgss_config()
 		GSS_SERVICE=DNS/ns1.example.test GSS_KEYTAB="$KEYTAB_PRIMARY" \
 		GSS_PRINCIPAL="lease-primary@$REALM" "$@"
 }
+
+# sys_start_gss_lab: what the ad-gss tests start from: the KDC tools, named and
+# $DNSFAILOVER present (else SKIP), sys_setup, sys_start_kdc, sys_start_named_gss hmac-sha256.
+sys_start_gss_lab()
+{
+	sys_require_kdc
+	sys_require "$DNSFAILOVER"
+	sys_setup
+	sys_start_kdc
+	sys_start_named_gss hmac-sha256
+}

@@ -7,11 +7,7 @@ set -eu
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/system/lib.sh"
 . "$top_srcdir/tests/system/kdc.sh"
 
-sys_require_kdc
-sys_require "$DNSFAILOVER"
-sys_setup
-sys_start_kdc
-sys_start_named_gss hmac-sha256
+sys_start_gss_lab
 
 lease_exp()
 {
