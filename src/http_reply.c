@@ -61,7 +61,7 @@ void http_reply_message(const http_reply_t *r, char *out, size_t size)
 	}
 	if (m != NULL && m[0] != '\0') {
 		snprintf(out, size, "%s", m);
-	} else if (r->len == 0) {
+	} else if (r->buf == NULL || r->len == 0) {
 		snprintf(out, size, "no message");
 	} else {
 		/* Not the API's JSON (a proxy in the way?): show its start. */
