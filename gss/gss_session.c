@@ -420,7 +420,11 @@ int gss_session_key(gss_session_t *s, const dns_endpoint_t *ep, int timeout_ms,
 			s->ctx_renew_ms = now + RENEW_RETRY_MS;
 		} else {
 			drop_ctx(s);
-			df_detail_set(d, "%s", why.msg);
+			df_detail_set(d, "%s",
+				      why.msg[0] != '\0'
+					      ? why.msg
+					      : "the GSS-TSIG context expired and no Kerberos "
+						"credentials are left to negotiate a new one");
 			return DF_EACCES;
 		}
 	}
