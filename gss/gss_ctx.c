@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-#include <sys/random.h>
 
 #include "gss/gss_status.h"
 #include "gss/gss_tsig.h"
@@ -33,25 +31,6 @@ struct gss_ctx {
 	char key_name[TKEY_KEY_NAME_MAX];
 	tsig_key_t key;
 };
-
-struct accept_arg {
-	uint16_t id;
-};
-
-static bool accept_id(void *arg, const uint8_t *msg, size_t len)
-{
-	const struct accept_arg *a = arg;
-	return len >= 2 && (uint16_t)((msg[0] << 8) | msg[1]) == a->id;
-}
-
-static uint16_t random_id(void)
-{
-	uint16_t id = 0;
-	if (getrandom(&id, sizeof id, 0) != (ssize_t)sizeof id) {
-		id = (uint16_t)(time(NULL) ^ getpid());
-	}
-	return id;
-}
 
 /*
  * The target name: "DNS/host@REALM" is a Kerberos principal; "DNS/host" is
@@ -194,10 +173,10 @@ int gss_ctx_negotiate(gss_ctx_t **out, const dns_endpoint_t *ep, const gss_ctx_o
 		}
 
 		/* One TKEY round trip. */
-		struct accept_arg aa = {.id = random_id()};
+		uint16_t id = dns_random_id();
 		size_t qlen = 0;
 		uint32_t now = (uint32_t)time(NULL);
-		rc = tkey_build_query(qbuf, GSS_CTX_MSG_MAX, &qlen, aa.id, c->key_name, alg->wire,
+		rc = tkey_build_query(qbuf, GSS_CTX_MSG_MAX, &qlen, id, c->key_name, alg->wire,
 				      alg->wire_len, out_tok.value, out_tok.length, now);
 		gss_release_buffer(&minor, &out_tok);
 		if (rc != DF_OK) {
@@ -206,13 +185,13 @@ int gss_ctx_negotiate(gss_ctx_t **out, const dns_endpoint_t *ep, const gss_ctx_o
 			goto out;
 		}
 		rc = dns_transport_tcp(ep, qbuf, qlen, abuf, GSS_CTX_MSG_MAX, &alen, o->timeout_ms,
-				       accept_id, &aa, d);
+				       dns_accept_id, &id, d);
 		if (rc != DF_OK) {
 			df_detail_prefix(d, "TKEY negotiation with %s for %s", ep->label, spn);
 			goto out;
 		}
 		tkey_answer_t ta;
-		rc = tkey_parse_answer(abuf, alen, aa.id, c->key_name, &ta);
+		rc = tkey_parse_answer(abuf, alen, id, c->key_name, &ta);
 		if (rc == DF_ENOENT) {
 			df_detail_set(d,
 				      "%s answered the TKEY query for %s without a TKEY record "

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "src/clock.h"
 #include "src/dns_msg.h"
@@ -72,7 +71,7 @@ void dns_client_set_key(dns_client_t *c, const tsig_key_t *key)
 }
 
 /* This attempt's timeout: the configured one, cut to the deadline. */
-static int attempt_timeout(const dns_client_t *c)
+int dns_client_attempt_timeout(const dns_client_t *c)
 {
 	if (c->deadline_ms <= 0) {
 		return c->timeout_ms;
@@ -199,15 +198,6 @@ static bool accept_answer(void *arg, const uint8_t *msg, size_t len)
 	}
 }
 
-static uint16_t random_id(void)
-{
-	uint16_t id = 0;
-	if (getrandom(&id, sizeof(id), 0) != sizeof(id)) {
-		id = (uint16_t)clock_mono_ms();
-	}
-	return id;
-}
-
 /* Renders query with a new ID and signs it; a->query points into c->buf. */
 static int prepare(dns_client_t *c, const ldns_pkt *query, attempt_t *a)
 {
@@ -217,7 +207,7 @@ static int prepare(dns_client_t *c, const ldns_pkt *query, attempt_t *a)
 	if (copy == NULL) {
 		return DF_ENOMEM;
 	}
-	ldns_pkt_set_id(copy, random_id());
+	ldns_pkt_set_id(copy, dns_random_id());
 	int ret = dns_msg_render(copy, &wire, &len);
 	ldns_pkt_free(copy);
 	if (ret != DF_OK) {
@@ -254,7 +244,7 @@ static int attempt_once(dns_client_t *c, const ldns_pkt *query, bool tcp, attemp
 	}
 	a->tcp = tcp;
 	a->status = DF_ETIMEDOUT;
-	int timeout_ms = attempt_timeout(c);
+	int timeout_ms = dns_client_attempt_timeout(c);
 	if (timeout_ms <= 0) {
 		return DF_ETIMEDOUT;
 	}

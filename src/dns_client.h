@@ -73,6 +73,10 @@ void dns_answer_deinit(dns_answer_t *ans);
  */
 void dns_client_set_deadline(dns_client_t *c, int64_t deadline_ms);
 
+/* The time the next attempt may take: the per-attempt timeout, cut to what
+ * is left before the deadline (0: none left). */
+int dns_client_attempt_timeout(const dns_client_t *c);
+
 /*
  * Explains an error RCODE of an UPDATE in the operator's terms, naming the
  * signer (who: "key lease-key." or "principal lease-dr@EXAMPLE.COM"), zone

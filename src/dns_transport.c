@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "src/clock.h"
@@ -235,4 +236,19 @@ out:
 	}
 	close(fd);
 	return ret;
+}
+
+bool dns_accept_id(void *arg, const uint8_t *msg, size_t len)
+{
+	const uint16_t *id = arg;
+	return len >= 2 && (uint16_t)((msg[0] << 8) | msg[1]) == *id;
+}
+
+uint16_t dns_random_id(void)
+{
+	uint16_t id = 0;
+	if (getrandom(&id, sizeof(id), 0) != sizeof(id)) {
+		id = (uint16_t)clock_mono_ms();
+	}
+	return id;
 }

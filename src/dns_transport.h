@@ -30,6 +30,12 @@ int dns_endpoint_init(dns_endpoint_t *ep, const char *host, uint16_t port, df_de
  */
 typedef bool (*dns_accept_fn)(void *arg, const uint8_t *msg, size_t len);
 
+/* A dns_accept_fn taking the message whose ID is *(const uint16_t *)arg. */
+bool dns_accept_id(void *arg, const uint8_t *msg, size_t len);
+
+/* A fresh random message ID (getrandom; the monotonic clock if that fails). */
+uint16_t dns_random_id(void);
+
 /*
  * Sends query over UDP and waits until accept() takes an answer or
  * timeout_ms passes. The accepted answer is left in ans[0..*ans_len).

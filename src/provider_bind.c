@@ -68,24 +68,13 @@ static const char *alg_name(bind_provider_t *bp)
 }
 
 #ifdef HAVE_GSSAPI
-/* Per-attempt timeout, cut to what is left before the caller's deadline. */
-static int time_left_ms(bind_provider_t *bp)
-{
-	int timeout = (int)bp->base.cfg->dns_timeout_ms;
-	if (bp->base.deadline_ms > 0) {
-		int64_t left = bp->base.deadline_ms - clock_mono_ms();
-		if (left < timeout) {
-			timeout = left > 0 ? (int)left : 0;
-		}
-	}
-	return timeout;
-}
-
-/* Hands the client the session's current key, negotiating one if needed. */
+/* Hands the client the session's current key, negotiating one if needed,
+ * each TKEY round bounded like a DNS attempt (the deadline included). */
 static int use_gss_key(bind_provider_t *bp, const tsig_key_t **out, df_detail_t *d)
 {
 	const tsig_key_t *key = NULL;
-	int timeout = time_left_ms(bp);
+	dns_client_set_deadline(bp->client, bp->base.deadline_ms);
+	int timeout = dns_client_attempt_timeout(bp->client);
 	if (timeout <= 0) {
 		df_detail_set(d, "no time left before the deadline to negotiate with %s",
 			      server_of(bp));

@@ -21,16 +21,6 @@
 #include "tsig/tsig_key.h"
 #include "tsig/tsig_sign.h"
 
-struct want_id {
-	uint16_t id;
-};
-
-static bool accept_id(void *arg, const uint8_t *msg, size_t len)
-{
-	const struct want_id *w = arg;
-	return len >= 2 && (uint16_t)((msg[0] << 8) | msg[1]) == w->id;
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: gss_probe -s SERVER -p PORT -n SPN_HOST -z ZONE [-t TIMEOUT_MS]\n");
@@ -90,13 +80,10 @@ int main(int argc, char **argv)
 	/* SOA query for the zone: header, question (QCLASS IN), RD clear. */
 	uint8_t q[1024], a[65535];
 	size_t qlen = 12, nlen = 0, alen = 0;
-	struct want_id w;
-	if (getentropy(&w.id, sizeof w.id) != 0) {
-		w.id = (uint16_t)getpid();
-	}
+	uint16_t id = dns_random_id();
 	memset(q, 0, 12);
-	q[0] = (uint8_t)(w.id >> 8);
-	q[1] = (uint8_t)w.id;
+	q[0] = (uint8_t)(id >> 8);
+	q[1] = (uint8_t)id;
 	q[5] = 1; /* QDCOUNT */
 	if (tkey_name_to_wire(zone, q + qlen, &nlen) != DF_OK) {
 		fprintf(stderr, "gss_probe: bad zone name %s\n", zone);
@@ -115,8 +102,8 @@ int main(int argc, char **argv)
 		gss_ctx_free(ctx);
 		return 1;
 	}
-	rc = dns_transport_tcp(&ep, q, qlen, a, sizeof a, &alen, (int)timeout_ms, accept_id, &w,
-			       &d);
+	rc = dns_transport_tcp(&ep, q, qlen, a, sizeof a, &alen, (int)timeout_ms, dns_accept_id,
+			       &id, &d);
 	if (rc != DF_OK) {
 		fprintf(stderr, "gss_probe: SOA query to %s: %s (%s)\n", ep.label, d.msg,
 			df_strerror(rc));
