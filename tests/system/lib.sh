@@ -260,6 +260,16 @@ sys_cleanup()
 	return 0
 }
 
+# sys_http_get PORT PATH: the body of http://127.0.0.1:PORT/PATH (bash's /dev/tcp, no
+# curl), bounded to 5 s.
+sys_http_get()
+{
+	local port=${1:?sys_http_get PORT PATH} path=${2:?sys_http_get PORT PATH}
+	timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port &&
+		printf 'GET %s HTTP/1.0\r\nHost: x\r\n\r\n' '$path' >&3 &&
+		sed '1,/^\r\$/d' <&3"
+}
+
 # sys_free_port: prints a loopback port free for both UDP and TCP. It avoids the
 # kernel's ephemeral range, skips ports in use (ss), and reserves the port under
 # ${SYS_PORT_DIR:-$TMPDIR/dnsfailover-ports} until sys_cleanup, so concurrent test scripts

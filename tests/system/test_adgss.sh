@@ -70,12 +70,6 @@ mport=$(sys_free_port) || fail "no free port"
 sys_write_adgss_config "$T/run.env" LEASE_TTL=6 UPDATE_INTERVAL=1 RENEW_DEADLINE=4 LOG_LEVEL=debug \
 	HEALTH_HOST=127.0.0.1 HEALTH_PORT="$NAMED_PORT" METRICS_LISTEN="127.0.0.1:$mport"
 
-# metrics: the /metrics page of the running daemon (bash's /dev/tcp, no curl).
-metrics()
-{
-	timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$mport &&
-		printf 'GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n' >&3 && sed '1,/^\r\$/d' <&3"
-}
 sys_spawn primary "$DNSFAILOVER" -c "$T/run.env" run
 exp0=$(sys_dig TXT | tr -d '"' | sed -n 's/.*exp=\([0-9]*\).*/\1/p')
 sleep 5
@@ -86,7 +80,7 @@ negotiations=$(grep -c "GSS-TSIG: negotiated key" "$T/primary.log" || true)
 sys_log "renewals $renewals, negotiations $negotiations"
 [ "$renewals" -ge 3 ] || fail "expected at least 3 renewals in 5 s, saw $renewals; see primary.log"
 assert_eq "$negotiations" "1" "one negotiation for all renewals"
-page=$(metrics)
+page=$(sys_http_get "$mport" /metrics)
 assert_contains "$page" "dnsfailover_gss_negotiations_total 1" "metrics count the negotiation"
 remaining=$(sed -n 's/^dnsfailover_gss_context_remaining_seconds //p' <<<"$page")
 [ "${remaining:-0}" -gt 3000 ] || fail "context remaining in metrics: ${remaining:-none}"
@@ -103,7 +97,7 @@ grep -q "no longer knows our key (BADKEY): negotiating a new context" "$T/primar
 	fail "the BADKEY answer after named forgot the key was not handled; see primary.log"
 negotiations=$(grep -c "GSS-TSIG: negotiated key" "$T/primary.log" || true)
 assert_eq "$negotiations" "2" "one new negotiation after the restart"
-assert_contains "$(metrics)" "dnsfailover_gss_negotiations_total 2" "metrics count the new context"
+assert_contains "$(sys_http_get "$mport" /metrics)" "dnsfailover_gss_negotiations_total 2" "metrics count the new context"
 grep -q "stepping down\|Stepping down" "$T/primary.log" && fail "the primary stepped down; see primary.log"
 sys_kill primary
 

@@ -8,12 +8,9 @@ sys_require promtool
 mport=$(sys_free_port)
 echo "METRICS_LISTEN=127.0.0.1:$mport" >>"$T/primary.env"
 
-# GET PATH: the body of http://127.0.0.1:$mport/PATH (bash's /dev/tcp, no curl).
 get()
 {
-	timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$mport &&
-		printf 'GET %s HTTP/1.0\r\nHost: x\r\n\r\n' '$1' >&3 &&
-		sed '1,/^\r\$/d' <&3"
+	sys_http_get "$mport" "$1"
 }
 
 assert_exit 0 "init" -- "$DNSFAILOVER" -c "$T/primary.env" init
