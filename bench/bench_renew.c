@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "src/clock.h"
-#include "src/config.h"
-#include "src/lease.h"
-#include "src/provider.h"
+#include "src/common/clock.h"
+#include "src/conf/config.h"
+#include "src/lease/lease.h"
+#include "src/provider/provider.h"
 
 extern char **environ;
 

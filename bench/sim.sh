@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Long run of the lease simulation (tests/unit/src/test_lease_sim.c): many
+# Long run of the lease simulation (tests/unit/src/lease/test_lease_sim.c): many
 # more random schedules of both sites than `make check` runs, then a short
 # SIM_BREAK run proving the checker catches unsafe clock rates.
 # Prints schedules/s and the result. Not part of `make check`.
@@ -14,14 +14,14 @@ N=${1:-${SIM_SCHEDULES:-200000}}
 SEED=${SIM_SEED:-$(date +%s)}
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build-bench}
-sim=$build/tests/unit/src/test_lease_sim
+sim=$build/tests/unit/src/lease/test_lease_sim
 if [ ! -x "$sim" ] || [ "${REBUILD:-0}" = 1 ]; then
 	(cd "$top" && [ -x configure ] || autoreconf -fi)
 	mkdir -p "$build"
 	if [ ! -f "$build/Makefile" ]; then
 		(cd "$build" && "$top/configure" -q CFLAGS="-O2 -g")
 	fi
-	(cd "$build" && make -s -j2 tests/unit/src/test_lease_sim) >/dev/null
+	(cd "$build" && make -s -j2 tests/unit/src/lease/test_lease_sim) >/dev/null
 fi
 [ -x "$sim" ] || { echo "sim.sh: $sim not built (is cmocka installed?)" >&2; exit 1; }
 

@@ -22,8 +22,8 @@
 #include "gss/gss_ctx.h"
 #include "gss/gss_status.h"
 #include "gss/gss_tsig.h"
-#include "src/clock.h"
-#include "src/log.h"
+#include "src/common/clock.h"
+#include "src/common/log.h"
 #include "tsig/tsig_alg.h"
 #include "tsig/tsig_key.h"
 

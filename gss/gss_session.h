@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "src/dns_transport.h"
-#include "src/error.h"
+#include "src/dns/dns_transport.h"
+#include "src/common/error.h"
 
 struct tsig_key;
 

@@ -8,7 +8,7 @@
 #include <gssapi/gssapi.h>
 #include <stddef.h>
 
-#include "src/error.h"
+#include "src/common/error.h"
 
 /* "minor text; major text" of a GSS status, into buf (size bytes). The
  * mechanism's words come first: they say what is wrong. */

@@ -13,8 +13,8 @@
 
 #include "gss/gss_status.h"
 #include "gss/tkey.h"
-#include "src/error.h"
-#include "src/log.h"
+#include "src/common/error.h"
+#include "src/common/log.h"
 #include "tsig/tsig_alg.h"
 #include "tsig/tsig_key.h"
 

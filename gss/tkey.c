@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "src/error.h"
+#include "src/common/error.h"
 #include "tsig/tsig_wire.h"
 
 static const uint8_t alg_gss_tsig[] = "\x08gss-tsig";

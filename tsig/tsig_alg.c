@@ -12,7 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include "src/error.h"
+#include "src/common/error.h"
 #include "tsig/tsig_key.h"
 
 /* Computes HMAC-<digest> of data with the key's secret into mac (mac_size bytes). */

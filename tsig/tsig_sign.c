@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/error.h"
+#include "src/common/error.h"
 #include "tsig/tsig_alg.h"
 #include "tsig/tsig_key.h"
 #include "tsig/tsig_wire.h"

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "src/error.h"
+#include "src/common/error.h"
 
 int tsig_wire_read_name(const uint8_t *msg, size_t len, size_t *pos, uint8_t *out, size_t *out_len)
 {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/proc.h"
+#include "src/common/proc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/config.h"
+#include "src/conf/config.h"
 
 static void check_printable(const char *s, size_t size)
 {

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/dns_msg.h"
-#include "src/lease_txt.h"
+#include "src/dns/dns_msg.h"
+#include "src/lease/lease_txt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

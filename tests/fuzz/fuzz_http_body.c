@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/http_reply.h"
-#include "src/watch.h"
+#include "src/http/http_reply.h"
+#include "src/watch/watch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/error.h"
+#include "src/common/error.h"
 #include "tsig/tsig_key.h"
 
 static void check_wiped(const tsig_key_t *key)

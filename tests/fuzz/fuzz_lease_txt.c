@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/lease_txt.h"
+#include "src/lease/lease_txt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

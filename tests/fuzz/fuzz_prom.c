@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/prom.h"
+#include "src/health/prom.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

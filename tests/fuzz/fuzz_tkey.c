@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "gss/tkey.h"
-#include "src/error.h"
+#include "src/common/error.h"
 
 #define KEY "2925879720.sig-ns1.example.test."
 

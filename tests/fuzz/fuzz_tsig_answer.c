@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/error.h"
+#include "src/common/error.h"
 #include "tsig/tsig_key.h"
 #include "tsig/tsig_sign.h"
 
 /* tests/fuzz/corpus/fuzz_tsig_answer/ holds BIND's answers to these
- * requests (../shared/vectors/tsig/tsig-bind918.json). */
+ * requests (tests/vectors/tsig/tsig-bind918.json). */
 static const struct {
 	uint16_t id;
 	uint8_t mac[32];

@@ -11,9 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "src/clock.h"
-#include "src/config.h"
-#include "src/provider.h"
+#include "src/common/clock.h"
+#include "src/conf/config.h"
+#include "src/provider/provider.h"
 
 extern char **environ;
 

@@ -16,8 +16,8 @@
 
 #include "gss/gss_ctx.h"
 #include "gss/tkey.h"
-#include "src/dns_transport.h"
-#include "src/error.h"
+#include "src/dns/dns_transport.h"
+#include "src/common/error.h"
 #include "tsig/tsig_key.h"
 #include "tsig/tsig_sign.h"
 

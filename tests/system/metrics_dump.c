@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "src/metrics.h"
-#include "src/metrics_http.h"
+#include "src/metrics/metrics.h"
+#include "src/metrics/metrics_http.h"
 
 #define SCRAPE_DEADLINE_MS 10000
 

@@ -3,7 +3,7 @@
 # templates, the key-file example (0600), the LSB init script (0755), the
 # systemd unit and the man pages where they belong, with the build's paths
 # substituted. The man pages list every command, option and exit code of the
-# program and every configuration key with its default (from src/config.c).
+# program and every configuration key with its default (from src/conf/config.c).
 # Then the init script from the build tree, pointed at the built program by
 # environment variables, runs the daemon for real against the test named:
 # start, status, reload (a new DNS_TTL shows up in DNS), stop, and the LSB
@@ -138,8 +138,8 @@ done
 for o in $(grep -oE -- '(^|[ [])--?[a-zA-Z][a-z-]*' <<<"$help" | tr -d ' ['); do
 	grep -qF -- "$o" <<<"$src8" || fail "dnsfailover.8 does not mention the option $o"
 done
-codes=$(sed -n 's/.*CMD_EXIT_[A-Z]* = \([0-9]*\).*/\1/p' "$top_srcdir/src/cmd.h")
-[ -n "$codes" ] || fail "no exit codes found in src/cmd.h"
+codes=$(sed -n 's/.*CMD_EXIT_[A-Z]* = \([0-9]*\).*/\1/p' "$top_srcdir/src/failover/cmd.h")
+[ -n "$codes" ] || fail "no exit codes found in src/failover/cmd.h"
 exit_section=$(awk '/^\.SH EXIT STATUS/ { on = 1; next } /^\.SH/ { on = 0 } on' <<<"$src8")
 for c in $codes; do
 	grep -qx "\.B $c" <<<"$exit_section" || fail "dnsfailover.8 EXIT STATUS does not list $c"
@@ -148,7 +148,7 @@ for s in SIGTERM SIGHUP; do
 	grep -q "$s" <<<"$src8" || fail "dnsfailover.8 does not describe $s"
 done
 
-sys_log "dnsfailover.conf(5): every key of src/config.c with its default"
+sys_log "dnsfailover.conf(5): every key of src/conf/config.c with its default"
 # NAME<TAB>DEFAULT for each row of the key table (DEFAULT empty when none).
 table=$(awk '
 	function flush() { if (name != "") { d = ""; if (match(buf, /\.def = "[^"]*"/)) d = substr(buf, RSTART + 8, RLENGTH - 9); print name "\t" d } }
@@ -162,8 +162,8 @@ table=$(awk '
 		} else {
 			buf = buf $0
 		}
-	}' "$top_srcdir/src/config.c")
-[ "$(wc -l <<<"$table")" -ge 29 ] || fail "could not read the key table of src/config.c: $table"
+	}' "$top_srcdir/src/conf/config.c")
+[ "$(wc -l <<<"$table")" -ge 29 ] || fail "could not read the key table of src/conf/config.c: $table"
 # KEY<TAB>its paragraph, for each ".TP" / ".B KEY" entry of the KEYS section.
 documented=$(man_src "$man5" | awk '
 	/^\.SH KEYS/ { on = 1; next }
@@ -182,12 +182,12 @@ while IFS=$'\t' read -r key def; do
 		esac
 	else
 		case $entry in
-		*"Default:"*) fail "dnsfailover.conf.5: $key has no default in src/config.c but the page gives one: $entry" ;;
+		*"Default:"*) fail "dnsfailover.conf.5: $key has no default in src/conf/config.c but the page gives one: $entry" ;;
 		esac
 	fi
 done <<<"$table"
 while IFS=$'\t' read -r key _; do
-	grep -q "^$key	" <<<"$table" || fail "dnsfailover.conf.5 documents $key, which src/config.c does not know"
+	grep -q "^$key	" <<<"$table" || fail "dnsfailover.conf.5 documents $key, which src/conf/config.c does not know"
 done <<<"$documented"
 sys_log "$(wc -l <<<"$table") keys documented"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the console blocks of docs/RUNBOOK.md against a test named with a
+# Runs the console blocks of doc/RUNBOOK.md against a test named with a
 # primary and a DR daemon (each with a command-backend watcher), so the
 # runbook cannot drift from the program: every command must exit as the
 # block says and print every `# expect:` text.
@@ -67,7 +67,7 @@ while IFS= read -r line; do
 		sleep $((FO_L + 2)) ;;
 	*) fail "runbook: unknown line in a console block: '$line'" ;;
 	esac
-done <"$top_srcdir/docs/RUNBOOK.md"
+done <"$top_srcdir/doc/RUNBOOK.md"
 sys_log "runbook: $blocks blocks, $commands commands, $expects expectations checked"
 [ "$blocks" -ge 8 ] || fail "runbook: only $blocks console blocks found"
 fo_stop primary

@@ -25,7 +25,7 @@
 #include <cmocka.h>
 
 #include "gss/gss_tsig.h"
-#include "src/error.h"
+#include "src/common/error.h"
 #include "tsig/tsig_alg.h"
 #include "tsig/tsig_key.h"
 #include "tsig/tsig_sign.h"

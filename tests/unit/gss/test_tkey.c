@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "gss/tkey.h"
-#include "src/error.h"
+#include "src/common/error.h"
 
 #define KEY "2925879720.sig-ns1.example.test."
 /* KEY in wire form: 10 + 1, 7 + 1, 7 + 1, 4 + 1, 1 = 33 bytes */

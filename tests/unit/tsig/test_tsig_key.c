@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "src/error.h"
+#include "src/common/error.h"
 #include "tsig/tsig_alg.h"
 #include "tsig/tsig_key.h"
 

@@ -1,6 +1,6 @@
 /*
  * TSIG signing and verification against real BIND 9.18 captures
- * (../shared/vectors/tsig/tsig-bind918.json, see its README): the signer must
+ * (tests/vectors/tsig/tsig-bind918.json, see its README): the signer must
  * reproduce the captured requests byte for byte, the verifier must accept
  * BIND's answers and classify them as the README says, and every way of
  * damaging an answer must be refused in the order of dns-update.md 2.2.
@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "src/error.h"
+#include "src/common/error.h"
 #include "tsig/tsig_alg.h"
 #include "tsig/tsig_key.h"
 #include "tsig/tsig_sign.h"

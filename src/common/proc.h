@@ -1,0 +1,32 @@
+/*
+ * Running a program without a shell, bounded in time: the watcher's
+ * command and systemd backends start and stop the collector this way, so
+ * nothing from the configuration is ever interpreted by a shell.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "src/common/error.h"
+
+#define PROC_MAX_ARGS 32
+
+/*
+ * Splits a command line into words: white space separates, single quotes
+ * keep everything literally, double quotes keep spaces (\" and \\ inside),
+ * no variables, globbing or redirections. argv points into buf (size
+ * bytes); returns the word count, or a negative error for unbalanced quotes
+ * or too many words (d says which).
+ */
+int proc_split(const char *line, char *buf, size_t size, char *argv[PROC_MAX_ARGS + 1],
+	       df_detail_t *d);
+
+/*
+ * Runs argv[0] (looked up in PATH) with argv, stdin from /dev/null, and
+ * waits at most timeout_ms; on timeout its process group gets SIGTERM, then
+ * SIGKILL a second later, and DF_ETIMEDOUT is returned. *status is the exit
+ * code (128 + signal when killed). The first bytes of its stdout and
+ * stderr go to output (NUL-terminated, may be NULL).
+ */
+int proc_run(char *const argv[], int timeout_ms, int *status, char *output, size_t output_size,
+	     df_detail_t *d);

@@ -1,0 +1,26 @@
+/*
+ * The operator commands. Each returns the process exit code; the codes are
+ * stable and documented in the README.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "src/conf/config.h"
+
+enum cmd_exit {
+	CMD_EXIT_OK = 0,
+	CMD_EXIT_FAIL = 1,     /* the operation failed (DNS, key, provider) */
+	CMD_EXIT_USAGE = 2,    /* bad command line or configuration */
+	CMD_EXIT_HELD = 3,     /* init refused: the other site holds a valid lease */
+	CMD_EXIT_NOTFOUND = 4, /* show: the lease records do not exist */
+};
+
+int cmd_init(const config_t *cfg, bool force);
+int cmd_show(const config_t *cfg);
+/* promote (ROLE=dr) or failback (ROLE=primary): a forced change of owner. */
+int cmd_force(const config_t *cfg, const char *command);
+/* The standalone watcher; loads its own (watch-only) configuration. */
+int cmd_watch(const char *path, char *const *envp);
+/* Loads the configuration itself so that it can report every step. */
+int cmd_validate(const char *path, char *const *envp);

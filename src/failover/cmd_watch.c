@@ -1,0 +1,283 @@
+/*
+ * dnsfailover watch: the standalone watcher. Every OTEL_CHECK_INTERVAL it
+ * reads the A record of DNS_RECORD straight from DNS_SERVER (signed and
+ * verified when a TSIG key is configured; never the system resolver or its
+ * cache), compares it with MY_IP (DR_IP in its place, as the existing
+ * watcher took it), and has the collector run here exactly when they match.
+ * When DNS cannot be read for RENEW_DEADLINE it follows the step-down rule
+ * (WATCH_ON_DNS_FAILURE=stop) or leaves the collector as it is (keep).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "src/common/clock.h"
+#include "src/failover/cmd.h"
+#include "src/dns/dns_client.h"
+#include "src/dns/dns_msg.h"
+#include "src/common/log.h"
+#include "src/watch/watcher.h"
+#include "tsig/tsig_key.h"
+
+typedef struct watch_state {
+	const config_t *cfg;
+	dns_client_t *client;
+	watcher_t *watcher;
+	const char *my_ip;
+	bool keep_on_dns_failure;
+	int64_t interval_ms;
+	int64_t deadline_ms; /* RENEW_DEADLINE */
+	int64_t last_read_ms;
+	bool want;
+	bool stepped_down;
+	char last_a[64];
+} watch_state_t;
+
+/* Reads the record's A; *addr is "" when there is none. */
+static int read_a(watch_state_t *ws, char *addr, size_t size, df_detail_t *d)
+{
+	dns_answer_t ans = {0};
+	ldns_rr_list *rrs = NULL;
+	ldns_pkt *q = dns_msg_query_new(ws->cfg->record, LDNS_RR_TYPE_A);
+	if (q == NULL) {
+		return DF_ENOMEM;
+	}
+	dns_client_set_deadline(ws->client, clock_mono_ms() + ws->interval_ms);
+	int ret = dns_client_exchange(ws->client, q, &ans, d);
+	ldns_pkt_free(q);
+	if (ret != DF_OK) {
+		goto out;
+	}
+	if (ans.rcode != LDNS_RCODE_NOERROR && ans.rcode != LDNS_RCODE_NXDOMAIN) {
+		df_detail_set(d, "DNS server %s answered RCODE %d for %s A",
+			      dns_client_server(ws->client), ans.rcode, ws->cfg->record);
+		ret = DF_ERCODE;
+		goto out;
+	}
+	if (!ldns_pkt_aa(ans.pkt)) {
+		df_detail_set(d,
+			      "DNS server %s is not authoritative for %s: DNS_SERVER must be the "
+			      "zone's primary, not a resolver",
+			      dns_client_server(ws->client), ws->cfg->record);
+		ret = DF_ENOTAUTH;
+		goto out;
+	}
+	addr[0] = '\0';
+	rrs = dns_msg_answer_rrs(ans.pkt, ws->cfg->record, LDNS_RR_TYPE_A);
+	if (rrs != NULL) {
+		char *a = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(rrs, 0), 0));
+		snprintf(addr, size, "%s", a != NULL ? a : "");
+		free(a);
+	}
+out:
+	ldns_rr_list_deep_free(rrs);
+	dns_answer_deinit(&ans);
+	return ret;
+}
+
+static void check(watch_state_t *ws)
+{
+	df_detail_t d = {""};
+	char addr[64];
+	int64_t now = clock_mono_ms();
+	int ret = read_a(ws, addr, sizeof(addr), &d);
+	if (ret == DF_OK) {
+		ws->last_read_ms = now;
+		ws->stepped_down = false;
+		bool mine = strcmp(addr, ws->my_ip) == 0;
+		if (strcmp(addr, ws->last_a) != 0) {
+			log_info("Watcher: %s A=%s (this site is %s): this site is %s",
+				 ws->cfg->record, addr[0] != '\0' ? addr : "(none)", ws->my_ip,
+				 mine ? "active" : "not active");
+			snprintf(ws->last_a, sizeof(ws->last_a), "%s", addr);
+		}
+		ws->want = mine;
+	} else {
+		log_warn("Watcher: cannot read %s A: %s", ws->cfg->record, d.msg);
+		if (!ws->keep_on_dns_failure && ws->want &&
+		    now - ws->last_read_ms >= ws->deadline_ms) {
+			log_warn("Watcher: no answer from DNS for %llds (RENEW_DEADLINE): stopping "
+				 "the collector (WATCH_ON_DNS_FAILURE=stop)",
+				 (long long)((now - ws->last_read_ms) / 1000));
+			ws->want = false;
+			ws->stepped_down = true;
+			ws->last_a[0] = '\0';
+		}
+	}
+	watcher_apply(ws->watcher, ws->want, clock_mono_ms());
+}
+
+static int load_key(const config_t *cfg, tsig_key_t *key, bool *have, df_detail_t *d)
+{
+	*have = false;
+	if (cfg->tsig_key[0] != '\0') {
+		*have = true;
+		return tsig_key_from_string(key, cfg->tsig_key, d);
+	}
+	if (cfg->tsig_keyfile[0] != '\0') {
+		*have = true;
+		return tsig_keyfile_load(key, cfg->tsig_keyfile,
+					 cfg->tsig_keyname[0] != '\0' ? cfg->tsig_keyname : NULL,
+					 d);
+	}
+	return DF_OK;
+}
+
+static int run_loop(watch_state_t *ws)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	int efd = epoll_create1(EPOLL_CLOEXEC);
+	int ret = CMD_EXIT_FAIL;
+	if (sfd < 0 || tfd < 0 || efd < 0) {
+		log_err("watch: cannot set up the event loop: %s", strerror(errno));
+		goto out;
+	}
+	struct itimerspec its = {
+		.it_value = {0, 1000000},
+		.it_interval = {ws->interval_ms / 1000, (ws->interval_ms % 1000) * 1000000},
+	};
+	timerfd_settime(tfd, 0, &its, NULL);
+	struct epoll_event e1 = {.events = EPOLLIN, .data.fd = sfd};
+	struct epoll_event e2 = {.events = EPOLLIN, .data.fd = tfd};
+	epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &e1);
+	epoll_ctl(efd, EPOLL_CTL_ADD, tfd, &e2);
+	for (;;) {
+		struct epoll_event ev;
+		int n = epoll_wait(efd, &ev, 1, -1);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			log_err("watch: event loop failed: %s", strerror(errno));
+			goto out;
+		}
+		if (ev.data.fd == sfd) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				log_info("Received %s, shutting down",
+					 strsignal((int)si.ssi_signo));
+			}
+			ret = CMD_EXIT_OK;
+			goto out;
+		}
+		uint64_t expirations;
+		if (read(tfd, &expirations, sizeof(expirations)) > 0) {
+			check(ws);
+		}
+	}
+out:
+	if (sfd >= 0) {
+		close(sfd);
+	}
+	if (tfd >= 0) {
+		close(tfd);
+	}
+	if (efd >= 0) {
+		close(efd);
+	}
+	return ret;
+}
+
+static void config_warning(const char *msg)
+{
+	log_warn("%s", msg);
+}
+
+int cmd_watch(const char *path, char *const *envp)
+{
+	config_t cfg = {0};
+	df_detail_t d = {""};
+	tsig_key_t key;
+	bool have_key = false;
+	watch_backend_t *backend = NULL;
+	watch_state_t ws = {.cfg = &cfg};
+	int code = CMD_EXIT_USAGE;
+	char server[CONFIG_STR_MAX];
+	memset(&key, 0, sizeof(key));
+
+	if (config_load_watch(&cfg, path, envp, config_warning, &d) != DF_OK) {
+		log_err("watch: configuration: %s", d.msg);
+		return CMD_EXIT_USAGE;
+	}
+	const char *my_ip = config_get_extra(&cfg, "MY_IP");
+	ws.my_ip = my_ip != NULL ? my_ip : cfg.dr_ip;
+	const char *policy = config_get_extra(&cfg, "WATCH_ON_DNS_FAILURE");
+	ws.keep_on_dns_failure = policy != NULL && strcmp(policy, "keep") == 0;
+	if (policy != NULL && !ws.keep_on_dns_failure && strcmp(policy, "stop") != 0) {
+		log_err("watch: WATCH_ON_DNS_FAILURE=%s is not valid; expected stop or keep",
+			policy);
+		goto out;
+	}
+	const char *interval = config_get_extra(&cfg, "OTEL_CHECK_INTERVAL");
+	ws.interval_ms = (interval != NULL ? strtol(interval, NULL, 10) : 15) * 1000;
+	ws.deadline_ms = (int64_t)cfg.renew_deadline * 1000;
+	if (cfg.server[0] != '\0') {
+		snprintf(server, sizeof(server), "%s", cfg.server);
+	} else if (cfg.zone[0] != '\0') {
+		if (dns_find_primary(cfg.zone, cfg.resolver, cfg.port, (int)cfg.dns_timeout_ms,
+				     server, sizeof(server), &d) != DF_OK) {
+			log_err("watch: %s", d.msg);
+			code = CMD_EXIT_FAIL;
+			goto out;
+		}
+	} else {
+		log_err("watch: set DNS_SERVER (or DNS_ZONE, to find the zone's primary): the "
+			"watcher "
+			"asks the authoritative server, never the system resolver");
+		goto out;
+	}
+	if (load_key(&cfg, &key, &have_key, &d) != DF_OK) {
+		log_err("watch: %s", d.msg);
+		code = CMD_EXIT_FAIL;
+		goto out;
+	}
+	dns_client_opts_t opts = {.server = server,
+				  .port = cfg.port,
+				  .timeout_ms = (int)cfg.dns_timeout_ms,
+				  .retries = (int)cfg.dns_retries,
+				  .key = have_key ? &key : NULL};
+	if (dns_client_new(&ws.client, &opts, &d) != DF_OK) {
+		log_err("watch: %s", d.msg);
+		code = CMD_EXIT_FAIL;
+		goto out;
+	}
+	if (watch_backend_new(&backend, &cfg, &d) != DF_OK || backend == NULL) {
+		log_err("watch: %s",
+			backend == NULL && d.msg[0] == '\0'
+				? "set WATCH_MODE (docker, kubernetes, command or systemd)"
+				: d.msg);
+		goto out;
+	}
+	if (watcher_new(&ws.watcher, backend, "collector") != DF_OK) {
+		watch_backend_free(backend);
+		code = CMD_EXIT_FAIL;
+		goto out;
+	}
+	ws.last_read_ms = clock_mono_ms();
+	log_info("Watcher starting: %s A from %s, this site %s, every %llds, %s backend, on DNS "
+		 "failure: %s",
+		 cfg.record, dns_client_server(ws.client), ws.my_ip,
+		 (long long)(ws.interval_ms / 1000), backend->ops->name,
+		 ws.keep_on_dns_failure ? "keep" : "stop");
+	code = run_loop(&ws);
+out:
+	watcher_free(ws.watcher);
+	dns_client_free(ws.client);
+	tsig_key_deinit(&key);
+	config_deinit(&cfg);
+	return code;
+}

@@ -1,0 +1,653 @@
+#include "src/failover/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <config.h> /* the build's, for PACKAGE_VERSION */
+
+#include "src/common/clock.h"
+#include "src/failover/cmd.h"
+#include "src/health/health.h"
+#include "src/lease/lease.h"
+#include "src/metrics/metrics.h"
+#include "src/metrics/metrics_http.h"
+#include "src/common/log.h"
+#include "src/provider/provider.h"
+#include "src/watch/watcher.h"
+
+typedef struct daemon {
+	const daemon_opts_t *opts;
+	config_t *cfg; /* owned; the provider and health check borrow it */
+	provider_t *provider;
+	health_t *health;	  /* NULL when this role checks nothing */
+	watcher_t *watcher;	  /* NULL without WATCH_MODE */
+	bool keep_on_dns_failure; /* WATCH_ON_DNS_FAILURE=keep */
+	metrics_t *metrics;
+	metrics_http_t *http;	  /* NULL without METRICS_LISTEN */
+	watcher_counts_t counted; /* watcher actions already in metrics */
+	lease_params_t params;
+	lease_state_t state;
+	bool active;		       /* as last reported */
+	enum lease_health last_health; /* the last check's result */
+	int epfd;
+	int tick_fd;
+	int change_fd;
+	int sig_fd;
+	int pid_fd;
+} daemon_t;
+
+static void log_event(int level, const char *text)
+{
+	switch (level) {
+	case LOG_LEVEL_ERROR:
+		log_err("%s", text);
+		break;
+	case LOG_LEVEL_WARN:
+		log_warn("%s", text);
+		break;
+	case LOG_LEVEL_DEBUG:
+		log_debug("%s", text);
+		break;
+	default:
+		log_info("%s", text);
+		break;
+	}
+}
+
+static void log_events(const lease_events_t *ev, size_t from)
+{
+	for (size_t i = from; i < ev->count; i++) {
+		log_event(ev->e[i].level, ev->e[i].text);
+	}
+}
+
+static void config_warning(const char *msg)
+{
+	log_warn("%s", msg);
+}
+
+/* Names the collector as the watcher's log lines do. */
+static void describe_collector(const config_t *cfg, char *buf, size_t size)
+{
+	const char *mode = config_get_extra(cfg, "WATCH_MODE");
+	const char *container = config_get_extra(cfg, "OTEL_CONTAINER");
+	const char *ns = config_get_extra(cfg, "OTEL_NAMESPACE");
+	const char *deploy = config_get_extra(cfg, "OTEL_DEPLOYMENT");
+	const char *unit = config_get_extra(cfg, "WATCH_UNIT");
+	if (strcmp(mode, "docker") == 0) {
+		snprintf(buf, size, "collector (docker container %s)", container ? container : "?");
+	} else if (strcmp(mode, "kubernetes") == 0) {
+		snprintf(buf, size, "collector (deployment %s/%s)", ns ? ns : "?",
+			 deploy ? deploy : "?");
+	} else if (strcmp(mode, "systemd") == 0) {
+		snprintf(buf, size, "collector (systemd unit %s)", unit ? unit : "?");
+	} else {
+		snprintf(buf, size, "collector (%s commands)", mode);
+	}
+}
+
+static int load_watcher(const config_t *cfg, watcher_t **out, df_detail_t *d)
+{
+	watch_backend_t *b = NULL;
+	char what[160];
+	*out = NULL;
+	int ret = watch_backend_new(&b, cfg, d);
+	if (ret != DF_OK || b == NULL) {
+		return ret;
+	}
+	describe_collector(cfg, what, sizeof(what));
+	ret = watcher_new(out, b, what);
+	if (ret != DF_OK) {
+		watch_backend_free(b);
+	}
+	return ret;
+}
+
+/* Builds everything that depends on the configuration, or nothing. */
+static int load(const daemon_opts_t *opts, config_t **cfg_out, provider_t **p_out, health_t **h_out,
+		watcher_t **w_out, df_detail_t *d)
+{
+	config_t *cfg = calloc(1, sizeof(*cfg));
+	provider_t *p = NULL;
+	health_t *h = NULL;
+	watcher_t *w = NULL;
+	int ret = cfg == NULL ? DF_ENOMEM
+			      : config_load(cfg, opts->config_path, opts->envp, config_warning, d);
+	if (ret != DF_OK) {
+		goto fail;
+	}
+	ret = provider_new(&p, cfg, d);
+	if (ret != DF_OK) {
+		goto fail;
+	}
+	if (cfg->role == CONFIG_ROLE_DR) {
+		ret = health_new(&h, cfg, d);
+	} else if (cfg->health_url[0] != '\0') {
+		/* HEALTH_URL on the primary means: watch our own collector's
+		 * counter, whatever HEALTH_MODE says (it describes the DR's
+		 * check of us). health_new() copies what it needs. */
+		config_t self = *cfg;
+		self.health_mode = CONFIG_HEALTH_METRICS;
+		ret = health_new(&h, &self, d);
+		config_deinit(&self);
+	}
+	if (ret != DF_OK) {
+		df_detail_prefix(d, "health check");
+		goto fail;
+	}
+	ret = load_watcher(cfg, &w, d);
+	if (ret != DF_OK) {
+		goto fail;
+	}
+	*cfg_out = cfg;
+	*p_out = p;
+	*h_out = h;
+	*w_out = w;
+	return DF_OK;
+fail:
+	health_free(h);
+	provider_free(p);
+	if (cfg != NULL) {
+		config_deinit(cfg);
+		free(cfg);
+	}
+	return ret;
+}
+
+static void unload(daemon_t *dm)
+{
+	watcher_free(dm->watcher);
+	dm->watcher = NULL;
+	health_free(dm->health);
+	provider_free(dm->provider);
+	if (dm->cfg != NULL) {
+		config_deinit(dm->cfg);
+		free(dm->cfg);
+	}
+	dm->health = NULL;
+	dm->provider = NULL;
+	dm->cfg = NULL;
+}
+
+static void arm(int fd, int64_t first_ms, int64_t interval_ms)
+{
+	struct itimerspec its = {0};
+	if (first_ms > 0) {
+		its.it_value.tv_sec = first_ms / 1000;
+		its.it_value.tv_nsec = (first_ms % 1000) * 1000000;
+	}
+	its.it_interval.tv_sec = interval_ms / 1000;
+	its.it_interval.tv_nsec = (interval_ms % 1000) * 1000000;
+	timerfd_settime(fd, 0, &its, NULL);
+}
+
+/* Adds the watcher's new actions to the metrics. */
+static void count_watcher(daemon_t *dm)
+{
+	watcher_counts_t now;
+	watcher_get_counts(dm->watcher, &now);
+	for (; dm->counted.start_ok < now.start_ok; dm->counted.start_ok++) {
+		metrics_count_watcher_action(dm->metrics, "start", "ok");
+	}
+	for (; dm->counted.start_failed < now.start_failed; dm->counted.start_failed++) {
+		metrics_count_watcher_action(dm->metrics, "start", "error");
+	}
+	for (; dm->counted.stop_ok < now.stop_ok; dm->counted.stop_ok++) {
+		metrics_count_watcher_action(dm->metrics, "stop", "ok");
+	}
+	for (; dm->counted.stop_failed < now.stop_failed; dm->counted.stop_failed++) {
+		metrics_count_watcher_action(dm->metrics, "stop", "error");
+	}
+}
+
+/*
+ * Reports a change of the site's activity, with the monotonic time so that
+ * two daemons' logs on one host can be compared to the millisecond, and
+ * arms the timer for the next change that needs no tick (step-down at the
+ * renewal deadline, or the end of break-before-make).
+ */
+static void update_activity(daemon_t *dm, const char *why)
+{
+	int64_t now = clock_mono_ms();
+	bool active = lease_active(&dm->params, &dm->state, now);
+	if (active != dm->active) {
+		dm->active = active;
+		metrics_set_active(dm->metrics, active);
+		if (active) {
+			metrics_count_failover(dm->metrics);
+		} else {
+			const char *reason = why != NULL && strcmp(why, "shutting down") == 0
+						     ? "shutdown"
+					     : dm->state.holding ? "deadline"
+								 : "lost";
+			metrics_count_step_down(dm->metrics, reason);
+		}
+		if (active) {
+			log_info("Site is now ACTIVE: owner=%s epoch=%llu, A=%s [t=%lld.%03lld]",
+				 dm->state.written.lease.owner,
+				 (unsigned long long)dm->state.written.lease.epoch,
+				 dm->state.written.a, (long long)(now / 1000),
+				 (long long)(now % 1000));
+		} else {
+			if (why == NULL) {
+				why = dm->state.holding
+					      ? "no successful renewal within RENEW_DEADLINE"
+					      : "the lease is not ours";
+			}
+			log_warn("Site is now STANDBY: stepping down (%s) [t=%lld.%03lld]", why,
+				 (long long)(now / 1000), (long long)(now % 1000));
+		}
+	}
+	if (dm->watcher != NULL) {
+		/* keep: a holder cut off from DNS leaves the collector running
+		 * (no gap, but two may scrape if the other side takes over). */
+		bool want = active || (dm->keep_on_dns_failure && dm->state.holding &&
+				       now >= dm->state.act_after_ms);
+		watcher_apply(dm->watcher, want, now);
+		count_watcher(dm);
+	}
+	int64_t next = lease_next_change(&dm->params, &dm->state, now);
+	arm(dm->change_fd, next == INT64_MAX ? 0 : (next - now > 0 ? next - now : 1), 0);
+}
+
+static void set_watch_policy(daemon_t *dm)
+{
+	const char *policy = config_get_extra(dm->cfg, "WATCH_ON_DNS_FAILURE");
+	dm->keep_on_dns_failure = policy != NULL && strcmp(policy, "keep") == 0;
+}
+
+/* The step-down instant of the holder, or 0. */
+static int64_t step_down_at(const daemon_t *dm)
+{
+	return dm->state.holding ? dm->state.renewed_ms + dm->params.renew_deadline_ms : 0;
+}
+
+/* GSS-TSIG keys (ad-gss): how many contexts so far, how long the current one lasts. */
+static void update_key_metrics(daemon_t *dm)
+{
+	uint64_t negotiations = 0;
+	int64_t remaining = 0;
+	if (dm->provider->ops->key_state != NULL) {
+		dm->provider->ops->key_state(dm->provider, &negotiations, &remaining);
+		metrics_set_gss(dm->metrics, negotiations, remaining);
+	}
+}
+
+static void tick(daemon_t *dm)
+{
+	const config_t *cfg = dm->cfg;
+	int64_t start = clock_mono_ms();
+	df_detail_t d = {""};
+	lease_obs_t obs;
+	lease_plan_t plan;
+
+	/* Nothing in a tick may outlast the next tick, nor run past the
+	 * instant the holder must step down. */
+	int64_t deadline = start + (int64_t)cfg->update_interval * 1000;
+	int64_t sd = step_down_at(dm);
+	if (sd > start && sd < deadline) {
+		deadline = sd;
+	}
+	dm->provider->deadline_ms = deadline;
+
+	memset(&obs, 0, sizeof(obs));
+	obs.read = dm->provider->ops->read(dm->provider, &obs.lease, &d);
+	obs.read_error = d.msg;
+	/* The DR checks the primary while it does not hold the lease. The
+	 * primary checks its own collector; when our watcher runs that
+	 * collector only while we are active, a check at any other time would
+	 * find it stopped on purpose and keep us from ever taking the lease. */
+	bool want_health = dm->health != NULL &&
+			   (cfg->role == CONFIG_ROLE_PRIMARY ? (dm->watcher == NULL || dm->active)
+							     : !dm->state.holding);
+	if (dm->health != NULL && !want_health && cfg->role == CONFIG_ROLE_PRIMARY) {
+		/* Not checked while the watcher keeps our collector stopped: a
+		 * holder goes on from the last result (an unhealthy one must
+		 * not renew), a site that holds nothing starts afresh. */
+		if (!dm->state.holding) {
+			dm->last_health = LEASE_HEALTH_UNKNOWN;
+		}
+		obs.health = dm->last_health;
+	}
+	/* A self-check that could outlast the step-down instant is skipped,
+	 * and its last result stands: skipping must never turn an unhealthy
+	 * collector into a renewal. */
+	if (want_health && sd > 0 && clock_mono_ms() + (int64_t)cfg->health_timeout * 1000 >= sd) {
+		log_debug("health check skipped: the renewal deadline is too close");
+		obs.health = dm->last_health;
+		want_health = false;
+	}
+	if (want_health) {
+		char why[256] = "";
+		obs.health = health_check(dm->health, why, sizeof(why)) ? LEASE_HEALTH_OK
+									: LEASE_HEALTH_FAILED;
+		dm->last_health = obs.health;
+		metrics_count_health(dm->metrics, obs.health == LEASE_HEALTH_OK);
+	}
+	if (dm->state.holding && obs.read != DF_OK && obs.read != DF_ENOTFOUND) {
+		/* Logged as "Failed to renew lease": a holder that cannot read
+		 * the lease cannot renew it. */
+		metrics_count_renewal(dm->metrics, "error");
+	}
+	if (obs.read == DF_OK && obs.lease.txt_valid) {
+		metrics_set_lease(dm->metrics, obs.lease.lease.exp, obs.lease.lease.epoch,
+				  obs.lease.lease.owner);
+	}
+	if (obs.lease.has_skew) {
+		metrics_set_clock_skew(dm->metrics, obs.lease.clock_skew);
+	}
+	update_key_metrics(dm);
+	char read_error[sizeof(d.msg)];
+	memcpy(read_error, d.msg, sizeof(read_error));
+	obs.read_error = read_error;
+
+	int64_t now_wall = clock_lease_wall();
+	lease_decide(&dm->params, &dm->state, &obs, now_wall, clock_mono_ms(), &plan);
+	log_events(&plan.events, 0);
+	size_t logged = plan.events.count;
+	if (plan.action != LEASE_ACT_NONE) {
+		d.msg[0] = '\0';
+		int64_t sent = clock_mono_ms();
+		const lease_t *expected = plan.expected.has_txt ? &plan.expected : NULL;
+		int ret = dm->provider->ops->swap(dm->provider, expected, &plan.next, &d);
+		metrics_set_update_latency(dm->metrics, (double)(clock_mono_ms() - sent) / 1000.0);
+		metrics_count_renewal(dm->metrics, ret == DF_OK		 ? "ok"
+						   : ret == DF_ECONFLICT ? "conflict"
+									 : "error");
+		if (ret == DF_OK) {
+			metrics_set_lease(dm->metrics, plan.next.lease.exp, plan.next.lease.epoch,
+					  plan.next.lease.owner);
+		}
+		lease_apply(&dm->params, &dm->state, &plan, ret,
+			    d.msg[0] != '\0' ? d.msg : df_strerror(ret), sent, clock_mono_ms());
+		update_key_metrics(dm);
+		log_events(&plan.events, logged);
+	}
+	dm->provider->deadline_ms = 0;
+	update_activity(dm, NULL);
+}
+
+static void reload(daemon_t *dm)
+{
+	config_t *cfg = NULL;
+	provider_t *p = NULL;
+	health_t *h = NULL;
+	watcher_t *w = NULL;
+	df_detail_t d = {""};
+	log_info("Reloading the configuration (SIGHUP)");
+	if (load(dm->opts, &cfg, &p, &h, &w, &d) != DF_OK) {
+		log_err("Reload failed, keeping the current configuration: %s", d.msg);
+		return;
+	}
+	bool same_lease = cfg->role == dm->cfg->role && strcmp(cfg->record, dm->cfg->record) == 0 &&
+			  strcmp(cfg->zone, dm->cfg->zone) == 0;
+	unload(dm);
+	dm->cfg = cfg;
+	dm->provider = p;
+	dm->health = h;
+	dm->watcher = w;
+	memset(&dm->counted, 0, sizeof(dm->counted));
+	set_watch_policy(dm);
+	metrics_set_role(dm->metrics, config_role_name(cfg->role));
+	lease_params_init(&dm->params, cfg);
+	if (!same_lease) {
+		/* Another role or record: what we held is not what we hold now. */
+		lease_state_init(&dm->state);
+		update_activity(dm, "the role or the lease record changed on reload");
+	}
+	arm(dm->tick_fd, 1, (int64_t)cfg->update_interval * 1000);
+	log_info("Configuration reloaded: ROLE=%s, UPDATE_INTERVAL=%u, RENEW_DEADLINE=%u, "
+		 "LEASE_TTL=%u",
+		 config_role_name(cfg->role), cfg->update_interval, cfg->renew_deadline,
+		 cfg->lease_ttl);
+}
+
+/* Creates and locks the pid file; a second daemon on the same file is refused. */
+static int pidfile_open(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_err("cannot open pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		char buf[32] = "";
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		log_err("another dnsfailover is running with pid file %s (pid %s)", path, buf);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int pidfile_write(int fd)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+		return -1;
+	}
+	return 0;
+}
+
+/* Detaches from the terminal; the parent exits once the child is set up. */
+static int go_background(void)
+{
+	pid_t pid = fork();
+	if (pid < 0) {
+		return -1;
+	}
+	if (pid > 0) {
+		_exit(0);
+	}
+	if (setsid() < 0) {
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		return -1;
+	}
+	if (pid > 0) {
+		_exit(0);
+	}
+	if (chdir("/") != 0) {
+		return -1;
+	}
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO) {
+			close(null);
+		}
+	}
+	return 0;
+}
+
+static int setup_loop(daemon_t *dm)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* Blocked and read from a signalfd inside the loop: no handler runs. */
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	dm->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	dm->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	dm->change_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	dm->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (dm->sig_fd < 0 || dm->tick_fd < 0 || dm->change_fd < 0 || dm->epfd < 0) {
+		log_err("cannot set up the event loop: %s", strerror(errno));
+		return -1;
+	}
+	int fds[] = {dm->sig_fd, dm->tick_fd, dm->change_fd};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fds[i]};
+		if (epoll_ctl(dm->epfd, EPOLL_CTL_ADD, fds[i], &ev) != 0) {
+			log_err("cannot set up the event loop: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void drain(int fd)
+{
+	uint64_t count;
+	while (read(fd, &count, sizeof(count)) == sizeof(count)) {
+	}
+}
+
+/* Returns true when the daemon must stop. */
+static bool on_signal(daemon_t *dm)
+{
+	struct signalfd_siginfo si;
+	bool stop = false;
+	while (read(dm->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload(dm);
+		} else {
+			log_info("Received %s, shutting down", strsignal((int)si.ssi_signo));
+			stop = true;
+		}
+	}
+	return stop;
+}
+
+static void loop(daemon_t *dm)
+{
+	arm(dm->tick_fd, 1, (int64_t)dm->cfg->update_interval * 1000);
+	for (;;) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(dm->epfd, evs, 4, -1);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			log_err("event loop failed: %s", strerror(errno));
+			return;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == dm->sig_fd && on_signal(dm)) {
+				return;
+			}
+			if (dm->http != NULL && fd == metrics_http_fd(dm->http)) {
+				metrics_http_run(dm->http);
+			}
+			if (fd == dm->change_fd) {
+				drain(fd);
+				update_activity(dm, NULL);
+			}
+			if (fd == dm->tick_fd) {
+				/* Ticks missed while one ran long are not made up. */
+				drain(fd);
+				tick(dm);
+			}
+		}
+	}
+}
+
+int daemon_run(const daemon_opts_t *opts)
+{
+	daemon_t dm = {.opts = opts,
+		       .epfd = -1,
+		       .tick_fd = -1,
+		       .change_fd = -1,
+		       .sig_fd = -1,
+		       .pid_fd = -1};
+	df_detail_t d = {""};
+	int code = CMD_EXIT_FAIL;
+
+	if (load(opts, &dm.cfg, &dm.provider, &dm.health, &dm.watcher, &d) != DF_OK) {
+		log_err("run: %s", d.msg);
+		return CMD_EXIT_USAGE;
+	}
+	set_watch_policy(&dm);
+	if (dm.cfg->log_level > log_get_level()) {
+		log_set_level(dm.cfg->log_level); /* -d wins over a quieter LOG_LEVEL */
+	}
+	if (opts->pidfile != NULL && (dm.pid_fd = pidfile_open(opts->pidfile)) < 0) {
+		goto out;
+	}
+	if (opts->daemonize) {
+		/* Nobody reads stderr once detached. */
+		log_to_syslog("dnsfailover");
+		if (go_background() != 0) {
+			log_err("cannot daemonize: %s", strerror(errno));
+			goto out;
+		}
+	} else if (dm.cfg->log_target == CONFIG_LOG_SYSLOG) {
+		log_to_syslog("dnsfailover");
+	}
+	if (dm.pid_fd >= 0 && pidfile_write(dm.pid_fd) != 0) {
+		log_err("cannot write pid file %s: %s", opts->pidfile, strerror(errno));
+		goto out;
+	}
+	if (setup_loop(&dm) != 0) {
+		goto out;
+	}
+	dm.metrics = metrics_new(config_role_name(dm.cfg->role));
+	if (dm.metrics == NULL) {
+		goto out;
+	}
+	const char *listen = config_get_extra(dm.cfg, "METRICS_LISTEN");
+	if (listen != NULL && listen[0] != '\0') {
+		if (metrics_http_start(&dm.http, listen, dm.metrics, &d) != DF_OK) {
+			log_err("run: %s", d.msg);
+			goto out;
+		}
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = metrics_http_fd(dm.http)};
+		epoll_ctl(dm.epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+		log_info("Serving /metrics and /healthz on http://%s",
+			 metrics_http_address(dm.http));
+	}
+	lease_params_init(&dm.params, dm.cfg);
+	lease_state_init(&dm.state);
+	log_info("dnsfailover %s starting: ROLE=%s, record %s via %s, UPDATE_INTERVAL=%u, "
+		 "RENEW_DEADLINE=%u, LEASE_TTL=%u, FAIL_THRESHOLD=%u",
+		 PACKAGE_VERSION, config_role_name(dm.cfg->role), dm.cfg->record,
+		 dm.provider->ops->id, dm.cfg->update_interval, dm.cfg->renew_deadline,
+		 dm.cfg->lease_ttl, dm.cfg->fail_threshold);
+	if (dm.watcher != NULL) {
+		/* Not active yet: a collector left running here is stopped. */
+		watcher_apply(dm.watcher, false, clock_mono_ms());
+	}
+	loop(&dm);
+	if (dm.active || dm.watcher != NULL) {
+		dm.state.holding = false;
+		dm.keep_on_dns_failure = false;
+		update_activity(&dm, "shutting down");
+	}
+	code = CMD_EXIT_OK;
+out:
+	metrics_http_stop(dm.http);
+	metrics_free(dm.metrics);
+	if (dm.pid_fd >= 0) {
+		unlink(opts->pidfile);
+		close(dm.pid_fd);
+	}
+	int fds[] = {dm.epfd, dm.tick_fd, dm.change_fd, dm.sig_fd};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (fds[i] >= 0) {
+			close(fds[i]);
+		}
+	}
+	unload(&dm);
+	return code;
+}

@@ -1,0 +1,578 @@
+/*
+ * The health checks: a TCP connect, or an HTTP GET of the collector's own
+ * metrics through libcurl's easy interface and a counter that must grow.
+ */
+#include "src/health/health.h"
+
+#include <config.h> /* the build's, for PACKAGE_VERSION */
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "src/common/clock.h"
+#include "src/conf/config.h"
+#include "src/common/log.h"
+#include "src/health/prom.h"
+
+/* Body buffers above this size are released after a check, not kept. */
+#define BODY_KEEP (1u << 20)
+
+struct body {
+	char *buf;
+	size_t len, cap;
+	bool over;  /* the page passed HEALTH_BODY_MAX */
+	bool nomem; /* growing the buffer failed */
+};
+
+struct health {
+	enum config_health_mode mode;
+	uint32_t timeout_s;
+	uint32_t stale_max;
+
+	/* tcp */
+	char host[sizeof(((config_t *)0)->health_host)];
+	uint16_t port;
+
+	/* metrics */
+	char url[CONFIG_STR_MAX];
+	char metric[sizeof(((config_t *)0)->health_metric)]; /* as configured, for logs */
+	prom_selector_t sel;
+	bool curl_ready; /* curl_global_init() done: health_free() undoes it */
+	CURL *curl;
+	struct curl_slist *headers;
+	char errbuf[CURL_ERROR_SIZE];
+	struct body body;
+
+	/* the stale-count state machine */
+	bool have_last;
+	double last;
+	uint32_t stale;
+};
+
+static void set_why(char *why, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_why(char *why, size_t size, const char *fmt, ...)
+{
+	if (why == NULL || size == 0) {
+		return;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Numbers as the seed prints them: counters are integers ("12400 (+55)"),
+ * anything else in %g. 2^53 bounds the doubles that hold every integer.
+ */
+static void fmt_num(char *buf, size_t size, double v)
+{
+	if (v == 0) {
+		snprintf(buf, size, "0"); /* and not "-0" */
+	} else if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+		snprintf(buf, size, "%.0f", v);
+	} else {
+		snprintf(buf, size, "%g", v);
+	}
+}
+
+/* ---- setup ---- */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct body *b = arg;
+	size_t n = size * nmemb; /* size is always 1 */
+
+	if (n > HEALTH_BODY_MAX - b->len) {
+		b->over = true;
+		return 0; /* curl stops with CURLE_WRITE_ERROR */
+	}
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap < 65536 ? 65536 : b->cap;
+		while (cap < b->len + n) {
+			cap *= 2;
+		}
+		if (cap > HEALTH_BODY_MAX) {
+			cap = HEALTH_BODY_MAX;
+		}
+		char *bigger = realloc(b->buf, cap);
+		if (bigger == NULL) {
+			b->nomem = true;
+			return 0;
+		}
+		b->buf = bigger;
+		b->cap = cap;
+	}
+	memcpy(b->buf + b->len, data, n);
+	b->len += n;
+	return n;
+}
+
+/* Whether url parses as an absolute http:// or https:// URL with a host. */
+static bool url_usable(const char *url, const char **reason)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	bool ok = false;
+
+	*reason = "out of memory";
+	if (u == NULL) {
+		return false;
+	}
+	*reason = "it does not parse as a URL";
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+		goto out;
+	}
+	*reason = "only http and https are supported";
+	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
+		goto out;
+	}
+	*reason = "it names no host";
+	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
+		goto out;
+	}
+	ok = true;
+out:
+	curl_free(host);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+static int setup_curl(health_t *h, df_detail_t *d)
+{
+	const long ms = (long)h->timeout_s * 1000;
+	CURLcode rc = CURLE_OK;
+
+	h->curl = curl_easy_init();
+	if (h->curl == NULL) {
+		df_detail_set(d, "health: cannot initialise libcurl");
+		return DF_ENOMEM;
+	}
+	/*
+	 * Ask for the classic text format first: every collector serves it and
+	 * it keeps metric names as they were (no UTF-8 quoting); OpenMetrics is
+	 * read too, should a server insist.
+	 */
+	h->headers = curl_slist_append(NULL, "Accept: text/plain;version=0.0.4;q=1,"
+					     "application/openmetrics-text;version=1.0.0;q=0.5,"
+					     "*/*;q=0.1");
+	if (h->headers == NULL) {
+		return DF_ENOMEM;
+	}
+
+#define SET(opt, val)                                             \
+	do {                                                      \
+		if (rc == CURLE_OK) {                             \
+			rc = curl_easy_setopt(h->curl, opt, val); \
+		}                                                 \
+	} while (0)
+	SET(CURLOPT_URL, h->url);
+	SET(CURLOPT_HTTPHEADER, h->headers);
+	SET(CURLOPT_USERAGENT, "dnsfailover-health/" PACKAGE_VERSION);
+	/* The whole transfer (resolve, connect, TLS, body) within HEALTH_TIMEOUT. */
+	SET(CURLOPT_TIMEOUT_MS, ms);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, ms);
+	/* No SIGALRM for resolver timeouts: the daemon owns its signals. */
+	SET(CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 deprecated the bitmask form */
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	SET(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	SET(CURLOPT_FOLLOWLOCATION, 1L);
+	SET(CURLOPT_MAXREDIRS, 3L);
+	/* A declared Content-Length over the cap fails before any byte is read. */
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HEALTH_BODY_MAX);
+	/* Compressed pages are fine: the cap applies to the decoded bytes. */
+	SET(CURLOPT_ACCEPT_ENCODING, "");
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, &h->body);
+	SET(CURLOPT_ERRORBUFFER, h->errbuf);
+	SET(CURLOPT_FAILONERROR, 0L); /* we read the status ourselves, to name it */
+#undef SET
+	if (rc != CURLE_OK) {
+		df_detail_set(d, "health: libcurl refused an option (%s)", curl_easy_strerror(rc));
+		return DF_ECONFIG;
+	}
+	return DF_OK;
+}
+
+int health_new(health_t **out, const config_t *cfg, df_detail_t *d)
+{
+	health_t *h = NULL;
+	const char *reason = NULL;
+	int ret = DF_ECONFIG;
+
+	if (out == NULL || cfg == NULL) {
+		return DF_EINVAL;
+	}
+	if (cfg->health_timeout == 0) {
+		df_detail_set(d, "HEALTH_TIMEOUT must be at least 1 second");
+		return DF_ECONFIG;
+	}
+	if (cfg->health_stale_count == 0) {
+		df_detail_set(d, "HEALTH_STALE_COUNT must be at least 1");
+		return DF_ECONFIG;
+	}
+	h = calloc(1, sizeof(*h));
+	if (h == NULL) {
+		return DF_ENOMEM;
+	}
+	h->mode = cfg->health_mode;
+	h->timeout_s = cfg->health_timeout;
+	h->stale_max = cfg->health_stale_count;
+
+	if (h->mode == CONFIG_HEALTH_TCP) {
+		if (cfg->health_host[0] == '\0' || cfg->health_port == 0) {
+			df_detail_set(d, "HEALTH_MODE=tcp needs HEALTH_HOST and HEALTH_PORT");
+			goto fail;
+		}
+		snprintf(h->host, sizeof(h->host), "%s", cfg->health_host);
+		h->port = cfg->health_port;
+		*out = h;
+		return DF_OK;
+	}
+
+	if (cfg->health_url[0] == '\0') {
+		df_detail_set(d, "HEALTH_MODE=metrics needs HEALTH_URL, e.g. "
+				 "http://192.0.2.10:8888/metrics");
+		goto fail;
+	}
+	snprintf(h->url, sizeof(h->url), "%s", cfg->health_url);
+	snprintf(h->metric, sizeof(h->metric), "%s", cfg->health_metric);
+	ret = prom_selector_parse(&h->sel, h->metric, d);
+	if (ret != DF_OK) {
+		df_detail_prefix(d, "HEALTH_METRIC");
+		ret = ret == DF_ENOMEM ? DF_ENOMEM : DF_ECONFIG;
+		goto fail;
+	}
+	ret = DF_ECONFIG;
+	/* Reference-counted by libcurl; health_free() releases this one. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		df_detail_set(d, "health: cannot initialise libcurl");
+		goto fail;
+	}
+	h->curl_ready = true;
+	if (!url_usable(h->url, &reason)) {
+		df_detail_set(d, "HEALTH_URL '%s' is not usable: %s", h->url, reason);
+		goto fail;
+	}
+	ret = setup_curl(h, d);
+	if (ret != DF_OK) {
+		goto fail;
+	}
+	*out = h;
+	return DF_OK;
+fail:
+	health_free(h);
+	return ret;
+}
+
+void health_free(health_t *h)
+{
+	if (h == NULL) {
+		return;
+	}
+	if (h->curl_ready) {
+		curl_easy_cleanup(h->curl);
+		curl_slist_free_all(h->headers);
+		curl_global_cleanup();
+	}
+	free(h->body.buf);
+	free(h);
+}
+
+/* ---- metrics ---- */
+
+uint32_t health_stale(const health_t *h)
+{
+	return h != NULL ? h->stale : 0;
+}
+
+bool health_observe(health_t *h, double value, char *why, size_t why_size)
+{
+	char v[40], w[40];
+
+	if (h == NULL) {
+		set_why(why, why_size, "no health checker");
+		return false;
+	}
+	fmt_num(v, sizeof(v), value);
+	if (!h->have_last) {
+		h->have_last = true;
+		h->last = value;
+		h->stale = 0;
+		log_info("Metrics baseline: %s=%s", h->metric, v);
+		return true;
+	}
+	if (value > h->last) {
+		fmt_num(w, sizeof(w), value - h->last);
+		h->last = value;
+		h->stale = 0;
+		log_info("Metrics healthy: %s=%s (+%s)", h->metric, v, w);
+		return true;
+	}
+	if (value < h->last) {
+		/*
+		 * A counter only goes down when the process exporting it
+		 * restarted. The Python tool kept the old high value and counted
+		 * every reading below it as stale, so a collector that restarted
+		 * and was working again looked dead until its new counter passed
+		 * the old one, which could take hours and trigger a failover
+		 * away from a healthy primary. A restarted collector that serves
+		 * its page is alive: take the new value as the baseline and judge
+		 * growth from there.
+		 */
+		fmt_num(w, sizeof(w), h->last);
+		h->last = value;
+		h->stale = 0;
+		log_info("Metrics counter reset: %s=%s (was %s)", h->metric, v, w);
+		return true;
+	}
+	if (h->stale < UINT32_MAX) {
+		h->stale++;
+	}
+	log_warn("Metrics stale: %s=%s (unchanged, %u/%u)", h->metric, v, h->stale, h->stale_max);
+	if (h->stale >= h->stale_max) {
+		set_why(why, why_size,
+			"metric %s unchanged at %s for %u checks (HEALTH_STALE_COUNT=%u)",
+			h->metric, v, h->stale, h->stale_max);
+		return false;
+	}
+	return true;
+}
+
+/* GETs the page and sums the metric; DF_OK with *value, or a reason in why. */
+static int fetch(health_t *h, double *value, char *why, size_t why_size)
+{
+	struct body *b = &h->body;
+	df_detail_t d;
+	prom_stats_t st;
+	long status = 0;
+	double sum = 0;
+	int ret = DF_ENETWORK;
+
+	b->len = 0;
+	b->over = false;
+	b->nomem = false;
+	h->errbuf[0] = '\0';
+
+	CURLcode rc = curl_easy_perform(h->curl);
+	if (b->over || rc == CURLE_FILESIZE_EXCEEDED) {
+		set_why(why, why_size, "metrics body from %s exceeds %u MiB", h->url,
+			HEALTH_BODY_MAX >> 20);
+		ret = DF_ERANGE;
+		goto out;
+	}
+	if (b->nomem) {
+		set_why(why, why_size, "out of memory reading %s", h->url);
+		ret = DF_ENOMEM;
+		goto out;
+	}
+	if (rc == CURLE_OPERATION_TIMEDOUT) {
+		set_why(why, why_size, "GET %s timed out after %u s", h->url, h->timeout_s);
+		ret = DF_ETIMEDOUT;
+		goto out;
+	}
+	if (rc != CURLE_OK) {
+		set_why(why, why_size, "GET %s failed: %s", h->url,
+			h->errbuf[0] != '\0' ? h->errbuf : curl_easy_strerror(rc));
+		goto out;
+	}
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200 || status > 299) {
+		set_why(why, why_size, "GET %s answered HTTP %ld", h->url, status);
+		goto out;
+	}
+
+	memset(&d, 0, sizeof(d));
+	ret = prom_sum_selector(b->buf, b->len, &h->sel, &sum, &st, &d);
+	if (ret != DF_OK) {
+		set_why(why, why_size, "%s: %s", h->url, d.msg);
+		goto out;
+	}
+	if (st.malformed > 0) {
+		log_debug("health: %s: %zu malformed lines skipped", h->url, st.malformed);
+	}
+	if (!isfinite(sum)) {
+		/* NaN compares neither greater nor equal; Inf cannot grow. */
+		set_why(why, why_size, "metric %s at %s reads %s, not a counter value", h->metric,
+			h->url,
+			isnan(sum) ? "NaN"
+			: sum > 0  ? "+Inf"
+				   : "-Inf");
+		ret = DF_ERANGE;
+		goto out;
+	}
+	*value = sum;
+out:
+	if (b->cap > BODY_KEEP) {
+		free(b->buf);
+		b->buf = NULL;
+		b->cap = 0;
+	}
+	b->len = 0;
+	return ret;
+}
+
+static bool check_metrics(health_t *h, char *why, size_t why_size)
+{
+	char reason[1024];
+	double value = 0;
+
+	reason[0] = '\0';
+	if (fetch(h, &value, reason, sizeof(reason)) != DF_OK) {
+		log_warn("Metrics check failed: %s", reason);
+		set_why(why, why_size, "%s", reason);
+		return false;
+	}
+	return health_observe(h, value, why, why_size);
+}
+
+/* ---- tcp ---- */
+
+/* "192.0.2.10:4317" or "[2001:db8::1]:4317". */
+static void fmt_addr(char *buf, size_t size, const struct sockaddr *sa, uint16_t port)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	if (sa->sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip,
+			  sizeof(ip));
+		snprintf(buf, size, "[%s]:%u", ip, (unsigned)port);
+	} else {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip,
+			  sizeof(ip));
+		snprintf(buf, size, "%s:%u", ip, (unsigned)port);
+	}
+}
+
+/*
+ * Connects to one address before deadline (CLOCK_MONOTONIC ms). Returns 0,
+ * or an errno value (ETIMEDOUT when the deadline passed).
+ */
+static int connect_one(const struct addrinfo *ai, int64_t deadline)
+{
+	int err = 0;
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			ai->ai_protocol);
+	if (fd < 0) {
+		return errno;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+		goto out;
+	}
+	if (errno != EINPROGRESS) {
+		err = errno;
+		goto out;
+	}
+	for (;;) {
+		int64_t left = deadline - clock_mono_ms();
+		if (left <= 0) {
+			err = ETIMEDOUT;
+			goto out;
+		}
+		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+		int n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		if (n < 0 && errno != EINTR) {
+			err = errno;
+			goto out;
+		}
+		if (n > 0) {
+			socklen_t len = sizeof(err);
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+				err = errno;
+			}
+			goto out;
+		}
+	}
+out:
+	close(fd);
+	return err;
+}
+
+static bool check_tcp(health_t *h, char *why, size_t why_size)
+{
+	struct addrinfo hints, *res = NULL;
+	char port[8], where[sizeof(h->host) + 16];
+	int64_t deadline = clock_mono_ms() + (int64_t)h->timeout_s * 1000;
+	int err = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", (unsigned)h->port);
+
+	/* An address needs no resolver, and so no time outside our bound. */
+	int gai = getaddrinfo(h->host, port, &hints, &res);
+	if (gai == EAI_NONAME) {
+		hints.ai_flags = AI_NUMERICSERV;
+		gai = getaddrinfo(h->host, port, &hints, &res);
+	}
+	if (gai != 0) {
+		set_why(why, why_size, "cannot resolve %s (%s)", h->host,
+			gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+		return false;
+	}
+
+	snprintf(where, sizeof(where), "%s:%u", h->host, (unsigned)h->port);
+	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+		fmt_addr(where, sizeof(where), ai->ai_addr, h->port);
+		err = connect_one(ai, deadline);
+		if (err == 0 || err == ETIMEDOUT) {
+			break;
+		}
+	}
+	freeaddrinfo(res);
+
+	if (err == 0) {
+		log_debug("health: connected to %s", where);
+		return true;
+	}
+	if (err == ETIMEDOUT) {
+		set_why(why, why_size, "connect to %s timed out after %u s", where, h->timeout_s);
+	} else if (err == ECONNREFUSED) {
+		set_why(why, why_size, "connect to %s refused", where);
+	} else {
+		set_why(why, why_size, "connect to %s failed (%s)", where, strerror(err));
+	}
+	return false;
+}
+
+bool health_check(health_t *h, char *why, size_t why_size)
+{
+	if (why != NULL && why_size > 0) {
+		why[0] = '\0';
+	}
+	if (h == NULL) {
+		set_why(why, why_size, "no health checker");
+		return false;
+	}
+	if (h->mode == CONFIG_HEALTH_METRICS) {
+		return check_metrics(h, why, why_size);
+	}
+	/* As the metrics check does, say why before the caller counts it. */
+	bool ok = check_tcp(h, why, why_size);
+	if (!ok) {
+		log_warn("TCP check failed: %s", why != NULL ? why : "unknown reason");
+	}
+	return ok;
+}

@@ -1,0 +1,73 @@
+/*
+ * Health check of the primary site, as the DR site (and optionally the
+ * primary itself) sees it:
+ *
+ * - HEALTH_MODE=tcp: a connect to HEALTH_HOST:HEALTH_PORT within
+ *   HEALTH_TIMEOUT succeeds.
+ * - HEALTH_MODE=metrics: HTTP GET HEALTH_URL, sum HEALTH_METRIC (a
+ *   Prometheus selector, see src/prom.h) over its label sets, and watch it
+ *   grow: the first reading is the baseline, a higher one is healthy and
+ *   clears the stale count, an equal one is "stale" and the check turns
+ *   unhealthy at HEALTH_STALE_COUNT stale readings in a row, a lower one is a
+ *   counter reset (the collector restarted) and becomes the new baseline. A
+ *   failed fetch is unhealthy at once and leaves the count and the baseline
+ *   alone.
+ *
+ * A check blocks the caller for at most HEALTH_TIMEOUT seconds whatever the
+ * peer does (it may accept and never answer, or stream an endless body). One
+ * exception: in tcp mode a HEALTH_HOST given as a name is resolved with the
+ * system resolver, whose own timeout applies; the default (PRIMARY_IP) is an
+ * address and needs no lookup.
+ *
+ * The module logs the seed's metrics lines ("Metrics healthy: NAME=V (+D)",
+ * "Metrics stale: NAME=V (unchanged, i/n)", "Metrics counter reset: ...",
+ * "Metrics check failed: REASON"); the caller logs "Primary healthy" and
+ * "Primary health check failed (i/n)".
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "src/common/error.h"
+
+typedef struct config config_t;
+typedef struct health health_t;
+
+/* Largest metrics page read; a larger one fails the check. */
+#define HEALTH_BODY_MAX (16u << 20)
+
+/*
+ * Creates a checker from cfg's health_* fields (cfg is borrowed for this
+ * call only: what is needed is copied). Checks HEALTH_METRIC as a selector
+ * and HEALTH_URL as an http or https URL in metrics mode, HEALTH_HOST and
+ * HEALTH_PORT in tcp mode, and that HEALTH_TIMEOUT and HEALTH_STALE_COUNT
+ * are at least 1. Nothing touches the network here. On success *out owns a
+ * checker the caller frees with health_free(); on error *out is untouched,
+ * the return is DF_ECONFIG (or DF_ENOMEM) and d says what to fix.
+ */
+int health_new(health_t **out, const config_t *cfg, df_detail_t *d);
+
+/* Frees h; NULL does nothing. */
+void health_free(health_t *h);
+
+/*
+ * Performs one check, bounded by HEALTH_TIMEOUT. Returns true when the
+ * primary counts as healthy. When unhealthy and why is not NULL, writes the
+ * reason (NUL-terminated, cut to why_size), e.g. "connect to
+ * 192.0.2.10:4317 refused" or "GET http://... answered HTTP 500".
+ */
+bool health_check(health_t *h, char *why, size_t why_size);
+
+/*
+ * Feeds one successful metrics reading into the stale-count state machine
+ * and logs it, exactly as health_check() does after a fetch; returns whether
+ * the primary counts as healthy, with the reason in why when not. Public for
+ * the unit tests. A non-finite value must not be passed (health_check()
+ * treats NaN and Inf as a failed fetch).
+ */
+bool health_observe(health_t *h, double value, char *why, size_t why_size);
+
+/* Flat readings in a row so far (0 after growth, a reset or the baseline). */
+uint32_t health_stale(const health_t *h);

@@ -1,0 +1,55 @@
+/*
+ * Watcher backends: the few verbs the watcher needs to run the collector
+ * where this site is active and stop it where it is not. Each backend
+ * reports the real state first, so the watcher acts only on a change and
+ * never restarts a collector someone started by hand.
+ *
+ * Every call is bounded in time (the backend's own timeout) and explains a
+ * failure in df_detail_t: which container, deployment, unit or command,
+ * what the API or program said, and what to do.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "src/conf/config.h"
+#include "src/common/error.h"
+
+typedef struct watch_backend watch_backend_t;
+
+typedef struct watch_backend_ops {
+	const char *name; /* "docker", "kubernetes", "command", "systemd" */
+	/* *running: the collector runs (Docker: State.Running; Kubernetes:
+	 * spec.replicas == OTEL_REPLICAS_ACTIVE; command: status exits 0). */
+	int (*status)(watch_backend_t *b, bool *running, df_detail_t *d);
+	int (*start)(watch_backend_t *b, df_detail_t *d);
+	int (*stop)(watch_backend_t *b, df_detail_t *d);
+	void (*free)(watch_backend_t *b);
+} watch_backend_ops_t;
+
+struct watch_backend {
+	const watch_backend_ops_t *ops;
+	const config_t *cfg; /* borrowed, must outlive the backend */
+};
+
+/* The backend named by WATCH_MODE; *out is NULL (and DF_OK) when it is empty. */
+int watch_backend_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d);
+void watch_backend_free(watch_backend_t *b);
+
+/*
+ * The backends' answer parsers, pure so they can be fuzzed: the Docker
+ * inspect body's State.Running and State.Paused, and a Kubernetes Scale
+ * object's spec.replicas (absent = 0, as autoscaling/v1 omits a zero).
+ * DF_OK, or DF_EMALFORMED with why filled.
+ */
+int watch_docker_parse_inspect(const char *body, size_t len, bool *running, bool *paused, char *why,
+			       size_t why_size);
+int watch_k8s_parse_scale(const char *body, size_t len, long long *replicas, char *why,
+			  size_t why_size);
+
+/* Constructors, called by watch_backend_new(). They validate their keys. */
+int watch_docker_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d);
+int watch_k8s_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d);
+int watch_command_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d);
+int watch_systemd_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d);

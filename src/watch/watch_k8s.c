@@ -1,0 +1,625 @@
+/*
+ * Watcher backend "kubernetes": the collector is a Deployment
+ * (OTEL_NAMESPACE/OTEL_DEPLOYMENT) scaled through the apps/v1 scale
+ * subresource, to OTEL_REPLICAS_ACTIVE where this site is active and to
+ * OTEL_REPLICAS_INACTIVE where it is not.
+ *
+ * The API server is K8S_API_URL, or in a pod the one the kubelet names in
+ * KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT. Its certificate is
+ * always verified against K8S_CA_FILE. The bearer token is read from
+ * K8S_TOKEN_FILE at every call, because projected service-account tokens
+ * rotate (the kubelet rewrites the file about hourly), and it is wiped from
+ * memory after the call; it never reaches a log or a message.
+ */
+#include "src/http/http_reply.h"
+#include "src/watch/watch.h"
+#include <config.h> /* the build's, for PACKAGE_VERSION */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "src/conf/config.h"
+#include "src/common/error.h"
+#include "src/common/log.h"
+
+#define K8S_CONNECT_S  5	   /* connect and TLS handshake */
+#define K8S_TIMEOUT_S  10	   /* a whole call: a scale answers at once */
+#define K8S_TOKEN_MAX  (64u << 10) /* service-account JWTs are 1-2 KiB */
+#define K8S_MERGE_TYPE "application/merge-patch+json"
+
+typedef struct k8s {
+	watch_backend_t base;			 /* first: the ops receive &base */
+	char api[1024];				 /* https://host:port[/prefix], no trailing slash */
+	char url[2048];				 /* api + the scale subresource's path */
+	char ns[64];				 /* OTEL_NAMESPACE */
+	char deploy[256];			 /* OTEL_DEPLOYMENT */
+	char token_file[CONFIG_EXTRA_VALUE_MAX]; /* K8S_TOKEN_FILE */
+	char ca_file[CONFIG_EXTRA_VALUE_MAX];	 /* K8S_CA_FILE */
+	uint32_t active, inactive;		 /* OTEL_REPLICAS_ACTIVE / _INACTIVE */
+	bool curl_ready;			 /* curl_global_init() done: k8s_free() undoes it */
+} k8s_t;
+
+/* Wipes and frees a header list that held the token. */
+static void headers_free(struct curl_slist *h)
+{
+	for (struct curl_slist *p = h; p != NULL; p = p->next) {
+		explicit_bzero(p->data, strlen(p->data));
+	}
+	curl_slist_free_all(h);
+}
+
+/*
+ * "Authorization: Bearer <token>" from K8S_TOKEN_FILE, malloc'd; the caller
+ * wipes and frees it. Errors name the file, never its contents.
+ */
+static int read_token(const k8s_t *k, char **header, df_detail_t *d)
+{
+	static const char prefix[] = "Authorization: Bearer ";
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int ret = DF_EACCES;
+
+	int fd = open(k->token_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		ret = errno == ENOENT ? DF_ENOENT : DF_EACCES;
+		df_detail_set(d,
+			      "kubernetes: cannot read the token file %s (K8S_TOKEN_FILE): %s; "
+			      "in a pod it is the service account's token (is "
+			      "automountServiceAccountToken off?), elsewhere set K8S_TOKEN_FILE",
+			      k->token_file, strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > K8S_TOKEN_MAX) {
+		df_detail_set(d,
+			      "kubernetes: the token file %s (K8S_TOKEN_FILE) is not a regular "
+			      "file of 1 byte to %u KiB",
+			      k->token_file, K8S_TOKEN_MAX >> 10);
+		goto out;
+	}
+	buf = malloc(sizeof(prefix) + (size_t)st.st_size + 1);
+	if (buf == NULL) {
+		ret = DF_ENOMEM;
+		goto out;
+	}
+	memcpy(buf, prefix, sizeof(prefix) - 1);
+	char *tok = buf + sizeof(prefix) - 1;
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, tok + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			break;
+		}
+		len += (size_t)n;
+	}
+	/* The token is one line; a trailing newline or spaces are not part of it. */
+	while (len > 0 && (tok[len - 1] == '\n' || tok[len - 1] == '\r' || tok[len - 1] == ' ' ||
+			   tok[len - 1] == '\t')) {
+		len--;
+	}
+	tok[len] = '\0';
+	if (len == 0) {
+		df_detail_set(d, "kubernetes: the token file %s (K8S_TOKEN_FILE) is empty",
+			      k->token_file);
+		goto out;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)tok[i];
+		if (c <= 0x20 || c >= 0x7f) {
+			df_detail_set(d,
+				      "kubernetes: the token file %s (K8S_TOKEN_FILE) holds "
+				      "characters a bearer token cannot have (a space, a control "
+				      "character or more than one line)",
+				      k->token_file);
+			goto out;
+		}
+	}
+	*header = buf;
+	buf = NULL;
+	ret = DF_OK;
+out:
+	if (buf != NULL) {
+		explicit_bzero(buf, sizeof(prefix) + (size_t)st.st_size + 1);
+		free(buf);
+	}
+	close(fd);
+	return ret;
+}
+
+/* Explains a transfer that got no HTTP answer. */
+static int explain_curl(const k8s_t *k, CURLcode rc, const char *why, df_detail_t *d)
+{
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		df_detail_set(d, "kubernetes: the API server %s did not answer within %d s", k->api,
+			      K8S_TIMEOUT_S);
+		return DF_ETIMEDOUT;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+		df_detail_set(d,
+			      "kubernetes: TLS with the API server %s failed: %s; its "
+			      "certificate must verify against K8S_CA_FILE %s (in a pod the "
+			      "service account's ca.crt) and name the host of the URL",
+			      k->api, why, k->ca_file);
+		return DF_ENETWORK;
+	case CURLE_SSL_CACERT_BADFILE:
+		df_detail_set(d,
+			      "kubernetes: cannot use the CA file %s (K8S_CA_FILE) to verify %s: "
+			      "%s",
+			      k->ca_file, k->api, why);
+		return DF_ECONFIG;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+		df_detail_set(d, "kubernetes: cannot connect to the API server %s: %s", k->api,
+			      why);
+		return DF_ECONNREFUSED;
+	default:
+		df_detail_set(d, "kubernetes: request to the API server %s failed: %s", k->api,
+			      why);
+		return DF_ENETWORK;
+	}
+}
+
+/*
+ * GET (body NULL) or PATCH (body: a merge patch) of the scale subresource.
+ * DF_OK with an HTTP answer in r (the caller frees r->buf).
+ */
+static int request(const k8s_t *k, const char *body, http_reply_t *r, df_detail_t *d)
+{
+	char errbuf[CURL_ERROR_SIZE];
+	char *auth = NULL;
+	struct curl_slist *headers = NULL;
+	CURL *c = NULL;
+	CURLcode rc = CURLE_OK;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	errbuf[0] = '\0';
+	ret = read_token(k, &auth, d);
+	if (ret != DF_OK) {
+		return ret;
+	}
+	ret = DF_ENOMEM;
+	c = curl_easy_init();
+	if (c == NULL) {
+		goto out;
+	}
+	struct curl_slist *h = curl_slist_append(NULL, auth);
+	if (h == NULL) {
+		goto out;
+	}
+	headers = h;
+	const char *more[] = {"Accept: application/json",
+			      body != NULL ? "Content-Type: " K8S_MERGE_TYPE : NULL};
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]) && more[i] != NULL; i++) {
+		if ((h = curl_slist_append(headers, more[i])) == NULL) {
+			goto out;
+		}
+		headers = h;
+	}
+
+#define SET(opt, val)                                       \
+	do {                                                \
+		if (rc == CURLE_OK) {                       \
+			rc = curl_easy_setopt(c, opt, val); \
+		}                                           \
+	} while (0)
+	/* Shared options; among them: never follow a redirect, it would carry
+	 * the token elsewhere. */
+	rc = http_reply_prepare(c, r, errbuf, (long)K8S_CONNECT_S, (long)K8S_TIMEOUT_S);
+	SET(CURLOPT_URL, k->url);
+	SET(CURLOPT_HTTPHEADER, headers);
+	SET(CURLOPT_CAINFO, k->ca_file);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (body != NULL) {
+		SET(CURLOPT_CUSTOMREQUEST, "PATCH");
+		SET(CURLOPT_POSTFIELDS, body);
+		SET(CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	} else {
+		SET(CURLOPT_HTTPGET, 1L);
+	}
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 deprecated the bitmask form */
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+#undef SET
+	if (rc != CURLE_OK) {
+		df_detail_set(d, "kubernetes: libcurl refused an option (%s)",
+			      curl_easy_strerror(rc));
+		ret = DF_ECONFIG;
+		goto out;
+	}
+
+	rc = curl_easy_perform(c);
+	if (r->nomem) {
+		ret = DF_ENOMEM;
+		goto out;
+	}
+	if (r->over) {
+		df_detail_set(d, "kubernetes: the answer of %s exceeds %u KiB", k->api,
+			      HTTP_REPLY_MAX >> 10);
+		ret = DF_ERANGE;
+		goto out;
+	}
+	if (rc != CURLE_OK) {
+		ret = explain_curl(k, rc, errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc), d);
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	ret = DF_OK;
+out:
+	if (ret != DF_OK) {
+		free(r->buf);
+		r->buf = NULL;
+		r->len = 0;
+	}
+	if (auth != NULL) {
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
+	}
+	headers_free(headers);
+	curl_easy_cleanup(c);
+	return ret;
+}
+
+/* The error for an answer other than 200, from the Status object. */
+static int answer_error(const k8s_t *k, const char *verb, const http_reply_t *r, df_detail_t *d)
+{
+	char msg[384];
+
+	http_reply_message(r, msg, sizeof(msg));
+	switch (r->status) {
+	case 401:
+		df_detail_set(d,
+			      "kubernetes: the API server %s refused the token in %s "
+			      "(K8S_TOKEN_FILE) (HTTP 401: %s): it is invalid or expired; the "
+			      "service account also needs RBAC get and patch on "
+			      "deployments/scale (apps) in namespace %s",
+			      k->api, k->token_file, msg, k->ns);
+		return DF_EACCES;
+	case 403:
+		df_detail_set(d,
+			      "kubernetes: %s of deployment %s/%s is forbidden (HTTP 403: %s): "
+			      "bind the service account of %s (K8S_TOKEN_FILE) to a Role "
+			      "allowing get and patch on deployments/scale in API group apps "
+			      "in namespace %s",
+			      verb, k->ns, k->deploy, msg, k->token_file, k->ns);
+		return DF_EACCES;
+	case 404:
+		df_detail_set(d,
+			      "kubernetes: deployment %s not found in namespace %s "
+			      "(OTEL_DEPLOYMENT, OTEL_NAMESPACE) at %s (HTTP 404: %s): create "
+			      "the collector's Deployment or fix the names",
+			      k->deploy, k->ns, k->api, msg);
+		return DF_ENOENT;
+	default:
+		df_detail_set(d, "kubernetes: %s of deployment %s/%s failed: HTTP %ld: %s", verb,
+			      k->ns, k->deploy, r->status, msg);
+		return DF_ERCODE;
+	}
+}
+
+int watch_k8s_parse_scale(const char *body, size_t len, long long *replicas, char *why,
+			  size_t why_size)
+{
+	json_error_t jerr;
+	int ret = DF_EMALFORMED;
+	json_t *root = json_loadb(body != NULL ? body : "", body != NULL ? len : 0, 0, &jerr);
+	json_t *spec = json_object_get(root, "spec");
+	json_t *n = json_object_get(spec, "replicas");
+
+	if (!json_is_object(spec) || (n != NULL && !json_is_integer(n)) ||
+	    (n != NULL && json_integer_value(n) < 0)) {
+		snprintf(why, why_size, "%s", root == NULL ? jerr.text : "wrong shape");
+		goto out;
+	}
+	/* autoscaling/v1 omits a zero (omitempty): an absent field is 0. */
+	*replicas = n != NULL ? (long long)json_integer_value(n) : 0;
+	ret = DF_OK;
+out:
+	json_decref(root);
+	return ret;
+}
+
+/* spec.replicas of the Scale object in r, with an operator's message. */
+static int scale_replicas(const k8s_t *k, const http_reply_t *r, json_int_t *out, df_detail_t *d)
+{
+	char why[160];
+	long long n = 0;
+	if (watch_k8s_parse_scale(r->buf, r->len, &n, why, sizeof(why)) != DF_OK) {
+		df_detail_set(d,
+			      "kubernetes: the answer of %s for deployment %s/%s is not a Scale "
+			      "object with spec.replicas (%s)",
+			      k->api, k->ns, k->deploy, why);
+		return DF_ENETWORK;
+	}
+	*out = (json_int_t)n;
+	return DF_OK;
+}
+
+static int k8s_status(watch_backend_t *b, bool *running, df_detail_t *d)
+{
+	k8s_t *k = (k8s_t *)b;
+	http_reply_t r;
+	json_int_t n = 0;
+
+	if (b == NULL || running == NULL) {
+		return DF_EINVAL;
+	}
+	int ret = request(k, NULL, &r, d);
+	if (ret != DF_OK) {
+		return ret;
+	}
+	if (r.status != 200) {
+		ret = answer_error(k, "get scale", &r, d);
+	} else {
+		ret = scale_replicas(k, &r, &n, d);
+	}
+	free(r.buf);
+	if (ret != DF_OK) {
+		return ret;
+	}
+	*running = k->active > 0 && n == (json_int_t)k->active;
+	return DF_OK;
+}
+
+static int scale(k8s_t *k, uint32_t replicas, df_detail_t *d)
+{
+	http_reply_t r;
+	char body[64];
+	json_int_t n = 0;
+
+	snprintf(body, sizeof(body), "{\"spec\":{\"replicas\":%" PRIu32 "}}", replicas);
+	int ret = request(k, body, &r, d);
+	if (ret != DF_OK) {
+		return ret;
+	}
+	if (r.status != 200) {
+		ret = answer_error(k, "patch scale", &r, d);
+	} else {
+		ret = scale_replicas(k, &r, &n, d);
+	}
+	free(r.buf);
+	if (ret != DF_OK) {
+		return ret;
+	}
+	if (n != (json_int_t)replicas) {
+		/* An admission webhook or an autoscaler may hold it elsewhere. */
+		log_warn("watch kubernetes: deployment %s/%s scaled to %" PRIu32
+			 " but the API server answered spec.replicas=%" JSON_INTEGER_FORMAT,
+			 k->ns, k->deploy, replicas, n);
+	} else {
+		log_debug("watch kubernetes: deployment %s/%s scaled to %" PRIu32, k->ns, k->deploy,
+			  replicas);
+	}
+	return DF_OK;
+}
+
+static int k8s_start(watch_backend_t *b, df_detail_t *d)
+{
+	if (b == NULL) {
+		return DF_EINVAL;
+	}
+	k8s_t *k = (k8s_t *)b;
+	return scale(k, k->active, d);
+}
+
+static int k8s_stop(watch_backend_t *b, df_detail_t *d)
+{
+	if (b == NULL) {
+		return DF_EINVAL;
+	}
+	k8s_t *k = (k8s_t *)b;
+	return scale(k, k->inactive, d);
+}
+
+static void k8s_free(watch_backend_t *b)
+{
+	k8s_t *k = (k8s_t *)b;
+
+	if (k == NULL) {
+		return;
+	}
+	if (k->curl_ready) {
+		curl_global_cleanup();
+	}
+	free(k);
+}
+
+static const watch_backend_ops_t k8s_ops = {
+	.name = "kubernetes",
+	.status = k8s_status,
+	.start = k8s_start,
+	.stop = k8s_stop,
+	.free = k8s_free,
+};
+
+/* A DNS-1123 label (namespaces) or subdomain (deployment names). */
+static bool k8s_name_ok(const char *s, size_t max, bool dots)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > max) {
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		if (!alnum && !(c == '-' && i > 0 && i < len - 1) &&
+		    !(dots && c == '.' && i > 0 && i < len - 1)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool is_loopback(const char *url)
+{
+	static const char *const hosts[] = {"http://127.0.0.1", "http://localhost", "http://[::1]"};
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		size_t n = strlen(hosts[i]);
+		if (strncmp(url, hosts[i], n) == 0 &&
+		    (url[n] == '\0' || url[n] == ':' || url[n] == '/')) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* k->api from K8S_API_URL or, in a pod, the service environment. */
+static int api_base(k8s_t *k, const char *url, df_detail_t *d)
+{
+	if (url != NULL && url[0] != '\0') {
+		if (strncmp(url, "https://", 8) != 0 && !is_loopback(url)) {
+			df_detail_set(d,
+				      "K8S_API_URL=%s: the bearer token is only sent over https "
+				      "(http only to a local kubectl proxy on 127.0.0.1)",
+				      url);
+			return DF_ECONFIG;
+		}
+		if (strlen(url) >= sizeof(k->api)) {
+			df_detail_set(d, "K8S_API_URL is longer than %zu characters",
+				      sizeof(k->api) - 1);
+			return DF_ECONFIG;
+		}
+		snprintf(k->api, sizeof(k->api), "%s", url);
+	} else {
+		const char *host = getenv("KUBERNETES_SERVICE_HOST");
+		const char *port = getenv("KUBERNETES_SERVICE_PORT");
+		if (host == NULL || host[0] == '\0') {
+			df_detail_set(d,
+				      "WATCH_MODE=kubernetes: K8S_API_URL is empty and "
+				      "KUBERNETES_SERVICE_HOST is not set, so this is not a pod; "
+				      "set K8S_API_URL, K8S_TOKEN_FILE and K8S_CA_FILE");
+			return DF_ECONFIG;
+		}
+		if (port == NULL || port[0] == '\0') {
+			port = "443";
+		}
+		static const char host_chars[] = "abcdefghijklmnopqrstuvwxyz"
+						 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:-";
+		if (strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 ||
+		    strspn(host, host_chars) != strlen(host) || strlen(host) > 253) {
+			df_detail_set(d,
+				      "KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT (%.64s, "
+				      "%.16s) do not form an address; set K8S_API_URL",
+				      host, port);
+			return DF_ECONFIG;
+		}
+		bool v6 = strchr(host, ':') != NULL;
+		snprintf(k->api, sizeof(k->api), "https://%s%s%s:%s", v6 ? "[" : "", host,
+			 v6 ? "]" : "", port);
+	}
+	size_t len = strlen(k->api);
+	while (len > 0 && k->api[len - 1] == '/') {
+		k->api[--len] = '\0';
+	}
+	return DF_OK;
+}
+
+/* A replica count from its extra key (config.c checked the range). */
+static uint32_t replicas_of(const config_t *cfg, const char *name, uint32_t def)
+{
+	const char *v = config_get_extra(cfg, name);
+	if (v == NULL || v[0] == '\0') {
+		return def;
+	}
+	return (uint32_t)strtoul(v, NULL, 10);
+}
+
+int watch_k8s_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d)
+{
+	k8s_t *k = NULL;
+	int ret = DF_ECONFIG;
+
+	if (out == NULL || cfg == NULL) {
+		return DF_EINVAL;
+	}
+	const char *ns = config_get_extra(cfg, "OTEL_NAMESPACE");
+	const char *deploy = config_get_extra(cfg, "OTEL_DEPLOYMENT");
+	const char *token = config_get_extra(cfg, "K8S_TOKEN_FILE");
+	const char *ca = config_get_extra(cfg, "K8S_CA_FILE");
+	if (ns == NULL || ns[0] == '\0' || deploy == NULL || deploy[0] == '\0') {
+		df_detail_set(d, "WATCH_MODE=kubernetes needs OTEL_NAMESPACE and OTEL_DEPLOYMENT, "
+				 "the collector's Deployment");
+		return DF_ECONFIG;
+	}
+	if (!k8s_name_ok(ns, 63, false)) {
+		df_detail_set(d,
+			      "OTEL_NAMESPACE=%s is not a namespace name (lower-case letters, "
+			      "digits and '-', at most 63)",
+			      ns);
+		return DF_ECONFIG;
+	}
+	if (!k8s_name_ok(deploy, 253, true)) {
+		df_detail_set(d,
+			      "OTEL_DEPLOYMENT=%s is not a deployment name (lower-case letters, "
+			      "digits, '-' and '.', at most 253)",
+			      deploy);
+		return DF_ECONFIG;
+	}
+
+	k = calloc(1, sizeof(*k));
+	if (k == NULL) {
+		return DF_ENOMEM;
+	}
+	k->base.ops = &k8s_ops;
+	k->base.cfg = cfg;
+	snprintf(k->ns, sizeof(k->ns), "%s", ns);
+	snprintf(k->deploy, sizeof(k->deploy), "%s", deploy);
+	snprintf(k->token_file, sizeof(k->token_file), "%s",
+		 token != NULL && token[0] != '\0'
+			 ? token
+			 : "/var/run/secrets/kubernetes.io/serviceaccount/token");
+	snprintf(k->ca_file, sizeof(k->ca_file), "%s",
+		 ca != NULL && ca[0] != '\0'
+			 ? ca
+			 : "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
+	k->active = replicas_of(cfg, "OTEL_REPLICAS_ACTIVE", 1);
+	k->inactive = replicas_of(cfg, "OTEL_REPLICAS_INACTIVE", 0);
+	if (k->active == 0) {
+		df_detail_set(d, "OTEL_REPLICAS_ACTIVE=0 would never run the collector; it must "
+				 "be at least 1");
+		goto fail;
+	}
+	if (k->inactive >= k->active) {
+		df_detail_set(d,
+			      "OTEL_REPLICAS_INACTIVE=%" PRIu32
+			      " is not below OTEL_REPLICAS_ACTIVE=%" PRIu32
+			      "; the inactive site must run fewer collectors (usually 0)",
+			      k->inactive, k->active);
+		goto fail;
+	}
+	ret = api_base(k, config_get_extra(cfg, "K8S_API_URL"), d);
+	if (ret != DF_OK) {
+		goto fail;
+	}
+	/* The names are DNS-1123, so they need no escaping. */
+	snprintf(k->url, sizeof(k->url), "%s/apis/apps/v1/namespaces/%s/deployments/%s/scale",
+		 k->api, k->ns, k->deploy);
+	ret = DF_ECONFIG;
+	/* Reference-counted by libcurl; k8s_free() releases this one. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		df_detail_set(d, "kubernetes: cannot initialise libcurl");
+		goto fail;
+	}
+	k->curl_ready = true;
+	*out = &k->base;
+	return DF_OK;
+fail:
+	k8s_free(&k->base);
+	return ret;
+}

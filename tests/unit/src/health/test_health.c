@@ -1,0 +1,686 @@
+/*
+ * Unit tests for src/health.c: the stale-count state machine on its own, then
+ * real checks against servers this test runs on 127.0.0.1 (a thread that
+ * serves scripted HTTP answers, listening sockets for tcp mode), with the
+ * elapsed time of every check that must give up measured.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "src/common/clock.h"
+#include "src/conf/config.h"
+#include "src/health/health.h"
+
+#define METRIC "otelcol_receiver_accepted_metric_points_total"
+
+/* Extra time a check that gives up may take beyond HEALTH_TIMEOUT. */
+#define MARGIN_MS 500
+
+static char why[1024];
+
+/* ---- configs ---- */
+
+static config_t *metrics_config(uint16_t port, uint32_t stale_count)
+{
+	config_t *cfg = calloc(1, sizeof(*cfg));
+	assert_non_null(cfg);
+	cfg->role = CONFIG_ROLE_DR;
+	cfg->health_mode = CONFIG_HEALTH_METRICS;
+	cfg->health_timeout = 1;
+	cfg->health_stale_count = stale_count;
+	snprintf(cfg->health_url, sizeof(cfg->health_url), "http://127.0.0.1:%u/metrics",
+		 (unsigned)port);
+	snprintf(cfg->health_metric, sizeof(cfg->health_metric), "%s", METRIC);
+	return cfg;
+}
+
+static health_t *new_checker(const config_t *cfg)
+{
+	health_t *h = NULL;
+	df_detail_t d;
+	memset(&d, 0, sizeof(d));
+	int ret = health_new(&h, cfg, &d);
+	if (ret != DF_OK) {
+		fail_msg("health_new: %d %s", ret, d.msg);
+	}
+	return h;
+}
+
+/* ---- a scripted HTTP server ---- */
+
+enum answer_kind {
+	A_VALUE,   /* a collector page whose metric sums to value */
+	A_STATUS,  /* an error page with the given HTTP status */
+	A_GARBAGE, /* 200 with a body that is no metrics page */
+	A_NAN,	   /* 200 with the metric reading NaN */
+	A_HUGE,	   /* 200 streaming a body past the cap, no Content-Length */
+	A_SILENT,  /* reads the request, never answers */
+};
+
+struct answer {
+	enum answer_kind kind;
+	double value;
+	int status;
+};
+
+struct server {
+	int lfd;
+	uint16_t port;
+	pthread_t thread;
+	atomic_bool stop;
+	const struct answer *script;
+	size_t count;
+	atomic_size_t served;
+};
+
+static bool send_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			return false;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* Reads until the end of the request headers; false if the client went away. */
+static bool read_request(int fd)
+{
+	char buf[4096];
+	size_t len = 0;
+	while (len < sizeof(buf) - 1) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 3000) <= 0) {
+			return false;
+		}
+		ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		if (n <= 0) {
+			return false;
+		}
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (strstr(buf, "\r\n\r\n") != NULL) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void send_page(int fd, int status, const char *body)
+{
+	char head[256];
+	int n = snprintf(head, sizeof(head),
+			 "HTTP/1.1 %d X\r\nContent-Type: text/plain; version=0.0.4\r\n"
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+			 status, strlen(body));
+	if (send_all(fd, head, (size_t)n)) {
+		send_all(fd, body, strlen(body));
+	}
+}
+
+static void answer(struct server *s, int fd, const struct answer *a)
+{
+	char body[2048];
+
+	switch (a->kind) {
+	case A_VALUE:
+	case A_NAN: {
+		char value[64];
+		if (a->kind == A_NAN) {
+			snprintf(value, sizeof(value), "NaN");
+		} else {
+			snprintf(value, sizeof(value), "%.17g", a->value - 10);
+		}
+		/* Two label sets: the check must sum them. */
+		snprintf(body, sizeof(body),
+			 "# HELP %s Number of metric points successfully pushed into the "
+			 "pipeline.\n"
+			 "# TYPE %s counter\n"
+			 "%s{receiver=\"otlp\",transport=\"grpc\"} %s\n"
+			 "%s{receiver=\"prometheus\",transport=\"http\"} 10\n"
+			 "otelcol_process_uptime 12.5\n",
+			 METRIC, METRIC, METRIC, value, METRIC);
+		send_page(fd, 200, body);
+		break;
+	}
+	case A_STATUS:
+		send_page(fd, a->status, "oops\n");
+		break;
+	case A_GARBAGE:
+		send_page(fd, 200, "<html><body>Collector starting...</body></html>\n");
+		break;
+	case A_HUGE: {
+		static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+					   "Connection: close\r\n\r\n";
+		char chunk[65536];
+		memset(chunk, '#', sizeof(chunk));
+		for (size_t i = 63; i < sizeof(chunk); i += 64) {
+			chunk[i] = '\n';
+		}
+		if (!send_all(fd, head, sizeof(head) - 1)) {
+			break;
+		}
+		/* 20 MiB, unless the client hangs up first (it should, at 16). */
+		for (int i = 0; i < 320 && !atomic_load(&s->stop); i++) {
+			if (!send_all(fd, chunk, sizeof(chunk))) {
+				break;
+			}
+		}
+		break;
+	}
+	case A_SILENT:
+		/* Hold the connection open until the client gives up. */
+		while (!atomic_load(&s->stop)) {
+			struct pollfd p = {.fd = fd, .events = POLLIN};
+			char c[256];
+			if (poll(&p, 1, 50) > 0 && recv(fd, c, sizeof(c), 0) <= 0) {
+				break;
+			}
+		}
+		break;
+	}
+}
+
+static void *serve(void *arg)
+{
+	struct server *s = arg;
+	while (!atomic_load(&s->stop)) {
+		struct pollfd p = {.fd = s->lfd, .events = POLLIN};
+		if (poll(&p, 1, 50) <= 0) {
+			continue;
+		}
+		int fd = accept(s->lfd, NULL, NULL);
+		if (fd < 0) {
+			continue;
+		}
+		if (read_request(fd)) {
+			size_t i = atomic_fetch_add(&s->served, 1);
+			answer(s, fd, &s->script[i < s->count ? i : s->count - 1]);
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+/* A socket listening on 127.0.0.1 at an ephemeral port. */
+static int listen_local(int backlog, uint16_t *port)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, backlog), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* A port on 127.0.0.1 where nothing listens (bound, then closed). */
+static uint16_t closed_port(void)
+{
+	uint16_t port;
+	int fd = listen_local(1, &port);
+	close(fd);
+	return port;
+}
+
+static struct server *server_start(const struct answer *script, size_t count)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	assert_non_null(s);
+	s->script = script;
+	s->count = count;
+	atomic_init(&s->stop, false);
+	atomic_init(&s->served, 0);
+	s->lfd = listen_local(16, &s->port);
+	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+	return s;
+}
+
+static void server_stop(struct server *s)
+{
+	atomic_store(&s->stop, true);
+	pthread_join(s->thread, NULL);
+	close(s->lfd);
+	free(s);
+}
+
+/* One check; returns its result and stores its duration in *ms. */
+static bool timed_check(health_t *h, int64_t *ms)
+{
+	int64_t t0 = clock_mono_ms();
+	memset(why, 0, sizeof(why));
+	bool ok = health_check(h, why, sizeof(why));
+	*ms = clock_mono_ms() - t0;
+	return ok;
+}
+
+static void expect_health(health_t *h, bool healthy, uint32_t stale, const char *reason)
+{
+	int64_t ms;
+	bool ok = timed_check(h, &ms);
+	if (ok != healthy) {
+		fail_msg("check: %s, expected %s (%s)", ok ? "healthy" : "unhealthy",
+			 healthy ? "healthy" : "unhealthy", why);
+	}
+	if (health_stale(h) != stale) {
+		fail_msg("stale count %u, expected %u", health_stale(h), stale);
+	}
+	if (reason != NULL && strstr(why, reason) == NULL) {
+		fail_msg("reason \"%s\" lacks \"%s\"", why, reason);
+	}
+	if (healthy && why[0] != '\0') {
+		fail_msg("healthy check left a reason: %s", why);
+	}
+	/* Every check here is local: none may come close to the timeout. */
+	if (ms > 1000 + MARGIN_MS) {
+		fail_msg("check took %lld ms", (long long)ms);
+	}
+}
+
+/* ---- the state machine ---- */
+
+static void observe(health_t *h, double v, bool healthy, uint32_t stale)
+{
+	memset(why, 0, sizeof(why));
+	bool ok = health_observe(h, v, why, sizeof(why));
+	if (ok != healthy || health_stale(h) != stale) {
+		fail_msg("reading %g: %s with stale %u, expected %s with %u (%s)", v,
+			 ok ? "healthy" : "unhealthy", health_stale(h),
+			 healthy ? "healthy" : "unhealthy", stale, why);
+	}
+}
+
+static void test_stale_count(void **state)
+{
+	(void)state;
+	config_t *cfg = metrics_config(1, 3);
+	health_t *h = new_checker(cfg);
+
+	/* The seed's diagram: baseline, stale 1/3, 2/3, 3/3 UNHEALTHY. */
+	observe(h, 100, true, 0);
+	observe(h, 100, true, 1);
+	observe(h, 100, true, 2);
+	observe(h, 100, false, 3);
+	assert_non_null(strstr(why, "metric " METRIC " unchanged at 100 for 3 checks "
+				    "(HEALTH_STALE_COUNT=3)"));
+	/* Stays unhealthy while flat. */
+	observe(h, 100, false, 4);
+	/* Growth heals at once and clears the count. */
+	observe(h, 155, true, 0);
+	observe(h, 155, true, 1);
+	observe(h, 156.5, true, 0);
+	/* A counter reset (collector restarted) is a new baseline, healthy. */
+	observe(h, 20, true, 0);
+	observe(h, 20, true, 1);
+	observe(h, 21, true, 0);
+	/* A reset also ends an unhealthy run. */
+	observe(h, 21, true, 1);
+	observe(h, 21, true, 2);
+	observe(h, 21, false, 3);
+	observe(h, 0, true, 0);
+	observe(h, 0, true, 1);
+	health_free(h);
+
+	/* HEALTH_STALE_COUNT=1: the first flat reading is unhealthy. */
+	cfg->health_stale_count = 1;
+	h = new_checker(cfg);
+	observe(h, 5, true, 0);
+	observe(h, 5, false, 1);
+	observe(h, 6, true, 0);
+	health_free(h);
+	free(cfg);
+}
+
+/* ---- metrics over HTTP ---- */
+
+static void test_metrics_growing(void **state)
+{
+	(void)state;
+	static const struct answer script[] = {
+		{A_VALUE, 12345, 0}, {A_VALUE, 12400, 0}, {A_VALUE, 1e6, 0}};
+	struct server *s = server_start(script, 3);
+	config_t *cfg = metrics_config(s->port, 2);
+	health_t *h = new_checker(cfg);
+	expect_health(h, true, 0, NULL);
+	expect_health(h, true, 0, NULL);
+	expect_health(h, true, 0, NULL);
+	assert_int_equal(atomic_load(&s->served), 3);
+	health_free(h);
+	free(cfg);
+	server_stop(s);
+}
+
+static void test_metrics_flat(void **state)
+{
+	(void)state;
+	static const struct answer script[] = {{A_VALUE, 12400, 0}};
+	struct server *s = server_start(script, 1);
+	config_t *cfg = metrics_config(s->port, 2);
+	health_t *h = new_checker(cfg);
+	expect_health(h, true, 0, NULL);
+	expect_health(h, true, 1, NULL);
+	expect_health(h, false, 2, "unchanged at 12400 for 2 checks");
+	expect_health(h, false, 3, "unchanged at 12400 for 3 checks");
+	health_free(h);
+	free(cfg);
+	server_stop(s);
+}
+
+static void test_metrics_decreasing(void **state)
+{
+	(void)state;
+	static const struct answer script[] = {{A_VALUE, 12400, 0}, {A_VALUE, 50, 0},
+					       {A_VALUE, 40, 0},    {A_VALUE, 40, 0},
+					       {A_VALUE, 40, 0},    {A_VALUE, 45, 0}};
+	struct server *s = server_start(script, 6);
+	config_t *cfg = metrics_config(s->port, 2);
+	health_t *h = new_checker(cfg);
+	expect_health(h, true, 0, NULL);
+	expect_health(h, true, 0, NULL); /* reset */
+	expect_health(h, true, 0, NULL); /* reset again */
+	expect_health(h, true, 1, NULL);
+	expect_health(h, false, 2, "unchanged at 40");
+	expect_health(h, true, 0, NULL);
+	health_free(h);
+	free(cfg);
+	server_stop(s);
+}
+
+/* Failed fetches are unhealthy at once and leave the count and baseline alone. */
+static void test_metrics_failures(void **state)
+{
+	(void)state;
+	static const struct answer script[] = {
+		{A_VALUE, 100, 0}, {A_VALUE, 100, 0}, {A_STATUS, 0, 500},
+		{A_GARBAGE, 0, 0}, {A_NAN, 0, 0},     {A_STATUS, 0, 404},
+		{A_VALUE, 100, 0}, {A_VALUE, 101, 0}, {A_STATUS, 0, 503}};
+	struct server *s = server_start(script, 9);
+	config_t *cfg = metrics_config(s->port, 2);
+	health_t *h = new_checker(cfg);
+	char url[128];
+	snprintf(url, sizeof(url), "GET http://127.0.0.1:%u/metrics answered HTTP ",
+		 (unsigned)s->port);
+
+	expect_health(h, true, 0, NULL);
+	expect_health(h, true, 1, NULL);
+	expect_health(h, false, 1, url);
+	assert_non_null(strstr(why, "HTTP 500"));
+	expect_health(h, false, 1,
+		      "metric " METRIC " not found in 0 samples and 1 malformed line (did the "
+		      "collector's telemetry change? check HEALTH_METRIC)");
+	expect_health(h, false, 1, "reads NaN");
+	expect_health(h, false, 1, "HTTP 404");
+	/* The count went on from 1: the failures did not reset it... */
+	expect_health(h, false, 2, "unchanged at 100 for 2 checks");
+	/* ...nor the baseline: 101 is growth over 100. */
+	expect_health(h, true, 0, NULL);
+	expect_health(h, false, 0, "HTTP 503");
+	health_free(h);
+	free(cfg);
+	server_stop(s);
+}
+
+static void test_metrics_huge_body(void **state)
+{
+	(void)state;
+	static const struct answer script[] = {{A_HUGE, 0, 0}, {A_VALUE, 7, 0}};
+	struct server *s = server_start(script, 2);
+	config_t *cfg = metrics_config(s->port, 2);
+	cfg->health_timeout = 5; /* 16 MiB through ASan takes a moment */
+	health_t *h = new_checker(cfg);
+	int64_t ms;
+	assert_false(timed_check(h, &ms));
+	char want[160];
+	snprintf(want, sizeof(want), "metrics body from http://127.0.0.1:%u/metrics exceeds 16 MiB",
+		 (unsigned)s->port);
+	assert_string_equal(why, want);
+	assert_true(ms < 5000 + MARGIN_MS);
+	/* The checker still works afterwards. */
+	expect_health(h, true, 0, NULL);
+	health_free(h);
+	free(cfg);
+	server_stop(s);
+}
+
+/* A collector that accepts and never answers: bounded by HEALTH_TIMEOUT. */
+static void test_metrics_silent(void **state)
+{
+	(void)state;
+	static const struct answer script[] = {{A_SILENT, 0, 0}, {A_VALUE, 7, 0}};
+	struct server *s = server_start(script, 2);
+	config_t *cfg = metrics_config(s->port, 2);
+	health_t *h = new_checker(cfg);
+	int64_t ms;
+	assert_false(timed_check(h, &ms));
+	assert_non_null(strstr(why, "timed out after 1 s"));
+	if (ms < 900 || ms > 1000 + MARGIN_MS) {
+		fail_msg("silent server: check took %lld ms, expected about 1000", (long long)ms);
+	}
+	assert_int_equal(health_stale(h), 0);
+	expect_health(h, true, 0, NULL);
+	health_free(h);
+	free(cfg);
+	server_stop(s);
+}
+
+static void test_metrics_refused(void **state)
+{
+	(void)state;
+	config_t *cfg = metrics_config(closed_port(), 2);
+	health_t *h = new_checker(cfg);
+	int64_t ms;
+	assert_false(timed_check(h, &ms));
+	assert_non_null(strstr(why, "GET http://127.0.0.1:"));
+	assert_non_null(strstr(why, "failed"));
+	assert_true(ms < 500);
+	health_free(h);
+	free(cfg);
+}
+
+static void expect_new_error(const config_t *cfg, const char *msg)
+{
+	health_t *h = (health_t *)0x1;
+	df_detail_t d;
+	memset(&d, 0, sizeof(d));
+	int ret = health_new(&h, cfg, &d);
+	if (ret != DF_ECONFIG) {
+		fail_msg("expected DF_ECONFIG, got %d (%s)", ret, d.msg);
+	}
+	assert_ptr_equal(h, (health_t *)0x1);
+	if (strstr(d.msg, msg) == NULL) {
+		fail_msg("message \"%s\" lacks \"%s\"", d.msg, msg);
+	}
+}
+
+static void test_new_validates(void **state)
+{
+	(void)state;
+	config_t *cfg = metrics_config(8888, 3);
+
+	snprintf(cfg->health_metric, sizeof(cfg->health_metric), "m{receiver=otlp}");
+	expect_new_error(cfg, "HEALTH_METRIC: metric selector 'm{receiver=otlp}': label value must "
+			      "be in double quotes");
+	snprintf(cfg->health_metric, sizeof(cfg->health_metric), "m{receiver=\"otlp\"}");
+	health_free(new_checker(cfg));
+
+	snprintf(cfg->health_url, sizeof(cfg->health_url), "ftp://192.0.2.10/metrics");
+	expect_new_error(cfg, "HEALTH_URL 'ftp://192.0.2.10/metrics' is not usable: only http and "
+			      "https are supported");
+	snprintf(cfg->health_url, sizeof(cfg->health_url), "http://");
+	expect_new_error(cfg, "HEALTH_URL 'http://' is not usable");
+	cfg->health_url[0] = '\0';
+	expect_new_error(cfg, "HEALTH_MODE=metrics needs HEALTH_URL");
+	snprintf(cfg->health_url, sizeof(cfg->health_url),
+		 "HTTPS://collector.example:8888/metrics");
+	health_free(new_checker(cfg));
+
+	cfg->health_stale_count = 0;
+	expect_new_error(cfg, "HEALTH_STALE_COUNT must be at least 1");
+	cfg->health_stale_count = 3;
+	cfg->health_timeout = 0;
+	expect_new_error(cfg, "HEALTH_TIMEOUT must be at least 1 second");
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->health_mode = CONFIG_HEALTH_TCP;
+	cfg->health_timeout = 2;
+	cfg->health_stale_count = 3;
+	cfg->health_port = 4317;
+	expect_new_error(cfg, "HEALTH_MODE=tcp needs HEALTH_HOST and HEALTH_PORT");
+
+	health_free(NULL);
+	assert_false(health_check(NULL, why, sizeof(why)));
+	assert_int_equal(health_new(NULL, cfg, NULL), DF_EINVAL);
+	free(cfg);
+}
+
+/* ---- tcp ---- */
+
+static config_t *tcp_config(const char *host, uint16_t port)
+{
+	config_t *cfg = calloc(1, sizeof(*cfg));
+	assert_non_null(cfg);
+	cfg->health_mode = CONFIG_HEALTH_TCP;
+	cfg->health_timeout = 1;
+	cfg->health_stale_count = 3;
+	cfg->health_port = port;
+	snprintf(cfg->health_host, sizeof(cfg->health_host), "%s", host);
+	return cfg;
+}
+
+static void test_tcp_listening(void **state)
+{
+	(void)state;
+	uint16_t port;
+	int lfd = listen_local(16, &port);
+	config_t *cfg = tcp_config("127.0.0.1", port);
+	health_t *h = new_checker(cfg);
+	int64_t ms;
+	assert_true(timed_check(h, &ms));
+	assert_string_equal(why, "");
+	assert_true(ms < 500);
+	/* A check needs no accept(): the kernel completes the handshake. */
+	assert_true(timed_check(h, &ms));
+	health_free(h);
+	free(cfg);
+
+	/* A name: every address is tried (::1 may refuse before 127.0.0.1 answers). */
+	cfg = tcp_config("localhost", port);
+	h = new_checker(cfg);
+	assert_true(timed_check(h, &ms));
+	health_free(h);
+	free(cfg);
+	close(lfd);
+}
+
+static void test_tcp_refused(void **state)
+{
+	(void)state;
+	uint16_t port = closed_port();
+	config_t *cfg = tcp_config("127.0.0.1", port);
+	health_t *h = new_checker(cfg);
+	int64_t ms;
+	char want[64];
+	assert_false(timed_check(h, &ms));
+	snprintf(want, sizeof(want), "connect to 127.0.0.1:%u refused", (unsigned)port);
+	assert_string_equal(why, want);
+	assert_true(ms < 500);
+	health_free(h);
+	free(cfg);
+}
+
+/*
+ * A host that never completes the handshake. A listening socket whose accept
+ * queue is full makes Linux drop further SYNs, which to the client looks like
+ * a host that does not answer. Fill it with connections never accepted; if
+ * the kernel keeps accepting (other systems, other settings), skip.
+ */
+static void test_tcp_blackhole(void **state)
+{
+	(void)state;
+	uint16_t port;
+	int lfd = listen_local(0, &port);
+	int fillers[64];
+	size_t nfill = 0;
+	bool full = false;
+	struct sockaddr_in sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(port);
+
+	while (nfill < 64 && !full) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		assert_true(fd >= 0);
+		fillers[nfill++] = fd;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			continue;
+		}
+		assert_int_equal(errno, EINPROGRESS);
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		full = poll(&p, 1, 200) == 0;
+	}
+	if (!full) {
+		for (size_t i = 0; i < nfill; i++) {
+			close(fillers[i]);
+		}
+		close(lfd);
+		skip();
+	}
+
+	config_t *cfg = tcp_config("127.0.0.1", port);
+	health_t *h = new_checker(cfg);
+	int64_t ms;
+	char want[64];
+	assert_false(timed_check(h, &ms));
+	snprintf(want, sizeof(want), "connect to 127.0.0.1:%u timed out after 1 s", (unsigned)port);
+	assert_string_equal(why, want);
+	if (ms < 900 || ms > 1000 + MARGIN_MS) {
+		fail_msg("blackhole: check took %lld ms, expected about 1000", (long long)ms);
+	}
+	health_free(h);
+	free(cfg);
+	for (size_t i = 0; i < nfill; i++) {
+		close(fillers[i]);
+	}
+	close(lfd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stale_count),	 cmocka_unit_test(test_metrics_growing),
+		cmocka_unit_test(test_metrics_flat),	 cmocka_unit_test(test_metrics_decreasing),
+		cmocka_unit_test(test_metrics_failures), cmocka_unit_test(test_metrics_huge_body),
+		cmocka_unit_test(test_metrics_silent),	 cmocka_unit_test(test_metrics_refused),
+		cmocka_unit_test(test_new_validates),	 cmocka_unit_test(test_tcp_listening),
+		cmocka_unit_test(test_tcp_refused),	 cmocka_unit_test(test_tcp_blackhole),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

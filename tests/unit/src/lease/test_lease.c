@@ -1,0 +1,163 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "src/lease/lease.h"
+
+#define NOW 1800000000LL
+
+static lease_t lease_of(const char *owner, int64_t exp, uint64_t epoch)
+{
+	lease_t l;
+	memset(&l, 0, sizeof(l));
+	l.has_txt = true;
+	l.txt_valid = true;
+	strcpy(l.lease.owner, owner);
+	l.lease.exp = exp;
+	l.lease.epoch = epoch;
+	return l;
+}
+
+static void absent_lease_is_created_with_epoch_1(void **state)
+{
+	(void)state;
+	lease_txt_t next;
+	char why[256];
+	assert_int_equal(
+		lease_plan_init(CONFIG_ROLE_PRIMARY, NULL, NOW, 60, false, &next, why, sizeof(why)),
+		LEASE_INIT_WRITE);
+	assert_string_equal(next.owner, "primary");
+	assert_int_equal(next.exp, NOW + 60);
+	assert_int_equal(next.epoch, 1);
+	/* A lease_t that exists but holds no TXT counts as absent too. */
+	lease_t only_a;
+	memset(&only_a, 0, sizeof(only_a));
+	only_a.has_a = true;
+	assert_int_equal(
+		lease_plan_init(CONFIG_ROLE_DR, &only_a, NOW, 30, false, &next, why, sizeof(why)),
+		LEASE_INIT_WRITE);
+	assert_string_equal(next.owner, "dr");
+	assert_int_equal(next.exp, NOW + 30);
+}
+
+static void own_lease_is_renewed_with_same_epoch(void **state)
+{
+	(void)state;
+	lease_txt_t next;
+	char why[256];
+	lease_t cur = lease_of("primary", NOW + 20, 7);
+	assert_int_equal(
+		lease_plan_init(CONFIG_ROLE_PRIMARY, &cur, NOW, 60, false, &next, why, sizeof(why)),
+		LEASE_INIT_WRITE);
+	assert_int_equal(next.epoch, 7);
+	cur = lease_of("primary", NOW - 500, 7);
+	assert_int_equal(
+		lease_plan_init(CONFIG_ROLE_PRIMARY, &cur, NOW, 60, false, &next, why, sizeof(why)),
+		LEASE_INIT_WRITE);
+	assert_int_equal(next.epoch, 7);
+}
+
+static void valid_foreign_lease_is_refused(void **state)
+{
+	(void)state;
+	lease_txt_t next;
+	char why[256];
+	lease_t cur = lease_of("dr", NOW + 45, 3);
+	assert_int_equal(
+		lease_plan_init(CONFIG_ROLE_PRIMARY, &cur, NOW, 60, false, &next, why, sizeof(why)),
+		LEASE_INIT_REFUSE_HELD);
+	assert_non_null(strstr(why, "dr holds a valid lease for 45s"));
+	assert_non_null(strstr(why, "--force"));
+}
+
+static void expiry_boundary_follows_the_seed_rule(void **state)
+{
+	(void)state;
+	lease_txt_t next;
+	char why[256];
+	/* exp == now: the seed's rule is "valid if exp > now", so this is expired. */
+	lease_t cur = lease_of("dr", NOW, 3);
+	assert_int_equal(
+		lease_plan_init(CONFIG_ROLE_PRIMARY, &cur, NOW, 60, false, &next, why, sizeof(why)),
+		LEASE_INIT_WRITE);
+	cur = lease_of("dr", NOW + 1, 3);
+	assert_int_equal(
+		lease_plan_init(CONFIG_ROLE_PRIMARY, &cur, NOW, 60, false, &next, why, sizeof(why)),
+		LEASE_INIT_REFUSE_HELD);
+}
+
+static void expired_foreign_lease_is_taken_with_next_epoch(void **state)
+{
+	(void)state;
+	lease_txt_t next;
+	char why[256];
+	lease_t cur = lease_of("primary", NOW - 1, 9);
+	assert_int_equal(
+		lease_plan_init(CONFIG_ROLE_DR, &cur, NOW, 60, false, &next, why, sizeof(why)),
+		LEASE_INIT_WRITE);
+	assert_string_equal(next.owner, "dr");
+	assert_int_equal(next.epoch, 10);
+}
+
+static void force_takes_valid_foreign_lease(void **state)
+{
+	(void)state;
+	lease_txt_t next;
+	char why[256];
+	lease_t cur = lease_of("dr", NOW + 45, 3);
+	assert_int_equal(
+		lease_plan_init(CONFIG_ROLE_PRIMARY, &cur, NOW, 60, true, &next, why, sizeof(why)),
+		LEASE_INIT_WRITE);
+	assert_int_equal(next.epoch, 4);
+	assert_non_null(strstr(why, "forcing"));
+}
+
+static void unreadable_txt_needs_force(void **state)
+{
+	(void)state;
+	lease_txt_t next;
+	char why[256];
+	lease_t cur;
+	memset(&cur, 0, sizeof(cur));
+	cur.has_txt = true;
+	strcpy(cur.txt, "v=spf1 -all");
+	assert_int_equal(
+		lease_plan_init(CONFIG_ROLE_PRIMARY, &cur, NOW, 60, false, &next, why, sizeof(why)),
+		LEASE_INIT_REFUSE_FOREIGN);
+	assert_non_null(strstr(why, "v=spf1 -all"));
+	assert_int_equal(
+		lease_plan_init(CONFIG_ROLE_PRIMARY, &cur, NOW, 60, true, &next, why, sizeof(why)),
+		LEASE_INIT_WRITE);
+	assert_int_equal(next.epoch, 1);
+}
+
+static void written_lease_is_its_own_expected_value(void **state)
+{
+	(void)state;
+	lease_t l = lease_of("dr", NOW + 60, 12);
+	assert_int_equal(lease_set_written(&l), DF_OK);
+	assert_string_equal(l.txt, "owner=dr exp=1800000060 epoch=12");
+	assert_int_equal(l.txt_count, 1);
+	assert_int_equal(l.txt_rdata_len[0], 1 + strlen(l.txt));
+	assert_int_equal(l.txt_rdata[0][0], strlen(l.txt));
+	assert_memory_equal(l.txt_rdata[0] + 1, l.txt, strlen(l.txt));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(absent_lease_is_created_with_epoch_1),
+		cmocka_unit_test(own_lease_is_renewed_with_same_epoch),
+		cmocka_unit_test(valid_foreign_lease_is_refused),
+		cmocka_unit_test(expiry_boundary_follows_the_seed_rule),
+		cmocka_unit_test(expired_foreign_lease_is_taken_with_next_epoch),
+		cmocka_unit_test(force_takes_valid_foreign_lease),
+		cmocka_unit_test(unreadable_txt_needs_force),
+		cmocka_unit_test(written_lease_is_its_own_expected_value),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
