@@ -9,7 +9,7 @@
 
 #include "src/common/clock.h"
 #include "src/conf/config.h"
-#include "src/lease/lease.h"
+#include "src/lease/lease_value.h"
 #include "src/provider/provider.h"
 
 extern char **environ;
@@ -45,15 +45,16 @@ int main(int argc, char **argv)
 		}
 		next = cur;
 		next.lease.exp = cur.lease.exp + 1;
+		if (lease_value_format(&next) != DF_OK) {
+			return 1;
+		}
 		if (p->ops->swap(p, &cur, &next, &d) != DF_OK) {
 			fprintf(stderr, "bench_renew: renewal %ld: %s\n", i, d.msg);
 			return 1;
 		}
-		/* What was written becomes the expected value, as in the daemon:
-		 * a renewal is one UPDATE, no read. */
-		if (lease_set_written(&next) != DF_OK) {
-			return 1;
-		}
+		/* What was written (its version filled by swap) becomes the
+		 * expected value, as in the daemon: a renewal is one UPDATE, no
+		 * read. */
 		cur = next;
 	}
 	int64_t ms = clock_mono_ms() - start;

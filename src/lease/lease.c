@@ -1,5 +1,4 @@
 #include "src/lease/lease.h"
-#include "src/dns/dns_msg.h"
 #include "src/common/log.h"
 
 #include <stdarg.h>
@@ -53,23 +52,6 @@ enum lease_init_action lease_plan_init(enum config_role role, const lease_t *cur
 	return LEASE_INIT_WRITE;
 }
 
-int lease_set_written(lease_t *l)
-{
-	int ret = lease_txt_format(&l->lease, l->txt, sizeof(l->txt));
-	if (ret != DF_OK) {
-		return ret;
-	}
-	size_t len = dns_txt_rdata(l->txt, l->txt_rdata[0], sizeof(l->txt_rdata[0]));
-	if (len == 0) {
-		return DF_ENOSPACE;
-	}
-	l->txt_rdata_len[0] = len;
-	l->txt_count = 1;
-	l->has_txt = true;
-	l->txt_valid = true;
-	return DF_OK;
-}
-
 /* ------------------------------------------------------------------------
  * The running daemon's decision.
  */
@@ -115,11 +97,6 @@ static int64_t secs_until(int64_t deadline_ms, int64_t now_mono)
 	return left > 0 ? (left + MS - 1) / MS : 0;
 }
 
-static bool same_txt(const lease_t *a, const lease_t *b)
-{
-	return a->has_txt && b->has_txt && strcmp(a->txt, b->txt) == 0;
-}
-
 /* Remembers the value read and since when it has not changed. */
 static void observe(lease_state_t *st, const lease_t *l, int64_t now_mono)
 {
@@ -157,7 +134,7 @@ static void make_next(const lease_params_t *p, lease_plan_t *plan, uint64_t epoc
 	    plan->next.lease.exp <= prev->lease.exp) {
 		plan->next.lease.exp = prev->lease.exp + 1;
 	}
-	lease_set_written(&plan->next);
+	lease_value_format(&plan->next);
 }
 
 static void plan_take(const lease_params_t *p, const lease_state_t *st, const lease_obs_t *obs,
@@ -176,13 +153,14 @@ static void plan_take(const lease_params_t *p, const lease_state_t *st, const le
 static bool decide_holding(const lease_params_t *p, lease_state_t *st, const lease_obs_t *obs,
 			   int64_t now_wall, int64_t now_mono, lease_plan_t *plan)
 {
-	if (st->pending && same_txt(&obs->lease, &st->pending_value)) {
-		/* The write whose answer we never got did apply. */
-		st->written = st->pending_value;
+	if (st->pending && lease_value_same_txt(&obs->lease, &st->pending_value)) {
+		/* The write whose answer we never got did apply; the read
+		 * carries the version the provider will compare with. */
+		st->written = obs->lease;
 		st->renewed_ms = st->pending_sent_ms;
 		st->pending = false;
 	}
-	if (!same_txt(&obs->lease, &st->written)) {
+	if (!lease_value_same_txt(&obs->lease, &st->written)) {
 		st->holding = false;
 		st->pending = false;
 		event(&plan->events, LOG_LEVEL_WARN,
@@ -309,10 +287,10 @@ void lease_decide(const lease_params_t *p, lease_state_t *st, const lease_obs_t 
 	if (st->holding && decide_holding(p, st, obs, now_wall, now_mono, plan)) {
 		return;
 	}
-	if (st->pending && same_txt(&obs->lease, &st->pending_value)) {
+	if (st->pending && lease_value_same_txt(&obs->lease, &st->pending_value)) {
 		/* Our take applied although its answer was lost. */
 		st->holding = true;
-		st->written = st->pending_value;
+		st->written = obs->lease;
 		st->renewed_ms = st->pending_sent_ms;
 		st->act_after_ms = st->pending_act_after_ms;
 		st->pending = false;

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "src/conf/config.h"
-#include "src/provider/provider.h"
+#include "src/lease/lease_value.h"
 
 enum lease_init_action {
 	LEASE_INIT_WRITE,	   /* write next as a CAS against what was read */
@@ -24,13 +24,6 @@ enum lease_init_action {
 enum lease_init_action lease_plan_init(enum config_role role, const lease_t *current, int64_t now,
 				       uint32_t lease_ttl, bool force, lease_txt_t *next, char *why,
 				       size_t why_size);
-
-/*
- * Makes l describe what a successful swap() of l wrote: the TXT text and
- * its RDATA (one DNS character-string) from l->lease, so that l can be the
- * expected value of the next compare-and-swap without reading it back.
- */
-int lease_set_written(lease_t *l);
 
 /*
  * The running daemon's decision (DESIGN section 3, normative). Each tick the

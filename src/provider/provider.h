@@ -2,7 +2,11 @@
  * One interface for every DNS backend, so the lease logic never knows which
  * one it talks to (DESIGN section 4):
  *   read  -> DF_OK | DF_ENOTFOUND | error
- *   swap  -> DF_OK | DF_ECONFLICT | error
+ *   swap  -> DF_OK | DF_ECONFLICT | another error: the outcome is unknown,
+ *            re-read before deciding
+ * The lease carries a version that only the provider looks inside: read()
+ * fills it, swap() makes its write conditional on the expected lease's
+ * version and fills next's with the version its write gives the record.
  *   check -> proves credentials and reachability with no change
  */
 #pragma once
@@ -13,28 +17,7 @@
 
 #include "src/conf/config.h"
 #include "src/common/error.h"
-#include "src/lease/lease_txt.h"
-
-#define LEASE_MAX_TXT_RRS 4
-#define LEASE_MAX_RDATA	  1024
-
-typedef struct lease {
-	bool has_a;
-	char a[64]; /* first A address, presentation form */
-	bool has_txt;
-	char txt[LEASE_MAX_RDATA]; /* first TXT RR, its strings joined */
-	bool txt_valid;		   /* txt parsed into lease */
-	lease_txt_t lease;
-	/* Every TXT RR of the set as read, RDATA bytes: the CAS prerequisite
-	 * must repeat them byte for byte (RFC 2136 section 3.2.3). */
-	size_t txt_count;
-	uint8_t txt_rdata[LEASE_MAX_TXT_RRS][LEASE_MAX_RDATA];
-	size_t txt_rdata_len[LEASE_MAX_TXT_RRS];
-	/* Where it was read and how the server's clock compares to ours. */
-	char server[128]; /* "127.0.0.1#5353", or the state file */
-	bool has_skew;
-	int64_t clock_skew; /* server time - our time, seconds */
-} lease_t;
+#include "src/lease/lease_value.h"
 
 typedef struct provider provider_t;
 
@@ -45,9 +28,12 @@ typedef struct provider_ops {
 	const char *id;
 	bool atomic_cas; /* swap() is a true compare-and-swap */
 	int (*read)(provider_t *p, lease_t *out, df_detail_t *d);
-	/* expected: the lease last read, NULL when it did not exist. next: the
-	 * A address and TXT value to write (has_a, a, lease). */
-	int (*swap)(provider_t *p, const lease_t *expected, const lease_t *next, df_detail_t *d);
+	/* expected: the lease last read or written (its version), NULL or
+	 * !has_txt when there was none. next: the A address and TXT value to
+	 * write (has_a, a, lease); on return its version is the one the record
+	 * has if the write applied (len 0 when the provider cannot know it
+	 * before reading it back). */
+	int (*swap)(provider_t *p, const lease_t *expected, lease_t *next, df_detail_t *d);
 	int (*check)(provider_t *p, provider_report_fn report, void *arg, df_detail_t *d);
 	/* Negotiated keys (GSS-TSIG): contexts negotiated so far and seconds
 	 * the current one remains valid. NULL for providers with fixed keys. */

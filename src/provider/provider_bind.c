@@ -192,34 +192,73 @@ out:
 	return ret;
 }
 
+/* A lease has one TXT record; a few more are read so that the CAS can
+ * replace them all, and the error can say how many there are. */
+#define TXT_RRS_MAX 4
+
+/*
+ * The version of an RFC 2136 lease is every TXT RDATA of the set as read,
+ * each behind its length in two bytes, so that the prerequisite of the next
+ * UPDATE repeats them byte for byte (RFC 2136 section 3.2.3).
+ */
+static bool version_add(lease_version_t *v, const uint8_t *rdata, size_t len)
+{
+	if (len > UINT16_MAX || len + 2 > sizeof(v->bytes) - v->len) {
+		return false;
+	}
+	v->bytes[v->len] = (uint8_t)(len >> 8);
+	v->bytes[v->len + 1] = (uint8_t)len;
+	memcpy(v->bytes + v->len + 2, rdata, len);
+	v->len += 2 + len;
+	return true;
+}
+
+/* The RDATA at *pos of v, moving *pos past it. False at the end or when v
+ * was not made by version_add(). */
+static bool version_next(const lease_version_t *v, size_t *pos, const uint8_t **rdata, size_t *len)
+{
+	if (*pos + 2 > v->len) {
+		return false;
+	}
+	size_t n = (size_t)v->bytes[*pos] << 8 | v->bytes[*pos + 1];
+	if (n > v->len - *pos - 2) {
+		return false;
+	}
+	*rdata = v->bytes + *pos + 2;
+	*len = n;
+	*pos += 2 + n;
+	return true;
+}
+
 static int fill_txt(bind_provider_t *bp, const ldns_rr_list *rrs, lease_t *out, df_detail_t *d)
 {
 	size_t count = ldns_rr_list_rr_count(rrs);
-	if (count > LEASE_MAX_TXT_RRS) {
+	uint8_t rdata[LEASE_MAX_RDATA];
+	if (count > TXT_RRS_MAX) {
 		df_detail_set(d,
 			      "%s holds %zu TXT records; a lease has one: remove the extra ones "
 			      "by hand",
 			      bp->base.cfg->record, count);
 		return DF_EMALFORMED;
 	}
+	out->version.len = 0;
 	for (size_t i = 0; i < count; i++) {
-		size_t len = dns_rr_rdata(ldns_rr_list_rr(rrs, i), out->txt_rdata[i],
-					  sizeof(out->txt_rdata[i]));
-		if (len == 0) {
+		size_t len = dns_rr_rdata(ldns_rr_list_rr(rrs, i), rdata, sizeof(rdata));
+		if (len == 0 || !version_add(&out->version, rdata, len)) {
 			df_detail_set(d, "TXT record at %s is too large for a lease",
 				      bp->base.cfg->record);
 			return DF_EMALFORMED;
 		}
-		out->txt_rdata_len[i] = len;
+		if (i == 0) {
+			int ret = dns_txt_text(rdata, len, out->txt, sizeof(out->txt));
+			if (ret != DF_OK) {
+				df_detail_set(d, "TXT record at %s does not parse",
+					      bp->base.cfg->record);
+				return ret;
+			}
+		}
 	}
-	out->txt_count = count;
 	out->has_txt = true;
-	int ret =
-		dns_txt_text(out->txt_rdata[0], out->txt_rdata_len[0], out->txt, sizeof(out->txt));
-	if (ret != DF_OK) {
-		df_detail_set(d, "TXT record at %s does not parse", bp->base.cfg->record);
-		return ret;
-	}
 	out->txt_valid = count == 1 &&
 			 lease_txt_parse(&out->lease, out->txt, strlen(out->txt), NULL) == DF_OK;
 	return DF_OK;
@@ -279,9 +318,9 @@ static bool push(ldns_rr_list *list, ldns_rr *rr)
 	return true;
 }
 
-/* Adds the updates that replace the TXT and A RRsets with next's values. */
-static int add_replacement(const config_t *cfg, const lease_t *next, ldns_rr_list *up,
-			   df_detail_t *d)
+/* Adds the updates that replace the TXT and A RRsets with next's values,
+ * and sets next's version to the TXT written. */
+static int add_replacement(const config_t *cfg, lease_t *next, ldns_rr_list *up, df_detail_t *d)
 {
 	char text[128];
 	uint8_t txt[256];
@@ -290,6 +329,10 @@ static int add_replacement(const config_t *cfg, const lease_t *next, ldns_rr_lis
 		return DF_EINVAL;
 	}
 	size_t txt_len = dns_txt_rdata(text, txt, sizeof(txt));
+	next->version.len = 0;
+	if (txt_len == 0 || !version_add(&next->version, txt, txt_len)) {
+		return DF_EINVAL;
+	}
 	if (inet_pton(AF_INET, next->a, &addr) != 1) {
 		df_detail_set(d, "the lease A record needs an IPv4 address, not '%s'", next->a);
 		return DF_EINVAL;
@@ -324,7 +367,7 @@ static int send_update(bind_provider_t *bp, const ldns_rr_list *pre, const ldns_
 	return ret;
 }
 
-static int bind_swap(provider_t *p, const lease_t *expected, const lease_t *next, df_detail_t *d)
+static int bind_swap(provider_t *p, const lease_t *expected, lease_t *next, df_detail_t *d)
 {
 	bind_provider_t *bp = bp_of(p);
 	const config_t *cfg = p->cfg;
@@ -341,12 +384,27 @@ static int bind_swap(provider_t *p, const lease_t *expected, const lease_t *next
 		}
 	} else {
 		/* The whole set as read, byte for byte (RFC 2136 3.2.3). */
-		for (size_t i = 0; i < expected->txt_count; i++) {
-			if (!push(pre, dns_rr_rrset_equals(cfg->record, LDNS_RR_TYPE_TXT,
-							   expected->txt_rdata[i],
-							   expected->txt_rdata_len[i]))) {
+		size_t pos = 0, len = 0;
+		const uint8_t *rdata = NULL;
+		if (expected->version.len == 0) {
+			df_detail_set(d,
+				      "the expected lease of %s carries no version to update from",
+				      cfg->record);
+			ret = DF_EINVAL;
+			goto out;
+		}
+		while (version_next(&expected->version, &pos, &rdata, &len)) {
+			if (!push(pre,
+				  dns_rr_rrset_equals(cfg->record, LDNS_RR_TYPE_TXT, rdata, len))) {
 				goto out;
 			}
+		}
+		if (pos != expected->version.len) {
+			df_detail_set(
+				d, "the expected lease of %s carries a version of another provider",
+				cfg->record);
+			ret = DF_EINVAL;
+			goto out;
 		}
 	}
 	ret = add_replacement(cfg, next, up, d);

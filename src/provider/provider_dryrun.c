@@ -373,10 +373,9 @@ static int dryrun_read(provider_t *p, lease_t *out, df_detail_t *d)
 		if (l->txt_valid) {
 			l->lease = lt;
 		}
-		/* Here the "RDATA" of the one TXT record is just its text. */
-		l->txt_count = 1;
-		memcpy(l->txt_rdata[0], st.txt, len);
-		l->txt_rdata_len[0] = len;
+		/* The version of a state-file lease is its TXT text. */
+		memcpy(l->version.bytes, st.txt, len);
+		l->version.len = len;
 	}
 	copy_tail(l->server, sizeof(l->server), dr->path);
 	l->has_skew = false;
@@ -515,7 +514,7 @@ out:
 	return ret;
 }
 
-static int dryrun_swap(provider_t *p, const lease_t *expected, const lease_t *next, df_detail_t *d)
+static int dryrun_swap(provider_t *p, const lease_t *expected, lease_t *next, df_detail_t *d)
 {
 	if (p == NULL || next == NULL) {
 		return DF_EINVAL;
@@ -576,7 +575,8 @@ static int dryrun_swap(provider_t *p, const lease_t *expected, const lease_t *ne
 			ret = DF_ECONFLICT;
 			goto out;
 		}
-		if (strlen(cur.txt) != elen || memcmp(cur.txt, expected->txt, elen) != 0) {
+		const lease_version_t *v = &expected->version;
+		if (strlen(cur.txt) != v->len || memcmp(cur.txt, v->bytes, v->len) != 0) {
 			df_detail_set(d,
 				      "dry-run: state file %s changed: expected TXT \"%.*s\", "
 				      "found \"%s\"",
@@ -585,6 +585,9 @@ static int dryrun_swap(provider_t *p, const lease_t *expected, const lease_t *ne
 			goto out;
 		}
 	}
+	/* What the state file holds if the write applied, whatever the outcome. */
+	next->version.len = strlen(txt);
+	memcpy(next->version.bytes, txt, next->version.len);
 	ret = state_write(dr, text, d);
 out:
 	if (lock_fd >= 0) {

@@ -1,6 +1,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -135,16 +136,20 @@ static void unreadable_txt_needs_force(void **state)
 	assert_int_equal(next.epoch, 1);
 }
 
-static void written_lease_is_its_own_expected_value(void **state)
+static void formatted_lease_leaves_the_version_to_the_provider(void **state)
 {
 	(void)state;
 	lease_t l = lease_of("dr", NOW + 60, 12);
-	assert_int_equal(lease_set_written(&l), DF_OK);
+	l.has_txt = l.txt_valid = false;
+	l.version.len = 0;
+	assert_int_equal(lease_value_format(&l), DF_OK);
 	assert_string_equal(l.txt, "owner=dr exp=1800000060 epoch=12");
-	assert_int_equal(l.txt_count, 1);
-	assert_int_equal(l.txt_rdata_len[0], 1 + strlen(l.txt));
-	assert_int_equal(l.txt_rdata[0][0], strlen(l.txt));
-	assert_memory_equal(l.txt_rdata[0] + 1, l.txt, strlen(l.txt));
+	assert_true(l.has_txt);
+	assert_true(l.txt_valid);
+	assert_int_equal(l.version.len, 0);
+	/* An owner no lease has is not formatted. */
+	snprintf(l.lease.owner, sizeof(l.lease.owner), "%s", "secondary");
+	assert_int_equal(lease_value_format(&l), DF_EINVAL);
 }
 
 int main(void)
@@ -157,7 +162,7 @@ int main(void)
 		cmocka_unit_test(expired_foreign_lease_is_taken_with_next_epoch),
 		cmocka_unit_test(force_takes_valid_foreign_lease),
 		cmocka_unit_test(unreadable_txt_needs_force),
-		cmocka_unit_test(written_lease_is_its_own_expected_value),
+		cmocka_unit_test(formatted_lease_leaves_the_version_to_the_provider),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

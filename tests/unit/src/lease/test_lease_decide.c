@@ -52,7 +52,7 @@ static lease_t lease_of(const char *owner, int64_t exp, uint64_t epoch)
 	snprintf(l.lease.owner, sizeof(l.lease.owner), "%s", owner);
 	l.lease.exp = exp;
 	l.lease.epoch = epoch;
-	assert_int_equal(lease_set_written(&l), DF_OK);
+	assert_int_equal(lease_value_format(&l), DF_OK);
 	return l;
 }
 

@@ -163,9 +163,9 @@ static void test_read_minimal(void **state)
 	assert_string_equal(l->lease.owner, "primary");
 	assert_int_equal(l->lease.exp, 1699567890);
 	assert_int_equal(l->lease.epoch, 0);
-	assert_int_equal(l->txt_count, 1);
-	assert_int_equal(l->txt_rdata_len[0], strlen(l->txt));
-	assert_memory_equal(l->txt_rdata[0], l->txt, strlen(l->txt));
+	/* The version of a state-file lease is its text. */
+	assert_int_equal(l->version.len, strlen(l->txt));
+	assert_memory_equal(l->version.bytes, l->txt, strlen(l->txt));
 	assert_string_equal(l->server, f->path);
 	assert_false(l->has_skew);
 	free(l);
@@ -200,13 +200,13 @@ static void test_read_txt_unparsable(void **state)
 	assert_true(l->has_txt);
 	assert_false(l->txt_valid);
 	assert_string_equal(l->txt, "v=spf1 -all");
-	assert_int_equal(l->txt_count, 1);
+	assert_int_equal(l->version.len, strlen("v=spf1 -all"));
 	/* Only A. */
 	write_file(f->path, "{\"A\": \"192.0.2.10\"}");
 	assert_int_equal(f->p->ops->read(f->p, l, &d), DF_OK);
 	assert_true(l->has_a);
 	assert_false(l->has_txt);
-	assert_int_equal(l->txt_count, 0);
+	assert_int_equal(l->version.len, 0);
 	free(l);
 }
 
@@ -330,6 +330,43 @@ static void test_swap_expected(void **state)
 	assert_int_equal(cur->lease.exp, 1699568060);
 	assert_int_equal(stray_files(f), 0);
 	free(cur);
+}
+
+/* The compare-and-swap is made against the version read or written, which
+ * swap() fills for the value it wrote: a renewal needs no read. */
+static void test_swap_version(void **state)
+{
+	fixture_t *f = *state;
+	lease_t next, *cur = calloc(1, sizeof(*cur)), *forged = calloc(1, sizeof(*forged));
+	df_detail_t d = {{0}};
+	make_next(&next, "192.0.2.10", "primary", 1000, 1);
+	assert_int_equal(lease_value_format(&next), DF_OK);
+	assert_int_equal(f->p->ops->swap(f->p, NULL, &next, &d), DF_OK);
+	assert_int_equal(next.version.len, strlen("owner=primary exp=1000 epoch=1"));
+	assert_memory_equal(next.version.bytes, "owner=primary exp=1000 epoch=1", next.version.len);
+	assert_int_equal(f->p->ops->read(f->p, cur, &d), DF_OK);
+	assert_int_equal(cur->version.len, next.version.len);
+	assert_memory_equal(cur->version.bytes, next.version.bytes, next.version.len);
+
+	/* Renewing from what was written, as the daemon does. */
+	*forged = next;
+	make_next(&next, "192.0.2.10", "primary", 1001, 1);
+	assert_int_equal(lease_value_format(&next), DF_OK);
+	assert_int_equal(f->p->ops->swap(f->p, forged, &next, &d), DF_OK);
+
+	/* The same text with another version is a stale expectation. */
+	*forged = next;
+	memcpy(forged->version.bytes, "owner=dr exp=9 epoch=9", 22);
+	forged->version.len = 22;
+	char *before = slurp(f->path);
+	make_next(&next, "192.0.2.20", "dr", 2000, 2);
+	assert_int_equal(f->p->ops->swap(f->p, forged, &next, &d), DF_ECONFLICT);
+	char *after = slurp(f->path);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	free(cur);
+	free(forged);
 }
 
 static void test_swap_stale(void **state)
@@ -713,6 +750,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_swap_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_swap_create_over_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_swap_expected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_swap_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_swap_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_swap_null_when_exists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_swap_malformed_untouched, setup, teardown),
