@@ -98,6 +98,26 @@ static const struct choice log_targets[] = {
 	{"syslog", CONFIG_LOG_SYSLOG},
 	{NULL, 0},
 };
+/* Modes of the keys kept as text: checked when the file is loaded, by every
+ * command alike, and stored in the spelling given here. */
+static const struct choice watch_modes[] = {
+	{"docker", 0}, {"kubernetes", 0}, {"command", 0}, {"systemd", 0}, {NULL, 0},
+};
+static const struct choice dns_failure_policies[] = {
+	{"stop", 0},
+	{"keep", 0},
+	{NULL, 0},
+};
+static const struct choice gss_mechs[] = {
+	{"krb5", 0},
+	{"spnego", 0},
+	{NULL, 0},
+};
+static const struct choice gss_tsig_algs[] = {
+	{"gss-tsig", 0},
+	{"gss.microsoft.com", 0},
+	{NULL, 0},
+};
 /* "warning" is Python's spelling; existing env files may carry it. */
 static const struct choice log_levels[] = {
 	{"error", LOG_LEVEL_ERROR}, {"warn", LOG_LEVEL_WARN},	{"warning", LOG_LEVEL_WARN},
@@ -224,9 +244,10 @@ static const struct key_def keys[] = {
 		.help = "ad-gss: client principal, e.g. dnsfailover-dr@EXAMPLE.COM"},
 	{.name = "GSS_SERVICE", .type = KT_STR, EXTRA,
 		.help = "ad-gss: DNS server's principal (default DNS/<DNS_SERVER host name>)"},
-	{.name = "GSS_MECH", .type = KT_STR, .def = "krb5", EXTRA,
+	{.name = "GSS_MECH", .type = KT_ENUM, .def = "krb5", EXTRA, .choices = gss_mechs,
 		.help = "ad-gss: krb5 or spnego"},
-	{.name = "GSS_TSIG_ALG", .type = KT_STR, .def = "gss-tsig", EXTRA,
+	{.name = "GSS_TSIG_ALG", .type = KT_ENUM, .def = "gss-tsig", EXTRA,
+		.choices = gss_tsig_algs,
 		.help = "ad-gss: gss-tsig, or gss.microsoft.com for Windows 2000 servers"},
 	/* Route 53 */
 	{.name = "AWS_ACCESS_KEY_ID", .type = KT_STR, EXTRA, .help = "route53: access key id"},
@@ -285,9 +306,10 @@ static const struct key_def keys[] = {
 		.help = "watcher: replicas where this site is active"},
 	{.name = "OTEL_REPLICAS_INACTIVE", .type = KT_UINT, .def = "0", EXTRA, .min = 0,
 		.max = 1000, .help = "watcher: replicas where it is not"},
-	{.name = "WATCH_MODE", .type = KT_STR, EXTRA,
+	{.name = "WATCH_MODE", .type = KT_ENUM, EXTRA, .choices = watch_modes,
 		.help = "watcher backend: docker, kubernetes, command or systemd (empty: none)"},
-	{.name = "WATCH_ON_DNS_FAILURE", .type = KT_STR, .def = "stop", EXTRA,
+	{.name = "WATCH_ON_DNS_FAILURE", .type = KT_ENUM, .def = "stop", EXTRA,
+		.choices = dns_failure_policies,
 		.help = "watcher: stop or keep the collector when DNS cannot be read"},
 	{.name = "DOCKER_HOST", .type = KT_STR, .def = "/var/run/docker.sock", EXTRA,
 		.help = "watcher: Docker Engine API unix socket (path or unix://path)"},

@@ -216,12 +216,8 @@ int cmd_watch(const char *path, char *const *envp)
 	const char *my_ip = config_get_extra(&cfg, "MY_IP");
 	ws.my_ip = my_ip != NULL ? my_ip : cfg.dr_ip;
 	const char *policy = config_get_extra(&cfg, "WATCH_ON_DNS_FAILURE");
+	/* stop or keep: checked when the file was loaded. */
 	ws.keep_on_dns_failure = policy != NULL && strcmp(policy, "keep") == 0;
-	if (policy != NULL && !ws.keep_on_dns_failure && strcmp(policy, "stop") != 0) {
-		log_err("watch: WATCH_ON_DNS_FAILURE=%s is not valid; expected stop or keep",
-			policy);
-		goto out;
-	}
 	const char *interval = config_get_extra(&cfg, "OTEL_CHECK_INTERVAL");
 	ws.interval_ms = (interval != NULL ? strtol(interval, NULL, 10) : 15) * 1000;
 	ws.deadline_ms = (int64_t)cfg.renew_deadline * 1000;

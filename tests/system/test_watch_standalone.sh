@@ -97,7 +97,7 @@ assert_exit 2 "watch without DNS_SERVER" -- "$DNSFAILOVER" -c "$T/bad.env" watch
 assert_contains "$OUT" "never the system resolver" "says why"
 printf 'DNS_RECORD=%s\nMY_IP=192.0.2.20\nDNS_SERVER=127.0.0.1\nWATCH_MODE=podman\n' "$RECORD" >"$T/bad.env"
 assert_exit 2 "unknown WATCH_MODE" -- "$DNSFAILOVER" -c "$T/bad.env" watch
-assert_contains "$OUT" "unknown WATCH_MODE=podman" "names the mode"
+assert_contains "$OUT" "WATCH_MODE=podman is not a valid choice; expected one of docker, kubernetes, command, systemd" "names the mode and the valid ones"
 printf 'DNS_RECORD=%s\nMY_IP=192.0.2.20\nDNS_SERVER=127.0.0.1\nWATCH_MODE=command\nWATCH_START_CMD=x\n' \
 	"$RECORD" >"$T/bad.env"
 assert_exit 2 "command mode without its commands" -- "$DNSFAILOVER" -c "$T/bad.env" watch

@@ -389,6 +389,23 @@ static void test_enums(void **state)
 		"t.env:7: HEALTH_MODE=http is not a valid choice; expected one of tcp, metrics");
 	expect_error(BASE "LOG_TARGET=file\n", "expected one of stderr, syslog");
 	expect_error(BASE "LOG_LEVEL=trace\n", "expected one of error, warn, warning, info, debug");
+	/* The modes of the watcher and of GSS-TSIG are checked at load too, so
+	 * that run, watch and validate refuse a bad value alike. */
+	expect_error(BASE "WATCH_MODE=podman\n",
+		     "t.env:7: WATCH_MODE=podman is not a valid choice; expected one of docker, "
+		     "kubernetes, command, systemd");
+	expect_error(BASE "WATCH_ON_DNS_FAILURE=halt\n",
+		     "t.env:7: WATCH_ON_DNS_FAILURE=halt is not a valid choice; expected one of "
+		     "stop, keep");
+	expect_error(BASE "GSS_MECH=ntlm\n", "GSS_MECH=ntlm is not a valid choice; expected one "
+					     "of krb5, spnego");
+	expect_error(BASE "GSS_TSIG_ALG=hmac-sha256\n",
+		     "GSS_TSIG_ALG=hmac-sha256 is not a valid choice; expected one of gss-tsig, "
+		     "gss.microsoft.com");
+	/* Stored in the table's spelling, whatever the case in the file. */
+	expect_ok(BASE "WATCH_MODE=Docker\nWATCH_ON_DNS_FAILURE=KEEP\n");
+	assert_string_equal(config_get_extra(&cfg, "WATCH_MODE"), "docker");
+	assert_string_equal(config_get_extra(&cfg, "WATCH_ON_DNS_FAILURE"), "keep");
 	assert_string_equal(config_role_name(CONFIG_ROLE_PRIMARY), "primary");
 	assert_string_equal(config_role_name(CONFIG_ROLE_DR), "dr");
 }
