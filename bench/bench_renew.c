@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "src/failover/config_modules.h"
 #include "src/common/clock.h"
 #include "src/conf/config.h"
 #include "src/lease/lease_value.h"
@@ -32,7 +33,7 @@ int main(int argc, char **argv)
 	df_detail_t d = {""};
 	provider_t *p = NULL;
 	lease_t cur, next;
-	if (config_load(&cfg, path, environ, NULL, &d) != DF_OK ||
+	if (config_load(&cfg, failover_config_modules, path, environ, NULL, &d) != DF_OK ||
 	    provider_new(&p, &cfg, &d) != DF_OK || p->ops->read(p, &cur, &d) != DF_OK) {
 		fprintf(stderr, "bench_renew: %s\n", d.msg);
 		return 1;

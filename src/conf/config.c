@@ -16,7 +16,6 @@
  * only once everything passed, so a reload keeps the old config on error.
  */
 #include "src/conf/config.h"
-#include "src/health/prom.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -39,92 +38,28 @@
 #define FILE_SIZE_MAX (1024 * 1024)
 /* A NAME_FILE secret is read up to this many bytes (its first line). */
 #define SECRET_FILE_MAX 8192
-/* Longest a Kerberos call waits for a silent KDC (MIT krb5 1.20: 27 s measured). */
-#define GSS_KDC_WAIT_MAX 30
 /* How much of a bad value an error message shows. */
 #define SHOW_MAX 64
 /* Room for "where a value came from": a path, a line, a NAME_FILE path. */
 #define AT_MAX 640
 
-enum key_type {
-	KT_UINT,    /* decimal in [min, max], stored times scale in a uint32_t */
-	KT_PORT,    /* decimal 1-65535 in a uint16_t */
-	KT_ENUM,    /* one of choices, any case, in an int-sized enum */
-	KT_STR,	    /* printable text (paths, ids, names) */
-	KT_IP,	    /* IPv4 or IPv6 literal, stored in canonical form */
-	KT_HOST,    /* IP literal or host name */
-	KT_DNAME,   /* domain name, stored lower case and absolute */
-	KT_URL,	    /* http:// or https:// URL */
-	KT_METRIC,  /* Prometheus metric name */
-	KT_TSIGKEY, /* [alg:]name:secret, as for nsupdate -y */
-};
-
-#define KF_REQUIRED 0x1u
-#define KF_SECRET   0x2u
-
-/* off of keys kept as text in cfg->extra rather than in a typed field. */
-#define EXTRA_OFF SIZE_MAX
-
-struct choice {
-	const char *name;
-	int value;
-};
-
-struct key_def {
-	const char *name;
-	const char *file_name; /* NAME_FILE form, secrets only */
-	enum key_type type;
-	unsigned flags;
-	const char *def; /* default, parsed like a value from the file; NULL = none */
-	size_t off;	 /* field in config_t, or EXTRA_OFF */
-	size_t size;	 /* field size; for strings the longest value + 1 */
-	uint32_t min, max, scale;
-	const struct choice *choices; /* KT_ENUM, ends with a NULL name */
-	const char *help;
-};
-
-static const struct choice roles[] = {
+static const config_choice_t roles[] = {
 	{"primary", CONFIG_ROLE_PRIMARY},
 	{"dr", CONFIG_ROLE_DR},
 	{NULL, 0},
 };
-static const struct choice health_modes[] = {
-	{"tcp", CONFIG_HEALTH_TCP},
-	{"metrics", CONFIG_HEALTH_METRICS},
-	{NULL, 0},
-};
-static const struct choice log_targets[] = {
+static const config_choice_t log_targets[] = {
 	{"stderr", CONFIG_LOG_STDERR},
 	{"syslog", CONFIG_LOG_SYSLOG},
 	{NULL, 0},
 };
-/* Modes of the keys kept as text: checked when the file is loaded, by every
- * command alike, and stored in the spelling given here. */
-static const struct choice watch_modes[] = {
-	{"docker", 0}, {"kubernetes", 0}, {"command", 0}, {"systemd", 0}, {NULL, 0},
-};
-static const struct choice dns_failure_policies[] = {
-	{"stop", 0},
-	{"keep", 0},
-	{NULL, 0},
-};
-static const struct choice gss_mechs[] = {
-	{"krb5", 0},
-	{"spnego", 0},
-	{NULL, 0},
-};
-static const struct choice gss_tsig_algs[] = {
-	{"gss-tsig", 0},
-	{"gss.microsoft.com", 0},
-	{NULL, 0},
-};
 /* "warning" is Python's spelling; existing env files may carry it. */
-static const struct choice log_levels[] = {
+static const config_choice_t log_levels[] = {
 	{"error", LOG_LEVEL_ERROR}, {"warn", LOG_LEVEL_WARN},	{"warning", LOG_LEVEL_WARN},
 	{"info", LOG_LEVEL_INFO},   {"debug", LOG_LEVEL_DEBUG}, {NULL, 0},
 };
 
-/* Keys stored in typed fields; the relation checks refer to them by these. */
+/* The core keys, indexed so that the relation checks can name them. */
 enum key_id {
 	K_ROLE,
 	K_DNS_PROVIDER,
@@ -142,211 +77,65 @@ enum key_id {
 	K_FAIL_THRESHOLD,
 	K_DNS_TIMEOUT,
 	K_DNS_RETRIES,
-	K_HEALTH_MODE,
-	K_HEALTH_HOST,
-	K_HEALTH_PORT,
-	K_HEALTH_TIMEOUT,
-	K_HEALTH_URL,
-	K_HEALTH_METRIC,
-	K_HEALTH_STALE_COUNT,
-	K_TSIG_KEYFILE,
-	K_TSIG_KEYNAME,
-	K_TSIG_KEY,
-	K_DRYRUN_STATEFILE,
 	K_LOG_TARGET,
 	K_LOG_LEVEL,
-	K_TYPED_COUNT,
+	K_CORE_COUNT,
 };
 
-#define FIELD(f)	.off = offsetof(config_t, f), .size = sizeof(((config_t *)NULL)->f)
-#define EXTRA		.off = EXTRA_OFF, .size = CONFIG_EXTRA_VALUE_MAX
-#define SECRET_NAME(n)	.name = n, .file_name = n "_FILE"
-#define SECONDS(lo, hi) .type = KT_UINT, .min = (lo), .max = (hi)
-
 /*
- * The rows of the typed keys are indexed by key_id, so the enum and the
- * table cannot drift apart; the text-only keys follow in table order.
- * Provider key names not spelled out in the seed (Azure, GCP, Infoblox, F5,
- * script) follow the vendors' usual variable names.
+ * The keys every program part needs: the site, the zone and its server, the
+ * timing of the lease and the log. The other modules declare theirs
+ * (config_module_t) and the program lists them (src/failover/config_modules.c).
  */
 /* One row per key reads better than one field per line. */
 /* clang-format off */
-static const struct key_def keys[] = {
-	[K_ROLE] = {.name = "ROLE", .type = KT_ENUM, .flags = KF_REQUIRED, FIELD(role),
+static const config_key_t core_keys[] = {
+	[K_ROLE] = {.name = "ROLE", .type = CONFIG_ENUM, .flags = CONFIG_REQUIRED, CONFIG_FIELD(role),
 		.choices = roles, .help = "this site's role: primary or dr"},
-	[K_DNS_PROVIDER] = {.name = "DNS_PROVIDER", .type = KT_STR, .flags = KF_REQUIRED,
-		FIELD(provider), .help = "DNS backend id, e.g. bind-tsig or dry-run"},
-	[K_DNS_SERVER] = {.name = "DNS_SERVER", .type = KT_HOST, FIELD(server),
+	[K_DNS_PROVIDER] = {.name = "DNS_PROVIDER", .type = CONFIG_STR, .flags = CONFIG_REQUIRED,
+		CONFIG_FIELD(provider), .help = "DNS backend id, e.g. bind-tsig or dry-run"},
+	[K_DNS_SERVER] = {.name = "DNS_SERVER", .type = CONFIG_HOST, CONFIG_FIELD(server),
 		.help = "server to read and update; empty: the zone's SOA MNAME"},
-	[K_DNS_PORT] = {.name = "DNS_PORT", .type = KT_PORT, .def = "53", FIELD(port), .min = 1,
+	[K_DNS_PORT] = {.name = "DNS_PORT", .type = CONFIG_PORT, .def = "53", CONFIG_FIELD(port), .min = 1,
 		.max = 65535, .help = "port of DNS_SERVER"},
-	[K_DNS_RESOLVER] = {.name = "DNS_RESOLVER", .type = KT_HOST, FIELD(resolver),
+	[K_DNS_RESOLVER] = {.name = "DNS_RESOLVER", .type = CONFIG_HOST, CONFIG_FIELD(resolver),
 		.help = "server asked for the zone's SOA when DNS_SERVER is empty "
 			"(default: /etc/resolv.conf); queried on DNS_PORT"},
-	[K_DNS_ZONE] = {.name = "DNS_ZONE", .type = KT_DNAME, .flags = KF_REQUIRED, FIELD(zone),
+	[K_DNS_ZONE] = {.name = "DNS_ZONE", .type = CONFIG_DNAME, .flags = CONFIG_REQUIRED, CONFIG_FIELD(zone),
 		.help = "zone that holds DNS_RECORD, e.g. example.com"},
-	[K_DNS_RECORD] = {.name = "DNS_RECORD", .type = KT_DNAME, .flags = KF_REQUIRED,
-		FIELD(record), .help = "name of the lease A and TXT records, inside DNS_ZONE"},
-	[K_DNS_TTL] = {.name = "DNS_TTL", SECONDS(1, 86400), .def = "30", FIELD(dns_ttl),
+	[K_DNS_RECORD] = {.name = "DNS_RECORD", .type = CONFIG_DNAME, .flags = CONFIG_REQUIRED,
+		CONFIG_FIELD(record), .help = "name of the lease A and TXT records, inside DNS_ZONE"},
+	[K_DNS_TTL] = {.name = "DNS_TTL", CONFIG_SECONDS(1, 86400), .def = "30", CONFIG_FIELD(dns_ttl),
 		.help = "TTL of the lease records, seconds"},
-	[K_PRIMARY_IP] = {.name = "PRIMARY_IP", .type = KT_IP, .flags = KF_REQUIRED,
-		FIELD(primary_ip), .help = "primary site's address"},
-	[K_DR_IP] = {.name = "DR_IP", .type = KT_IP, .flags = KF_REQUIRED, FIELD(dr_ip),
+	[K_PRIMARY_IP] = {.name = "PRIMARY_IP", .type = CONFIG_IP, .flags = CONFIG_REQUIRED,
+		CONFIG_FIELD(primary_ip), .help = "primary site's address"},
+	[K_DR_IP] = {.name = "DR_IP", .type = CONFIG_IP, .flags = CONFIG_REQUIRED, CONFIG_FIELD(dr_ip),
 		.help = "DR site's address"},
-	[K_LEASE_TTL] = {.name = "LEASE_TTL", SECONDS(3, 86400), .def = "60", FIELD(lease_ttl),
+	[K_LEASE_TTL] = {.name = "LEASE_TTL", CONFIG_SECONDS(3, 86400), .def = "60", CONFIG_FIELD(lease_ttl),
 		.help = "lease length L, seconds (I < D < L)"},
-	[K_UPDATE_INTERVAL] = {.name = "UPDATE_INTERVAL", SECONDS(1, 86400), .def = "10",
-		FIELD(update_interval), .help = "renewal and health check interval I, seconds"},
-	[K_RENEW_DEADLINE] = {.name = "RENEW_DEADLINE", SECONDS(2, 86400), .def = "40",
-		FIELD(renew_deadline),
+	[K_UPDATE_INTERVAL] = {.name = "UPDATE_INTERVAL", CONFIG_SECONDS(1, 86400), .def = "10",
+		CONFIG_FIELD(update_interval), .help = "renewal and health check interval I, seconds"},
+	[K_RENEW_DEADLINE] = {.name = "RENEW_DEADLINE", CONFIG_SECONDS(2, 86400), .def = "40",
+		CONFIG_FIELD(renew_deadline),
 		.help = "holder steps down after D seconds without a renewal"},
-	[K_FAIL_THRESHOLD] = {.name = "FAIL_THRESHOLD", .type = KT_UINT, .def = "3",
-		FIELD(fail_threshold), .min = 1, .max = 1000,
+	[K_FAIL_THRESHOLD] = {.name = "FAIL_THRESHOLD", .type = CONFIG_UINT, .def = "3",
+		CONFIG_FIELD(fail_threshold), .min = 1, .max = 1000,
 		.help = "failed health checks before the DR site takes over"},
-	[K_DNS_TIMEOUT] = {.name = "DNS_TIMEOUT", SECONDS(1, 300), .scale = 1000, .def = "3",
-		FIELD(dns_timeout_ms), .help = "per-query timeout, seconds"},
-	[K_DNS_RETRIES] = {.name = "DNS_RETRIES", .type = KT_UINT, .def = "2", FIELD(dns_retries),
+	[K_DNS_TIMEOUT] = {.name = "DNS_TIMEOUT", CONFIG_SECONDS(1, 300), .scale = 1000, .def = "3",
+		CONFIG_FIELD(dns_timeout_ms), .help = "per-query timeout, seconds"},
+	[K_DNS_RETRIES] = {.name = "DNS_RETRIES", .type = CONFIG_UINT, .def = "2", CONFIG_FIELD(dns_retries),
 		.min = 0, .max = 10, .help = "retries after a DNS timeout"},
-	[K_HEALTH_MODE] = {.name = "HEALTH_MODE", .type = KT_ENUM, .def = "tcp", FIELD(health_mode),
-		.choices = health_modes,
-		.help = "tcp (connect) or metrics (Prometheus counter grows)"},
-	[K_HEALTH_HOST] = {.name = "HEALTH_HOST", .type = KT_HOST, FIELD(health_host),
-		.help = "host for tcp checks (default: PRIMARY_IP)"},
-	[K_HEALTH_PORT] = {.name = "HEALTH_PORT", .type = KT_PORT, .def = "4317",
-		FIELD(health_port), .min = 1, .max = 65535, .help = "port for tcp checks"},
-	[K_HEALTH_TIMEOUT] = {.name = "HEALTH_TIMEOUT", SECONDS(1, 300), .def = "2",
-		FIELD(health_timeout), .help = "health check timeout, seconds"},
-	[K_HEALTH_URL] = {.name = "HEALTH_URL", .type = KT_URL, FIELD(health_url),
-		.help = "metrics URL (HEALTH_MODE=metrics)"},
-	[K_HEALTH_METRIC] = {.name = "HEALTH_METRIC", .type = KT_METRIC,
-		.def = "otelcol_receiver_accepted_metric_points_total", FIELD(health_metric),
-		.help = "counter that must keep growing"},
-	[K_HEALTH_STALE_COUNT] = {.name = "HEALTH_STALE_COUNT", .type = KT_UINT, .def = "3",
-		FIELD(health_stale_count), .min = 1, .max = 1000,
-		.help = "flat readings before the metric counts as failed"},
-	[K_TSIG_KEYFILE] = {.name = "TSIG_KEYFILE", .type = KT_STR, FIELD(tsig_keyfile),
-		.help = "BIND key file, as for nsupdate -k"},
-	[K_TSIG_KEYNAME] = {.name = "TSIG_KEYNAME", .type = KT_STR, FIELD(tsig_keyname),
-		.help = "key to use from TSIG_KEYFILE"},
-	[K_TSIG_KEY] = {SECRET_NAME("TSIG_KEY"), .type = KT_TSIGKEY, .flags = KF_SECRET,
-		FIELD(tsig_key), .help = "[alg:]name:secret, as for nsupdate -y"},
-	[K_DRYRUN_STATEFILE] = {.name = "DRYRUN_STATEFILE", .type = KT_STR,
-		.def = "/var/lib/dnsfailover/dry-run.json", FIELD(dryrun_statefile),
-		.help = "state file of the dry-run provider"},
-	[K_LOG_TARGET] = {.name = "LOG_TARGET", .type = KT_ENUM, .def = "stderr", FIELD(log_target),
+	[K_LOG_TARGET] = {.name = "LOG_TARGET", .type = CONFIG_ENUM, .def = "stderr", CONFIG_FIELD(log_target),
 		.choices = log_targets, .help = "stderr or syslog"},
-	[K_LOG_LEVEL] = {.name = "LOG_LEVEL", .type = KT_ENUM, .def = "info", FIELD(log_level),
+	[K_LOG_LEVEL] = {.name = "LOG_LEVEL", .type = CONFIG_ENUM, .def = "info", CONFIG_FIELD(log_level),
 		.choices = log_levels, .help = "error, warn, info or debug"},
-	/* Active Directory / GSS-TSIG (ad-gss) */
-	{.name = "GSS_KEYTAB", .type = KT_STR, EXTRA,
-		.help = "ad-gss: keytab of GSS_PRINCIPAL (default: the ticket cache KRB5CCNAME)"},
-	{.name = "GSS_PRINCIPAL", .type = KT_STR, EXTRA,
-		.help = "ad-gss: client principal, e.g. dnsfailover-dr@EXAMPLE.COM"},
-	{.name = "GSS_SERVICE", .type = KT_STR, EXTRA,
-		.help = "ad-gss: DNS server's principal (default DNS/<DNS_SERVER host name>)"},
-	{.name = "GSS_MECH", .type = KT_ENUM, .def = "krb5", EXTRA, .choices = gss_mechs,
-		.help = "ad-gss: krb5 or spnego"},
-	{.name = "GSS_TSIG_ALG", .type = KT_ENUM, .def = "gss-tsig", EXTRA,
-		.choices = gss_tsig_algs,
-		.help = "ad-gss: gss-tsig, or gss.microsoft.com for Windows 2000 servers"},
-	/* Route 53 */
-	{.name = "AWS_ACCESS_KEY_ID", .type = KT_STR, EXTRA, .help = "route53: access key id"},
-	{SECRET_NAME("AWS_SECRET_ACCESS_KEY"), .type = KT_STR, .flags = KF_SECRET, EXTRA,
-		.help = "route53: secret access key"},
-	{SECRET_NAME("AWS_SESSION_TOKEN"), .type = KT_STR, .flags = KF_SECRET, EXTRA,
-		.help = "route53: session token of temporary credentials"},
-	{.name = "AWS_REGION", .type = KT_STR, .def = "us-east-1", EXTRA,
-		.help = "route53: signing region"},
-	{.name = "ROUTE53_ZONE_ID", .type = KT_STR, EXTRA, .help = "route53: hosted zone id"},
-	/* Cloudflare */
-	{SECRET_NAME("CLOUDFLARE_API_TOKEN"), .type = KT_STR, .flags = KF_SECRET, EXTRA,
-		.help = "cloudflare: API token with DNS edit rights"},
-	{.name = "CLOUDFLARE_ZONE_ID", .type = KT_STR, EXTRA, .help = "cloudflare: zone id"},
-	/* Infoblox */
-	{.name = "INFOBLOX_HOST", .type = KT_HOST, EXTRA, .help = "infoblox: grid master"},
-	{.name = "INFOBLOX_USERNAME", .type = KT_STR, EXTRA, .help = "infoblox: WAPI user"},
-	{SECRET_NAME("INFOBLOX_PASSWORD"), .type = KT_STR, .flags = KF_SECRET, EXTRA,
-		.help = "infoblox: WAPI password"},
-	{.name = "INFOBLOX_WAPI_VERSION", .type = KT_STR, EXTRA,
-		.help = "infoblox: WAPI version, e.g. v2.12.3"},
-	{.name = "INFOBLOX_VIEW", .type = KT_STR, EXTRA, .help = "infoblox: DNS view"},
-	/* Azure DNS: the five service principal fields */
-	{.name = "AZURE_TENANT_ID", .type = KT_STR, EXTRA, .help = "azure-dns: tenant id"},
-	{.name = "AZURE_CLIENT_ID", .type = KT_STR, EXTRA, .help = "azure-dns: client id"},
-	{SECRET_NAME("AZURE_CLIENT_SECRET"), .type = KT_STR, .flags = KF_SECRET, EXTRA,
-		.help = "azure-dns: client secret"},
-	{.name = "AZURE_SUBSCRIPTION_ID", .type = KT_STR, EXTRA,
-		.help = "azure-dns: subscription id"},
-	{.name = "AZURE_RESOURCE_GROUP", .type = KT_STR, EXTRA,
-		.help = "azure-dns: resource group of the zone"},
-	/* Google Cloud DNS */
-	{.name = "GCP_PROJECT", .type = KT_STR, EXTRA, .help = "gcp-dns: project id"},
-	{.name = "GCP_MANAGED_ZONE", .type = KT_STR, EXTRA, .help = "gcp-dns: managed zone"},
-	{.name = "GOOGLE_APPLICATION_CREDENTIALS", .type = KT_STR, EXTRA,
-		.help = "gcp-dns: service account key file"},
-	/* F5 data-group */
-	{.name = "F5_HOST", .type = KT_HOST, EXTRA, .help = "f5-gtm: BIG-IP management host"},
-	{.name = "F5_USERNAME", .type = KT_STR, EXTRA, .help = "f5-gtm: user"},
-	{SECRET_NAME("F5_PASSWORD"), .type = KT_STR, .flags = KF_SECRET, EXTRA,
-		.help = "f5-gtm: password"},
-	{.name = "F5_DATAGROUP", .type = KT_STR, EXTRA, .help = "f5-gtm: data-group name"},
-	/* Script provider */
-	{.name = "SCRIPT_SET", .type = KT_STR, EXTRA, .help = "script: command that sets DNS"},
-	{.name = "SCRIPT_GET", .type = KT_STR, EXTRA, .help = "script: command that reads DNS"},
-	/* Watcher */
-	{.name = "MY_IP", .type = KT_IP, EXTRA, .help = "watcher: this site's address"},
-	{.name = "OTEL_CONTAINER", .type = KT_STR, EXTRA,
-		.help = "watcher: Docker container to start and stop"},
-	{.name = "OTEL_CHECK_INTERVAL", SECONDS(1, 86400), .def = "15", EXTRA,
-		.help = "watcher: seconds between DNS checks"},
-	{.name = "OTEL_NAMESPACE", .type = KT_STR, EXTRA, .help = "watcher: Kubernetes namespace"},
-	{.name = "OTEL_DEPLOYMENT", .type = KT_STR, EXTRA,
-		.help = "watcher: Kubernetes deployment"},
-	{.name = "OTEL_REPLICAS_ACTIVE", .type = KT_UINT, .def = "1", EXTRA, .min = 0, .max = 1000,
-		.help = "watcher: replicas where this site is active"},
-	{.name = "OTEL_REPLICAS_INACTIVE", .type = KT_UINT, .def = "0", EXTRA, .min = 0,
-		.max = 1000, .help = "watcher: replicas where it is not"},
-	{.name = "WATCH_MODE", .type = KT_ENUM, EXTRA, .choices = watch_modes,
-		.help = "watcher backend: docker, kubernetes, command or systemd (empty: none)"},
-	{.name = "WATCH_ON_DNS_FAILURE", .type = KT_ENUM, .def = "stop", EXTRA,
-		.choices = dns_failure_policies,
-		.help = "watcher: stop or keep the collector when DNS cannot be read"},
-	{.name = "DOCKER_HOST", .type = KT_STR, .def = "/var/run/docker.sock", EXTRA,
-		.help = "watcher: Docker Engine API unix socket (path or unix://path)"},
-	{.name = "K8S_API_URL", .type = KT_URL, EXTRA,
-		.help = "watcher: Kubernetes API server (default: in-cluster)"},
-	{.name = "K8S_TOKEN_FILE", .type = KT_STR,
-		.def = "/var/run/secrets/kubernetes.io/serviceaccount/token", EXTRA,
-		.help = "watcher: bearer token file for the Kubernetes API"},
-	{.name = "K8S_CA_FILE", .type = KT_STR,
-		.def = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", EXTRA,
-		.help = "watcher: CA bundle of the Kubernetes API server"},
-	{.name = "WATCH_START_CMD", .type = KT_STR, EXTRA,
-		.help = "watcher: command that starts the collector (run without a shell)"},
-	{.name = "WATCH_STOP_CMD", .type = KT_STR, EXTRA,
-		.help = "watcher: command that stops the collector"},
-	{.name = "WATCH_STATUS_CMD", .type = KT_STR, EXTRA,
-		.help = "watcher: command that exits 0 while the collector runs"},
-	{.name = "WATCH_CMD_TIMEOUT", SECONDS(1, 3600), .def = "30", EXTRA,
-		.help = "watcher: seconds a start/stop/status command may take"},
-	{.name = "WATCH_UNIT", .type = KT_STR, EXTRA,
-		.help = "watcher: systemd unit of the collector"},
-	{.name = "METRICS_LISTEN", .type = KT_STR, EXTRA,
-		.help = "host:port of the /metrics and /healthz endpoint (empty: off)"},
-	/* Vault */
-	{.name = "VAULT_ADDR", .type = KT_URL, EXTRA, .help = "vault: server URL"},
-	{.name = "VAULT_AUTH_METHOD", .type = KT_STR, EXTRA, .help = "vault: e.g. approle"},
-	{.name = "VAULT_ROLE_ID", .type = KT_STR, EXTRA, .help = "vault: AppRole role id"},
-	{SECRET_NAME("VAULT_SECRET_ID"), .type = KT_STR, .flags = KF_SECRET, EXTRA,
-		.help = "vault: AppRole secret id"},
-	{SECRET_NAME("VAULT_TOKEN"), .type = KT_STR, .flags = KF_SECRET, EXTRA,
-		.help = "vault: token (instead of AppRole)"},
-	{.name = "VAULT_MOUNT", .type = KT_STR, EXTRA, .help = "vault: KV mount"},
-	{.name = "VAULT_KEY", .type = KT_STR, EXTRA, .help = "vault: KV path of the secrets"},
 };
 /* clang-format on */
 
-#define KEY_COUNT ARRAY_SIZE(keys)
+_Static_assert(ARRAY_SIZE(core_keys) == K_CORE_COUNT, "one row per core key");
+
+/* Most keys of one load: the core keys, then the modules' in list order. */
+#define KEYS_MAX 128
 
 /* Unknown environment variables with these prefixes are probably typos. */
 static const char *const our_prefixes[] = {
@@ -358,7 +147,35 @@ _Static_assert(sizeof(enum config_role) == sizeof(int), "enum fields are stored 
 _Static_assert(sizeof(enum config_health_mode) == sizeof(int), "enum fields are stored as int");
 _Static_assert(sizeof(enum config_log_target) == sizeof(int), "enum fields are stored as int");
 _Static_assert(sizeof(enum log_level) == sizeof(int), "enum fields are stored as int");
-_Static_assert(CONFIG_EXTRA_POOL <= UINT16_MAX, "extra offsets are uint16_t");
+_Static_assert(sizeof(enum config_watch_mode) == sizeof(int), "enum fields are stored as int");
+_Static_assert(sizeof(enum config_dns_failure) == sizeof(int), "enum fields are stored as int");
+_Static_assert(sizeof(enum config_gss_mech) == sizeof(int), "enum fields are stored as int");
+_Static_assert(sizeof(enum config_gss_alg) == sizeof(int), "enum fields are stored as int");
+
+/*
+ * The keys of one load, flat: the core keys at their key_id, then each
+ * module's. Returns how many, or 0 when there are more than cap (a program
+ * error, caught by every test that loads a configuration).
+ */
+static size_t list_keys(const config_module_t *const *modules, const config_key_t **out,
+			const config_module_t **owner, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < K_CORE_COUNT && n < cap; i++, n++) {
+		out[n] = &core_keys[i];
+		owner[n] = NULL;
+	}
+	for (size_t m = 0; modules != NULL && modules[m] != NULL; m++) {
+		for (size_t i = 0; i < modules[m]->count; i++, n++) {
+			if (n == cap) {
+				return 0;
+			}
+			out[n] = &modules[m]->keys[i];
+			owner[n] = modules[m];
+		}
+	}
+	return n;
+}
 
 /* One raw value per key, as collected from the file and the environment. */
 struct slot {
@@ -370,13 +187,18 @@ struct slot {
 	bool from_env;
 };
 
-struct loader {
+/* The loader; a module's relate() sees it as a config_ctx_t. */
+struct config_ctx {
 	const char *label; /* file name for messages */
 	void (*warn)(const char *msg);
 	df_detail_t *d;
 	bool deadline_derived; /* RENEW_DEADLINE came from the rule below */
 	bool watch_only;       /* `watch`: the daemon's keys are not required */
-	struct slot slot[KEY_COUNT];
+	const config_module_t *const *modules;
+	size_t nkeys;
+	const config_key_t *key[KEYS_MAX];
+	const config_module_t *owner[KEYS_MAX]; /* NULL for the core keys */
+	struct slot slot[KEYS_MAX];
 	config_t cfg;
 };
 
@@ -473,15 +295,16 @@ static bool key_syntax_ok(const char *k, size_t len)
 }
 
 /* Index of the key named k[0..len), or -1; *by_ref says it is a NAME_FILE form. */
-static int lookup(const char *k, size_t len, bool *by_ref)
+static int lookup(const struct config_ctx *ld, const char *k, size_t len, bool *by_ref)
 {
-	for (size_t i = 0; i < KEY_COUNT; i++) {
-		if (strlen(keys[i].name) == len && memcmp(keys[i].name, k, len) == 0) {
+	for (size_t i = 0; i < ld->nkeys; i++) {
+		const config_key_t *key = ld->key[i];
+		if (strlen(key->name) == len && memcmp(key->name, k, len) == 0) {
 			*by_ref = false;
 			return (int)i;
 		}
-		if (keys[i].file_name != NULL && strlen(keys[i].file_name) == len &&
-		    memcmp(keys[i].file_name, k, len) == 0) {
+		if (key->file_name != NULL && strlen(key->file_name) == len &&
+		    memcmp(key->file_name, k, len) == 0) {
 			*by_ref = true;
 			return (int)i;
 		}
@@ -538,16 +361,19 @@ static bool close_enough(size_t dist, size_t len)
 	return dist <= 3 && dist * 4 <= len;
 }
 
-static const char *closest(const char *name, size_t len)
+static const char *closest(const config_module_t *const *modules, const char *name, size_t len)
 {
 	const char *best = NULL;
 	size_t best_dist = SIZE_MAX;
+	const config_key_t *all[KEYS_MAX];
+	const config_module_t *owner[KEYS_MAX];
+	size_t n = list_keys(modules, all, owner, KEYS_MAX);
 
 	if (len > KEY_NAME_MAX + 3) {
 		return NULL; /* farther than 3 edits from every key */
 	}
-	for (size_t i = 0; i < KEY_COUNT; i++) {
-		const char *cands[2] = {keys[i].name, keys[i].file_name};
+	for (size_t i = 0; i < n; i++) {
+		const char *cands[2] = {all[i]->name, all[i]->file_name};
 		for (size_t c = 0; c < 2 && cands[c] != NULL; c++) {
 			size_t kl = strlen(cands[c]);
 			size_t dist = edit_distance(name, len, cands[c], kl);
@@ -561,7 +387,7 @@ static const char *closest(const char *name, size_t len)
 }
 
 /* Where the value of key i came from: "file:line", "environment" or "default". */
-static const char *where(const struct loader *ld, size_t i, char *buf, size_t size)
+static const char *where(const struct config_ctx *ld, size_t i, char *buf, size_t size)
 {
 	const struct slot *s = &ld->slot[i];
 	char path[SHOW_MAX + 8];
@@ -575,7 +401,7 @@ static const char *where(const struct loader *ld, size_t i, char *buf, size_t si
 	}
 	if (s->ref_path != NULL) {
 		size_t n = strlen(buf);
-		snprintf(buf + n, size - n, " (%s=%s)", keys[i].file_name,
+		snprintf(buf + n, size - n, " (%s=%s)", ld->key[i]->file_name,
 			 show(path, sizeof(path), s->ref_path, strlen(s->ref_path)));
 	}
 	return buf;
@@ -585,7 +411,7 @@ static const char *where(const struct loader *ld, size_t i, char *buf, size_t si
  * Reads one value after '=' (v..e): 'literal', "escaped" or unquoted with
  * an optional " # comment". Returns a malloc'd string in *out (*cap bytes).
  */
-static int parse_value(struct loader *ld, size_t lineno, const char *name, const char *v,
+static int parse_value(struct config_ctx *ld, size_t lineno, const char *name, const char *v,
 		       const char *e, char **out, size_t *cap)
 {
 	size_t size = (size_t)(e - v) + 1;
@@ -661,16 +487,16 @@ out:
 	return DF_OK;
 }
 
-static int unknown_key(struct loader *ld, size_t lineno, const char *k, size_t klen)
+static int unknown_key(struct config_ctx *ld, size_t lineno, const char *k, size_t klen)
 {
 	char shown[SHOW_MAX + 8];
-	const char *hint = closest(k, klen);
+	const char *hint = closest(ld->modules, k, klen);
 	bool by_ref;
 
 	show(shown, sizeof(shown), k, klen);
 	/* NAME_FILE of a key that exists but is not secret: say so. */
 	if (klen > 5 && memcmp(k + klen - 5, "_FILE", 5) == 0 &&
-	    lookup(k, klen - 5, &by_ref) >= 0) {
+	    lookup(ld, k, klen - 5, &by_ref) >= 0) {
 		return fail(ld->d,
 			    "%s:%zu: unknown key %s (%.*s is not a secret; only secret keys such "
 			    "as TSIG_KEY take the _FILE form)",
@@ -683,7 +509,7 @@ static int unknown_key(struct loader *ld, size_t lineno, const char *k, size_t k
 	return fail(ld->d, "%s:%zu: unknown key %s", ld->label, lineno, shown);
 }
 
-static int parse_line(struct loader *ld, size_t lineno, const char *p, const char *e)
+static int parse_line(struct config_ctx *ld, size_t lineno, const char *p, const char *e)
 {
 	if (e > p && e[-1] == '\r') {
 		e--; /* CRLF files from Windows editors */
@@ -719,7 +545,7 @@ static int parse_line(struct loader *ld, size_t lineno, const char *p, const cha
 	}
 	size_t klen = (size_t)(ke - p);
 	if (!key_syntax_ok(p, klen)) {
-		const char *hint = closest(p, klen);
+		const char *hint = closest(ld->modules, p, klen);
 		return fail(ld->d,
 			    "%s:%zu: invalid key before '=': keys are upper-case letters, digits "
 			    "and _, [A-Z_][A-Z0-9_]*%s%s%s",
@@ -727,11 +553,11 @@ static int parse_line(struct loader *ld, size_t lineno, const char *p, const cha
 			    hint != NULL ? hint : "", hint != NULL ? "?)" : "");
 	}
 	bool by_ref = false;
-	int idx = lookup(p, klen, &by_ref);
+	int idx = lookup(ld, p, klen, &by_ref);
 	if (idx < 0) {
 		return unknown_key(ld, lineno, p, klen);
 	}
-	const struct key_def *k = &keys[idx];
+	const config_key_t *k = ld->key[idx];
 	const char *name = by_ref ? k->file_name : k->name;
 	struct slot *s = &ld->slot[idx];
 	if (s->line != 0) {
@@ -756,7 +582,7 @@ static int parse_line(struct loader *ld, size_t lineno, const char *p, const cha
 	return DF_OK;
 }
 
-static int parse_text(struct loader *ld, const char *text, size_t len)
+static int parse_text(struct config_ctx *ld, const char *text, size_t len)
 {
 	const char *p = text;
 	const char *end = text + len;
@@ -796,7 +622,7 @@ static bool has_our_prefix(const char *k, size_t len)
  * An empty variable does not override the file, because compose files and
  * init scripts often pass "VAR=" for a variable they do not set.
  */
-static int read_env(struct loader *ld, char *const *envp)
+static int read_env(struct config_ctx *ld, char *const *envp)
 {
 	for (char *const *e = envp; e != NULL && *e != NULL; e++) {
 		const char *eq = strchr(*e, '=');
@@ -805,11 +631,11 @@ static int read_env(struct loader *ld, char *const *envp)
 		}
 		size_t klen = (size_t)(eq - *e);
 		bool by_ref = false;
-		int idx = lookup(*e, klen, &by_ref);
+		int idx = lookup(ld, *e, klen, &by_ref);
 		if (idx < 0) {
 			if (ld->warn != NULL && has_our_prefix(*e, klen)) {
 				char shown[SHOW_MAX + 8], msg[256];
-				const char *hint = closest(*e, klen);
+				const char *hint = closest(ld->modules, *e, klen);
 				snprintf(msg, sizeof(msg),
 					 "environment: unknown variable %s ignored%s%s%s",
 					 show(shown, sizeof(shown), *e, klen),
@@ -828,7 +654,7 @@ static int read_env(struct loader *ld, char *const *envp)
 				return fail(ld->d,
 					    "environment: both %s and %s are set (set only one of "
 					    "them)",
-					    keys[idx].name, keys[idx].file_name);
+					    ld->key[idx]->name, ld->key[idx]->file_name);
 			}
 			continue; /* repeated entry: the first wins, as with getenv() */
 		}
@@ -855,10 +681,10 @@ static int read_env(struct loader *ld, char *const *envp)
  * is reported through warn but accepted, since container runtimes mount
  * secrets 0444 and the operator cannot change that.
  */
-static int read_secret(struct loader *ld, size_t i)
+static int read_secret(struct config_ctx *ld, size_t i)
 {
 	struct slot *s = &ld->slot[i];
-	const char *name = keys[i].file_name;
+	const char *name = ld->key[i]->file_name;
 	char at[AT_MAX], shown[SHOW_MAX + 8];
 	char *buf = NULL;
 	int fd = -1;
@@ -950,9 +776,9 @@ out:
 	return ret;
 }
 
-static int resolve_secrets(struct loader *ld)
+static int resolve_secrets(struct config_ctx *ld)
 {
-	for (size_t i = 0; i < KEY_COUNT; i++) {
+	for (size_t i = 0; i < ld->nkeys; i++) {
 		struct slot *s = &ld->slot[i];
 		if (s->by_ref && s->value != NULL && s->value[0] != '\0') {
 			int ret = read_secret(ld, i);
@@ -1070,14 +896,6 @@ static bool url_ok(const char *v)
 	return true;
 }
 
-/* A metric name, optionally with a label selector: the parser the health
- * check uses decides, so config and check never disagree. */
-static bool metric_ok(const char *v)
-{
-	prom_selector_t sel;
-	return prom_selector_parse(&sel, v, NULL) == DF_OK;
-}
-
 /* [alg:]name:secret: two or three non-empty parts. */
 static bool tsig_key_ok(const char *v)
 {
@@ -1099,35 +917,17 @@ static bool tsig_key_ok(const char *v)
 	return parts == 2 || parts == 3;
 }
 
-static int store_extra(config_t *cfg, const char *name, const char *v)
-{
-	size_t used = 0;
-	if (cfg->extra_count > 0) {
-		const config_extra_t *last = &cfg->extra[cfg->extra_count - 1];
-		used = last->off + strlen(cfg->extra_pool + last->off) + 1;
-	}
-	size_t len = strlen(v) + 1;
-	if (cfg->extra_count == CONFIG_EXTRA_MAX || len > sizeof(cfg->extra_pool) - used) {
-		return DF_ENOSPACE;
-	}
-	memcpy(cfg->extra_pool + used, v, len);
-	cfg->extra[cfg->extra_count].name = name;
-	cfg->extra[cfg->extra_count].off = (uint16_t)used;
-	cfg->extra_count++;
-	return DF_OK;
-}
-
 /*
  * Checks v for key k and stores it in cfg. Returns NULL, or why v is
  * invalid with what would be valid written to expect.
  */
-static const char *store_value(config_t *cfg, const struct key_def *k, const char *v, char *expect,
+static const char *store_value(config_t *cfg, const config_key_t *k, const char *v, char *expect,
 			       size_t esize)
 {
 	char text[CONFIG_STR_MAX];
 	const char *why = NULL;
-	char *field = k->off == EXTRA_OFF ? NULL : (char *)cfg + k->off;
-	const char *stored = v; /* the text form, for extras */
+	char *field = (char *)cfg + k->off;
+	const char *stored = v; /* the text form, for text fields */
 
 	expect[0] = '\0';
 	for (const char *p = v; *p != '\0'; p++) {
@@ -1137,15 +937,15 @@ static const char *store_value(config_t *cfg, const struct key_def *k, const cha
 		}
 	}
 	bool as_text =
-		field == NULL || !(k->type == KT_UINT || k->type == KT_PORT || k->type == KT_ENUM);
+		!(k->type == CONFIG_UINT || k->type == CONFIG_PORT || k->type == CONFIG_ENUM);
 	if (as_text && strlen(v) >= k->size) {
 		snprintf(expect, esize, "at most %zu characters", k->size - 1);
 		return "is too long";
 	}
 
 	switch (k->type) {
-	case KT_UINT:
-	case KT_PORT: {
+	case CONFIG_UINT:
+	case CONFIG_PORT: {
 		uint32_t n;
 		snprintf(expect, esize, "an integer from %" PRIu32 " to %" PRIu32, k->min, k->max);
 		int ret = parse_u32(v, &n);
@@ -1155,10 +955,7 @@ static const char *store_value(config_t *cfg, const struct key_def *k, const cha
 		if (ret == DF_ERANGE || n < k->min || n > k->max) {
 			return "is out of range";
 		}
-		if (field == NULL) {
-			snprintf(text, sizeof(text), "%" PRIu32, n);
-			stored = text;
-		} else if (k->type == KT_PORT) {
+		if (k->type == CONFIG_PORT) {
 			assert(k->size == sizeof(uint16_t));
 			uint16_t port = (uint16_t)n;
 			memcpy(field, &port, sizeof(port));
@@ -1169,36 +966,33 @@ static const char *store_value(config_t *cfg, const struct key_def *k, const cha
 		}
 		break;
 	}
-	case KT_ENUM: {
+	case CONFIG_ENUM: {
 		size_t n = (size_t)snprintf(expect, esize, "one of");
-		for (const struct choice *c = k->choices; c->name != NULL && n < esize; c++) {
+		for (const config_choice_t *c = k->choices; c->name != NULL && n < esize; c++) {
 			n += (size_t)snprintf(expect + n, esize - n, "%s %s",
 					      c == k->choices ? "" : ",", c->name);
 		}
-		const struct choice *c = k->choices;
+		const config_choice_t *c = k->choices;
 		while (c->name != NULL && !eq_nocase(c->name, v)) {
 			c++;
 		}
 		if (c->name == NULL) {
 			return "is not a valid choice";
 		}
-		assert(field == NULL || k->size == sizeof(int));
-		if (field != NULL) {
-			memcpy(field, &c->value, sizeof(int));
-		}
-		stored = c->name;
+		assert(k->size == sizeof(int));
+		memcpy(field, &c->value, sizeof(int));
 		break;
 	}
-	case KT_STR:
+	case CONFIG_STR:
 		break;
-	case KT_IP:
+	case CONFIG_IP:
 		snprintf(expect, esize, "an IPv4 or IPv6 address");
 		if (!ip_canonical(v, text, sizeof(text))) {
 			return "is not an IP address";
 		}
 		stored = text;
 		break;
-	case KT_HOST:
+	case CONFIG_HOST:
 		snprintf(expect, esize, "an IP address or a host name");
 		if (ip_canonical(v, text, sizeof(text))) {
 			stored = text;
@@ -1206,7 +1000,7 @@ static const char *store_value(config_t *cfg, const struct key_def *k, const cha
 			return "is not an IP address or a valid host name";
 		}
 		break;
-	case KT_DNAME:
+	case CONFIG_DNAME:
 		snprintf(expect, esize,
 			 "a domain name: labels of 1-63 letters, digits, '-' or '_', at most 253 "
 			 "characters");
@@ -1216,22 +1010,14 @@ static const char *store_value(config_t *cfg, const struct key_def *k, const cha
 		}
 		stored = text;
 		break;
-	case KT_URL:
+	case CONFIG_URL:
 		snprintf(expect, esize,
 			 "an http:// or https:// URL, e.g. http://192.0.2.10:8888/metrics");
 		if (!url_ok(v)) {
 			return "is not an http or https URL";
 		}
 		break;
-	case KT_METRIC:
-		snprintf(expect, esize,
-			 "a Prometheus metric name, [a-zA-Z_:][a-zA-Z0-9_:]*, optionally with "
-			 "labels: name{label=\"value\"}");
-		if (!metric_ok(v)) {
-			return "is not a metric name or selector";
-		}
-		break;
-	case KT_TSIGKEY:
+	case CONFIG_TSIGKEY:
 		snprintf(expect, esize, "[algorithm:]name:secret, as for nsupdate -y");
 		if (!tsig_key_ok(v)) {
 			return "is not of the form [algorithm:]name:secret";
@@ -1239,33 +1025,30 @@ static const char *store_value(config_t *cfg, const struct key_def *k, const cha
 		break;
 	}
 
-	if (field == NULL) {
-		if (store_extra(cfg, k->name, stored) != DF_OK) {
-			snprintf(expect, esize,
-				 "shorter provider, watcher and Vault values (%d bytes "
-				 "in all)",
-				 CONFIG_EXTRA_POOL);
-			return "does not fit";
-		}
-	} else if (as_text) {
+	/* The owner's own rule, on a value of the right type. */
+	if (k->check != NULL && (why = k->check(stored, expect, esize)) != NULL) {
+		explicit_bzero(text, sizeof(text));
+		return why;
+	}
+	if (as_text) {
 		snprintf(field, k->size, "%s", stored);
 	}
 	explicit_bzero(text, sizeof(text));
 	return NULL;
 }
 
-static int apply(struct loader *ld)
+static int apply(struct config_ctx *ld)
 {
 	char at[AT_MAX], shown[SHOW_MAX + 8], expect[160];
 
-	for (size_t i = 0; i < KEY_COUNT; i++) {
-		const struct key_def *k = &keys[i];
+	for (size_t i = 0; i < ld->nkeys; i++) {
+		const config_key_t *k = ld->key[i];
 		const struct slot *s = &ld->slot[i];
 		bool set = s->value != NULL && s->value[0] != '\0';
 		const char *v = set ? s->value : k->def;
 
 		if (v == NULL) {
-			if ((k->flags & KF_REQUIRED) == 0 ||
+			if ((k->flags & CONFIG_REQUIRED) == 0 ||
 			    (ld->watch_only && i != K_DNS_RECORD)) {
 				continue;
 			}
@@ -1283,7 +1066,7 @@ static int apply(struct loader *ld)
 			continue;
 		}
 		where(ld, i, at, sizeof(at));
-		if ((k->flags & KF_SECRET) != 0) {
+		if ((k->flags & CONFIG_SECRET) != 0) {
 			return fail(ld->d, "%s: %s %s (value not shown); expected %s", at, k->name,
 				    why, expect);
 		}
@@ -1293,7 +1076,7 @@ static int apply(struct loader *ld)
 	return DF_OK;
 }
 
-static bool is_set(const struct loader *ld, size_t i)
+static bool is_set(const struct config_ctx *ld, size_t i)
 {
 	return ld->slot[i].value != NULL && ld->slot[i].value[0] != '\0';
 }
@@ -1317,7 +1100,7 @@ static uint32_t default_deadline(uint32_t interval, uint32_t lease)
 	return margin < lease ? lease - margin : 0;
 }
 
-static int check_relations(struct loader *ld)
+static int check_relations(struct config_ctx *ld)
 {
 	config_t *c = &ld->cfg;
 	char a1[AT_MAX], a2[AT_MAX], a3[AT_MAX];
@@ -1326,16 +1109,8 @@ static int check_relations(struct loader *ld)
 		c->renew_deadline = default_deadline(c->update_interval, c->lease_ttl);
 		ld->deadline_derived = c->renew_deadline != 40;
 	}
-	if (ld->watch_only) {
-		/* The standalone watcher reads the A record and compares it
-		 * with MY_IP; the existing watcher took DR_IP in its place. */
-		if (config_get_extra(c, "MY_IP") == NULL && c->dr_ip[0] == '\0') {
-			return fail(ld->d, "watch needs MY_IP, this site's address (the A record "
-					   "is compared with it); DR_IP is accepted in its place");
-		}
-		if (c->zone[0] == '\0') {
-			return DF_OK;
-		}
+	if (ld->watch_only && c->zone[0] == '\0') {
+		return DF_OK;
 	}
 	if (!(c->update_interval < c->renew_deadline && c->renew_deadline < c->lease_ttl)) {
 		where(ld, K_UPDATE_INTERVAL, a1, sizeof(a1));
@@ -1374,55 +1149,23 @@ static int check_relations(struct loader *ld)
 			    c->record, c->zone, where(ld, K_DNS_RECORD, a1, sizeof(a1)),
 			    where(ld, K_DNS_ZONE, a2, sizeof(a2)));
 	}
-	if (c->role == CONFIG_ROLE_DR && c->health_mode == CONFIG_HEALTH_METRICS &&
-	    c->health_url[0] == '\0') {
-		return fail(ld->d,
-			    "HEALTH_MODE=metrics (%s) on ROLE=dr needs HEALTH_URL, e.g. "
-			    "http://%s:8888/metrics",
-			    where(ld, K_HEALTH_MODE, a1, sizeof(a1)), c->primary_ip);
-	}
-	if (c->tsig_key[0] != '\0' && c->tsig_keyfile[0] != '\0') {
-		return fail(ld->d,
-			    "TSIG_KEY (%s) and TSIG_KEYFILE (%s) are both set: use the key file "
-			    "(as for nsupdate -k) or the key string (as for nsupdate -y), not both",
-			    where(ld, K_TSIG_KEY, a1, sizeof(a1)),
-			    where(ld, K_TSIG_KEYFILE, a2, sizeof(a2)));
-	}
-	if (c->tsig_keyname[0] != '\0' && c->tsig_keyfile[0] == '\0') {
-		return fail(ld->d,
-			    "TSIG_KEYNAME (%s) picks a key from TSIG_KEYFILE, which is not set",
-			    where(ld, K_TSIG_KEYNAME, a1, sizeof(a1)));
-	}
-	/* MIT Kerberos waits up to ~27 s for a KDC that does not answer (measured,
-	 * krb5 1.20, one KDC), inside the daemon's one loop: a holder fetching a
-	 * ticket then must still be able to step down on time. */
-	if (strcmp(c->provider, "ad-gss") == 0 && ld->warn != NULL &&
-	    c->renew_deadline - c->update_interval < GSS_KDC_WAIT_MAX) {
-		char msg[512];
-		snprintf(msg, sizeof(msg),
-			 "RENEW_DEADLINE - UPDATE_INTERVAL = %" PRIu32
-			 " s with DNS_PROVIDER=ad-gss: "
-			 "a KDC that does not answer can hold a Kerberos call for up to %d s "
-			 "(ticket renewals, hours apart), delaying a step-down; keep it above "
-			 "%d s",
-			 c->renew_deadline - c->update_interval, GSS_KDC_WAIT_MAX,
-			 GSS_KDC_WAIT_MAX);
-		ld->warn(msg);
-	}
-	/* HEALTH_HOST defaults to PRIMARY_IP, the address the DR site watches. */
-	if (c->health_host[0] == '\0') {
-		snprintf(c->health_host, sizeof(c->health_host), "%s", c->primary_ip);
-	}
 	return DF_OK;
 }
 
-static int load(config_t *out, const char *text, size_t len, const char *label, char *const *envp,
-		void (*warn)(const char *msg), bool watch_only, df_detail_t *d)
+static int load(config_t *out, const config_module_t *const *modules, const char *text, size_t len,
+		const char *label, char *const *envp, void (*warn)(const char *msg),
+		bool watch_only, df_detail_t *d)
 {
 	int ret = DF_OK;
-	struct loader *ld = calloc(1, sizeof(*ld));
+	struct config_ctx *ld = calloc(1, sizeof(*ld));
 	if (ld == NULL) {
 		return DF_ENOMEM;
+	}
+	ld->modules = modules;
+	ld->nkeys = list_keys(modules, ld->key, ld->owner, KEYS_MAX);
+	if (ld->nkeys == 0) {
+		free(ld);
+		return fail(d, "more than %d configuration keys: raise KEYS_MAX", KEYS_MAX);
 	}
 	ld->watch_only = watch_only;
 	ld->label = label != NULL ? label : "";
@@ -1444,10 +1187,16 @@ static int load(config_t *out, const char *text, size_t len, const char *label, 
 	if ((ret = check_relations(ld)) != DF_OK) {
 		goto out;
 	}
+	for (size_t m = 0; ld->modules != NULL && ld->modules[m] != NULL; m++) {
+		const config_module_t *mod = ld->modules[m];
+		if (mod->relate != NULL && (ret = mod->relate(&ld->cfg, ld, d)) != DF_OK) {
+			goto out;
+		}
+	}
 	snprintf(ld->cfg.source, sizeof(ld->cfg.source), "%s", ld->label);
 	memcpy(out, &ld->cfg, sizeof(*out));
 out:
-	for (size_t i = 0; i < KEY_COUNT; i++) {
+	for (size_t i = 0; i < ld->nkeys; i++) {
 		slot_clear(&ld->slot[i]);
 	}
 	explicit_bzero(ld, sizeof(*ld));
@@ -1510,14 +1259,15 @@ out:
 	return ret;
 }
 
-static int load_path(config_t *cfg, const char *path, char *const *envp,
-		     void (*warn)(const char *msg), bool watch_only, df_detail_t *d)
+static int load_path(config_t *cfg, const config_module_t *const *modules, const char *path,
+		     char *const *envp, void (*warn)(const char *msg), bool watch_only,
+		     df_detail_t *d)
 {
 	if (cfg == NULL) {
 		return DF_EINVAL;
 	}
 	if (path == NULL) {
-		return load(cfg, NULL, 0, "", envp, warn, watch_only, d);
+		return load(cfg, modules, NULL, 0, "", envp, warn, watch_only, d);
 	}
 	if (strlen(path) >= sizeof(cfg->source)) {
 		return fail(d, "configuration file path longer than %zu characters",
@@ -1529,31 +1279,31 @@ static int load_path(config_t *cfg, const char *path, char *const *envp,
 	if (ret != DF_OK) {
 		return ret;
 	}
-	ret = load(cfg, text, len, path, envp, warn, watch_only, d);
+	ret = load(cfg, modules, text, len, path, envp, warn, watch_only, d);
 	wipe_free(text, len + 1);
 	return ret;
 }
 
-int config_load(config_t *cfg, const char *path, char *const *envp, void (*warn)(const char *msg),
-		df_detail_t *d)
+int config_load(config_t *cfg, const config_module_t *const *modules, const char *path,
+		char *const *envp, void (*warn)(const char *msg), df_detail_t *d)
 {
-	return load_path(cfg, path, envp, warn, false, d);
+	return load_path(cfg, modules, path, envp, warn, false, d);
 }
 
-int config_load_watch(config_t *cfg, const char *path, char *const *envp,
-		      void (*warn)(const char *msg), df_detail_t *d)
+int config_load_watch(config_t *cfg, const config_module_t *const *modules, const char *path,
+		      char *const *envp, void (*warn)(const char *msg), df_detail_t *d)
 {
-	return load_path(cfg, path, envp, warn, true, d);
+	return load_path(cfg, modules, path, envp, warn, true, d);
 }
 
-int config_parse_text(config_t *cfg, const char *text, size_t len, const char *label,
-		      df_detail_t *d)
+int config_parse_text(config_t *cfg, const config_module_t *const *modules, const char *text,
+		      size_t len, const char *label, df_detail_t *d)
 {
 	if (cfg == NULL || (text == NULL && len > 0)) {
 		return DF_EINVAL;
 	}
-	return load(cfg, text != NULL ? text : "", len, label != NULL ? label : "(text)", NULL,
-		    NULL, false, d);
+	return load(cfg, modules, text != NULL ? text : "", len, label != NULL ? label : "(text)",
+		    NULL, NULL, false, d);
 }
 
 void config_deinit(config_t *cfg)
@@ -1563,38 +1313,67 @@ void config_deinit(config_t *cfg)
 	}
 }
 
-const char *config_get_extra(const config_t *cfg, const char *name)
+bool config_key_at(const config_module_t *const *modules, size_t i, config_key_info_t *out)
 {
-	if (cfg == NULL || name == NULL) {
-		return NULL;
-	}
-	for (size_t i = 0; i < cfg->extra_count && i < CONFIG_EXTRA_MAX; i++) {
-		if (cfg->extra[i].name != NULL && strcmp(cfg->extra[i].name, name) == 0) {
-			return cfg->extra_pool + cfg->extra[i].off;
-		}
-	}
-	return NULL;
-}
-
-bool config_key_at(size_t i, config_key_info_t *out)
-{
-	if (i >= KEY_COUNT || out == NULL) {
+	const config_key_t *all[KEYS_MAX];
+	const config_module_t *owner[KEYS_MAX];
+	size_t n = list_keys(modules, all, owner, KEYS_MAX);
+	if (i >= n || out == NULL) {
 		return false;
 	}
-	out->name = keys[i].name;
-	out->def = keys[i].def;
-	out->help = keys[i].help;
-	out->required = (keys[i].flags & KF_REQUIRED) != 0;
-	out->secret = (keys[i].flags & KF_SECRET) != 0;
+	out->name = all[i]->name;
+	out->def = all[i]->def;
+	out->help = all[i]->help;
+	out->required = (all[i]->flags & CONFIG_REQUIRED) != 0;
+	out->secret = (all[i]->flags & CONFIG_SECRET) != 0;
 	return true;
 }
 
-const char *config_closest_key(const char *name)
+const char *config_closest_key(const config_module_t *const *modules, const char *name)
 {
 	if (name == NULL) {
 		return NULL;
 	}
-	return closest(name, strlen(name));
+	return closest(modules, name, strlen(name));
+}
+
+/* The index of key in this load, or SIZE_MAX when it is not one of its keys. */
+static size_t index_of(const config_ctx_t *ctx, const config_key_t *key)
+{
+	for (size_t i = 0; i < ctx->nkeys; i++) {
+		if (ctx->key[i] == key) {
+			return i;
+		}
+	}
+	return SIZE_MAX;
+}
+
+const char *config_where(const config_ctx_t *ctx, const config_key_t *key, char *buf, size_t size)
+{
+	size_t i = index_of(ctx, key);
+	if (i == SIZE_MAX) {
+		snprintf(buf, size, "default");
+		return buf;
+	}
+	return where(ctx, i, buf, size);
+}
+
+bool config_is_set(const config_ctx_t *ctx, const config_key_t *key)
+{
+	size_t i = index_of(ctx, key);
+	return i != SIZE_MAX && is_set(ctx, i);
+}
+
+bool config_watch_only(const config_ctx_t *ctx)
+{
+	return ctx->watch_only;
+}
+
+void config_warn(const config_ctx_t *ctx, const char *msg)
+{
+	if (ctx->warn != NULL) {
+		ctx->warn(msg);
+	}
 }
 
 const char *config_role_name(enum config_role role)

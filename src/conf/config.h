@@ -15,27 +15,55 @@
 #include "src/common/log.h"
 
 #define CONFIG_STR_MAX 512
-
-/*
- * Keys kept as text rather than typed fields: provider credentials (Route 53,
- * Cloudflare, Infoblox, Azure, GCP, F5, script), the watcher's keys (MY_IP,
- * OTEL_*) and Vault's. Existing env files carry them, so they are known keys;
- * the modules that need them read them with config_get_extra(). The values
- * live in one pool inside config_t so that the struct stays a plain value a
- * reload can copy.
- */
-#define CONFIG_EXTRA_MAX       64
-#define CONFIG_EXTRA_VALUE_MAX 4096 /* longest value (AWS session tokens are long) */
-#define CONFIG_EXTRA_POOL      16384
+#define CONFIG_CMD_MAX 4096 /* a command line of the watcher */
 
 enum config_role { CONFIG_ROLE_PRIMARY, CONFIG_ROLE_DR };
 enum config_health_mode { CONFIG_HEALTH_TCP, CONFIG_HEALTH_METRICS };
 enum config_log_target { CONFIG_LOG_STDERR, CONFIG_LOG_SYSLOG };
+enum config_watch_mode {
+	CONFIG_WATCH_NONE,
+	CONFIG_WATCH_DOCKER,
+	CONFIG_WATCH_KUBERNETES,
+	CONFIG_WATCH_COMMAND,
+	CONFIG_WATCH_SYSTEMD,
+};
+enum config_dns_failure { CONFIG_DNS_FAILURE_STOP, CONFIG_DNS_FAILURE_KEEP };
+enum config_gss_mech { CONFIG_GSS_KRB5, CONFIG_GSS_SPNEGO };
+enum config_gss_alg { CONFIG_GSS_TSIG, CONFIG_GSS_MICROSOFT };
 
-typedef struct config_extra {
-	const char *name; /* static key name from the key table */
-	uint16_t off;	  /* value: NUL-terminated string at extra_pool + off */
-} config_extra_t;
+/*
+ * The options of each module, in the struct a reload copies whole. The keys
+ * that fill them, their checks and their documentation are declared by the
+ * module that owns them (config_module_t below); only the layout is here.
+ */
+typedef struct config_watch {
+	char my_ip[64];				/* MY_IP (watch) */
+	enum config_watch_mode mode;		/* WATCH_MODE (empty: none) */
+	enum config_dns_failure on_dns_failure; /* WATCH_ON_DNS_FAILURE = stop */
+	char container[256];			/* OTEL_CONTAINER */
+	uint32_t check_interval_ms;		/* OTEL_CHECK_INTERVAL = 15 (seconds) */
+	char k8s_namespace[64];			/* OTEL_NAMESPACE (at most 63) */
+	char k8s_deployment[256];		/* OTEL_DEPLOYMENT */
+	uint32_t replicas_active;		/* OTEL_REPLICAS_ACTIVE = 1 */
+	uint32_t replicas_inactive;		/* OTEL_REPLICAS_INACTIVE = 0 */
+	char docker_host[CONFIG_STR_MAX];	/* DOCKER_HOST = /var/run/docker.sock */
+	char k8s_api_url[CONFIG_STR_MAX];	/* K8S_API_URL (default: in-cluster) */
+	char k8s_token_file[CONFIG_STR_MAX];	/* K8S_TOKEN_FILE */
+	char k8s_ca_file[CONFIG_STR_MAX];	/* K8S_CA_FILE */
+	char start_cmd[CONFIG_CMD_MAX];		/* WATCH_START_CMD */
+	char stop_cmd[CONFIG_CMD_MAX];		/* WATCH_STOP_CMD */
+	char status_cmd[CONFIG_CMD_MAX];	/* WATCH_STATUS_CMD */
+	uint32_t cmd_timeout;			/* WATCH_CMD_TIMEOUT = 30 (seconds) */
+	char unit[256];				/* WATCH_UNIT */
+} config_watch_t;
+
+typedef struct config_gss {
+	char keytab[CONFIG_STR_MAX]; /* GSS_KEYTAB */
+	char principal[256];	     /* GSS_PRINCIPAL */
+	char service[256];	     /* GSS_SERVICE */
+	enum config_gss_mech mech;   /* GSS_MECH = krb5 */
+	enum config_gss_alg alg;     /* GSS_TSIG_ALG = gss-tsig */
+} config_gss_t;
 
 typedef struct config {
 	enum config_role role;		     /* ROLE (required) */
@@ -68,13 +96,86 @@ typedef struct config {
 						  /var/lib/dnsfailover/dry-run.json */
 	enum config_log_target log_target;     /* LOG_TARGET = stderr (stderr|syslog) */
 	enum log_level log_level;	       /* LOG_LEVEL = info (error|warn|info|debug) */
+	config_gss_t gss;		       /* GSS_* (ad-gss) */
+	config_watch_t watch;		       /* the watcher's keys */
+	char metrics_listen[256];	       /* METRICS_LISTEN (empty: off) */
 	char source[CONFIG_STR_MAX]; /* file the config came from, "" = environment only */
-	size_t extra_count;	     /* extra keys set or defaulted, in key-table order */
-	config_extra_t extra[CONFIG_EXTRA_MAX];
-	char extra_pool[CONFIG_EXTRA_POOL];
 } config_t;
 
 /*
+ * A key, declared by the module that owns it (DESIGN section 2). Values are
+ * checked by type, then by the module's check when it has one, and stored
+ * at off in config_t; size is the field's size (for text, the longest
+ * value + 1).
+ */
+enum config_type {
+	CONFIG_UINT,	/* decimal in [min, max], stored times scale in a uint32_t */
+	CONFIG_PORT,	/* decimal 1-65535 in a uint16_t */
+	CONFIG_ENUM,	/* one of choices, any case, in an int-sized enum */
+	CONFIG_STR,	/* printable text (paths, ids, names) */
+	CONFIG_IP,	/* IPv4 or IPv6 literal, stored in canonical form */
+	CONFIG_HOST,	/* IP literal or host name */
+	CONFIG_DNAME,	/* domain name, stored lower case and absolute */
+	CONFIG_URL,	/* http:// or https:// URL */
+	CONFIG_TSIGKEY, /* [alg:]name:secret, as for nsupdate -y */
+};
+
+#define CONFIG_REQUIRED 0x1u
+#define CONFIG_SECRET	0x2u /* never shown; NAME_FILE=path reads it from a file */
+
+typedef struct config_choice {
+	const char *name;
+	int value;
+} config_choice_t;
+
+typedef struct config_key {
+	const char *name;
+	const char *file_name; /* NAME_FILE form, secrets only */
+	enum config_type type;
+	unsigned flags;
+	const char *def; /* default, parsed like a value from the file; NULL = none */
+	size_t off;	 /* field in config_t */
+	size_t size;
+	uint32_t min, max, scale;
+	const config_choice_t *choices; /* CONFIG_ENUM, ends with a NULL name */
+	/* The owner's own check of a value that passed its type's: NULL, or why
+	 * v is invalid with what would be valid written to expect. */
+	const char *(*check)(const char *v, char *expect, size_t esize);
+	const char *help;
+} config_key_t;
+
+#define CONFIG_FIELD(f)	       .off = offsetof(config_t, f), .size = sizeof(((config_t *)NULL)->f)
+#define CONFIG_SECRET_NAME(n)  .name = n, .file_name = n "_FILE"
+#define CONFIG_SECONDS(lo, hi) .type = CONFIG_UINT, .min = (lo), .max = (hi)
+
+/* The loader, as a module's relate() sees it. */
+typedef struct config_ctx config_ctx_t;
+
+typedef struct config_module {
+	const char *name; /* "health", "watch", ... */
+	const config_key_t *keys;
+	size_t count;
+	/* Checks that span keys, run once every key of every module is stored
+	 * (NULL: none). Returns DF_OK or DF_ECONFIG with d naming the keys and
+	 * where they were set (config_where()). */
+	int (*relate)(config_t *cfg, const config_ctx_t *ctx, df_detail_t *d);
+} config_module_t;
+
+/* For relate(): where key's value came from ("file:line", "environment",
+ * "default"), into buf. */
+const char *config_where(const config_ctx_t *ctx, const config_key_t *key, char *buf, size_t size);
+/* For relate(): whether key was set (not defaulted). */
+bool config_is_set(const config_ctx_t *ctx, const config_key_t *key);
+/* For relate(): loading for the standalone watcher (config_load_watch()). */
+bool config_watch_only(const config_ctx_t *ctx);
+/* For relate(): a warning through the loader's warn callback. */
+void config_warn(const config_ctx_t *ctx, const char *msg);
+
+/*
+ * modules: a NULL-terminated list of the modules whose keys are known
+ * besides the core keys (ROLE, DNS_*, the timing, LOG_*), which are always
+ * loaded first; NULL for the core keys only.
+ *
  * Sets defaults, reads path (NULL: no file) then the environment (envp,
  * NULL-terminated "KEY=VALUE" strings; NULL means none) on top, and checks
  * every value and the relations between them (I < D < L, record inside
@@ -90,8 +191,8 @@ typedef struct config {
  * not override the file. For secret keys, NAME_FILE=path reads the value
  * from the first line of that file. Errors never show a secret's value.
  */
-int config_load(config_t *cfg, const char *path, char *const *envp, void (*warn)(const char *msg),
-		df_detail_t *d);
+int config_load(config_t *cfg, const config_module_t *const *modules, const char *path,
+		char *const *envp, void (*warn)(const char *msg), df_detail_t *d);
 
 /*
  * Same as config_load() on a file whose contents are text (len bytes, need
@@ -99,17 +200,11 @@ int config_load(config_t *cfg, const char *path, char *const *envp, void (*warn)
  * warnings. NAME_FILE secrets are still read from their files. For the fuzz
  * target and for tests.
  */
-int config_parse_text(config_t *cfg, const char *text, size_t len, const char *label,
-		      df_detail_t *d);
+int config_parse_text(config_t *cfg, const config_module_t *const *modules, const char *text,
+		      size_t len, const char *label, df_detail_t *d);
 
 /* Wipes cfg (it holds secrets: TSIG_KEY, provider passwords and tokens). */
 void config_deinit(config_t *cfg);
-
-/*
- * Value of a key kept as text (see CONFIG_EXTRA_MAX), or NULL when it was
- * neither set nor has a default. Borrowed from cfg.
- */
-const char *config_get_extra(const config_t *cfg, const char *name);
 
 /* One known key, for templates, `validate` output and tests. */
 typedef struct config_key_info {
@@ -120,8 +215,9 @@ typedef struct config_key_info {
 	bool secret; /* never printed; NAME_FILE=path reads it from a file */
 } config_key_info_t;
 
-/* Describes the i-th known key (from 0) into out. Returns false past the last. */
-bool config_key_at(size_t i, config_key_info_t *out);
+/* Describes the i-th known key (from 0; the core keys, then each module's)
+ * into out. Returns false past the last. */
+bool config_key_at(const config_module_t *const *modules, size_t i, config_key_info_t *out);
 
 /*
  * The same as config_load() for the standalone watcher (`dnsfailover
@@ -129,14 +225,14 @@ bool config_key_at(size_t i, config_key_info_t *out);
  * and the watcher keys but not the daemon's ROLE, DNS_PROVIDER, DNS_ZONE or
  * site addresses: those are not required; MY_IP or DR_IP is.
  */
-int config_load_watch(config_t *cfg, const char *path, char *const *envp,
-		      void (*warn)(const char *msg), df_detail_t *d);
+int config_load_watch(config_t *cfg, const config_module_t *const *modules, const char *path,
+		      char *const *envp, void (*warn)(const char *msg), df_detail_t *d);
 
 /*
  * Known key closest to name (edit distance with transpositions, ignoring
  * case), or NULL when none is close. Secret keys' NAME_FILE forms count.
  */
-const char *config_closest_key(const char *name);
+const char *config_closest_key(const config_module_t *const *modules, const char *name);
 
 /* "primary" / "dr". */
 const char *config_role_name(enum config_role role);

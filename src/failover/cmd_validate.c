@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "src/failover/config_modules.h"
 #include "src/failover/cmd.h"
 #include "src/health/health.h"
 #include "src/provider/provider.h"
@@ -119,7 +120,7 @@ int cmd_validate(const char *path, char *const *envp)
 	tally_t t = {0, 0};
 	provider_t *p = NULL;
 
-	int ret = config_load(&cfg, path, envp, config_warning, &d);
+	int ret = config_load(&cfg, failover_config_modules, path, envp, config_warning, &d);
 	if (ret != DF_OK) {
 		line(&t, false, d.msg);
 		goto verdict;

@@ -18,6 +18,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "src/failover/config_modules.h"
 #include "src/common/clock.h"
 #include "src/failover/cmd.h"
 #include "src/dns/dns_client.h"
@@ -209,17 +210,14 @@ int cmd_watch(const char *path, char *const *envp)
 	char server[CONFIG_STR_MAX];
 	memset(&key, 0, sizeof(key));
 
-	if (config_load_watch(&cfg, path, envp, config_warning, &d) != DF_OK) {
+	if (config_load_watch(&cfg, failover_config_modules, path, envp, config_warning, &d) !=
+	    DF_OK) {
 		log_err("watch: configuration: %s", d.msg);
 		return CMD_EXIT_USAGE;
 	}
-	const char *my_ip = config_get_extra(&cfg, "MY_IP");
-	ws.my_ip = my_ip != NULL ? my_ip : cfg.dr_ip;
-	const char *policy = config_get_extra(&cfg, "WATCH_ON_DNS_FAILURE");
-	/* stop or keep: checked when the file was loaded. */
-	ws.keep_on_dns_failure = policy != NULL && strcmp(policy, "keep") == 0;
-	const char *interval = config_get_extra(&cfg, "OTEL_CHECK_INTERVAL");
-	ws.interval_ms = (interval != NULL ? strtol(interval, NULL, 10) : 15) * 1000;
+	ws.my_ip = cfg.watch.my_ip; /* MY_IP, or DR_IP in its place */
+	ws.keep_on_dns_failure = cfg.watch.on_dns_failure == CONFIG_DNS_FAILURE_KEEP;
+	ws.interval_ms = cfg.watch.check_interval_ms;
 	ws.deadline_ms = (int64_t)cfg.renew_deadline * 1000;
 	if (cfg.server[0] != '\0') {
 		snprintf(server, sizeof(server), "%s", cfg.server);

@@ -1,3 +1,4 @@
+#include "src/failover/config_modules.h"
 #include "src/failover/daemon.h"
 
 #include <errno.h>
@@ -79,27 +80,23 @@ static void config_warning(const char *msg)
 /* Names the collector as the watcher's log lines do. */
 static void describe_collector(const config_t *cfg, char *buf, size_t size)
 {
-	const char *mode = config_get_extra(cfg, "WATCH_MODE");
-	const char *container = config_get_extra(cfg, "OTEL_CONTAINER");
-	const char *ns = config_get_extra(cfg, "OTEL_NAMESPACE");
-	const char *deploy = config_get_extra(cfg, "OTEL_DEPLOYMENT");
-	const char *unit = config_get_extra(cfg, "WATCH_UNIT");
-	if (strcmp(mode, "docker") == 0) {
-		snprintf(buf, size, "collector (docker container %s)", container ? container : "?");
-	} else if (strcmp(mode, "kubernetes") == 0) {
-		snprintf(buf, size, "collector (deployment %s/%s)", ns ? ns : "?",
-			 deploy ? deploy : "?");
-	} else if (strcmp(mode, "systemd") == 0) {
-		snprintf(buf, size, "collector (systemd unit %s)", unit ? unit : "?");
+	const config_watch_t *w = &cfg->watch;
+	if (w->mode == CONFIG_WATCH_DOCKER) {
+		snprintf(buf, size, "collector (docker container %s)", w->container);
+	} else if (w->mode == CONFIG_WATCH_KUBERNETES) {
+		snprintf(buf, size, "collector (deployment %s/%s)", w->k8s_namespace,
+			 w->k8s_deployment);
+	} else if (w->mode == CONFIG_WATCH_SYSTEMD) {
+		snprintf(buf, size, "collector (systemd unit %s)", w->unit);
 	} else {
-		snprintf(buf, size, "collector (%s commands)", mode);
+		snprintf(buf, size, "collector (command commands)");
 	}
 }
 
 static int load_watcher(const config_t *cfg, watcher_t **out, df_detail_t *d)
 {
 	watch_backend_t *b = NULL;
-	char what[160];
+	char what[400];
 	*out = NULL;
 	int ret = watch_backend_new(&b, cfg, d);
 	if (ret != DF_OK || b == NULL) {
@@ -122,7 +119,8 @@ static int load(const daemon_opts_t *opts, config_t **cfg_out, provider_t **p_ou
 	health_t *h = NULL;
 	watcher_t *w = NULL;
 	int ret = cfg == NULL ? DF_ENOMEM
-			      : config_load(cfg, opts->config_path, opts->envp, config_warning, d);
+			      : config_load(cfg, failover_config_modules, opts->config_path,
+					    opts->envp, config_warning, d);
 	if (ret != DF_OK) {
 		goto fail;
 	}
@@ -262,8 +260,7 @@ static void update_activity(daemon_t *dm, const char *why)
 
 static void set_watch_policy(daemon_t *dm)
 {
-	const char *policy = config_get_extra(dm->cfg, "WATCH_ON_DNS_FAILURE");
-	dm->keep_on_dns_failure = policy != NULL && strcmp(policy, "keep") == 0;
+	dm->keep_on_dns_failure = dm->cfg->watch.on_dns_failure == CONFIG_DNS_FAILURE_KEEP;
 }
 
 /* The step-down instant of the holder, or 0. */
@@ -606,8 +603,8 @@ int daemon_run(const daemon_opts_t *opts)
 	if (dm.metrics == NULL) {
 		goto out;
 	}
-	const char *listen = config_get_extra(dm.cfg, "METRICS_LISTEN");
-	if (listen != NULL && listen[0] != '\0') {
+	const char *listen = dm.cfg->metrics_listen;
+	if (listen[0] != '\0') {
 		if (metrics_http_start(&dm.http, listen, dm.metrics, &d) != DF_OK) {
 			log_err("run: %s", d.msg);
 			goto out;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <config.h> /* the build's, not src/config.h */
+#include "src/failover/config_modules.h"
 #include "src/common/clock.h"
 #include "src/failover/cmd.h"
 #include "src/conf/config.h"
@@ -144,7 +145,8 @@ int main(int argc, char **argv)
 
 	config_t cfg;
 	df_detail_t d = {""};
-	if (config_load(&cfg, path, environ, config_warning, &d) != DF_OK) {
+	if (config_load(&cfg, failover_config_modules, path, environ, config_warning, &d) !=
+	    DF_OK) {
 		log_err("configuration: %s", d.msg);
 		return CMD_EXIT_USAGE;
 	}

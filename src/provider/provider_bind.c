@@ -724,8 +724,7 @@ static void service_host(const char *service, char *host, size_t size)
 static int adgss_setup(bind_provider_t *bp, df_detail_t *d)
 {
 	const config_t *cfg = bp->base.cfg;
-	const char *service = config_get_extra(cfg, "GSS_SERVICE");
-	const char *mech = config_get_extra(cfg, "GSS_MECH");
+	const char *service = cfg->gss.service;
 	char host[CONFIG_STR_MAX];
 	struct in6_addr addr;
 
@@ -734,11 +733,7 @@ static int adgss_setup(bind_provider_t *bp, df_detail_t *d)
 				 "TSIG_KEYFILE/TSIG_KEY, or use DNS_PROVIDER=bind-tsig");
 		return DF_ECONFIG;
 	}
-	if (mech != NULL && strcasecmp(mech, "krb5") != 0 && strcasecmp(mech, "spnego") != 0) {
-		df_detail_set(d, "GSS_MECH=%s: use krb5 (the default) or spnego", mech);
-		return DF_ECONFIG;
-	}
-	bool have_service = service != NULL && service[0] != '\0';
+	bool have_service = service[0] != '\0';
 	if (!have_service && cfg->server[0] != '\0' &&
 	    (inet_pton(AF_INET, cfg->server, &addr) == 1 ||
 	     inet_pton(AF_INET6, cfg->server, &addr) == 1)) {
@@ -761,10 +756,10 @@ static int adgss_setup(bind_provider_t *bp, df_detail_t *d)
 	gss_session_opts_t o = {
 		.server_host = host,
 		.service = service,
-		.keytab = config_get_extra(cfg, "GSS_KEYTAB"),
-		.principal = config_get_extra(cfg, "GSS_PRINCIPAL"),
-		.spnego = mech != NULL && strcasecmp(mech, "spnego") == 0,
-		.alg = config_get_extra(cfg, "GSS_TSIG_ALG"),
+		.keytab = cfg->gss.keytab,
+		.principal = cfg->gss.principal,
+		.spnego = cfg->gss.mech == CONFIG_GSS_SPNEGO,
+		.alg = cfg->gss.alg == CONFIG_GSS_MICROSOFT ? "gss.microsoft.com" : "gss-tsig",
 	};
 	return gss_session_new(&bp->gss, &o, d);
 }

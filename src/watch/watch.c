@@ -109,8 +109,7 @@ static const watch_backend_ops_t systemd_ops = {
 
 static int timeout_of(const config_t *cfg)
 {
-	const char *t = config_get_extra(cfg, "WATCH_CMD_TIMEOUT");
-	long s = t != NULL ? strtol(t, NULL, 10) : 30;
+	uint32_t s = cfg->watch.cmd_timeout;
 	return (int)(s > 0 ? s : 30) * 1000;
 }
 
@@ -145,17 +144,16 @@ static int cmd_backend_new(watch_backend_t **out, const config_t *cfg,
 int watch_command_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d)
 {
 	const char *const keys[3] = {"WATCH_START_CMD", "WATCH_STOP_CMD", "WATCH_STATUS_CMD"};
-	const char *const lines[3] = {config_get_extra(cfg, keys[0]),
-				      config_get_extra(cfg, keys[1]),
-				      config_get_extra(cfg, keys[2])};
+	const char *const lines[3] = {cfg->watch.start_cmd, cfg->watch.stop_cmd,
+				      cfg->watch.status_cmd};
 	return cmd_backend_new(out, cfg, &command_ops, lines, keys, d);
 }
 
 int watch_systemd_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d)
 {
-	const char *unit = config_get_extra(cfg, "WATCH_UNIT");
+	const char *unit = cfg->watch.unit;
 	const char *const keys[3] = {"WATCH_UNIT", "WATCH_UNIT", "WATCH_UNIT"};
-	if (unit == NULL || unit[0] == '\0' || strpbrk(unit, " \t'\"\\") != NULL) {
+	if (unit[0] == '\0' || strpbrk(unit, " \t'\"\\") != NULL) {
 		df_detail_set(d, "WATCH_MODE=systemd needs WATCH_UNIT, a unit name such as "
 				 "otelcol.service");
 		return DF_ECONFIG;
@@ -171,25 +169,20 @@ int watch_systemd_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d
 
 int watch_backend_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d)
 {
-	const char *mode = config_get_extra(cfg, "WATCH_MODE");
 	*out = NULL;
-	if (mode == NULL || mode[0] == '\0') {
+	switch (cfg->watch.mode) {
+	case CONFIG_WATCH_NONE:
 		return DF_OK;
-	}
-	if (strcmp(mode, "docker") == 0) {
+	case CONFIG_WATCH_DOCKER:
 		return watch_docker_new(out, cfg, d);
-	}
-	if (strcmp(mode, "kubernetes") == 0) {
+	case CONFIG_WATCH_KUBERNETES:
 		return watch_k8s_new(out, cfg, d);
-	}
-	if (strcmp(mode, "command") == 0) {
+	case CONFIG_WATCH_COMMAND:
 		return watch_command_new(out, cfg, d);
-	}
-	if (strcmp(mode, "systemd") == 0) {
+	case CONFIG_WATCH_SYSTEMD:
 		return watch_systemd_new(out, cfg, d);
 	}
-	df_detail_set(d, "unknown WATCH_MODE=%s (known: docker, kubernetes, command, systemd)",
-		      mode);
+	df_detail_set(d, "WATCH_MODE %d is not a backend", (int)cfg->watch.mode);
 	return DF_ECONFIG;
 }
 

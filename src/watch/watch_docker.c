@@ -35,11 +35,11 @@
 #define DOCKER_STOP_S	 (DOCKER_STOP_T + 10) /* the grace period and the kill */
 
 typedef struct docker {
-	watch_backend_t base;		     /* first: the ops receive &base */
-	char container[256];		     /* OTEL_CONTAINER as configured, for messages */
-	char *escaped;			     /* the same, URL-escaped (curl_free) */
-	char socket[CONFIG_EXTRA_VALUE_MAX]; /* DOCKER_HOST without unix:// */
-	bool curl_ready;		     /* curl_global_init() done: docker_free() undoes it */
+	watch_backend_t base;	     /* first: the ops receive &base */
+	char container[256];	     /* OTEL_CONTAINER as configured, for messages */
+	char *escaped;		     /* the same, URL-escaped (curl_free) */
+	char socket[CONFIG_STR_MAX]; /* DOCKER_HOST without unix:// */
+	bool curl_ready;	     /* curl_global_init() done: docker_free() undoes it */
 } docker_t;
 
 /*
@@ -336,9 +336,9 @@ int watch_docker_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d)
 	if (out == NULL || cfg == NULL) {
 		return DF_EINVAL;
 	}
-	const char *name = config_get_extra(cfg, "OTEL_CONTAINER");
-	const char *host = config_get_extra(cfg, "DOCKER_HOST");
-	if (name == NULL || name[0] == '\0') {
+	const char *name = cfg->watch.container;
+	const char *host = cfg->watch.docker_host;
+	if (name[0] == '\0') {
 		df_detail_set(d, "WATCH_MODE=docker needs OTEL_CONTAINER, the name or ID of the "
 				 "collector's container");
 		return DF_ECONFIG;
@@ -348,7 +348,7 @@ int watch_docker_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d)
 			      sizeof(k->container) - 1);
 		return DF_ECONFIG;
 	}
-	if (host == NULL || host[0] == '\0') {
+	if (host[0] == '\0') {
 		host = "/var/run/docker.sock";
 	}
 	if (strncmp(host, "unix://", 7) == 0) {

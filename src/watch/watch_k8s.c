@@ -36,15 +36,15 @@
 #define K8S_MERGE_TYPE "application/merge-patch+json"
 
 typedef struct k8s {
-	watch_backend_t base;			 /* first: the ops receive &base */
-	char api[1024];				 /* https://host:port[/prefix], no trailing slash */
-	char url[2048];				 /* api + the scale subresource's path */
-	char ns[64];				 /* OTEL_NAMESPACE */
-	char deploy[256];			 /* OTEL_DEPLOYMENT */
-	char token_file[CONFIG_EXTRA_VALUE_MAX]; /* K8S_TOKEN_FILE */
-	char ca_file[CONFIG_EXTRA_VALUE_MAX];	 /* K8S_CA_FILE */
-	uint32_t active, inactive;		 /* OTEL_REPLICAS_ACTIVE / _INACTIVE */
-	bool curl_ready;			 /* curl_global_init() done: k8s_free() undoes it */
+	watch_backend_t base;		 /* first: the ops receive &base */
+	char api[1024];			 /* https://host:port[/prefix], no trailing slash */
+	char url[2048];			 /* api + the scale subresource's path */
+	char ns[64];			 /* OTEL_NAMESPACE */
+	char deploy[256];		 /* OTEL_DEPLOYMENT */
+	char token_file[CONFIG_STR_MAX]; /* K8S_TOKEN_FILE */
+	char ca_file[CONFIG_STR_MAX];	 /* K8S_CA_FILE */
+	uint32_t active, inactive;	 /* OTEL_REPLICAS_ACTIVE / _INACTIVE */
+	bool curl_ready;		 /* curl_global_init() done: k8s_free() undoes it */
 } k8s_t;
 
 /* Wipes and frees a header list that held the token. */
@@ -530,16 +530,6 @@ static int api_base(k8s_t *k, const char *url, df_detail_t *d)
 	return DF_OK;
 }
 
-/* A replica count from its extra key (config.c checked the range). */
-static uint32_t replicas_of(const config_t *cfg, const char *name, uint32_t def)
-{
-	const char *v = config_get_extra(cfg, name);
-	if (v == NULL || v[0] == '\0') {
-		return def;
-	}
-	return (uint32_t)strtoul(v, NULL, 10);
-}
-
 int watch_k8s_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d)
 {
 	k8s_t *k = NULL;
@@ -548,11 +538,11 @@ int watch_k8s_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d)
 	if (out == NULL || cfg == NULL) {
 		return DF_EINVAL;
 	}
-	const char *ns = config_get_extra(cfg, "OTEL_NAMESPACE");
-	const char *deploy = config_get_extra(cfg, "OTEL_DEPLOYMENT");
-	const char *token = config_get_extra(cfg, "K8S_TOKEN_FILE");
-	const char *ca = config_get_extra(cfg, "K8S_CA_FILE");
-	if (ns == NULL || ns[0] == '\0' || deploy == NULL || deploy[0] == '\0') {
+	const char *ns = cfg->watch.k8s_namespace;
+	const char *deploy = cfg->watch.k8s_deployment;
+	const char *token = cfg->watch.k8s_token_file;
+	const char *ca = cfg->watch.k8s_ca_file;
+	if (ns[0] == '\0' || deploy[0] == '\0') {
 		df_detail_set(d, "WATCH_MODE=kubernetes needs OTEL_NAMESPACE and OTEL_DEPLOYMENT, "
 				 "the collector's Deployment");
 		return DF_ECONFIG;
@@ -581,15 +571,11 @@ int watch_k8s_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d)
 	snprintf(k->ns, sizeof(k->ns), "%s", ns);
 	snprintf(k->deploy, sizeof(k->deploy), "%s", deploy);
 	snprintf(k->token_file, sizeof(k->token_file), "%s",
-		 token != NULL && token[0] != '\0'
-			 ? token
-			 : "/var/run/secrets/kubernetes.io/serviceaccount/token");
+		 token[0] != '\0' ? token : "/var/run/secrets/kubernetes.io/serviceaccount/token");
 	snprintf(k->ca_file, sizeof(k->ca_file), "%s",
-		 ca != NULL && ca[0] != '\0'
-			 ? ca
-			 : "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
-	k->active = replicas_of(cfg, "OTEL_REPLICAS_ACTIVE", 1);
-	k->inactive = replicas_of(cfg, "OTEL_REPLICAS_INACTIVE", 0);
+		 ca[0] != '\0' ? ca : "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
+	k->active = cfg->watch.replicas_active;
+	k->inactive = cfg->watch.replicas_inactive;
 	if (k->active == 0) {
 		df_detail_set(d, "OTEL_REPLICAS_ACTIVE=0 would never run the collector; it must "
 				 "be at least 1");
@@ -603,7 +589,7 @@ int watch_k8s_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d)
 			      k->inactive, k->active);
 		goto fail;
 	}
-	ret = api_base(k, config_get_extra(cfg, "K8S_API_URL"), d);
+	ret = api_base(k, cfg->watch.k8s_api_url, d);
 	if (ret != DF_OK) {
 		goto fail;
 	}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/failover/config_modules.h"
 #include "src/conf/config.h"
 
 static void check_printable(const char *s, size_t size)
@@ -41,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	df_detail_t d;
 	memset(&d, 0, sizeof(d));
 
-	int ret = config_parse_text(&cfg, (const char *)data, size, "fuzz.env", &d);
+	int ret = config_parse_text(&cfg, failover_config_modules, (const char *)data, size,
+				    "fuzz.env", &d);
 	if (ret != DF_OK) {
 		if (ret != DF_ECONFIG && ret != DF_ENOMEM) {
 			abort();
@@ -70,10 +72,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (config_my_ip(&cfg) == NULL || config_peer_ip(&cfg) == NULL) {
 		abort();
 	}
-	for (size_t i = 0; i < cfg.extra_count; i++) {
-		if (config_get_extra(&cfg, cfg.extra[i].name) == NULL) {
-			abort();
-		}
+	if ((unsigned)cfg.watch.mode > CONFIG_WATCH_SYSTEMD || cfg.watch.check_interval_ms < 1000 ||
+	    cfg.watch.cmd_timeout == 0) {
+		abort();
 	}
 	config_deinit(&cfg);
 	return 0;

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "src/failover/config_modules.h"
 #include "src/common/clock.h"
 #include "src/conf/config.h"
 #include "src/provider/provider.h"
@@ -59,7 +60,7 @@ int main(int argc, char **argv)
 	df_detail_t d = {""};
 	provider_t *p = NULL;
 	lease_t seen;
-	if (config_load(&cfg, path, environ, NULL, &d) != DF_OK ||
+	if (config_load(&cfg, failover_config_modules, path, environ, NULL, &d) != DF_OK ||
 	    provider_new(&p, &cfg, &d) != DF_OK || p->ops->read(p, &seen, &d) != DF_OK) {
 		fprintf(stderr, "cas_race: %s\n", d.msg);
 		return 2;

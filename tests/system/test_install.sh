@@ -3,7 +3,7 @@
 # templates, the key-file example (0600), the LSB init script (0755), the
 # systemd unit and the man pages where they belong, with the build's paths
 # substituted. The man pages list every command, option and exit code of the
-# program and every configuration key with its default (from src/conf/config.c).
+# program and every configuration key with its default (as the program lists them).
 # Then the init script from the build tree, pointed at the built program by
 # environment variables, runs the daemon for real against the test named:
 # start, status, reload (a new DNS_TTL shows up in DNS), stop, and the LSB
@@ -148,22 +148,10 @@ for s in SIGTERM SIGHUP; do
 	grep -q "$s" <<<"$src8" || fail "dnsfailover.8 does not describe $s"
 done
 
-sys_log "dnsfailover.conf(5): every key of src/conf/config.c with its default"
-# NAME<TAB>DEFAULT for each row of the key table (DEFAULT empty when none).
-table=$(awk '
-	function flush() { if (name != "") { d = ""; if (match(buf, /\.def = "[^"]*"/)) d = substr(buf, RSTART + 8, RLENGTH - 9); print name "\t" d } }
-	/^static const struct key_def keys\[\] = \{/ { on = 1; next }
-	on && /^\};/ { flush(); on = 0; next }
-	on {
-		if (match($0, /(\.name = |SECRET_NAME\()"[A-Z0-9_]+"/)) {
-			s = substr($0, RSTART, RLENGTH); sub(/^[^"]*"/, "", s); sub(/"$/, "", s)
-			flush()
-			name = s; buf = $0
-		} else {
-			buf = buf $0
-		}
-	}' "$top_srcdir/src/conf/config.c")
-[ "$(wc -l <<<"$table")" -ge 29 ] || fail "could not read the key table of src/conf/config.c: $table"
+sys_log "dnsfailover.conf(5): every key the program knows, with its default"
+# NAME<TAB>DEFAULT for each key the modules declare (DEFAULT empty when none).
+table=$("$top_builddir/tests/system/config_keys")
+[ "$(wc -l <<<"$table")" -ge 40 ] || fail "could not list the program's keys: $table"
 # KEY<TAB>its paragraph, for each ".TP" / ".B KEY" entry of the KEYS section.
 documented=$(man_src "$man5" | awk '
 	/^\.SH KEYS/ { on = 1; next }
@@ -182,12 +170,12 @@ while IFS=$'\t' read -r key def; do
 		esac
 	else
 		case $entry in
-		*"Default:"*) fail "dnsfailover.conf.5: $key has no default in src/conf/config.c but the page gives one: $entry" ;;
+		*"Default:"*) fail "dnsfailover.conf.5: $key has no default in the program but the page gives one: $entry" ;;
 		esac
 	fi
 done <<<"$table"
 while IFS=$'\t' read -r key _; do
-	grep -q "^$key	" <<<"$table" || fail "dnsfailover.conf.5 documents $key, which src/conf/config.c does not know"
+	grep -q "^$key	" <<<"$table" || fail "dnsfailover.conf.5 documents $key, which the program does not know"
 done <<<"$documented"
 sys_log "$(wc -l <<<"$table") keys documented"
 

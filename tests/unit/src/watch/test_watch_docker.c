@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "src/failover/config_modules.h"
 #include "src/common/clock.h"
 #include "src/conf/config.h"
 #include "src/watch/watch.h"
@@ -388,7 +389,7 @@ static int load(const char *extra)
 	char text[2048];
 	snprintf(text, sizeof(text), BASE "WATCH_MODE=docker\n%s", extra);
 	memset(&d, 0, sizeof(d));
-	return config_parse_text(&cfg, text, strlen(text), "t.env", &d);
+	return config_parse_text(&cfg, failover_config_modules, text, strlen(text), "t.env", &d);
 }
 
 static watch_backend_t *backend(const char *container, const char *host)
@@ -692,7 +693,7 @@ static void test_new_validates(void **state)
 
 	/* The default socket. */
 	assert_int_equal(load("OTEL_CONTAINER=c\n"), DF_OK);
-	assert_string_equal(config_get_extra(&cfg, "DOCKER_HOST"), "/var/run/docker.sock");
+	assert_string_equal(cfg.watch.docker_host, "/var/run/docker.sock");
 	assert_int_equal(watch_docker_new(&b, &cfg, &d), DF_OK);
 	b->ops->free(b);
 

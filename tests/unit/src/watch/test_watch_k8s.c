@@ -41,6 +41,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "src/failover/config_modules.h"
 #include "src/common/clock.h"
 #include "src/conf/config.h"
 #include "src/common/log.h"
@@ -562,7 +563,7 @@ static int load(const char *extra)
 	char text[4096];
 	snprintf(text, sizeof(text), BASE "WATCH_MODE=kubernetes\n%s", extra);
 	memset(&d, 0, sizeof(d));
-	return config_parse_text(&cfg, text, strlen(text), "t.env", &d);
+	return config_parse_text(&cfg, failover_config_modules, text, strlen(text), "t.env", &d);
 }
 
 /* A backend for deployment deploy on server s; more: extra config lines. */
@@ -1022,9 +1023,9 @@ static void test_new_validates(void **state)
 	assert_int_equal(load("OTEL_NAMESPACE=" NS "\nOTEL_DEPLOYMENT=c\n"
 			      "K8S_API_URL=https://192.0.2.1:6443/\n"),
 			 DF_OK);
-	assert_string_equal(config_get_extra(&cfg, "OTEL_REPLICAS_ACTIVE"), "1");
-	assert_string_equal(config_get_extra(&cfg, "OTEL_REPLICAS_INACTIVE"), "0");
-	assert_string_equal(config_get_extra(&cfg, "K8S_TOKEN_FILE"),
+	assert_int_equal(cfg.watch.replicas_active, 1);
+	assert_int_equal(cfg.watch.replicas_inactive, 0);
+	assert_string_equal(cfg.watch.k8s_token_file,
 			    "/var/run/secrets/kubernetes.io/serviceaccount/token");
 	ok(watch_k8s_new(&b, &cfg, &d));
 	b->ops->free(b);

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "src/failover/config_modules.h"
 #include "src/watch/watcher.h"
 
 /* ----------------------------------------------------------- fake backend */
@@ -178,7 +179,8 @@ static config_t *config_for(const char *extra)
 		 "DNS_RECORD=lease.example.test\nPRIMARY_IP=192.0.2.10\nDR_IP=192.0.2.20\n%s",
 		 extra);
 	df_detail_t d = {""};
-	if (config_parse_text(&cfg, text, strlen(text), "t.env", &d) != DF_OK) {
+	if (config_parse_text(&cfg, failover_config_modules, text, strlen(text), "t.env", &d) !=
+	    DF_OK) {
 		fail_msg("config: %s", d.msg);
 	}
 	return &cfg;
