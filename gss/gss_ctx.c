@@ -1,9 +1,9 @@
 /*
  * GSS-TSIG context negotiation (RFC 3645 section 3.1, reference
- * dns-update.md section 4): gss_init_sec_context with MUTUAL | REPLAY |
- * INTEG (no SEQUENCE), each token sent as a TKEY mode 3 query over TCP, the
- * answer's token fed back; the final answer's TSIG is checked with the new
- * context and no request-MAC prefix.
+ * dns-update.md section 4), one token at a time: gss_init_sec_context with
+ * MUTUAL | REPLAY | INTEG (no SEQUENCE), each server token fed back by the
+ * caller. The TKEY round trips and the check of the final answer's TSIG
+ * (with the new context and no request-MAC prefix) are src/dns/dns_tkey.c's.
  */
 #include "gss/gss_ctx.h"
 
@@ -14,20 +14,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "gss/gss_status.h"
 #include "gss/gss_tsig.h"
 #include "gss/tkey.h"
 #include "tsig/tsig_alg.h"
 #include "tsig/tsig_key.h"
-#include "tsig/tsig_sign.h"
 
-#define GSS_CTX_MAX_ROUNDS 10
-#define GSS_CTX_MSG_MAX	   65535
+#define SPN_MAX 300
 
 struct gss_ctx {
 	gss_ctx_id_t gctx;
+	gss_name_t target;
+	gss_cred_id_t cred; /* borrowed */
+	gss_OID mech;
+	const tsig_alg_t *alg;
+	gss_buffer_desc out_tok; /* the token of the last step */
+	unsigned steps;
+	bool established;
+	char spn[SPN_MAX];
+	char peer[128];
 	char key_name[TKEY_KEY_NAME_MAX];
 	tsig_key_t key;
 };
@@ -81,215 +87,156 @@ static int import_target(const gss_ctx_opts_t *o, gss_name_t *target, char *spn,
 /* SPNEGO, RFC 4178: 1.3.6.1.5.5.2 */
 static gss_OID_desc spnego_oid = {6, (void *)"\x2b\x06\x01\x05\x05\x02"};
 
-int gss_ctx_negotiate(gss_ctx_t **out, const dns_endpoint_t *ep, const gss_ctx_opts_t *o,
-		      df_detail_t *d)
+/* Tokens carry key material: wiped before they go back to GSSAPI. */
+static void release_token(gss_buffer_desc *tok)
 {
-	OM_uint32 major, minor, ret_flags = 0;
-	gss_name_t target = GSS_C_NO_NAME;
-	gss_buffer_desc in_tok = GSS_C_EMPTY_BUFFER, out_tok = GSS_C_EMPTY_BUFFER;
-	char spn[300], what[512];
-	uint8_t *qbuf = NULL, *abuf = NULL;
-	size_t alen = 0;
-	bool have_answer = false;
-	gss_ctx_t *c = NULL;
-	int rc = DF_OK;
+	OM_uint32 minor;
 
-	if (out == NULL || ep == NULL || o == NULL || o->server_host == NULL ||
-	    o->server_host[0] == '\0') {
+	if (tok->value != NULL && tok->length > 0) {
+		explicit_bzero(tok->value, tok->length);
+	}
+	gss_release_buffer(&minor, tok);
+	tok->value = NULL;
+	tok->length = 0;
+}
+
+int gss_ctx_new(gss_ctx_t **out, const gss_ctx_opts_t *o, df_detail_t *d)
+{
+	gss_name_t target = GSS_C_NO_NAME;
+	char spn[SPN_MAX];
+	OM_uint32 minor;
+
+	if (out == NULL || o == NULL || o->server_host == NULL || o->server_host[0] == '\0') {
 		df_detail_set(d, "gss negotiation: invalid arguments");
 		return DF_EINVAL;
 	}
 	*out = NULL;
-	const tsig_alg_t *alg = o->alg != NULL ? o->alg : gss_tsig_alg();
-	gss_cred_id_t cred = o->cred != NULL ? (gss_cred_id_t)o->cred : GSS_C_NO_CREDENTIAL;
-	gss_OID mech = o->spnego ? &spnego_oid : GSS_C_NO_OID;
-	rc = import_target(o, &target, spn, sizeof spn, d);
+	const char *peer = o->peer != NULL ? o->peer : o->server_host;
+	int rc = import_target(o, &target, spn, sizeof spn, d);
 	if (rc != DF_OK) {
 		return rc;
 	}
-
-	c = calloc(1, sizeof *c);
-	qbuf = malloc(GSS_CTX_MSG_MAX);
-	abuf = malloc(GSS_CTX_MSG_MAX);
-	if (c == NULL || qbuf == NULL || abuf == NULL) {
-		rc = DF_ENOMEM;
-		df_detail_set(d, "gss negotiation with %s: out of memory", ep->label);
-		goto out;
+	gss_ctx_t *c = calloc(1, sizeof *c);
+	if (c == NULL) {
+		df_detail_set(d, "gss negotiation with %s: out of memory", peer);
+		gss_release_name(&minor, &target);
+		return DF_ENOMEM;
 	}
 	c->gctx = GSS_C_NO_CONTEXT;
+	c->target = target;
+	c->cred = o->cred != NULL ? (gss_cred_id_t)o->cred : GSS_C_NO_CREDENTIAL;
+	c->mech = o->spnego ? &spnego_oid : GSS_C_NO_OID;
+	c->alg = o->alg != NULL ? o->alg : gss_tsig_alg();
+	snprintf(c->spn, sizeof c->spn, "%s", spn);
+	snprintf(c->peer, sizeof c->peer, "%s", peer);
 	tkey_key_name(c->key_name, sizeof c->key_name, o->server_host);
 	if (c->key_name[0] == '\0') {
-		rc = DF_EINVAL;
 		df_detail_set(d,
 			      "gss negotiation with %s: server name '%s' too long for a key name",
-			      ep->label, o->server_host);
-		goto out;
-	}
-
-	for (int round = 0;; round++) {
-		if (round >= GSS_CTX_MAX_ROUNDS) {
-			df_detail_set(
-				d, "GSS negotiation with %s for %s did not complete in %d rounds",
-				ep->label, spn, GSS_CTX_MAX_ROUNDS);
-			rc = DF_EMALFORMED;
-			goto out;
-		}
-		major = gss_init_sec_context(
-			&minor, cred, &c->gctx, target, mech,
-			GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_INTEG_FLAG, 0,
-			GSS_C_NO_CHANNEL_BINDINGS, &in_tok, NULL, &out_tok, &ret_flags, NULL);
-		if (GSS_ERROR(major)) {
-			if (round == 0) {
-				snprintf(what, sizeof what,
-					 "cannot get a ticket for %s to talk to %s", spn,
-					 ep->label);
-			} else {
-				snprintf(what, sizeof what, "GSS negotiation with %s for %s failed",
-					 ep->label, spn);
-			}
-			gss_status_explain(d, what, major, minor);
-			rc = DF_EACCES;
-			goto out;
-		}
-		if (major == GSS_S_COMPLETE) {
-			if ((ret_flags & (GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG)) !=
-			    (GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG)) {
-				df_detail_set(d,
-					      "GSS context with %s for %s lacks mutual "
-					      "authentication or replay detection: abandoned",
-					      ep->label, spn);
-				rc = DF_EACCES;
-				goto out;
-			}
-			if (out_tok.length == 0) {
-				break;
-			}
-		}
-		if (out_tok.length == 0) {
-			df_detail_set(d, "GSS negotiation with %s for %s: no token to send",
-				      ep->label, spn);
-			rc = DF_EMALFORMED;
-			goto out;
-		}
-
-		/* One TKEY round trip. */
-		uint16_t id = dns_random_id();
-		size_t qlen = 0;
-		uint32_t now = (uint32_t)time(NULL);
-		rc = tkey_build_query(qbuf, GSS_CTX_MSG_MAX, &qlen, id, c->key_name, alg->wire,
-				      alg->wire_len, out_tok.value, out_tok.length, now);
-		gss_release_buffer(&minor, &out_tok);
-		if (rc != DF_OK) {
-			df_detail_set(d, "cannot build the TKEY query for %s: %s", ep->label,
-				      df_strerror(rc));
-			goto out;
-		}
-		rc = dns_transport_tcp(ep, qbuf, qlen, abuf, GSS_CTX_MSG_MAX, &alen, o->timeout_ms,
-				       dns_accept_id, &id, d);
-		if (rc != DF_OK) {
-			df_detail_prefix(d, "TKEY negotiation with %s for %s", ep->label, spn);
-			goto out;
-		}
-		tkey_answer_t ta;
-		rc = tkey_parse_answer(abuf, alen, id, c->key_name, &ta);
-		if (rc == DF_ENOENT) {
-			df_detail_set(d,
-				      "%s answered the TKEY query for %s without a TKEY record "
-				      "(rcode %u)",
-				      ep->label, spn, (unsigned)ta.rcode);
-			rc = DF_ERCODE;
-			goto out;
-		}
-		if (rc != DF_OK) {
-			df_detail_set(d, "unusable TKEY answer from %s for %s: %s", ep->label, spn,
-				      df_strerror(rc));
-			goto out;
-		}
-		if (ta.rcode != 0 || ta.error != 0) {
-			df_detail_set(d,
-				      "%s refused the TKEY negotiation for %s (rcode %u, TKEY "
-				      "error %s)",
-				      ep->label, spn, (unsigned)ta.rcode,
-				      tsig_rcode_name(ta.error));
-			rc = DF_ERCODE;
-			goto out;
-		}
-		have_answer = true;
-		if (major == GSS_S_COMPLETE) {
-			/* We had a last token; the server's answer closes the exchange. */
-			break;
-		}
-		if (ta.token_len == 0) {
-			df_detail_set(d,
-				      "%s sent no GSS token for %s while the context is not "
-				      "complete",
-				      ep->label, spn);
-			rc = DF_EMALFORMED;
-			goto out;
-		}
-		in_tok.value = (void *)ta.token;
-		in_tok.length = ta.token_len;
-	}
-
-	rc = gss_tsig_key_init(&c->key, c->key_name, alg, (void *)c->gctx);
-	if (rc != DF_OK) {
-		df_detail_set(d, "cannot make a gss-tsig key of %s", c->key_name);
-		goto out;
-	}
-	/* The final TKEY answer is signed with the new context (no request MAC). */
-	if (have_answer) {
-		tsig_result_t res;
-		uint64_t now = (uint64_t)time(NULL);
-		int vr = tsig_verify_request(&c->key, abuf, alen, now, &res);
-		if (vr == DF_ETSIG_BADTIME) {
-			/* Kerberos may have hidden the skew (kdc_timesync): TSIG does not. */
-			df_detail_set(d,
-				      "the final TKEY answer from %s was signed at %llu, %+lld s "
-				      "from our clock, beyond the %u s TSIG allows: fix NTP on "
-				      "this host or the server",
-				      ep->label, (unsigned long long)res.time_signed,
-				      (long long)(res.time_signed - now), (unsigned)res.fudge);
-			rc = vr;
-			goto out;
-		}
-		if (vr != DF_OK && vr != DF_ETSIG_MISSING) {
-			df_detail_set(d, "the final TKEY answer from %s for %s does not verify: %s",
-				      ep->label, spn, df_strerror(vr));
-			rc = vr;
-			goto out;
-		}
-		if (vr == DF_OK && res.error != 0) {
-			df_detail_set(d,
-				      "the final TKEY answer from %s for %s carries TSIG error %s",
-				      ep->label, spn, tsig_rcode_name(res.error));
-			rc = DF_ERCODE;
-			goto out;
-		}
+			      peer, o->server_host);
+		gss_ctx_free(c);
+		return DF_EINVAL;
 	}
 	*out = c;
-	c = NULL;
-	rc = DF_OK;
-out:
-	gss_release_buffer(&minor, &out_tok);
-	if (target != GSS_C_NO_NAME) {
-		gss_release_name(&minor, &target);
+	return DF_OK;
+}
+
+int gss_ctx_step(gss_ctx_t *c, const uint8_t *in, size_t in_len, const uint8_t **out_tok,
+		 size_t *out_len, bool *established, df_detail_t *d)
+{
+	OM_uint32 major, minor = 0, ret_flags = 0;
+	char what[512];
+
+	if (c == NULL || out_tok == NULL || out_len == NULL || established == NULL ||
+	    (in == NULL && in_len > 0) || c->established) {
+		df_detail_set(d, "gss negotiation: invalid arguments");
+		return DF_EINVAL;
 	}
-	free(qbuf);
-	free(abuf);
-	gss_ctx_free(c);
-	return rc;
+	*out_tok = NULL;
+	*out_len = 0;
+	*established = false;
+	release_token(&c->out_tok);
+	if (c->steps > 0 && in_len == 0) {
+		df_detail_set(d, "%s sent no GSS token for %s while the context is not complete",
+			      c->peer, c->spn);
+		return DF_EMALFORMED;
+	}
+	if (c->steps >= GSS_CTX_MAX_STEPS) {
+		df_detail_set(d, "GSS negotiation with %s for %s did not complete in %d rounds",
+			      c->peer, c->spn, GSS_CTX_MAX_STEPS);
+		return DF_EMALFORMED;
+	}
+	gss_buffer_desc in_tok = {.length = in_len, .value = (void *)in};
+	major = gss_init_sec_context(&minor, c->cred, &c->gctx, c->target, c->mech,
+				     GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_INTEG_FLAG, 0,
+				     GSS_C_NO_CHANNEL_BINDINGS, &in_tok, NULL, &c->out_tok,
+				     &ret_flags, NULL);
+	c->steps++;
+	if (GSS_ERROR(major)) {
+		if (c->steps == 1) {
+			snprintf(what, sizeof what, "cannot get a ticket for %s to talk to %s",
+				 c->spn, c->peer);
+		} else {
+			snprintf(what, sizeof what, "GSS negotiation with %s for %s failed",
+				 c->peer, c->spn);
+		}
+		gss_status_explain(d, what, major, minor);
+		release_token(&c->out_tok);
+		return DF_EACCES;
+	}
+	if (major == GSS_S_COMPLETE) {
+		if ((ret_flags & (GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG)) !=
+		    (GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG)) {
+			df_detail_set(d,
+				      "GSS context with %s for %s lacks mutual authentication or "
+				      "replay detection: abandoned",
+				      c->peer, c->spn);
+			release_token(&c->out_tok);
+			return DF_EACCES;
+		}
+		int rc = gss_tsig_key_init(&c->key, c->key_name, c->alg, (void *)c->gctx);
+		if (rc != DF_OK) {
+			df_detail_set(d, "cannot make a gss-tsig key of %s", c->key_name);
+			release_token(&c->out_tok);
+			return rc;
+		}
+		c->established = true;
+	} else if (c->out_tok.length == 0) {
+		df_detail_set(d, "GSS negotiation with %s for %s: no token to send", c->peer,
+			      c->spn);
+		return DF_EMALFORMED;
+	}
+	*out_tok = c->out_tok.value;
+	*out_len = c->out_tok.length;
+	*established = c->established;
+	return DF_OK;
+}
+
+const char *gss_ctx_key_name(const gss_ctx_t *ctx)
+{
+	return ctx != NULL ? ctx->key_name : NULL;
+}
+
+const struct tsig_alg *gss_ctx_alg(const gss_ctx_t *ctx)
+{
+	return ctx != NULL ? ctx->alg : NULL;
+}
+
+const char *gss_ctx_service(const gss_ctx_t *ctx)
+{
+	return ctx != NULL ? ctx->spn : NULL;
 }
 
 const struct tsig_key *gss_ctx_key(gss_ctx_t *ctx)
 {
-	return ctx != NULL ? &ctx->key : NULL;
+	return ctx != NULL && ctx->established ? &ctx->key : NULL;
 }
 
 int64_t gss_ctx_remaining(gss_ctx_t *ctx)
 {
 	OM_uint32 minor = 0, secs = 0;
 
-	if (ctx == NULL || ctx->gctx == GSS_C_NO_CONTEXT ||
+	if (ctx == NULL || !ctx->established || ctx->gctx == GSS_C_NO_CONTEXT ||
 	    GSS_ERROR(gss_context_time(&minor, ctx->gctx, &secs))) {
 		return 0;
 	}
@@ -304,8 +251,12 @@ void gss_ctx_free(gss_ctx_t *ctx)
 		return;
 	}
 	tsig_key_deinit(&ctx->key);
+	release_token(&ctx->out_tok);
 	if (ctx->gctx != GSS_C_NO_CONTEXT) {
 		gss_delete_sec_context(&minor, &ctx->gctx, GSS_C_NO_BUFFER);
+	}
+	if (ctx->target != GSS_C_NO_NAME) {
+		gss_release_name(&minor, &ctx->target);
 	}
 	memset(ctx, 0, sizeof *ctx);
 	free(ctx);

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <time.h> /* gmtime_r, strftime: the clocks are clock.h's */
 #include <unistd.h>
 
 #include "gss/gss_ctx.h"
@@ -335,7 +335,8 @@ static void recheck_cred(gss_session_t *s)
 	}
 }
 
-static int negotiate(gss_session_t *s, const dns_endpoint_t *ep, int timeout_ms, df_detail_t *d)
+static int negotiate_ctx(gss_session_t *s, const char *peer, gss_session_negotiate_fn fn, void *arg,
+			 df_detail_t *d)
 {
 	gss_ctx_t *ctx = NULL;
 	gss_ctx_opts_t o = {
@@ -344,9 +345,9 @@ static int negotiate(gss_session_t *s, const dns_endpoint_t *ep, int timeout_ms,
 		.cred = s->cred,
 		.spnego = s->spnego,
 		.alg = s->alg,
-		.timeout_ms = timeout_ms,
+		.peer = peer,
 	};
-	int ret = gss_ctx_negotiate(&ctx, ep, &o, d);
+	int ret = fn(arg, &o, &ctx, d);
 
 	if (ret != DF_OK) {
 		return ret;
@@ -377,18 +378,18 @@ static int negotiate(gss_session_t *s, const dns_endpoint_t *ep, int timeout_ms,
 	s->negotiations++;
 	log_info(
 		"GSS-TSIG: negotiated key %s with %s as %s for %s (%s; renegotiated in %lld s, %s)",
-		gss_ctx_key(ctx)->name, ep->label, gss_session_principal(s), s->service,
-		s->alg->name, (long long)renew_in, why);
+		gss_ctx_key(ctx)->name, peer, gss_session_principal(s), s->service, s->alg->name,
+		(long long)renew_in, why);
 	return DF_OK;
 }
 
-int gss_session_key(gss_session_t *s, const dns_endpoint_t *ep, int timeout_ms,
-		    const struct tsig_key **key, bool *negotiated, df_detail_t *d)
+int gss_session_key(gss_session_t *s, const char *peer, gss_session_negotiate_fn negotiate,
+		    void *arg, const struct tsig_key **key, bool *negotiated, df_detail_t *d)
 {
 	if (negotiated != NULL) {
 		*negotiated = false;
 	}
-	if (s == NULL || ep == NULL || key == NULL) {
+	if (s == NULL || peer == NULL || negotiate == NULL || key == NULL) {
 		return DF_EINVAL;
 	}
 	if (s->cred == GSS_C_NO_CREDENTIAL && s->ctx == NULL) {
@@ -407,7 +408,8 @@ int gss_session_key(gss_session_t *s, const dns_endpoint_t *ep, int timeout_ms,
 			       (gss_ctx_remaining(s->ctx) <= 0 && now - s->ctx_born_ms >= 1000))) {
 		/* Due: try a new one, keep the old while it lasts. */
 		df_detail_t why = {""};
-		if (s->cred != GSS_C_NO_CREDENTIAL && negotiate(s, ep, timeout_ms, &why) == DF_OK) {
+		if (s->cred != GSS_C_NO_CREDENTIAL &&
+		    negotiate_ctx(s, peer, negotiate, arg, &why) == DF_OK) {
 			if (negotiated != NULL) {
 				*negotiated = true;
 			}
@@ -435,7 +437,7 @@ int gss_session_key(gss_session_t *s, const dns_endpoint_t *ep, int timeout_ms,
 				return ret;
 			}
 		}
-		int ret = negotiate(s, ep, timeout_ms, d);
+		int ret = negotiate_ctx(s, peer, negotiate, arg, d);
 		if (ret != DF_OK) {
 			return ret;
 		}

@@ -8,15 +8,21 @@
  * the ticket it was built from has been renewed, and when the server no
  * longer knows its key (gss_session_drop() after a BADKEY answer). Never
  * per exchange.
+ *
+ * The session opens no socket: a negotiation is the caller's
+ * gss_session_negotiate_fn (src/dns/dns_tkey.c runs the TKEY exchange over
+ * TCP); the session decides when one is due, on the clocks of
+ * src/common/clock.h.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "src/dns/dns_transport.h"
 #include "src/common/error.h"
 
+struct gss_ctx;
+struct gss_ctx_opts;
 struct tsig_key;
 
 typedef struct gss_session gss_session_t;
@@ -44,13 +50,22 @@ void gss_session_free(gss_session_t *s);
 int gss_session_credentials(gss_session_t *s, char *what, size_t size, df_detail_t *d);
 
 /*
- * The key to sign the next exchange with, negotiating a context first when
- * there is none or it must be renewed (see above). timeout_ms bounds each
- * TKEY round trip. *negotiated tells whether this call negotiated (may be
- * NULL). The key stays valid until the next call or gss_session_free().
+ * Negotiates one context with the server from the options o (borrowed for
+ * the call; o->peer names the server): on DF_OK *out owns the new context,
+ * established. arg is the one given to gss_session_key(). d says why not.
  */
-int gss_session_key(gss_session_t *s, const dns_endpoint_t *ep, int timeout_ms,
-		    const struct tsig_key **key, bool *negotiated, df_detail_t *d);
+typedef int (*gss_session_negotiate_fn)(void *arg, const struct gss_ctx_opts *o,
+					struct gss_ctx **out, df_detail_t *d);
+
+/*
+ * The key to sign the next exchange with, negotiating a context first
+ * through negotiate(arg, ...) when there is none or it must be renewed (see
+ * above). peer names the server in messages ("127.0.0.1#53"; borrowed for
+ * the call). *negotiated tells whether this call negotiated (may be NULL).
+ * The key stays valid until the next call or gss_session_free().
+ */
+int gss_session_key(gss_session_t *s, const char *peer, gss_session_negotiate_fn negotiate,
+		    void *arg, const struct tsig_key **key, bool *negotiated, df_detail_t *d);
 
 /* Forgets the context (the server answered BADKEY): the next
  * gss_session_key() negotiates a new one. */

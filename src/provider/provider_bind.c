@@ -27,6 +27,7 @@
 #include "tsig/tsig_sign.h"
 #ifdef HAVE_GSSAPI
 #include "gss/gss_session.h"
+#include "src/dns/dns_tkey.h"
 #endif
 
 typedef struct bind_provider {
@@ -80,7 +81,8 @@ static int use_gss_key(bind_provider_t *bp, const tsig_key_t **out, df_detail_t 
 			      server_of(bp));
 		return DF_ETIMEDOUT;
 	}
-	int ret = gss_session_key(bp->gss, dns_client_endpoint(bp->client), timeout, &key, NULL, d);
+	int ret = dns_tkey_session_key(bp->gss, dns_client_endpoint(bp->client), timeout, &key,
+				       NULL, d);
 	if (ret == DF_OK) {
 		dns_client_set_key(bp->client, key);
 		*out = key;

@@ -1,7 +1,7 @@
 /*
  * gss_probe -s SERVER -p PORT -n SPN_HOST -z ZONE [-t TIMEOUT_MS]
  *
- * Negotiates a GSS-TSIG context with the server (gss_ctx_negotiate, default
+ * Negotiates a GSS-TSIG context with the server (dns_tkey_negotiate, default
  * credentials from KRB5CCNAME), then sends a gss-tsig signed SOA query for
  * ZONE over TCP and verifies the signed answer. Prints "negotiated KEYNAME"
  * and "signed SOA query verified"; exits 0, or 1 with the error on stderr.
@@ -16,6 +16,7 @@
 
 #include "gss/gss_ctx.h"
 #include "gss/tkey.h"
+#include "src/dns/dns_tkey.h"
 #include "src/dns/dns_transport.h"
 #include "src/common/error.h"
 #include "tsig/tsig_key.h"
@@ -67,8 +68,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gss_probe: %s: %s\n", df_strerror(rc), d.msg);
 		return 1;
 	}
-	gss_ctx_opts_t o = {.server_host = spn_host, .timeout_ms = (int)timeout_ms};
-	rc = gss_ctx_negotiate(&ctx, &ep, &o, &d);
+	gss_ctx_opts_t o = {.server_host = spn_host};
+	rc = dns_tkey_negotiate(&ctx, &ep, &o, (int)timeout_ms, &d);
 	if (rc != DF_OK) {
 		fprintf(stderr, "gss_probe: %s (%s)\n", d.msg, df_strerror(rc));
 		return 1;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# GSS-TSIG context negotiation (gss/gss_ctx.c) against the throwaway KDC and GSS named of
-# tests/system/kdc.sh: gss_probe negotiates a context as lease-primary (TKEY mode 3 over
-# TCP), then sends a gss-tsig signed SOA query and verifies the answer; a wrong SPN host
-# fails fast and names the principal.
+# GSS-TSIG context negotiation (src/dns/dns_tkey.c stepping gss/gss_ctx.c) against the
+# throwaway KDC and GSS named of tests/system/kdc.sh: gss_probe negotiates a context as
+# lease-primary (TKEY mode 3 over TCP), then sends a gss-tsig signed SOA query and verifies
+# the answer; a wrong SPN host fails fast and names the principal.
 set -eu
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/system/lib.sh"
 . "$top_srcdir/tests/system/kdc.sh"
