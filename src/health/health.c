@@ -1,6 +1,6 @@
 /*
  * The health checks: a TCP connect, or an HTTP GET of the collector's own
- * metrics through libcurl's easy interface and a counter that must grow.
+ * metrics through the HTTP client and a counter that must grow.
  */
 #include "src/health/health.h"
 
@@ -19,26 +19,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "src/common/clock.h"
 #include "src/conf/config.h"
 #include "src/common/log.h"
 #include "src/health/prom.h"
+#include "src/http/http_client.h"
 
-/* Body buffers above this size are released after a check, not kept. */
-#define BODY_KEEP (1u << 20)
-
-struct body {
-	char *buf;
-	size_t len, cap;
-	bool over;  /* the page passed HEALTH_BODY_MAX */
-	bool nomem; /* growing the buffer failed */
-};
+/* Redirects followed (to the same host only), as a collector behind a path rewrite needs. */
+#define HEALTH_REDIRECTS 3
 
 struct health {
 	enum config_health_mode mode;
-	uint32_t timeout_s;
+	long timeout_ms; /* HEALTH_TIMEOUT, or what health_set_timeout_ms() set */
 	uint32_t stale_max;
 
 	/* tcp */
@@ -49,11 +41,7 @@ struct health {
 	char url[CONFIG_STR_MAX];
 	char metric[sizeof(((config_t *)0)->health_metric)]; /* as configured, for logs */
 	prom_selector_t sel;
-	bool curl_ready; /* curl_global_init() done: health_free() undoes it */
-	CURL *curl;
-	struct curl_slist *headers;
-	char errbuf[CURL_ERROR_SIZE];
-	struct body body;
+	http_request_t *req; /* kept between checks, and so is its connection */
 
 	/* the stale-count state machine */
 	bool have_last;
@@ -92,126 +80,48 @@ static void fmt_num(char *buf, size_t size, double v)
 
 /* ---- setup ---- */
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+/* The metrics request: its options follow HEALTH_TIMEOUT, so it is made anew when that changes. */
+static int setup_request(health_t *h, df_detail_t *d)
 {
-	struct body *b = arg;
-	size_t n = size * nmemb; /* size is always 1 */
+	http_request_t *req = NULL;
+	/* The whole transfer (resolve, connect, TLS, body) within HEALTH_TIMEOUT. */
+	const http_options_t opt = {
+		.user_agent = "dnsfailover-health/" PACKAGE_VERSION,
+		.connect_timeout_ms = h->timeout_ms,
+		.timeout_ms = h->timeout_ms,
+		.body_max = HEALTH_BODY_MAX,
+		.max_redirects = HEALTH_REDIRECTS,
+		/* Compressed pages are fine: the cap applies to the decoded bytes. */
+		.accept_encoding = true,
+	};
 
-	if (n > HEALTH_BODY_MAX - b->len) {
-		b->over = true;
-		return 0; /* curl stops with CURLE_WRITE_ERROR */
-	}
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap < 65536 ? 65536 : b->cap;
-		while (cap < b->len + n) {
-			cap *= 2;
-		}
-		if (cap > HEALTH_BODY_MAX) {
-			cap = HEALTH_BODY_MAX;
-		}
-		char *bigger = realloc(b->buf, cap);
-		if (bigger == NULL) {
-			b->nomem = true;
-			return 0;
-		}
-		b->buf = bigger;
-		b->cap = cap;
-	}
-	memcpy(b->buf + b->len, data, n);
-	b->len += n;
-	return n;
-}
-
-/* Whether url parses as an absolute http:// or https:// URL with a host. */
-static bool url_usable(const char *url, const char **reason)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
-	bool ok = false;
-
-	*reason = "out of memory";
-	if (u == NULL) {
-		return false;
-	}
-	*reason = "it does not parse as a URL";
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
-		goto out;
-	}
-	*reason = "only http and https are supported";
-	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
-		goto out;
-	}
-	*reason = "it names no host";
-	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
-		goto out;
-	}
-	ok = true;
-out:
-	curl_free(host);
-	curl_free(scheme);
-	curl_url_cleanup(u);
-	return ok;
-}
-
-static int setup_curl(health_t *h, df_detail_t *d)
-{
-	const long ms = (long)h->timeout_s * 1000;
-	CURLcode rc = CURLE_OK;
-
-	h->curl = curl_easy_init();
-	if (h->curl == NULL) {
-		df_detail_set(d, "health: cannot initialise libcurl");
-		return DF_ENOMEM;
+	int ret = http_request_new(&req, "GET", h->url, &opt, d);
+	if (ret != DF_OK) {
+		df_detail_prefix(d, "health");
+		return ret;
 	}
 	/*
 	 * Ask for the classic text format first: every collector serves it and
 	 * it keeps metric names as they were (no UTF-8 quoting); OpenMetrics is
 	 * read too, should a server insist.
 	 */
-	h->headers = curl_slist_append(NULL, "Accept: text/plain;version=0.0.4;q=1,"
-					     "application/openmetrics-text;version=1.0.0;q=0.5,"
-					     "*/*;q=0.1");
-	if (h->headers == NULL) {
-		return DF_ENOMEM;
+	ret = http_request_add_header(req, "Accept: text/plain;version=0.0.4;q=1,"
+					   "application/openmetrics-text;version=1.0.0;q=0.5,"
+					   "*/*;q=0.1");
+	if (ret == DF_OK) {
+		/* Every option once now, so that one libcurl refuses fails here. */
+		ret = http_request_prepare(req, d);
+		if (ret != DF_OK) {
+			df_detail_prefix(d, "health");
+			ret = ret == DF_ENOMEM ? DF_ENOMEM : DF_ECONFIG;
+		}
 	}
-
-#define SET(opt, val)                                             \
-	do {                                                      \
-		if (rc == CURLE_OK) {                             \
-			rc = curl_easy_setopt(h->curl, opt, val); \
-		}                                                 \
-	} while (0)
-	SET(CURLOPT_URL, h->url);
-	SET(CURLOPT_HTTPHEADER, h->headers);
-	SET(CURLOPT_USERAGENT, "dnsfailover-health/" PACKAGE_VERSION);
-	/* The whole transfer (resolve, connect, TLS, body) within HEALTH_TIMEOUT. */
-	SET(CURLOPT_TIMEOUT_MS, ms);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, ms);
-	/* No SIGALRM for resolver timeouts: the daemon owns its signals. */
-	SET(CURLOPT_NOSIGNAL, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 deprecated the bitmask form */
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-	SET(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	SET(CURLOPT_FOLLOWLOCATION, 1L);
-	SET(CURLOPT_MAXREDIRS, 3L);
-	/* A declared Content-Length over the cap fails before any byte is read. */
-	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HEALTH_BODY_MAX);
-	/* Compressed pages are fine: the cap applies to the decoded bytes. */
-	SET(CURLOPT_ACCEPT_ENCODING, "");
-	SET(CURLOPT_WRITEFUNCTION, on_body);
-	SET(CURLOPT_WRITEDATA, &h->body);
-	SET(CURLOPT_ERRORBUFFER, h->errbuf);
-	SET(CURLOPT_FAILONERROR, 0L); /* we read the status ourselves, to name it */
-#undef SET
-	if (rc != CURLE_OK) {
-		df_detail_set(d, "health: libcurl refused an option (%s)", curl_easy_strerror(rc));
-		return DF_ECONFIG;
+	if (ret != DF_OK) {
+		http_request_free(req);
+		return ret;
 	}
+	http_request_free(h->req);
+	h->req = req;
 	return DF_OK;
 }
 
@@ -237,7 +147,7 @@ int health_new(health_t **out, const config_t *cfg, df_detail_t *d)
 		return DF_ENOMEM;
 	}
 	h->mode = cfg->health_mode;
-	h->timeout_s = cfg->health_timeout;
+	h->timeout_ms = (long)cfg->health_timeout * 1000;
 	h->stale_max = cfg->health_stale_count;
 
 	if (h->mode == CONFIG_HEALTH_TCP) {
@@ -265,17 +175,11 @@ int health_new(health_t **out, const config_t *cfg, df_detail_t *d)
 		goto fail;
 	}
 	ret = DF_ECONFIG;
-	/* Reference-counted by libcurl; health_free() releases this one. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		df_detail_set(d, "health: cannot initialise libcurl");
-		goto fail;
-	}
-	h->curl_ready = true;
-	if (!url_usable(h->url, &reason)) {
+	if (!http_client_url_usable(h->url, &reason)) {
 		df_detail_set(d, "HEALTH_URL '%s' is not usable: %s", h->url, reason);
 		goto fail;
 	}
-	ret = setup_curl(h, d);
+	ret = setup_request(h, d);
 	if (ret != DF_OK) {
 		goto fail;
 	}
@@ -291,13 +195,25 @@ void health_free(health_t *h)
 	if (h == NULL) {
 		return;
 	}
-	if (h->curl_ready) {
-		curl_easy_cleanup(h->curl);
-		curl_slist_free_all(h->headers);
-		curl_global_cleanup();
-	}
-	free(h->body.buf);
+	http_request_free(h->req);
 	free(h);
+}
+
+int health_set_timeout_ms(health_t *h, long ms)
+{
+	if (h == NULL || ms < 1) {
+		return DF_EINVAL;
+	}
+	long old = h->timeout_ms;
+	h->timeout_ms = ms;
+	if (h->mode == CONFIG_HEALTH_METRICS) {
+		int ret = setup_request(h, NULL);
+		if (ret != DF_OK) {
+			h->timeout_ms = old;
+			return ret;
+		}
+	}
+	return DF_OK;
 }
 
 /* ---- metrics ---- */
@@ -363,48 +279,45 @@ bool health_observe(health_t *h, double value, char *why, size_t why_size)
 /* GETs the page and sums the metric; DF_OK with *value, or a reason in why. */
 static int fetch(health_t *h, double *value, char *why, size_t why_size)
 {
-	struct body *b = &h->body;
+	http_request_t *req = h->req;
 	df_detail_t d;
 	prom_stats_t st;
+	char after[32];
 	long status = 0;
 	double sum = 0;
-	int ret = DF_ENETWORK;
+	size_t len = 0;
+	int ret;
 
-	b->len = 0;
-	b->over = false;
-	b->nomem = false;
-	h->errbuf[0] = '\0';
-
-	CURLcode rc = curl_easy_perform(h->curl);
-	if (b->over || rc == CURLE_FILESIZE_EXCEEDED) {
+	memset(&d, 0, sizeof(d));
+	ret = http_client_perform(req, &d);
+	switch (http_request_fail(req)) {
+	case HTTP_FAIL_NONE:
+		break;
+	case HTTP_FAIL_BODY_MAX:
 		set_why(why, why_size, "metrics body from %s exceeds %u MiB", h->url,
 			HEALTH_BODY_MAX >> 20);
-		ret = DF_ERANGE;
 		goto out;
-	}
-	if (b->nomem) {
+	case HTTP_FAIL_NOMEM:
 		set_why(why, why_size, "out of memory reading %s", h->url);
-		ret = DF_ENOMEM;
+		goto out;
+	case HTTP_FAIL_TIMEOUT:
+		set_why(why, why_size, "GET %s timed out after %s", h->url,
+			http_client_duration(after, sizeof(after), h->timeout_ms));
+		goto out;
+	default:
+		set_why(why, why_size, "GET %s failed: %s", h->url, http_request_reason(req));
+		ret = DF_ENETWORK;
 		goto out;
 	}
-	if (rc == CURLE_OPERATION_TIMEDOUT) {
-		set_why(why, why_size, "GET %s timed out after %u s", h->url, h->timeout_s);
-		ret = DF_ETIMEDOUT;
-		goto out;
-	}
-	if (rc != CURLE_OK) {
-		set_why(why, why_size, "GET %s failed: %s", h->url,
-			h->errbuf[0] != '\0' ? h->errbuf : curl_easy_strerror(rc));
-		goto out;
-	}
-	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+	ret = DF_ENETWORK;
+	status = http_request_status(req);
 	if (status < 200 || status > 299) {
 		set_why(why, why_size, "GET %s answered HTTP %ld", h->url, status);
 		goto out;
 	}
 
-	memset(&d, 0, sizeof(d));
-	ret = prom_sum_selector(b->buf, b->len, &h->sel, &sum, &st, &d);
+	const char *body = http_request_body(req, &len);
+	ret = prom_sum_selector(body, len, &h->sel, &sum, &st, &d);
 	if (ret != DF_OK) {
 		set_why(why, why_size, "%s: %s", h->url, d.msg);
 		goto out;
@@ -424,12 +337,7 @@ static int fetch(health_t *h, double *value, char *why, size_t why_size)
 	}
 	*value = sum;
 out:
-	if (b->cap > BODY_KEEP) {
-		free(b->buf);
-		b->buf = NULL;
-		b->cap = 0;
-	}
-	b->len = 0;
+	http_request_drop_body(req);
 	return ret;
 }
 
@@ -512,7 +420,8 @@ static bool check_tcp(health_t *h, char *why, size_t why_size)
 {
 	struct addrinfo hints, *res = NULL;
 	char port[8], where[sizeof(h->host) + 16];
-	int64_t deadline = clock_mono_ms() + (int64_t)h->timeout_s * 1000;
+	int64_t deadline = clock_mono_ms() + (int64_t)h->timeout_ms;
+	char after[32];
 	int err = 0;
 
 	memset(&hints, 0, sizeof(hints));
@@ -548,7 +457,8 @@ static bool check_tcp(health_t *h, char *why, size_t why_size)
 		return true;
 	}
 	if (err == ETIMEDOUT) {
-		set_why(why, why_size, "connect to %s timed out after %u s", where, h->timeout_s);
+		set_why(why, why_size, "connect to %s timed out after %s", where,
+			http_client_duration(after, sizeof(after), h->timeout_ms));
 	} else if (err == ECONNREFUSED) {
 		set_why(why, why_size, "connect to %s refused", where);
 	} else {

@@ -53,6 +53,13 @@ int health_new(health_t **out, const config_t *cfg, df_detail_t *d);
 void health_free(health_t *h);
 
 /*
+ * Bounds every later check by ms milliseconds instead of HEALTH_TIMEOUT
+ * (for tests of a silent peer, which would otherwise wait whole seconds).
+ * DF_OK, DF_EINVAL (ms below 1) or DF_ENOMEM; on error nothing changed.
+ */
+int health_set_timeout_ms(health_t *h, long ms);
+
+/*
  * Performs one check, bounded by HEALTH_TIMEOUT. Returns true when the
  * primary counts as healthy. When unhealthy and why is not NULL, writes the
  * reason (NUL-terminated, cut to why_size), e.g. "connect to

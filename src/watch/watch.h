@@ -31,6 +31,13 @@ typedef struct watch_backend_ops {
 struct watch_backend {
 	const watch_backend_ops_t *ops;
 	const config_t *cfg; /* borrowed, must outlive the backend */
+	/*
+	 * 0 (as the constructors leave it): every call of the Docker and
+	 * Kubernetes backends has the backend's own bounds. Otherwise the
+	 * connect and the whole of every call are bounded by this many
+	 * milliseconds, so that a test of a silent server is quick.
+	 */
+	long timeout_ms;
 };
 
 /* The backend named by WATCH_MODE; *out is NULL (and DF_OK) when it is empty. */

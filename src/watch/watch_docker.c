@@ -11,10 +11,8 @@
  * the t query parameter, the "message" of an error) have not changed in any
  * API version, so the daemon's own version is always the right one.
  */
-#include "src/http/http_reply.h"
 #include "src/watch/watch.h"
 #include <config.h> /* the build's, for PACKAGE_VERSION */
-#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -27,26 +25,27 @@
 #include "src/conf/config.h"
 #include "src/common/error.h"
 #include "src/common/log.h"
+#include "src/http/http_client.h"
 
 #define DOCKER_CONNECT_S 5		      /* a local socket: only a stuck daemon takes longer */
 #define DOCKER_INSPECT_S 10		      /* GET /containers/{name}/json */
 #define DOCKER_START_S	 30		      /* POST start: networks and mounts are set up first */
 #define DOCKER_STOP_T	 10		      /* grace period between SIGTERM and SIGKILL */
 #define DOCKER_STOP_S	 (DOCKER_STOP_T + 10) /* the grace period and the kill */
+#define DOCKER_BODY_MAX	 (1u << 20)	      /* Engine API answers here are a few KiB */
 
 typedef struct docker {
 	watch_backend_t base;	     /* first: the ops receive &base */
 	char container[256];	     /* OTEL_CONTAINER as configured, for messages */
-	char *escaped;		     /* the same, URL-escaped (curl_free) */
+	char *escaped;		     /* the same, URL-escaped (free) */
 	char socket[CONFIG_STR_MAX]; /* DOCKER_HOST without unix:// */
-	bool curl_ready;	     /* curl_global_init() done: docker_free() undoes it */
 } docker_t;
 
 /*
- * Why the socket cannot be used, in d, once libcurl could not connect.
+ * Why the socket cannot be used, in d, once the client could not connect.
  * Returns the error for it.
  */
-static int explain_connect(const docker_t *k, const char *curl_msg, df_detail_t *d)
+static int explain_connect(const docker_t *k, const char *why, df_detail_t *d)
 {
 	struct stat st;
 
@@ -79,90 +78,71 @@ static int explain_connect(const docker_t *k, const char *curl_msg, df_detail_t 
 	df_detail_set(d,
 		      "docker: cannot connect to socket %s (DOCKER_HOST): %s; is the Docker "
 		      "daemon running (systemctl status docker)?",
-		      k->socket, curl_msg);
+		      k->socket, why);
 	return DF_ECONNREFUSED;
 }
 
 /*
  * method path (unversioned, starting with /) over the socket within
- * timeout_s. DF_OK once any HTTP answer came back, with its status and body
- * in r (the caller frees r->buf); otherwise an error explained in d.
+ * timeout_s (or the test's b->timeout_ms). DF_OK once any HTTP answer came
+ * back, with the request holding its status and body in *out (the caller
+ * frees it with http_request_free()); otherwise an error explained in d.
  */
 static int request(const docker_t *k, const char *method, const char *path, long timeout_s,
-		   http_reply_t *r, df_detail_t *d)
+		   http_request_t **out, df_detail_t *d)
 {
-	char url[1024], errbuf[CURL_ERROR_SIZE];
-	struct curl_slist *headers = NULL;
-	CURLcode rc = CURLE_OK;
-	int ret = DF_ENETWORK;
-	bool post = strcmp(method, "POST") == 0;
+	char url[1024], within[32];
+	http_request_t *req = NULL;
+	http_options_t opt = {
+		.user_agent = "dnsfailover-watch/" PACKAGE_VERSION,
+		.unix_socket = k->socket,
+		.connect_timeout_ms = DOCKER_CONNECT_S * 1000L,
+		.timeout_ms = timeout_s * 1000,
+		.body_max = DOCKER_BODY_MAX,
+	};
+	int ret;
 
-	memset(r, 0, sizeof(*r));
-	errbuf[0] = '\0';
+	if (k->base.timeout_ms > 0) {
+		opt.connect_timeout_ms = k->base.timeout_ms;
+		opt.timeout_ms = k->base.timeout_ms;
+	}
 	if ((size_t)snprintf(url, sizeof(url), "http://localhost%s", path) >= sizeof(url)) {
 		df_detail_set(d, "docker: container name '%s' is too long", k->container);
 		return DF_ECONFIG;
 	}
-	CURL *c = curl_easy_init();
-	if (c == NULL) {
-		df_detail_set(d, "docker: cannot initialise libcurl");
-		return DF_ENOMEM;
+	ret = http_request_new(&req, method, url, &opt, d);
+	if (ret != DF_OK) {
+		df_detail_prefix(d, "docker");
+		return ret;
 	}
-	/* An empty POST: no form Content-Type, no Expect. */
-	headers = curl_slist_append(NULL, "Content-Type:");
-	if (headers == NULL) {
-		ret = DF_ENOMEM;
+	/* An empty POST: no form Content-Type. */
+	ret = http_request_add_header(req, "Content-Type:");
+	if (ret != DF_OK) {
 		goto out;
 	}
-
-#define SET(opt, val)                                       \
-	do {                                                \
-		if (rc == CURLE_OK) {                       \
-			rc = curl_easy_setopt(c, opt, val); \
-		}                                           \
-	} while (0)
-	rc = http_reply_prepare(c, r, errbuf, (long)DOCKER_CONNECT_S, timeout_s);
-	SET(CURLOPT_UNIX_SOCKET_PATH, k->socket);
-	SET(CURLOPT_URL, url);
-	SET(CURLOPT_HTTPHEADER, headers);
-	if (post) {
-		SET(CURLOPT_POST, 1L);
-		SET(CURLOPT_POSTFIELDS, "");
-		SET(CURLOPT_POSTFIELDSIZE, 0L);
-	} else {
-		SET(CURLOPT_HTTPGET, 1L);
-	}
-#undef SET
-	if (rc != CURLE_OK) {
-		df_detail_set(d, "docker: libcurl refused an option (%s)", curl_easy_strerror(rc));
-		ret = DF_ECONFIG;
-		goto out;
-	}
-
-	rc = curl_easy_perform(c);
-	const char *why = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
-	if (r->nomem) {
-		ret = DF_ENOMEM;
-		goto out;
-	}
-	if (r->over) {
-		df_detail_set(d, "docker: %s %s: the answer exceeds %u KiB", method, path,
-			      HTTP_REPLY_MAX >> 10);
-		ret = DF_ERANGE;
-		goto out;
-	}
-	switch (rc) {
-	case CURLE_OK:
+	ret = http_client_perform(req, d);
+	const char *why = http_request_reason(req);
+	switch (http_request_fail(req)) {
+	case HTTP_FAIL_NONE:
 		break;
-	case CURLE_COULDNT_CONNECT:
+	case HTTP_FAIL_NOMEM:
+		goto out;
+	case HTTP_FAIL_SETUP:
+		df_detail_set(d, "docker: %s", why);
+		goto out;
+	case HTTP_FAIL_BODY_MAX:
+		df_detail_set(d, "docker: %s %s: the answer exceeds %u KiB", method, path,
+			      DOCKER_BODY_MAX >> 10);
+		goto out;
+	case HTTP_FAIL_CONNECT:
 		ret = explain_connect(k, why, d);
 		goto out;
-	case CURLE_OPERATION_TIMEDOUT:
+	case HTTP_FAIL_TIMEOUT:
 		df_detail_set(d,
-			      "docker: %s %s on %s (DOCKER_HOST) got no answer within %ld s; "
+			      "docker: %s %s on %s (DOCKER_HOST) got no answer within %s; "
 			      "the Docker daemon is stuck or overloaded",
-			      method, path, k->socket, timeout_s);
-		ret = DF_ETIMEDOUT;
+			      method, path, k->socket,
+			      http_client_duration(within, sizeof(within), opt.timeout_ms));
 		goto out;
 	default:
 		df_detail_set(d, "docker: %s %s on %s (DOCKER_HOST) failed: %s", method, path,
@@ -170,26 +150,23 @@ static int request(const docker_t *k, const char *method, const char *path, long
 		ret = DF_ENETWORK;
 		goto out;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	*out = req;
+	req = NULL;
 	ret = DF_OK;
 out:
-	if (ret != DF_OK) {
-		free(r->buf);
-		r->buf = NULL;
-		r->len = 0;
-	}
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(c);
+	http_request_free(req);
 	return ret;
 }
 
 /* The error for an answer that is neither success nor "already so". */
-static int answer_error(const docker_t *k, const char *verb, const http_reply_t *r, df_detail_t *d)
+static int answer_error(const docker_t *k, const char *verb, const http_request_t *r,
+			df_detail_t *d)
 {
 	char msg[256];
+	long status = http_request_status(r);
 
-	http_reply_message(r, msg, sizeof(msg));
-	if (r->status == 404) {
+	http_request_message(r, msg, sizeof(msg));
+	if (status == 404) {
 		df_detail_set(d,
 			      "docker: no container named '%s' (OTEL_CONTAINER; Docker says: "
 			      "%s): the watcher only starts and stops it, so create it first, "
@@ -198,15 +175,16 @@ static int answer_error(const docker_t *k, const char *verb, const http_reply_t 
 		return DF_ENOENT;
 	}
 	df_detail_set(d, "docker: %s of container '%s' failed: HTTP %ld: %s", verb, k->container,
-		      r->status, msg);
+		      status, msg);
 	return DF_ERCODE;
 }
 
 static int docker_status(watch_backend_t *b, bool *running, df_detail_t *d)
 {
 	docker_t *k = (docker_t *)b;
-	http_reply_t r;
+	http_request_t *r = NULL;
 	char path[512];
+	size_t len = 0;
 	int ret;
 
 	if (b == NULL || running == NULL) {
@@ -217,13 +195,14 @@ static int docker_status(watch_backend_t *b, bool *running, df_detail_t *d)
 	if (ret != DF_OK) {
 		return ret;
 	}
-	if (r.status != 200) {
-		ret = answer_error(k, "inspect", &r, d);
+	if (http_request_status(r) != 200) {
+		ret = answer_error(k, "inspect", r, d);
 		goto out;
 	}
 	bool paused = false;
 	char why[160];
-	if (watch_docker_parse_inspect(r.buf, r.len, running, &paused, why, sizeof(why)) != DF_OK) {
+	const char *body = http_request_body(r, &len);
+	if (watch_docker_parse_inspect(body, len, running, &paused, why, sizeof(why)) != DF_OK) {
 		df_detail_set(d,
 			      "docker: inspect of container '%s' answered HTTP 200 without a "
 			      "State.Running flag (%s); is %s (DOCKER_HOST) the Docker Engine "
@@ -239,7 +218,7 @@ static int docker_status(watch_backend_t *b, bool *running, df_detail_t *d)
 	}
 	ret = DF_OK;
 out:
-	free(r.buf);
+	http_request_free(r);
 	return ret;
 }
 
@@ -267,7 +246,7 @@ out:
 static int post_action(docker_t *k, const char *action, const char *query, long timeout_s,
 		       const char *done, const char *already, df_detail_t *d)
 {
-	http_reply_t r;
+	http_request_t *r = NULL;
 	char path[512];
 
 	snprintf(path, sizeof(path), "/containers/%s/%s%s", k->escaped, action, query);
@@ -275,15 +254,16 @@ static int post_action(docker_t *k, const char *action, const char *query, long 
 	if (ret != DF_OK) {
 		return ret;
 	}
-	if (r.status == 204) {
+	long status = http_request_status(r);
+	if (status == 204) {
 		log_debug("watch docker: container '%s' %s", k->container, done);
-	} else if (r.status == 304) {
+	} else if (status == 304) {
 		log_info("watch docker: container '%s' was already %s (HTTP 304); nothing to do",
 			 k->container, already);
 	} else {
-		ret = answer_error(k, action, &r, d);
+		ret = answer_error(k, action, r, d);
 	}
-	free(r.buf);
+	http_request_free(r);
 	return ret;
 }
 
@@ -313,10 +293,7 @@ static void docker_free(watch_backend_t *b)
 	if (k == NULL) {
 		return;
 	}
-	curl_free(k->escaped);
-	if (k->curl_ready) {
-		curl_global_cleanup();
-	}
+	free(k->escaped);
 	free(k);
 }
 
@@ -374,13 +351,7 @@ int watch_docker_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d)
 	k->base.cfg = cfg;
 	snprintf(k->container, sizeof(k->container), "%s", name);
 	snprintf(k->socket, sizeof(k->socket), "%s", host);
-	/* Reference-counted by libcurl; docker_free() releases this one. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		df_detail_set(d, "docker: cannot initialise libcurl");
-		goto fail;
-	}
-	k->curl_ready = true;
-	k->escaped = curl_easy_escape(NULL, name, 0);
+	k->escaped = http_client_escape(name);
 	if (k->escaped == NULL) {
 		ret = DF_ENOMEM;
 		goto fail;

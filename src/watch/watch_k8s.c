@@ -11,10 +11,8 @@
  * rotate (the kubelet rewrites the file about hourly), and it is wiped from
  * memory after the call; it never reaches a log or a message.
  */
-#include "src/http/http_reply.h"
 #include "src/watch/watch.h"
 #include <config.h> /* the build's, for PACKAGE_VERSION */
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -29,10 +27,12 @@
 #include "src/conf/config.h"
 #include "src/common/error.h"
 #include "src/common/log.h"
+#include "src/http/http_client.h"
 
 #define K8S_CONNECT_S  5	   /* connect and TLS handshake */
 #define K8S_TIMEOUT_S  10	   /* a whole call: a scale answers at once */
 #define K8S_TOKEN_MAX  (64u << 10) /* service-account JWTs are 1-2 KiB */
+#define K8S_BODY_MAX   (1u << 20)  /* a Scale or a Status is well under 1 KiB */
 #define K8S_MERGE_TYPE "application/merge-patch+json"
 
 typedef struct k8s {
@@ -44,17 +44,7 @@ typedef struct k8s {
 	char token_file[CONFIG_STR_MAX]; /* K8S_TOKEN_FILE */
 	char ca_file[CONFIG_STR_MAX];	 /* K8S_CA_FILE */
 	uint32_t active, inactive;	 /* OTEL_REPLICAS_ACTIVE / _INACTIVE */
-	bool curl_ready;		 /* curl_global_init() done: k8s_free() undoes it */
 } k8s_t;
-
-/* Wipes and frees a header list that held the token. */
-static void headers_free(struct curl_slist *h)
-{
-	for (struct curl_slist *p = h; p != NULL; p = p->next) {
-		explicit_bzero(p->data, strlen(p->data));
-	}
-	curl_slist_free_all(h);
-}
 
 /*
  * "Authorization: Bearer <token>" from K8S_TOKEN_FILE, malloc'd; the caller
@@ -138,29 +128,40 @@ out:
 }
 
 /* Explains a transfer that got no HTTP answer. */
-static int explain_curl(const k8s_t *k, CURLcode rc, const char *why, df_detail_t *d)
+static int explain_fail(const k8s_t *k, const http_request_t *req, long timeout_ms, df_detail_t *d)
 {
-	switch (rc) {
-	case CURLE_OPERATION_TIMEDOUT:
-		df_detail_set(d, "kubernetes: the API server %s did not answer within %d s", k->api,
-			      K8S_TIMEOUT_S);
+	const char *why = http_request_reason(req);
+	char within[32];
+
+	switch (http_request_fail(req)) {
+	case HTTP_FAIL_NOMEM:
+		return DF_ENOMEM;
+	case HTTP_FAIL_SETUP:
+		df_detail_set(d, "kubernetes: %s", why);
+		return DF_ECONFIG;
+	case HTTP_FAIL_BODY_MAX:
+		df_detail_set(d, "kubernetes: the answer of %s exceeds %u KiB", k->api,
+			      K8S_BODY_MAX >> 10);
+		return DF_ERANGE;
+	case HTTP_FAIL_TIMEOUT:
+		df_detail_set(d, "kubernetes: the API server %s did not answer within %s", k->api,
+			      http_client_duration(within, sizeof(within), timeout_ms));
 		return DF_ETIMEDOUT;
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CONNECT_ERROR:
+	case HTTP_FAIL_TLS:
 		df_detail_set(d,
 			      "kubernetes: TLS with the API server %s failed: %s; its "
 			      "certificate must verify against K8S_CA_FILE %s (in a pod the "
 			      "service account's ca.crt) and name the host of the URL",
 			      k->api, why, k->ca_file);
 		return DF_ENETWORK;
-	case CURLE_SSL_CACERT_BADFILE:
+	case HTTP_FAIL_CA_FILE:
 		df_detail_set(d,
 			      "kubernetes: cannot use the CA file %s (K8S_CA_FILE) to verify %s: "
 			      "%s",
 			      k->ca_file, k->api, why);
 		return DF_ECONFIG;
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
+	case HTTP_FAIL_RESOLVE:
+	case HTTP_FAIL_CONNECT:
 		df_detail_set(d, "kubernetes: cannot connect to the API server %s: %s", k->api,
 			      why);
 		return DF_ECONNREFUSED;
@@ -173,115 +174,70 @@ static int explain_curl(const k8s_t *k, CURLcode rc, const char *why, df_detail_
 
 /*
  * GET (body NULL) or PATCH (body: a merge patch) of the scale subresource.
- * DF_OK with an HTTP answer in r (the caller frees r->buf).
+ * DF_OK with the HTTP answer in the request *out (the caller frees it with
+ * http_request_free()).
  */
-static int request(const k8s_t *k, const char *body, http_reply_t *r, df_detail_t *d)
+static int request(const k8s_t *k, const char *body, http_request_t **out, df_detail_t *d)
 {
-	char errbuf[CURL_ERROR_SIZE];
 	char *auth = NULL;
-	struct curl_slist *headers = NULL;
-	CURL *c = NULL;
-	CURLcode rc = CURLE_OK;
+	http_request_t *req = NULL;
+	/* Never a redirect (max_redirects 0): it would carry the token elsewhere. */
+	http_options_t opt = {
+		.user_agent = "dnsfailover-watch/" PACKAGE_VERSION,
+		.ca_file = k->ca_file,
+		.connect_timeout_ms = K8S_CONNECT_S * 1000L,
+		.timeout_ms = K8S_TIMEOUT_S * 1000L,
+		.body_max = K8S_BODY_MAX,
+	};
 	int ret;
 
-	memset(r, 0, sizeof(*r));
-	errbuf[0] = '\0';
+	if (k->base.timeout_ms > 0) {
+		opt.connect_timeout_ms = k->base.timeout_ms;
+		opt.timeout_ms = k->base.timeout_ms;
+	}
 	ret = read_token(k, &auth, d);
 	if (ret != DF_OK) {
 		return ret;
 	}
-	ret = DF_ENOMEM;
-	c = curl_easy_init();
-	if (c == NULL) {
+	ret = http_request_new(&req, body != NULL ? "PATCH" : "GET", k->url, &opt, d);
+	if (ret != DF_OK) {
+		df_detail_prefix(d, "kubernetes");
 		goto out;
 	}
-	struct curl_slist *h = curl_slist_append(NULL, auth);
-	if (h == NULL) {
+	/* The request wipes its copy of the token when it is freed. */
+	if ((ret = http_request_add_header(req, auth)) != DF_OK ||
+	    (ret = http_request_add_header(req, "Accept: application/json")) != DF_OK) {
 		goto out;
 	}
-	headers = h;
-	const char *more[] = {"Accept: application/json",
-			      body != NULL ? "Content-Type: " K8S_MERGE_TYPE : NULL};
-	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]) && more[i] != NULL; i++) {
-		if ((h = curl_slist_append(headers, more[i])) == NULL) {
-			goto out;
-		}
-		headers = h;
-	}
-
-#define SET(opt, val)                                       \
-	do {                                                \
-		if (rc == CURLE_OK) {                       \
-			rc = curl_easy_setopt(c, opt, val); \
-		}                                           \
-	} while (0)
-	/* Shared options; among them: never follow a redirect, it would carry
-	 * the token elsewhere. */
-	rc = http_reply_prepare(c, r, errbuf, (long)K8S_CONNECT_S, (long)K8S_TIMEOUT_S);
-	SET(CURLOPT_URL, k->url);
-	SET(CURLOPT_HTTPHEADER, headers);
-	SET(CURLOPT_CAINFO, k->ca_file);
-	SET(CURLOPT_SSL_VERIFYPEER, 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	if (body != NULL) {
-		SET(CURLOPT_CUSTOMREQUEST, "PATCH");
-		SET(CURLOPT_POSTFIELDS, body);
-		SET(CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	} else {
-		SET(CURLOPT_HTTPGET, 1L);
-	}
-#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 deprecated the bitmask form */
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-#undef SET
-	if (rc != CURLE_OK) {
-		df_detail_set(d, "kubernetes: libcurl refused an option (%s)",
-			      curl_easy_strerror(rc));
-		ret = DF_ECONFIG;
+	if (body != NULL &&
+	    ((ret = http_request_add_header(req, "Content-Type: " K8S_MERGE_TYPE)) != DF_OK ||
+	     (ret = http_request_set_body(req, body, strlen(body))) != DF_OK)) {
 		goto out;
 	}
-
-	rc = curl_easy_perform(c);
-	if (r->nomem) {
-		ret = DF_ENOMEM;
+	if (http_client_perform(req, NULL) != DF_OK) {
+		ret = explain_fail(k, req, opt.timeout_ms, d);
 		goto out;
 	}
-	if (r->over) {
-		df_detail_set(d, "kubernetes: the answer of %s exceeds %u KiB", k->api,
-			      HTTP_REPLY_MAX >> 10);
-		ret = DF_ERANGE;
-		goto out;
-	}
-	if (rc != CURLE_OK) {
-		ret = explain_curl(k, rc, errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc), d);
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	*out = req;
+	req = NULL;
 	ret = DF_OK;
 out:
-	if (ret != DF_OK) {
-		free(r->buf);
-		r->buf = NULL;
-		r->len = 0;
-	}
 	if (auth != NULL) {
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
 	}
-	headers_free(headers);
-	curl_easy_cleanup(c);
+	http_request_free(req);
 	return ret;
 }
 
 /* The error for an answer other than 200, from the Status object. */
-static int answer_error(const k8s_t *k, const char *verb, const http_reply_t *r, df_detail_t *d)
+static int answer_error(const k8s_t *k, const char *verb, const http_request_t *r, df_detail_t *d)
 {
 	char msg[384];
+	long status = http_request_status(r);
 
-	http_reply_message(r, msg, sizeof(msg));
-	switch (r->status) {
+	http_request_message(r, msg, sizeof(msg));
+	switch (status) {
 	case 401:
 		df_detail_set(d,
 			      "kubernetes: the API server %s refused the token in %s "
@@ -307,7 +263,7 @@ static int answer_error(const k8s_t *k, const char *verb, const http_reply_t *r,
 		return DF_ENOENT;
 	default:
 		df_detail_set(d, "kubernetes: %s of deployment %s/%s failed: HTTP %ld: %s", verb,
-			      k->ns, k->deploy, r->status, msg);
+			      k->ns, k->deploy, status, msg);
 		return DF_ERCODE;
 	}
 }
@@ -335,11 +291,13 @@ out:
 }
 
 /* spec.replicas of the Scale object in r, with an operator's message. */
-static int scale_replicas(const k8s_t *k, const http_reply_t *r, json_int_t *out, df_detail_t *d)
+static int scale_replicas(const k8s_t *k, const http_request_t *r, json_int_t *out, df_detail_t *d)
 {
 	char why[160];
 	long long n = 0;
-	if (watch_k8s_parse_scale(r->buf, r->len, &n, why, sizeof(why)) != DF_OK) {
+	size_t len = 0;
+	const char *body = http_request_body(r, &len);
+	if (watch_k8s_parse_scale(body, len, &n, why, sizeof(why)) != DF_OK) {
 		df_detail_set(d,
 			      "kubernetes: the answer of %s for deployment %s/%s is not a Scale "
 			      "object with spec.replicas (%s)",
@@ -353,7 +311,7 @@ static int scale_replicas(const k8s_t *k, const http_reply_t *r, json_int_t *out
 static int k8s_status(watch_backend_t *b, bool *running, df_detail_t *d)
 {
 	k8s_t *k = (k8s_t *)b;
-	http_reply_t r;
+	http_request_t *r = NULL;
 	json_int_t n = 0;
 
 	if (b == NULL || running == NULL) {
@@ -363,12 +321,12 @@ static int k8s_status(watch_backend_t *b, bool *running, df_detail_t *d)
 	if (ret != DF_OK) {
 		return ret;
 	}
-	if (r.status != 200) {
-		ret = answer_error(k, "get scale", &r, d);
+	if (http_request_status(r) != 200) {
+		ret = answer_error(k, "get scale", r, d);
 	} else {
-		ret = scale_replicas(k, &r, &n, d);
+		ret = scale_replicas(k, r, &n, d);
 	}
-	free(r.buf);
+	http_request_free(r);
 	if (ret != DF_OK) {
 		return ret;
 	}
@@ -378,7 +336,7 @@ static int k8s_status(watch_backend_t *b, bool *running, df_detail_t *d)
 
 static int scale(k8s_t *k, uint32_t replicas, df_detail_t *d)
 {
-	http_reply_t r;
+	http_request_t *r = NULL;
 	char body[64];
 	json_int_t n = 0;
 
@@ -387,12 +345,12 @@ static int scale(k8s_t *k, uint32_t replicas, df_detail_t *d)
 	if (ret != DF_OK) {
 		return ret;
 	}
-	if (r.status != 200) {
-		ret = answer_error(k, "patch scale", &r, d);
+	if (http_request_status(r) != 200) {
+		ret = answer_error(k, "patch scale", r, d);
 	} else {
-		ret = scale_replicas(k, &r, &n, d);
+		ret = scale_replicas(k, r, &n, d);
 	}
-	free(r.buf);
+	http_request_free(r);
 	if (ret != DF_OK) {
 		return ret;
 	}
@@ -432,9 +390,6 @@ static void k8s_free(watch_backend_t *b)
 
 	if (k == NULL) {
 		return;
-	}
-	if (k->curl_ready) {
-		curl_global_cleanup();
 	}
 	free(k);
 }
@@ -596,13 +551,6 @@ int watch_k8s_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d)
 	/* The names are DNS-1123, so they need no escaping. */
 	snprintf(k->url, sizeof(k->url), "%s/apis/apps/v1/namespaces/%s/deployments/%s/scale",
 		 k->api, k->ns, k->deploy);
-	ret = DF_ECONFIG;
-	/* Reference-counted by libcurl; k8s_free() releases this one. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		df_detail_set(d, "kubernetes: cannot initialise libcurl");
-		goto fail;
-	}
-	k->curl_ready = true;
 	*out = &k->base;
 	return DF_OK;
 fail:
