@@ -581,12 +581,12 @@ int loop_new(loop_t **out)
 	}
 	l->armed_ms = -1;
 	l->use_pidfd = true;
+	l->timer_fd = l->sig_fd = -1;
 	sigemptyset(&l->sigset);
-	l->epfd = epoll_create1(EPOLL_CLOEXEC);
-	l->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	l->sig_fd = signalfd(-1, &l->sigset, SFD_NONBLOCK | SFD_CLOEXEC);
 	int ret = DF_OK;
-	if (l->epfd < 0 || l->timer_fd < 0 || l->sig_fd < 0) {
+	if ((l->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (l->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
+	    (l->sig_fd = signalfd(-1, &l->sigset, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
 		ret = -errno;
 		goto out;
 	}

@@ -126,8 +126,8 @@ int loop_signal_add(loop_t *l, int signo, loop_signal_cb cb, void *arg);
 
 /*
  * status is the exit code, or 128 + the signal number when a signal
- * killed it (as proc_run() reports). The child has been reaped and the
- * watch is freed when cb returns.
+ * killed it (as proc_run() reports), or -1 when something else reaped it
+ * first. The child has been reaped and the watch is freed when cb returns.
  */
 typedef void (*loop_child_cb)(loop_child_t *c, pid_t pid, int status, void *arg);
 
