@@ -449,6 +449,9 @@ static void reap_sigchld(loop_t *l)
 			}
 		}
 	}
+	if (l->stop) {
+		l->reap_pending = true; /* the rest when it runs again */
+	}
 }
 
 static int sigchld_on(loop_t *l)
