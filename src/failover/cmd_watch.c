@@ -13,9 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "src/failover/config_modules.h"
@@ -24,6 +21,7 @@
 #include "src/dns/dns_client.h"
 #include "src/dns/dns_msg.h"
 #include "src/common/log.h"
+#include "src/loop/loop.h"
 #include "src/watch/watcher.h"
 #include "tsig/tsig_key.h"
 
@@ -131,66 +129,45 @@ static int load_key(const config_t *cfg, tsig_key_t *key, bool *have, df_detail_
 	return DF_OK;
 }
 
+static void on_signal(loop_t *l, int signo, void *arg)
+{
+	(void)arg;
+	log_info("Received %s, shutting down", strsignal(signo));
+	loop_stop(l);
+}
+
+static void on_check(loop_timer_t *t, void *arg)
+{
+	(void)t;
+	check(arg);
+}
+
 static int run_loop(watch_state_t *ws)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	int efd = epoll_create1(EPOLL_CLOEXEC);
-	int ret = CMD_EXIT_FAIL;
-	if (sfd < 0 || tfd < 0 || efd < 0) {
-		log_err("watch: cannot set up the event loop: %s", strerror(errno));
+	loop_t *l = NULL;
+	loop_timer_t *t = NULL;
+	int ret = loop_new(&l);
+	if (ret == DF_OK) {
+		ret = loop_signal_add(l, SIGTERM, on_signal, NULL);
+	}
+	if (ret == DF_OK) {
+		ret = loop_signal_add(l, SIGINT, on_signal, NULL);
+	}
+	if (ret == DF_OK) {
+		ret = loop_timer_new(l, &t, on_check, ws);
+	}
+	if (ret != DF_OK) {
+		log_err("watch: cannot set up the event loop: %s", df_strerror(ret));
 		goto out;
 	}
-	struct itimerspec its = {
-		.it_value = {0, 1000000},
-		.it_interval = {ws->interval_ms / 1000, (ws->interval_ms % 1000) * 1000000},
-	};
-	timerfd_settime(tfd, 0, &its, NULL);
-	struct epoll_event e1 = {.events = EPOLLIN, .data.fd = sfd};
-	struct epoll_event e2 = {.events = EPOLLIN, .data.fd = tfd};
-	epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &e1);
-	epoll_ctl(efd, EPOLL_CTL_ADD, tfd, &e2);
-	for (;;) {
-		struct epoll_event ev;
-		int n = epoll_wait(efd, &ev, 1, -1);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0) {
-			log_err("watch: event loop failed: %s", strerror(errno));
-			goto out;
-		}
-		if (ev.data.fd == sfd) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				log_info("Received %s, shutting down",
-					 strsignal((int)si.ssi_signo));
-			}
-			ret = CMD_EXIT_OK;
-			goto out;
-		}
-		uint64_t expirations;
-		if (read(tfd, &expirations, sizeof(expirations)) > 0) {
-			check(ws);
-		}
+	loop_timer_arm(t, 1, ws->interval_ms);
+	ret = loop_run(l);
+	if (ret != DF_OK) {
+		log_err("watch: event loop failed: %s", df_strerror(ret));
 	}
 out:
-	if (sfd >= 0) {
-		close(sfd);
-	}
-	if (tfd >= 0) {
-		close(tfd);
-	}
-	if (efd >= 0) {
-		close(efd);
-	}
-	return ret;
+	loop_free(l);
+	return ret == DF_OK ? CMD_EXIT_OK : CMD_EXIT_FAIL;
 }
 
 static void config_warning(const char *msg)

@@ -7,11 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/file.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <config.h> /* the build's, for PACKAGE_VERSION */
@@ -20,6 +17,7 @@
 #include "src/failover/cmd.h"
 #include "src/health/health.h"
 #include "src/lease/lease.h"
+#include "src/loop/loop.h"
 #include "src/metrics/metrics.h"
 #include "src/metrics/metrics_http.h"
 #include "src/common/log.h"
@@ -40,10 +38,10 @@ typedef struct daemon {
 	lease_state_t state;
 	bool active;		       /* as last reported */
 	enum lease_health last_health; /* the last check's result */
-	int epfd;
-	int tick_fd;
-	int change_fd;
-	int sig_fd;
+	loop_t *loop;
+	loop_timer_t *tick_timer;   /* every UPDATE_INTERVAL */
+	loop_timer_t *change_timer; /* the next change that needs no tick */
+	loop_io_t *http_io;	    /* metrics_http_fd(); NULL without METRICS_LISTEN */
 	int pid_fd;
 } daemon_t;
 
@@ -177,16 +175,14 @@ static void unload(daemon_t *dm)
 	dm->cfg = NULL;
 }
 
-static void arm(int fd, int64_t first_ms, int64_t interval_ms)
+/* first_ms 0 disarms. */
+static void arm(loop_timer_t *t, int64_t first_ms, int64_t interval_ms)
 {
-	struct itimerspec its = {0};
 	if (first_ms > 0) {
-		its.it_value.tv_sec = first_ms / 1000;
-		its.it_value.tv_nsec = (first_ms % 1000) * 1000000;
+		loop_timer_arm(t, first_ms, interval_ms);
+	} else {
+		loop_timer_cancel(t);
 	}
-	its.it_interval.tv_sec = interval_ms / 1000;
-	its.it_interval.tv_nsec = (interval_ms % 1000) * 1000000;
-	timerfd_settime(fd, 0, &its, NULL);
 }
 
 /* Adds the watcher's new actions to the metrics. */
@@ -255,7 +251,7 @@ static void update_activity(daemon_t *dm, const char *why)
 		count_watcher(dm);
 	}
 	int64_t next = lease_next_change(&dm->params, &dm->state, now);
-	arm(dm->change_fd, next == INT64_MAX ? 0 : (next - now > 0 ? next - now : 1), 0);
+	arm(dm->change_timer, next == INT64_MAX ? 0 : (next - now > 0 ? next - now : 1), 0);
 }
 
 static void set_watch_policy(daemon_t *dm)
@@ -402,7 +398,7 @@ static void reload(daemon_t *dm)
 		lease_state_init(&dm->state);
 		update_activity(dm, "the role or the lease record changed on reload");
 	}
-	arm(dm->tick_fd, 1, (int64_t)cfg->update_interval * 1000);
+	arm(dm->tick_timer, 1, (int64_t)cfg->update_interval * 1000);
 	log_info("Configuration reloaded: ROLE=%s, UPDATE_INTERVAL=%u, RENEW_DEADLINE=%u, "
 		 "LEASE_TTL=%u",
 		 config_role_name(cfg->role), cfg->update_interval, cfg->renew_deadline,
@@ -474,100 +470,71 @@ static int go_background(void)
 	return 0;
 }
 
+static void on_signal(loop_t *l, int signo, void *arg)
+{
+	daemon_t *dm = arg;
+	if (signo == SIGHUP) {
+		reload(dm);
+	} else {
+		log_info("Received %s, shutting down", strsignal(signo));
+		loop_stop(l);
+	}
+}
+
+static void on_change(loop_timer_t *t, void *arg)
+{
+	(void)t;
+	update_activity(arg, NULL);
+}
+
+/* Ticks missed while one ran long are not made up. */
+static void on_tick(loop_timer_t *t, void *arg)
+{
+	(void)t;
+	tick(arg);
+}
+
+static void on_http(loop_io_t *io, int fd, unsigned events, void *arg)
+{
+	(void)io;
+	(void)fd;
+	(void)events;
+	metrics_http_run(arg);
+}
+
 static int setup_loop(daemon_t *dm)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
 	/* Blocked and read from a signalfd inside the loop: no handler runs. */
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	dm->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	dm->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	dm->change_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	dm->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (dm->sig_fd < 0 || dm->tick_fd < 0 || dm->change_fd < 0 || dm->epfd < 0) {
-		log_err("cannot set up the event loop: %s", strerror(errno));
-		return -1;
+	int ret = loop_new(&dm->loop);
+	int signals[] = {SIGTERM, SIGINT, SIGHUP};
+	for (size_t i = 0; ret == DF_OK && i < sizeof(signals) / sizeof(signals[0]); i++) {
+		ret = loop_signal_add(dm->loop, signals[i], on_signal, dm);
 	}
-	int fds[] = {dm->sig_fd, dm->tick_fd, dm->change_fd};
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fds[i]};
-		if (epoll_ctl(dm->epfd, EPOLL_CTL_ADD, fds[i], &ev) != 0) {
-			log_err("cannot set up the event loop: %s", strerror(errno));
-			return -1;
-		}
+	if (ret == DF_OK) {
+		ret = loop_timer_new(dm->loop, &dm->tick_timer, on_tick, dm);
+	}
+	if (ret == DF_OK) {
+		ret = loop_timer_new(dm->loop, &dm->change_timer, on_change, dm);
+	}
+	if (ret != DF_OK) {
+		log_err("cannot set up the event loop: %s", df_strerror(ret));
+		return -1;
 	}
 	return 0;
 }
 
-static void drain(int fd)
-{
-	uint64_t count;
-	while (read(fd, &count, sizeof(count)) == sizeof(count)) {
-	}
-}
-
-/* Returns true when the daemon must stop. */
-static bool on_signal(daemon_t *dm)
-{
-	struct signalfd_siginfo si;
-	bool stop = false;
-	while (read(dm->sig_fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
-			reload(dm);
-		} else {
-			log_info("Received %s, shutting down", strsignal((int)si.ssi_signo));
-			stop = true;
-		}
-	}
-	return stop;
-}
-
 static void loop(daemon_t *dm)
 {
-	arm(dm->tick_fd, 1, (int64_t)dm->cfg->update_interval * 1000);
-	for (;;) {
-		struct epoll_event evs[4];
-		int n = epoll_wait(dm->epfd, evs, 4, -1);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0) {
-			log_err("event loop failed: %s", strerror(errno));
-			return;
-		}
-		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-			if (fd == dm->sig_fd && on_signal(dm)) {
-				return;
-			}
-			if (dm->http != NULL && fd == metrics_http_fd(dm->http)) {
-				metrics_http_run(dm->http);
-			}
-			if (fd == dm->change_fd) {
-				drain(fd);
-				update_activity(dm, NULL);
-			}
-			if (fd == dm->tick_fd) {
-				/* Ticks missed while one ran long are not made up. */
-				drain(fd);
-				tick(dm);
-			}
-		}
+	arm(dm->tick_timer, 1, (int64_t)dm->cfg->update_interval * 1000);
+	int ret = loop_run(dm->loop);
+	if (ret != DF_OK) {
+		log_err("event loop failed: %s", df_strerror(ret));
 	}
 }
 
 int daemon_run(const daemon_opts_t *opts)
 {
-	daemon_t dm = {.opts = opts,
-		       .epfd = -1,
-		       .tick_fd = -1,
-		       .change_fd = -1,
-		       .sig_fd = -1,
-		       .pid_fd = -1};
+	daemon_t dm = {.opts = opts, .pid_fd = -1};
 	df_detail_t d = {""};
 	int code = CMD_EXIT_FAIL;
 
@@ -609,8 +576,12 @@ int daemon_run(const daemon_opts_t *opts)
 			log_err("run: %s", d.msg);
 			goto out;
 		}
-		struct epoll_event ev = {.events = EPOLLIN, .data.fd = metrics_http_fd(dm.http)};
-		epoll_ctl(dm.epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+		int ret = loop_io_new(dm.loop, &dm.http_io, metrics_http_fd(dm.http), LOOP_READ,
+				      on_http, dm.http);
+		if (ret != DF_OK) {
+			log_err("cannot set up the event loop: %s", df_strerror(ret));
+			goto out;
+		}
 		log_info("Serving /metrics and /healthz on http://%s",
 			 metrics_http_address(dm.http));
 	}
@@ -633,18 +604,14 @@ int daemon_run(const daemon_opts_t *opts)
 	}
 	code = CMD_EXIT_OK;
 out:
+	loop_io_free(dm.http_io);
 	metrics_http_stop(dm.http);
 	metrics_free(dm.metrics);
 	if (dm.pid_fd >= 0) {
 		unlink(opts->pidfile);
 		close(dm.pid_fd);
 	}
-	int fds[] = {dm.epfd, dm.tick_fd, dm.change_fd, dm.sig_fd};
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (fds[i] >= 0) {
-			close(fds[i]);
-		}
-	}
+	loop_free(dm.loop);
 	unload(&dm);
 	return code;
 }
