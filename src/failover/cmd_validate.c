@@ -55,24 +55,17 @@ static void check_health(const config_t *cfg, tally_t *t)
 	health_t *h = NULL;
 	df_detail_t d = {""};
 	char why[512] = "", buf[768];
-	bool dr = cfg->role == CONFIG_ROLE_DR;
-	if (!dr && cfg->health_url[0] == '\0') {
-		return;
-	}
-	config_t self = *cfg;
-	if (!dr) {
-		self.health_mode = CONFIG_HEALTH_METRICS; /* the primary's self-check */
-	}
-	if (health_new(&h, &self, &d) != DF_OK) {
+	bool own = false;
+	if (health_new_for_site(&h, cfg, &own, &d) != DF_OK) {
 		snprintf(buf, sizeof(buf), "health check: %s", d.msg);
 		line(t, false, buf);
-	} else {
+	} else if (h != NULL) {
 		bool ok = health_check(h, why, sizeof(why));
+		bool metrics = own || cfg->health_mode == CONFIG_HEALTH_METRICS;
 		snprintf(buf, sizeof(buf), "%s %s reachable%s%s",
-			 dr ? "the primary's collector" : "this site's collector",
-			 self.health_mode == CONFIG_HEALTH_METRICS ? self.health_url : "(tcp)",
-			 ok ? "" : ": ", ok ? "" : why);
-		if (ok || dr) {
+			 own ? "this site's collector" : "the primary's collector",
+			 metrics ? cfg->health_url : "(tcp)", ok ? "" : ": ", ok ? "" : why);
+		if (ok || !own) {
 			line(t, ok, buf);
 		} else {
 			/* The primary's own collector may be stopped on purpose
@@ -83,7 +76,6 @@ static void check_health(const config_t *cfg, tally_t *t)
 		}
 	}
 	health_free(h);
-	config_deinit(&self);
 }
 
 /* With WATCH_MODE: the backend answers and says whether the collector runs. */

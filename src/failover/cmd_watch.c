@@ -22,6 +22,7 @@
 #include "src/dns/dns_msg.h"
 #include "src/common/log.h"
 #include "src/loop/loop.h"
+#include "src/provider/rfc2136_setup.h"
 #include "src/watch/watcher.h"
 #include "tsig/tsig_key.h"
 
@@ -113,22 +114,6 @@ static void check(watch_state_t *ws)
 	watcher_apply(ws->watcher, ws->want, clock_mono_ms());
 }
 
-static int load_key(const config_t *cfg, tsig_key_t *key, bool *have, df_detail_t *d)
-{
-	*have = false;
-	if (cfg->tsig_key[0] != '\0') {
-		*have = true;
-		return tsig_key_from_string(key, cfg->tsig_key, d);
-	}
-	if (cfg->tsig_keyfile[0] != '\0') {
-		*have = true;
-		return tsig_keyfile_load(key, cfg->tsig_keyfile,
-					 cfg->tsig_keyname[0] != '\0' ? cfg->tsig_keyname : NULL,
-					 d);
-	}
-	return DF_OK;
-}
-
 static void on_signal(loop_t *l, int signo, void *arg)
 {
 	(void)arg;
@@ -196,32 +181,18 @@ int cmd_watch(const char *path, char *const *envp)
 	ws.keep_on_dns_failure = cfg.watch.on_dns_failure == CONFIG_DNS_FAILURE_KEEP;
 	ws.interval_ms = cfg.watch.check_interval_ms;
 	ws.deadline_ms = (int64_t)cfg.renew_deadline * 1000;
-	if (cfg.server[0] != '\0') {
-		snprintf(server, sizeof(server), "%s", cfg.server);
-	} else if (cfg.zone[0] != '\0') {
-		if (dns_find_primary(cfg.zone, cfg.resolver, cfg.port, (int)cfg.dns_timeout_ms,
-				     server, sizeof(server), &d) != DF_OK) {
-			log_err("watch: %s", d.msg);
-			code = CMD_EXIT_FAIL;
-			goto out;
-		}
-	} else {
+	if (cfg.server[0] == '\0' && cfg.zone[0] == '\0') {
 		log_err("watch: set DNS_SERVER (or DNS_ZONE, to find the zone's primary): the "
-			"watcher "
-			"asks the authoritative server, never the system resolver");
+			"watcher asks the authoritative server, never the system resolver");
 		goto out;
 	}
-	if (load_key(&cfg, &key, &have_key, &d) != DF_OK) {
+	if (rfc2136_load_key(&cfg, &key, &have_key, &d) != DF_OK) {
 		log_err("watch: %s", d.msg);
 		code = CMD_EXIT_FAIL;
 		goto out;
 	}
-	dns_client_opts_t opts = {.server = server,
-				  .port = cfg.port,
-				  .timeout_ms = (int)cfg.dns_timeout_ms,
-				  .retries = (int)cfg.dns_retries,
-				  .key = have_key ? &key : NULL};
-	if (dns_client_new(&ws.client, &opts, &d) != DF_OK) {
+	if (rfc2136_client_new(&ws.client, &cfg, have_key ? &key : NULL, false, server,
+			       sizeof(server), NULL, &d) != DF_OK) {
 		log_err("watch: %s", d.msg);
 		code = CMD_EXIT_FAIL;
 		goto out;

@@ -126,17 +126,7 @@ static int load(const daemon_opts_t *opts, config_t **cfg_out, provider_t **p_ou
 	if (ret != DF_OK) {
 		goto fail;
 	}
-	if (cfg->role == CONFIG_ROLE_DR) {
-		ret = health_new(&h, cfg, d);
-	} else if (cfg->health_url[0] != '\0') {
-		/* HEALTH_URL on the primary means: watch our own collector's
-		 * counter, whatever HEALTH_MODE says (it describes the DR's
-		 * check of us). health_new() copies what it needs. */
-		config_t self = *cfg;
-		self.health_mode = CONFIG_HEALTH_METRICS;
-		ret = health_new(&h, &self, d);
-		config_deinit(&self);
-	}
+	ret = health_new_for_site(&h, cfg, NULL, d);
 	if (ret != DF_OK) {
 		df_detail_prefix(d, "health check");
 		goto fail;

@@ -125,7 +125,36 @@ static int setup_request(health_t *h, df_detail_t *d)
 	return DF_OK;
 }
 
+static int health_new_mode(health_t **out, const config_t *cfg, enum config_health_mode mode,
+			   df_detail_t *d);
+
 int health_new(health_t **out, const config_t *cfg, df_detail_t *d)
+{
+	if (out == NULL || cfg == NULL) {
+		return DF_EINVAL;
+	}
+	return health_new_mode(out, cfg, cfg->health_mode, d);
+}
+
+int health_new_for_site(health_t **out, const config_t *cfg, bool *self, df_detail_t *d)
+{
+	if (out == NULL || cfg == NULL) {
+		return DF_EINVAL;
+	}
+	bool own = cfg->role == CONFIG_ROLE_PRIMARY;
+	if (self != NULL) {
+		*self = own;
+	}
+	*out = NULL;
+	if (!own) {
+		return health_new_mode(out, cfg, cfg->health_mode, d);
+	}
+	return cfg->health_url[0] != '\0' ? health_new_mode(out, cfg, CONFIG_HEALTH_METRICS, d)
+					  : DF_OK;
+}
+
+static int health_new_mode(health_t **out, const config_t *cfg, enum config_health_mode mode,
+			   df_detail_t *d)
 {
 	health_t *h = NULL;
 	const char *reason = NULL;
@@ -146,7 +175,7 @@ int health_new(health_t **out, const config_t *cfg, df_detail_t *d)
 	if (h == NULL) {
 		return DF_ENOMEM;
 	}
-	h->mode = cfg->health_mode;
+	h->mode = mode;
 	h->timeout_ms = (long)cfg->health_timeout * 1000;
 	h->stale_max = cfg->health_stale_count;
 

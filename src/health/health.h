@@ -49,6 +49,16 @@ typedef struct health health_t;
  */
 int health_new(health_t **out, const config_t *cfg, df_detail_t *d);
 
+/*
+ * The check this site runs, as health_new() makes it: on the DR the
+ * primary's collector as HEALTH_MODE says; on the primary, when HEALTH_URL
+ * is set, its own collector's counter in metrics mode whatever HEALTH_MODE
+ * says (HEALTH_MODE describes the DR's check of it). *out is NULL, and the
+ * return DF_OK, when the site runs none. *self (may be NULL) tells whether it
+ * is the primary's check of itself.
+ */
+int health_new_for_site(health_t **out, const config_t *cfg, bool *self, df_detail_t *d);
+
 /* Frees h; NULL does nothing. */
 void health_free(health_t *h);
 

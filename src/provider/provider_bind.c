@@ -22,6 +22,7 @@
 #include "src/dns/dns_msg.h"
 #include "src/common/log.h"
 #include "src/provider/provider.h"
+#include "src/provider/rfc2136_setup.h"
 #include "tsig/tsig_alg.h"
 #include "tsig/tsig_key.h"
 #include "tsig/tsig_sign.h"
@@ -593,17 +594,10 @@ static const provider_ops_t bind_ops = {
 
 static int load_key(tsig_key_t *key, const config_t *cfg, df_detail_t *d)
 {
-	if (cfg->tsig_key[0] != '\0') {
-		int ret = tsig_key_from_string(key, cfg->tsig_key, d);
-		if (ret != DF_OK) {
-			df_detail_prefix(d, "TSIG_KEY");
-		}
+	bool have = false;
+	int ret = rfc2136_load_key(cfg, key, &have, d);
+	if (ret != DF_OK || have) {
 		return ret;
-	}
-	if (cfg->tsig_keyfile[0] != '\0') {
-		return tsig_keyfile_load(key, cfg->tsig_keyfile,
-					 cfg->tsig_keyname[0] != '\0' ? cfg->tsig_keyname : NULL,
-					 d);
 	}
 	df_detail_set(d,
 		      "DNS_PROVIDER=bind-tsig needs a TSIG key: set TSIG_KEYFILE to a key file "
@@ -614,29 +608,8 @@ static int load_key(tsig_key_t *key, const config_t *cfg, df_detail_t *d)
 /* Finds the server (DNS_SERVER, or the zone's SOA MNAME) and opens the client. */
 static int bind_connect(bind_provider_t *bp, const tsig_key_t *key, bool tcp_only, df_detail_t *d)
 {
-	const config_t *cfg = bp->base.cfg;
-	int ret;
-	if (cfg->server[0] != '\0') {
-		snprintf(bp->server, sizeof(bp->server), "%s", cfg->server);
-	} else {
-		/* An explicit DNS_RESOLVER is asked on DNS_PORT (a test or a
-		 * lab setup); resolv.conf's nameserver on port 53. */
-		ret = dns_find_primary(cfg->zone, cfg->resolver, cfg->port,
-				       (int)cfg->dns_timeout_ms, bp->server, sizeof(bp->server), d);
-		if (ret != DF_OK) {
-			return ret;
-		}
-		bp->from_mname = true;
-	}
-	dns_client_opts_t opts = {
-		.server = bp->server,
-		.port = cfg->port,
-		.timeout_ms = (int)cfg->dns_timeout_ms,
-		.retries = (int)cfg->dns_retries,
-		.key = key,
-		.tcp_only = tcp_only,
-	};
-	return dns_client_new(&bp->client, &opts, d);
+	return rfc2136_client_new(&bp->client, bp->base.cfg, key, tcp_only, bp->server,
+				  sizeof(bp->server), &bp->from_mname, d);
 }
 
 static int bind_new(provider_t **out, const config_t *cfg, const provider_ops_t *ops,

@@ -679,6 +679,37 @@ static void test_tcp_blackhole(void **state)
 	close(lfd);
 }
 
+/* The check each site runs: the DR checks the primary as HEALTH_MODE says,
+ * the primary its own counter when HEALTH_URL is set, in metrics mode. */
+static void test_for_site(void **state)
+{
+	(void)state;
+	df_detail_t d = {""};
+	health_t *h = NULL;
+	bool own = false;
+	config_t *cfg = metrics_config(9, 3);
+	cfg->health_mode = CONFIG_HEALTH_TCP; /* the DR's check of us; no HEALTH_HOST */
+
+	assert_int_equal(health_new(&h, cfg, &d), DF_ECONFIG);
+	assert_non_null(strstr(d.msg, "HEALTH_MODE=tcp needs HEALTH_HOST"));
+	assert_int_equal(health_new_for_site(&h, cfg, &own, &d), DF_ECONFIG); /* DR: tcp */
+	assert_false(own);
+	assert_null(h);
+
+	cfg->role = CONFIG_ROLE_PRIMARY;
+	assert_int_equal(health_new_for_site(&h, cfg, &own, &d), DF_OK); /* metrics */
+	assert_true(own);
+	assert_non_null(h);
+	health_free(h);
+	h = NULL;
+
+	cfg->health_url[0] = '\0'; /* a primary without HEALTH_URL checks nothing */
+	assert_int_equal(health_new_for_site(&h, cfg, &own, &d), DF_OK);
+	assert_null(h);
+	assert_int_equal(health_new_for_site(NULL, cfg, NULL, &d), DF_EINVAL);
+	free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -688,6 +719,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_silent),	 cmocka_unit_test(test_metrics_refused),
 		cmocka_unit_test(test_new_validates),	 cmocka_unit_test(test_tcp_listening),
 		cmocka_unit_test(test_tcp_refused),	 cmocka_unit_test(test_tcp_blackhole),
+		cmocka_unit_test(test_for_site),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
