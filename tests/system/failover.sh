@@ -13,7 +13,7 @@
 #   fo_wait_owner OWNER SECS   waits until show reports OWNER; prints the seconds it took
 #   fo_wait_log SITE TEXT SECS waits until SITE's log contains TEXT
 #   fo_check_never_both        fails when the two sites' ACTIVE periods ever overlap
-#   fo_active SITE             true when SITE's last transition was ACTIVE
+#   fo_active SITE             true when SITE's last transition was ACTIVE (a kill ends it)
 
 . "$top_srcdir/tests/system/lib.sh"
 . "$top_srcdir/tests/system/collector.sh"
@@ -167,26 +167,35 @@ fo_wait_log()
 $(tail -n 20 "$T/$site.log" 2>/dev/null)"
 }
 
+# _fo_events SITE...: every ACTIVE/STANDBY line of the SITEs' daemons and every kill
+# of them (fo_kill), one "T SITE ACTIVE|STANDBY|KILLED" line each, T on the shared
+# monotonic clock, in time order.
+_fo_events()
+{
+	local site
+	{
+		for site in "$@"; do
+			[ -f "$T/$site.log" ] || continue
+			sed -n "s/.*Site is now \(ACTIVE\|STANDBY\).*\[t=\([0-9.]*\)\].*/\2 $site \1/p" \
+				"$T/$site.log"
+			[ ! -f "$T/kills" ] || awk -v s="$site" '$2 == s && $3 == "KILLED"' "$T/kills"
+		done
+	} | LC_ALL=C sort -n -k1,1
+}
+
+# fo_active SITE: true when SITE's last transition was ACTIVE (a kill ends activity).
 fo_active()
 {
 	local last
-	last=$(grep -hoE 'Site is now (ACTIVE|STANDBY)' "$T/$1.log" 2>/dev/null | tail -n 1)
-	[ "$last" = "Site is now ACTIVE" ]
+	last=$(_fo_events "$1" | tail -n 1)
+	[ "${last##* }" = ACTIVE ]
 }
 
 # Every ACTIVE/STANDBY line of both daemons and every kill, ordered on the
 # shared monotonic clock: at no instant may both sites be active.
 fo_check_never_both()
 {
-	local site
-	{
-		for site in primary dr; do
-			[ -f "$T/$site.log" ] || continue
-			sed -n "s/.*Site is now \(ACTIVE\|STANDBY\).*\[t=\([0-9.]*\)\].*/\2 $site \1/p" \
-				"$T/$site.log"
-		done
-		cat "$T/kills"
-	} | sort -n -k1,1 | awk '
+	_fo_events primary dr | awk '
 		{ if ($3 == "ACTIVE") active[$2] = 1; else active[$2] = 0
 		  n = active["primary"] + active["dr"]
 		  if (n > 1) { printf "both sites active at t=%s\n", $1; bad = 1 }

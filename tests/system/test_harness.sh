@@ -27,6 +27,21 @@ assert_eq "$rc" 1 "assert_contains fails when the needle is absent"
 out=$( (assert_not_contains abc b "present") 2>&1) && rc=0 || rc=$?
 assert_eq "$rc" 1 "assert_not_contains fails when the needle is present"
 
+sys_log "sys_wait_for"
+(sleep 0.5 && touch "$T/flag") &
+sys_wait_for 3 "the flag file" test -e "$T/flag"
+wait
+flag_set()
+{
+	[ -e "$T/flag" ]
+}
+sys_wait_for 1 "the flag file, through a function" flag_set
+out=$( (sys_wait_for 1 "the moon" false) 2>&1) && rc=0 || rc=$?
+assert_eq "$rc:$out" "1:FAIL: waited 1s in vain for: the moon" "sys_wait_for names what it waited for"
+start=$SECONDS
+out=$( (sys_wait_for 2 "nothing" false) 2>&1) && rc=0 || rc=$?
+[ $((SECONDS - start)) -ge 2 ] || fail "sys_wait_for 2 gave up after $((SECONDS - start)) s"
+
 p1=$(sys_free_port)
 p2=$(sys_free_port)
 [ "$p1" != "$p2" ] || fail "sys_free_port returned $p1 twice"
