@@ -2,7 +2,9 @@
 # Long run of the lease simulation (tests/unit/src/lease/test_lease_sim.c): many
 # more random schedules of both sites than `make check` runs, then a short
 # SIM_BREAK run proving the checker catches unsafe clock rates.
-# Prints schedules/s and the result. Not part of `make check`.
+# Prints schedules/s and the result. Not part of `make check`, which runs the
+# default 10000 schedules (test_lease_sim) and the SIM_BREAK check up to the first
+# caught schedule (test_lease_sim_break).
 #
 # Usage: bench/sim.sh [SCHEDULES]   (default 200000, about 2 minutes in an
 #        optimised build). SIM_SEED=<n> fixes the first seed (default: the

@@ -12,8 +12,9 @@
 #   fo_stop SITE / fo_kill SITE   SIGTERM / SIGKILL (a kill is noted for the overlap check)
 #   fo_wait_owner OWNER SECS   waits until show reports OWNER; prints the seconds it took
 #   fo_wait_log SITE TEXT SECS waits until SITE's log contains TEXT
-#   fo_check_never_both        fails when the two sites' ACTIVE periods ever overlap
-#   fo_active SITE             true when SITE's last transition was ACTIVE
+#   fo_check_never_both [SITE...] fails when the two sites' ACTIVE periods ever overlap,
+#                              or when it found no transitions of the SITEs to check
+#   fo_active SITE             true when SITE's last transition was ACTIVE (a kill ends it)
 
 . "$top_srcdir/tests/system/lib.sh"
 . "$top_srcdir/tests/system/collector.sh"
@@ -167,30 +168,63 @@ fo_wait_log()
 $(tail -n 20 "$T/$site.log" 2>/dev/null)"
 }
 
-fo_active()
-{
-	local last
-	last=$(grep -hoE 'Site is now (ACTIVE|STANDBY)' "$T/$1.log" 2>/dev/null | tail -n 1)
-	[ "$last" = "Site is now ACTIVE" ]
-}
-
-# Every ACTIVE/STANDBY line of both daemons and every kill, ordered on the
-# shared monotonic clock: at no instant may both sites be active.
-fo_check_never_both()
+# _fo_events SITE...: every ACTIVE/STANDBY line of the SITEs' daemons and every kill
+# of them (fo_kill), one "T SITE ACTIVE|STANDBY|KILLED" line each, T on the shared
+# monotonic clock, in time order.
+_fo_events()
 {
 	local site
 	{
-		for site in primary dr; do
+		for site in "$@"; do
 			[ -f "$T/$site.log" ] || continue
 			sed -n "s/.*Site is now \(ACTIVE\|STANDBY\).*\[t=\([0-9.]*\)\].*/\2 $site \1/p" \
 				"$T/$site.log"
+			[ ! -f "$T/kills" ] || awk -v s="$site" '$2 == s && $3 == "KILLED"' "$T/kills"
 		done
-		cat "$T/kills"
-	} | sort -n -k1,1 | awk '
+	} | LC_ALL=C sort -n -k1,1
+}
+
+# fo_active SITE: true when SITE's last transition was ACTIVE (a kill ends activity).
+fo_active()
+{
+	local last
+	last=$(_fo_events "$1" | tail -n 1)
+	[ "${last##* }" = ACTIVE ]
+}
+
+# fo_check_never_both [SITE...]: every ACTIVE/STANDBY line of both daemons and every
+# kill, ordered on the shared monotonic clock: at no instant may both sites be active.
+# It fails unless it found events to check: every SITE (default: primary and dr; name
+# only the sites that ever become active in the test) must have run and have at least
+# one transition, at least one ACTIVE must be among them, and every "Site is now" line
+# must parse (a changed log format would otherwise check nothing and pass).
+fo_check_never_both()
+{
+	local site lines parsed events
+	[ $# -gt 0 ] || set -- primary dr
+	for site in primary dr; do
+		[ -f "$T/$site.log" ] || continue
+		lines=$(grep -c 'Site is now \(ACTIVE\|STANDBY\)' "$T/$site.log" || true)
+		parsed=$(_fo_events "$site" | grep -vc ' KILLED$' || true)
+		[ "$lines" = "$parsed" ] ||
+			fail "fo_check_never_both: parsed $parsed of the $lines ACTIVE/STANDBY lines of $site.log; unparsed:
+$(grep 'Site is now \(ACTIVE\|STANDBY\)' "$T/$site.log" | grep -v '\[t=[0-9.]*\]')"
+	done
+	for site in "$@"; do
+		[ -f "$T/$site.log" ] || fail "fo_check_never_both: $site never ran (no $site.log)"
+		_fo_events "$site" | grep -q " $site \(ACTIVE\|STANDBY\)$" ||
+			fail "fo_check_never_both: no ACTIVE/STANDBY transition of $site in $site.log, nothing to check"
+	done
+	events=$(_fo_events primary dr)
+	grep -q ' ACTIVE$' <<<"$events" ||
+		fail "fo_check_never_both: no site ever became active, nothing to check"
+	awk '
 		{ if ($3 == "ACTIVE") active[$2] = 1; else active[$2] = 0
 		  n = active["primary"] + active["dr"]
 		  if (n > 1) { printf "both sites active at t=%s\n", $1; bad = 1 }
-		  changes++ }
-		END { if (bad) exit 1; printf "%d transitions, never both active\n", changes }' ||
+		  changes[$2]++ }
+		END { if (bad) exit 1
+		      printf "%d transitions of primary, %d of dr, never both active\n",
+			changes["primary"], changes["dr"] }' <<<"$events" ||
 		fail "split brain: the two sites were active at the same time"
 }

@@ -97,6 +97,22 @@ $OUT"
 $OUT"
 }
 
+# sys_wait_for SECS WHAT CMD...: runs CMD (a program or a shell function) every 0.2 s
+# until it succeeds; fails naming WHAT when it has not within SECS seconds (at least
+# SECS s of waiting, at most one more). Use it instead of a fixed sleep before a check
+# that something has happened.
+sys_wait_for()
+{
+	local limit=${1:?sys_wait_for SECS WHAT CMD...} what=${2:?sys_wait_for SECS WHAT CMD...}
+	local start=$SECONDS
+	shift 2
+	[ $# -gt 0 ] || fail "sys_wait_for: no command to wait for ($what)"
+	until "$@"; do
+		[ $((SECONDS - start)) -le "$limit" ] || fail "waited ${limit}s in vain for: $what"
+		sleep 0.2
+	done
+}
+
 # sys_require CMD...: exits 77 (SKIP) when a command is missing.
 sys_require()
 {

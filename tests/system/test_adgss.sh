@@ -10,6 +10,26 @@ set -eu
 . "$top_srcdir/tests/system/kdc.sh"
 
 sys_start_gss_lab
+sys_require klist
+
+# renewals_at_least N: true when primary.log shows at least N renewals.
+renewals_at_least()
+{
+	[ "$(grep -c "Lease renewed" "$T/primary.log" || true)" -ge "$1" ]
+}
+
+# renewed_after_badkey: true when a renewal follows the BADKEY answer in primary.log.
+renewed_after_badkey()
+{
+	awk '/no longer knows our key \(BADKEY\)/ { b = 1 } b && /Lease renewed/ { r = 1 }
+		END { exit !r }' "$T/primary.log"
+}
+
+# ticket_expired CACHE: true once CACHE holds no valid ticket.
+ticket_expired()
+{
+	! KRB5CCNAME=$1 klist -s
+}
 
 # ---------------------------------------------------------------------------
 sys_log "validate with a keytab: ticket, context, key accepted, nothing changed"
@@ -72,7 +92,7 @@ sys_write_adgss_config "$T/run.env" LEASE_TTL=6 UPDATE_INTERVAL=1 RENEW_DEADLINE
 
 sys_spawn primary "$DNSFAILOVER" -c "$T/run.env" run
 exp0=$(sys_dig TXT | tr -d '"' | sed -n 's/.*exp=\([0-9]*\).*/\1/p')
-sleep 5
+sys_wait_for 5 "3 renewals of the running primary" renewals_at_least 3
 exp1=$(sys_dig TXT | tr -d '"' | sed -n 's/.*exp=\([0-9]*\).*/\1/p')
 [ "$exp1" -gt "$exp0" ] || fail "no renewal in 5 s (exp $exp0 -> $exp1); see primary.log"
 renewals=$(grep -c "Lease renewed" "$T/primary.log" || true)
@@ -90,7 +110,7 @@ remaining=$(sed -n 's/^dnsfailover_gss_context_remaining_seconds //p' <<<"$page"
 _sys_stop named 5 || fail "named was not running"
 rm -f "$T/_default.tsigkeys"
 _sys_named_launch || fail "named did not come back; see named.log"
-sleep 4
+sys_wait_for 4 "a renewal after named forgot the key" renewed_after_badkey
 exp2=$(sys_dig TXT | tr -d '"' | sed -n 's/.*exp=\([0-9]*\).*/\1/p')
 [ "$exp2" -gt "$exp1" ] || fail "no renewal after named forgot the key (exp $exp1 -> $exp2); see primary.log"
 grep -q "no longer knows our key (BADKEY): negotiating a new context" "$T/primary.log" ||
@@ -170,7 +190,7 @@ assert_eq "$(sys_zone_snapshot)" "$before" "bad credentials changed nothing"
 sys_log "an expired ticket cache"
 SYS_KINIT_TIMEOUT=10 KRB5CCNAME=FILE:$T/short.cc timeout 10 kinit -l 3s -k -t "$KEYTAB_DR" \
 	"lease-dr@$REALM" || fail "kinit -l 3s failed"
-sleep 4
+sys_wait_for 5 "the 3 s ticket in short.cc to expire" ticket_expired "FILE:$T/short.cc"
 assert_exit 1 "expired ticket" -- env KRB5CCNAME="FILE:$T/short.cc" \
 	"$DNSFAILOVER" -c "$T/dr.env" show
 assert_contains "$OUT" "expired" "expired ticket reported"

@@ -14,6 +14,12 @@ lease_exp()
 	sys_dig TXT | tr -d '"' | sed -n 's/.*exp=\([0-9]*\).*/\1/p'
 }
 
+# log_has LOG N TEXT: true when at least N lines of $T/LOG match TEXT (a grep pattern).
+log_has()
+{
+	[ "$(grep -c -- "$3" "$T/$1" || true)" -ge "$2" ]
+}
+
 # ---------------------------------------------------------------------------
 sys_log "SPNEGO and gss.microsoft.com"
 sys_write_adgss_config "$T/spnego.env" GSS_MECH=spnego
@@ -42,7 +48,9 @@ timeout -k 2 20 kadmin.local -r "$REALM" -q "modprinc -maxlife \"12 seconds\" DN
 sys_write_adgss_config "$T/run.env" LEASE_TTL=6 UPDATE_INTERVAL=1 RENEW_DEADLINE=4 \
 	HEALTH_HOST=127.0.0.1 HEALTH_PORT="$NAMED_PORT"
 sys_spawn primary "$DNSFAILOVER" -c "$T/run.env" run
-sleep 14
+sys_wait_for 14 "a second context once the first 12 s ticket ended" \
+	log_has primary.log 2 "renegotiated in 1[123] s, when its service ticket ends"
+sleep 2 # a window: no renewal may fail on the new context in it
 exp1=$(lease_exp)
 sys_kill primary
 # These timings leave no room for a silent KDC; the daemon says so at start.
@@ -72,7 +80,8 @@ timeout -k 2 20 kadmin.local -r "$REALM" -q "modprinc -maxlife \"1 day\" DNS/ns1
 # through the test hook, so that happens after 6 s.
 sys_log "run: the context is renegotiated before the server's key expires"
 DNSFAILOVER_TEST_GSS_KEY_LIFETIME=8 sys_spawn keylife "$DNSFAILOVER" -c "$T/run.env" run
-sleep 8
+sys_wait_for 8 "a second context 6 s into the 8 s key" log_has keylife.log 2 "GSS-TSIG: negotiated key"
+sleep 2 # a window: no renewal may fail on the new context, and no third one, in it
 sys_kill keylife
 grep -q "renegotiated in 6 s, before the server's key expires" "$T/keylife.log" ||
 	fail "the key lifetime did not set the renegotiation; see keylife.log"
@@ -89,7 +98,7 @@ sys_write_config "$T/dr.env" ROLE=dr DNS_PROVIDER=ad-gss TSIG_KEYFILE= \
 	GSS_SERVICE=DNS/ns1.example.test LEASE_TTL=6 UPDATE_INTERVAL=1 RENEW_DEADLINE=4 \
 	HEALTH_HOST=127.0.0.1 HEALTH_PORT="$NAMED_PORT"
 KRB5CCNAME=FILE:$T/dr.cc sys_spawn dr "$DNSFAILOVER" -c "$T/dr.env" run
-sleep 3
+sys_wait_for 5 "the DR's first context" log_has dr.log 1 "GSS-TSIG: negotiated key"
 assert_eq "$(grep -c "GSS-TSIG: negotiated key" "$T/dr.log" || true)" "1" "the DR negotiated once"
 KRB5CCNAME=FILE:$T/dr.cc timeout 10 kinit -l 2h -k -t "$KEYTAB_DR" "lease-dr@$REALM" ||
 	fail "kinit lease-dr (renewal) failed"
@@ -98,7 +107,7 @@ until grep -q "Kerberos ticket of lease-dr@$REALM was renewed" "$T/dr.log"; do
 	[ "$SECONDS" -lt "$end" ] || fail "the renewed ticket was not noticed in 15 s; see dr.log"
 	sleep 0.5
 done
-sleep 2
+sys_wait_for 5 "a new context after the renewed ticket" log_has dr.log 2 "GSS-TSIG: negotiated key"
 assert_eq "$(grep -c "GSS-TSIG: negotiated key" "$T/dr.log" || true)" "2" "a new context after the renewal"
 sys_kill dr
 grep -q "\[ERROR\]" "$T/dr.log" && fail "the DR logged an error; see dr.log"

@@ -96,9 +96,8 @@ expect_failure "$T/c.env" 1 "refused the connection" "server not running"
 # Broken servers: silence, garbage, short, wrong ID, truncated-without-TCP,
 # unsigned errors. Each ends within DNS_TIMEOUT x (DNS_RETRIES + 1).
 for mode in silent garbage short wrongid truncated unsigned-notauth refused-unsigned; do
-	port=$(sys_free_port)
-	sys_spawn "fake-$mode" "$FAKE_DNS" -p "$port" -m "$mode" -t -P "$T/run/fake.pid"
-	sleep 0.2
+	sys_start_fake_dns "$mode" -t
+	port=$FAKE_PORT
 	sys_write_config "$T/c.env" DNS_PORT="$port" DNS_TIMEOUT=1 DNS_RETRIES=1
 	start=$SECONDS
 	case $mode in
@@ -109,6 +108,6 @@ for mode in silent garbage short wrongid truncated unsigned-notauth refused-unsi
 	esac
 	expect_failure "$T/c.env" 1 "$text" "fake server ($mode)"
 	[ $((SECONDS - start)) -le 10 ] || fail "fake server ($mode): took $((SECONDS - start)) s"
-	sys_kill "fake-$mode"
+	sys_stop_fake_dns
 done
 sys_log "PASS"

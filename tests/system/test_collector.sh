@@ -32,6 +32,13 @@ wait_log()
 $(tail -n 20 "$(_sys_collector_var "$1" LOG)")"
 }
 
+# counter_above NAME VALUE: true when collector NAME's counter is above VALUE.
+counter_above()
+{
+	local v
+	v=$(sys_collector_value "$1" 2>/dev/null) && [ "$v" -gt "$2" ]
+}
+
 # status_line FILE: the first line of a saved response, without CR.
 status_line()
 {
@@ -71,9 +78,9 @@ body=$(sed '1,/^$/d' <<<"$page")
 assert_eq "$len" "$((${#body} + 1))" "Content-Length matches the body"
 
 v1=$(sys_collector_value c1) || fail "sys_collector_value c1"
-sleep 0.5
+sys_wait_for 2 "the counter to grow from $v1" counter_above c1 "$v1"
 v2=$(sys_collector_value c1) || fail "sys_collector_value c1"
-[ "$v2" -gt "$v1" ] || fail "counter did not grow in 0.5 s: $v1 -> $v2"
+[ "$v2" -gt "$v1" ] || fail "counter did not grow: $v1 -> $v2"
 assert_eq "$(((v2 - v1) % 55))" 0 "counter grows in steps of 55 ($v1 -> $v2)"
 sum=$(awk -v m="$m" 'index($0, m "{") == 1 { s += $NF } END { print s }' <<<"$body")
 [ "$sum" -le "$v1" ] || fail "sys_collector_value does not sum the label sets ($sum vs $v1)"
@@ -86,12 +93,12 @@ wait_log c1 "GET /other from port"
 sys_log "flat: answers, the counter is frozen"
 sys_collector_mode c1 flat
 v1=$(sys_collector_value c1) || fail "sys_collector_value in flat"
-sleep 0.5
+sleep 0.5 # a window (more than one 200 ms step): the counter must not move in it
 v2=$(sys_collector_value c1) || fail "sys_collector_value in flat"
 assert_eq "$v2" "$v1" "counter in flat mode"
 sys_collector_connect c1 || fail "TCP connect refused in flat mode"
 sys_collector_mode c1 up
-sleep 0.5
+sys_wait_for 2 "the counter to grow again after flat" counter_above c1 "$v2"
 v3=$(sys_collector_value c1) || fail "sys_collector_value after flat"
 [ "$v3" -gt "$v2" ] || fail "counter does not grow again after flat: $v2 -> $v3"
 wait_log c1 "mode flat -> up"
@@ -189,7 +196,7 @@ assert_eq "$COLLECTOR_PORT_c1" "$port1" "COLLECTOR_PORT_c1 after starting c2"
 assert_eq "$COLLECTOR_PORT" "$COLLECTOR_PORT_c2" "COLLECTOR_PORT is the last one started"
 assert_eq "$COLLECTOR_METRIC_c2" my_points_total "-m sets COLLECTOR_METRIC_c2"
 v1=$(sys_collector_value c2) || fail "sys_collector_value c2"
-sleep 0.3
+sys_wait_for 2 "c2's counter to grow from $v1" counter_above c2 "$v1"
 v2=$(sys_collector_value c2) || fail "sys_collector_value c2"
 if [ "$v2" -le "$v1" ] || [ "$(((v2 - v1) % 7))" != 0 ]; then
 	fail "c2 with -s 7: $v1 -> $v2"

@@ -13,12 +13,20 @@ get()
 	sys_http_get "$mport" "$1"
 }
 
+# renewed_twice: true when /metrics counts at least two successful renewals.
+renewed_twice()
+{
+	local n
+	n=$(get /metrics | sed -n 's/^dnsfailover_renewals_total{result="ok"} //p')
+	[ "${n:-0}" -ge 2 ]
+}
+
 assert_exit 0 "init" -- "$DNSFAILOVER" -c "$T/primary.env" init
 fo_start primary
 fo_wait_log primary "Serving /metrics and /healthz on http://127.0.0.1:$mport" 5
 assert_eq "$(get /healthz)" "ok" "/healthz"
 fo_wait_log primary "Site is now ACTIVE" 10
-sleep 2
+sys_wait_for 5 "two renewals counted in /metrics" renewed_twice
 page=$(get /metrics)
 assert_contains "$page" 'dnsfailover_info{role="primary"' "role"
 assert_contains "$page" "dnsfailover_active 1" "active"

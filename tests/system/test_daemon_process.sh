@@ -8,6 +8,27 @@ set -eu
 . "$top_srcdir/tests/system/failover.sh"
 fo_begin
 
+# txt_ttl: the TTL of the lease TXT.
+txt_ttl()
+{
+	dig @127.0.0.1 -p "$NAMED_PORT" +norec +noall +answer "$RECORD" TXT | awk '{print $2}'
+}
+# txt_changed FROM: true when the lease TXT is no longer FROM.
+txt_changed()
+{
+	[ "$(sys_dig TXT)" != "$1" ]
+}
+# ttl_is TTL: true when the lease TXT has that TTL.
+ttl_is()
+{
+	[ "$(txt_ttl)" = "$1" ]
+}
+# renewals_above N: true when primary.log shows more than N renewals.
+renewals_above()
+{
+	[ "$(grep -c "Lease renewed" "$T/primary.log" || true)" -gt "$1" ]
+}
+
 sys_log "a config that breaks I < D < L is refused before anything runs"
 sys_write_config "$T/bad.env" UPDATE_INTERVAL=10 RENEW_DEADLINE=70 LEASE_TTL=60
 assert_exit 2 "run with D > L" -- "$DNSFAILOVER" -c "$T/bad.env" run
@@ -16,6 +37,7 @@ assert_contains "$OUT" "UPDATE_INTERVAL < RENEW_DEADLINE < LEASE_TTL" "and the r
 
 sys_log "--daemonize with --pidfile"
 assert_exit 0 "init" -- "$DNSFAILOVER" -c "$T/primary.env" init
+initial=$(sys_dig TXT)
 pidfile=$T/dnsfailover.pid
 # The parent returns at once; the daemon logs to syslog from then on.
 assert_exit 0 "run --daemonize" -- "$DNSFAILOVER" -c "$T/primary.env" run --daemonize --pidfile "$pidfile"
@@ -27,7 +49,7 @@ kill -0 "$pid" || fail "daemon (pid $pid) is not running"
 assert_exit 1 "a second daemon on the same pid file is refused" -- \
 	"$DNSFAILOVER" -c "$T/primary.env" run --pidfile "$pidfile"
 assert_contains "$OUT" "another dnsfailover is running with pid file $pidfile (pid $pid)" "names the pid"
-sleep 2
+sys_wait_for 5 "a renewal by the daemonized primary" txt_changed "$initial"
 assert_contains "$(sys_dig TXT)" "owner=primary" "the daemonized primary renews"
 kill -TERM "$pid"
 for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -41,15 +63,15 @@ read -r ppid _ <"$T/run/primary.pid"
 sed -i 's/^DNS_TTL=30$/DNS_TTL=45/' "$T/primary.env"
 kill -HUP "$ppid"
 fo_wait_log primary "Configuration reloaded" 3
-sleep 2
-ttl=$(dig @127.0.0.1 -p "$NAMED_PORT" +norec +noall +answer "$RECORD" TXT | awk '{print $2}')
+sys_wait_for 5 "a renewal with the reloaded DNS_TTL" ttl_is 45
+ttl=$(txt_ttl)
 assert_eq "$ttl" "45" "renewals use the reloaded DNS_TTL"
 echo "DNS_SEVRER=127.0.0.1" >>"$T/primary.env"
 kill -HUP "$ppid"
 fo_wait_log primary "Reload failed, keeping the current configuration" 3
 assert_contains "$(cat "$T/primary.log")" "did you mean DNS_SERVER" "reload names the typo"
 renewals=$(grep -c "Lease renewed" "$T/primary.log")
-sleep 2
+sys_wait_for 5 "a renewal after the bad reload" renewals_above "$renewals"
 [ "$(grep -c "Lease renewed" "$T/primary.log")" -gt "$renewals" ] ||
 	fail "the daemon stopped renewing after a bad reload"
 fo_active primary || fail "a bad reload made the primary step down"

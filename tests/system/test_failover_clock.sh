@@ -21,7 +21,7 @@ for offset in -600 600; do
 	fo_start primary DNSFAILOVER_TEST_LEASE_OFFSET=$offset
 	fo_start dr
 	fo_wait_log primary "Site is now ACTIVE" 10
-	sleep 4
+	sleep 4 # a window: no takeover in it
 	# With -600 the DR reads every exp as already past: only the unchanged-
 	# for-L rule holds it back while the primary renews.
 	assert_eq "$(fo_owner)" "primary" "no takeover while the primary renews (offset $offset)"
@@ -34,7 +34,7 @@ for offset in -600 600; do
 		fo_wait_log dr "Site is now ACTIVE" $((FO_D + 2))
 	else
 		# exp lies 10 minutes ahead: the DR waits for it (seed rule).
-		sleep $((bound + 2))
+		sleep $((bound + 2)) # a window: no takeover in it
 		assert_eq "$(fo_owner)" "primary" "DR waits for exp written 10 minutes ahead"
 		fo_wait_log dr "Waiting for primary lease to expire" 1
 	fi

@@ -16,7 +16,7 @@ fo_start primary
 fo_start dr
 fo_wait_log primary "Site is now ACTIVE" 10
 fo_wait_log dr "Primary healthy" 5
-sleep 3
+sleep 3 # a window: no takeover and no failed check in it
 assert_eq "$(fo_owner)" "primary" "no takeover while the port accepts"
 assert_not_contains "$(cat "$T/dr.log")" "health check failed" "tcp check passes"
 

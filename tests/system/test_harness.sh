@@ -27,6 +27,21 @@ assert_eq "$rc" 1 "assert_contains fails when the needle is absent"
 out=$( (assert_not_contains abc b "present") 2>&1) && rc=0 || rc=$?
 assert_eq "$rc" 1 "assert_not_contains fails when the needle is present"
 
+sys_log "sys_wait_for"
+(sleep 0.5 && touch "$T/flag") &
+sys_wait_for 3 "the flag file" test -e "$T/flag"
+wait
+flag_set()
+{
+	[ -e "$T/flag" ]
+}
+sys_wait_for 1 "the flag file, through a function" flag_set
+out=$( (sys_wait_for 1 "the moon" false) 2>&1) && rc=0 || rc=$?
+assert_eq "$rc:$out" "1:FAIL: waited 1s in vain for: the moon" "sys_wait_for names what it waited for"
+start=$SECONDS
+out=$( (sys_wait_for 2 "nothing" false) 2>&1) && rc=0 || rc=$?
+[ $((SECONDS - start)) -ge 2 ] || fail "sys_wait_for 2 gave up after $((SECONDS - start)) s"
+
 p1=$(sys_free_port)
 p2=$(sys_free_port)
 [ "$p1" != "$p2" ] || fail "sys_free_port returned $p1 twice"
@@ -48,6 +63,60 @@ LEASE_TTL=60
 UPDATE_INTERVAL=10
 DNS_TIMEOUT=2
 EXTRA=1" "sys_write_config output"
+
+# ---------------------------------------------------------------------------
+# fo_check_never_both and fo_active (tests/system/failover.sh) on made-up daemon logs.
+
+sys_log "fo_check_never_both"
+. "$top_srcdir/tests/system/failover.sh"
+# fo_logs PRIMARY DR KILLS: the two daemons' logs and the kill list.
+fo_logs()
+{
+	printf '%s\n' "$1" >"$T/primary.log"
+	printf '%s\n' "$2" >"$T/dr.log"
+	printf '%s\n' "$3" >"$T/kills"
+}
+# act SITE T, sby T: the daemon's ACTIVE and STANDBY lines at monotonic time T.
+act()
+{
+	echo "Site is now ACTIVE: owner=$1 epoch=1, A=192.0.2.10 [t=$2]"
+}
+sby()
+{
+	echo "Site is now STANDBY: stepping down (the lease is not ours) [t=$1]"
+}
+# never_both_fails TEXT MSG [SITE...]: fo_check_never_both must fail, naming TEXT.
+never_both_fails()
+{
+	local text=$1 msg=$2 out rc
+	shift 2
+	out=$( (fo_check_never_both "$@") 2>&1) && rc=0 || rc=$?
+	assert_eq "$rc" 1 "$msg: fo_check_never_both fails"
+	assert_contains "$out" "$text" "$msg: the failure"
+}
+
+rm -f "$T/primary.log" "$T/dr.log"
+: >"$T/kills"
+never_both_fails "primary never ran" "no logs"
+fo_logs "Lease renewed" "Primary healthy" ""
+never_both_fails "no ACTIVE/STANDBY transition of primary" "no transitions"
+fo_logs "Site is now ACTIVE: owner=primary" "" ""
+never_both_fails "parsed 0 of the 1 ACTIVE/STANDBY lines of primary.log" "a line without [t=]"
+fo_logs "$(sby 1.000)" "$(sby 2.000)" ""
+never_both_fails "no site ever became active" "only step-downs"
+fo_logs "$(act primary 1.000)" "$(act dr 2.000)" ""
+never_both_fails "split brain" "an overlap"
+fo_logs "$(act primary 1.000 && sby 5.000)" "$(act dr 8.000)" ""
+out=$(fo_check_never_both) || fail "fo_check_never_both failed on a clean handover: $out"
+assert_eq "$out" "2 transitions of primary, 1 of dr, never both active" "a clean handover"
+fo_logs "$(act primary 1.000)" "Primary healthy" ""
+never_both_fails "no ACTIVE/STANDBY transition of dr" "a DR that never changed"
+out=$(fo_check_never_both primary) || fail "fo_check_never_both primary failed: $out"
+fo_logs "$(act primary 1.000)" "$(act dr 4.000)" "3.000 primary KILLED"
+out=$(fo_check_never_both) || fail "fo_check_never_both failed after a kill: $out"
+fo_active primary && fail "fo_active: a killed site is active"
+fo_active dr || fail "fo_active: the DR is not active"
+rm -f "$T/primary.log" "$T/dr.log" "$T/kills"
 
 # ---------------------------------------------------------------------------
 # named, once per algorithm.

@@ -256,7 +256,7 @@ wait_ttl 50
 # An invalid file is refused by the daemon: it keeps running on the old one.
 echo "DNS_SEVRER=127.0.0.1" >>"$cfg"
 assert_exit 0 "reload with an invalid file" -- "${INITRC[@]}" reload
-sleep 1.5
+sleep 1.5 # a window: the daemon must not die on the invalid file in it
 [ -d "/proc/$pid" ] || fail "the daemon died on an invalid reload"
 wait_ttl 50
 sed -i '/^DNS_SEVRER=/d' "$cfg"

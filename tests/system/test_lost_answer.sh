@@ -23,6 +23,8 @@ sys_write_config "$T/primary.env" DNS_PORT="$PROXY_PORT" DNS_TIMEOUT=1 DNS_RETRI
 
 sys_log "run through the lossy relay: every renewal's first answer is lost"
 sys_spawn primary "$DNSFAILOVER" -c "$T/primary.env" run
+# A window of twice RENEW_DEADLINE: the holder must not step down or lose the lease in
+# it; the lost answers and the retries are counted over the same window.
 sleep 12
 sys_kill primary
 cat "$T/primary.log"

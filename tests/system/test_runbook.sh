@@ -59,6 +59,8 @@ while IFS= read -r line; do
 		sys_log "runbook: $line" ;;
 	'# expect: '*) want_text+=("${line#\# expect: }") ;;
 	'# exit: '*) want_exit=${line#\# exit: } ;;
+	# A pause the runbook prescribes: the test proves that waiting that long is
+	# enough, so it sleeps just as an operator would instead of polling.
 	'# wait: RENEW_DEADLINE')
 		flush
 		sleep $((FO_D + 3)) ;;

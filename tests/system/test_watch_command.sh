@@ -33,7 +33,7 @@ sampler >"$T/samples" &
 sampler_pid=$!
 # Keep the script's status for sys_cleanup, which reads $?.
 trap '_rc=$?; set +e; kill $sampler_pid 2>/dev/null; fo_stop_initd; (exit $_rc); sys_cleanup' EXIT
-sleep 3
+sleep 3 # a window: the DR's collector must not start in it
 running primary || fail "the primary's collector is not running while it is active"
 running dr && fail "the DR's collector runs while the primary is active"
 
@@ -42,16 +42,14 @@ echo down >"$T/primary-collector.mode"
 fo_wait_owner dr 20 >/dev/null
 fo_wait_log dr "Watcher: collector (command commands) started" 10
 fo_wait_log primary "Watcher: collector (command commands) stopped" 10
-sleep 1
-running dr || fail "the DR's collector is not running after failover"
+sys_wait_for 1 "the DR's collector running after failover" running dr
 running primary && fail "the primary's collector still runs after failover"
 
 sys_log "failback"
 echo up >"$T/primary-collector.mode"
 assert_exit 0 "failback" -- "$DNSFAILOVER" -c "$T/primary.env" failback
 fo_wait_log dr "Watcher: collector (command commands) stopped" 10
-sleep $((FO_D + 3))
-running primary || fail "the primary's collector is not running after failback"
+sys_wait_for $((FO_D + 3)) "the primary's collector running after failback" running primary
 running dr && fail "the DR's collector still runs after failback"
 kill $sampler_pid || true
 fo_stop dr

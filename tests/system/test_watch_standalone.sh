@@ -47,7 +47,7 @@ sys_log "A points at the primary: the collector stays stopped"
 assert_exit 0 "init" -- "$DNSFAILOVER" -c "$T/primary.env" init
 sys_spawn watch "$DNSFAILOVER" -c "$T/watch.env" watch
 fo_wait_log watch "this site is not active" 5
-sleep 2
+sleep 2 # a window: the collector must not start in it
 running dr && fail "collector started while A is the primary's"
 
 sys_log "A points at this site: started"
@@ -67,7 +67,7 @@ starts=$(grep -c "Watcher: starting" "$T/watch.log")
 "$T/initd-dr" stop >/dev/null
 "$T/initd-dr" start >/dev/null
 pid=$(cat "$T/collector-dr.pid")
-sleep 3
+sleep 3 # a window: the watcher must not touch the hand-started collector in it
 assert_eq "$(cat "$T/collector-dr.pid")" "$pid" "the hand-started collector was not restarted"
 assert_eq "$(grep -c "Watcher: starting" "$T/watch.log")" "$starts" "no start action for it"
 
@@ -84,7 +84,7 @@ echo "WATCH_ON_DNS_FAILURE=keep" >>"$T/watch.env"
 sys_spawn watch2 "$DNSFAILOVER" -c "$T/watch.env" watch
 fo_wait_log watch2 "on DNS failure: keep" 3
 sys_stop_named
-sleep 6
+sleep 6 # a window (twice RENEW_DEADLINE): the collector must not be stopped in it
 running dr || fail "keep: the collector was stopped without DNS"
 sys_kill watch2
 

@@ -6,10 +6,15 @@
  *   test_lease_sim [COUNT [SEED]]    or env SIM_SCHEDULES, SIM_SEED
  *   SIM_VERBOSE=1  trace every decision of every schedule (for a replay:
  *                  SIM_SEED=<seed printed> SIM_SCHEDULES=1 SIM_VERBOSE=1)
- *   SIM_BREAK=1    "expected to break" sanity mode, not part of the suite:
- *                  monotonic clock rates off by up to 40 % (far beyond what
- *                  L - D covers). Passes (exit 0) only if the checker
- *                  reports at least one safety violation, proving it can.
+ *   SIM_BREAK=1    "expected to break" sanity mode: monotonic clock rates
+ *                  off by up to 40 % (far beyond what L - D covers). Passes
+ *                  (exit 0) only if the checker reports at least one safety
+ *                  violation, proving it can.
+ *
+ * Built with -DSIM_SELF_CHECK=1 (test_lease_sim_break, run by make check),
+ * SIM_BREAK is the default and the run stops at the first unsafe schedule
+ * caught, trying at most SELF_CHECK_MAX schedules: a checker that cannot
+ * catch broken clocks makes the suite fail, not only bench/sim.sh.
  *
  * Schedule i runs with seed SIM_SEED + i; every failing schedule prints its
  * seed, and that seed replays it alone.
@@ -113,6 +118,11 @@
 #define PROC_MAX   (20 * MSEC)
 #define PRIMARY_IP "192.0.2.10"
 #define DR_IP	   "198.51.100.20"
+
+#ifndef SIM_SELF_CHECK
+#define SIM_SELF_CHECK 0
+#endif
+#define SELF_CHECK_MAX 50000
 
 enum { SP, SD }; /* site index: primary, DR */
 
@@ -1109,10 +1119,12 @@ static bool run_schedule(uint64_t seed, bool verbose, bool brk, stats_t *stats)
 	}
 	stats->schedules++;
 	if (w->failed) {
-		printf("FAIL seed %llu: %s (I=%llds D=%llds L=%llds; replay: SIM_SEED=%llu "
+		/* Under SIM_BREAK a violation is what the run looks for. */
+		printf("%s seed %llu: %s (I=%llds D=%llds L=%llds; replay: SIM_SEED=%llu "
 		       "SIM_SCHEDULES=1 SIM_VERBOSE=1 %s)\n",
-		       (unsigned long long)seed, w->why, (long long)i_s, (long long)d_s,
-		       (long long)l_s, (unsigned long long)seed, brk ? "SIM_BREAK=1 " : "");
+		       brk ? "caught" : "FAIL", (unsigned long long)seed, w->why, (long long)i_s,
+		       (long long)d_s, (long long)l_s, (unsigned long long)seed,
+		       brk ? "SIM_BREAK=1 " : "");
 	}
 	return !w->failed;
 }
@@ -1125,10 +1137,12 @@ static uint64_t env_u64(const char *name, uint64_t def)
 
 int main(int argc, char **argv)
 {
-	uint64_t count = env_u64("SIM_SCHEDULES", 10000);
+	uint64_t count = env_u64("SIM_SCHEDULES", SIM_SELF_CHECK ? SELF_CHECK_MAX : 10000);
 	uint64_t seed = env_u64("SIM_SEED", 20240601);
 	bool verbose = env_u64("SIM_VERBOSE", 0) != 0;
-	bool brk = env_u64("SIM_BREAK", 0) != 0;
+	bool brk = env_u64("SIM_BREAK", SIM_SELF_CHECK) != 0;
+	/* The self-check needs one caught schedule, not a count of them. */
+	bool until_caught = SIM_SELF_CHECK && brk;
 	if (argc > 1) {
 		count = strtoull(argv[1], NULL, 0);
 	}
@@ -1144,6 +1158,9 @@ int main(int argc, char **argv)
 		if (!run_schedule(seed + i, verbose, brk, &stats)) {
 			failed++;
 		}
+		if (until_caught && stats.safety > 0) {
+			break;
+		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
@@ -1152,7 +1169,7 @@ int main(int argc, char **argv)
 	       "%llu failover, %llu reclaim)\n",
 	       brk ? " [SIM_BREAK: clock rates off by up to 40 %]" : "",
 	       (unsigned long long)stats.schedules, (unsigned long long)seed,
-	       (unsigned long long)(seed + count - 1), secs,
+	       (unsigned long long)(seed + stats.schedules - 1), secs,
 	       secs > 0 ? (double)stats.schedules / secs : 0.0, (unsigned long long)stats.ticks,
 	       (unsigned long long)stats.decisions, (unsigned long long)stats.writes,
 	       (unsigned long long)stats.takes, (unsigned long long)stats.take_kind[0],
@@ -1169,12 +1186,14 @@ int main(int argc, char **argv)
 	       stats.worst_ratio, (unsigned long long)stats.worst_seed, stats.worst_design);
 	if (brk) {
 		if (stats.safety == 0) {
-			printf("SIM_BREAK: the checker found no violation - it cannot be "
-			       "trusted\n");
+			printf("SIM_BREAK: the checker found no violation in %llu schedules - it "
+			       "cannot be trusted\n",
+			       (unsigned long long)stats.schedules);
 			return 1;
 		}
-		printf("SIM_BREAK: the checker caught %llu unsafe schedules, as it should\n",
-		       (unsigned long long)stats.safety);
+		printf("SIM_BREAK: the checker caught %llu unsafe schedules in %llu, as it "
+		       "should\n",
+		       (unsigned long long)stats.safety, (unsigned long long)stats.schedules);
 		return 0;
 	}
 	printf("%s\n", failed == 0 ? "PASS" : "FAIL");
