@@ -75,32 +75,17 @@ static void config_warning(const char *msg)
 	log_warn("%s", msg);
 }
 
-/* Names the collector as the watcher's log lines do. */
-static void describe_collector(const config_t *cfg, char *buf, size_t size)
-{
-	const config_watch_t *w = &cfg->watch;
-	if (w->mode == CONFIG_WATCH_DOCKER) {
-		snprintf(buf, size, "collector (docker container %s)", w->container);
-	} else if (w->mode == CONFIG_WATCH_KUBERNETES) {
-		snprintf(buf, size, "collector (deployment %s/%s)", w->k8s_namespace,
-			 w->k8s_deployment);
-	} else if (w->mode == CONFIG_WATCH_SYSTEMD) {
-		snprintf(buf, size, "collector (systemd unit %s)", w->unit);
-	} else {
-		snprintf(buf, size, "collector (command commands)");
-	}
-}
-
 static int load_watcher(const config_t *cfg, watcher_t **out, df_detail_t *d)
 {
 	watch_backend_t *b = NULL;
-	char what[400];
+	char what[WATCH_WHAT_MAX + 16];
 	*out = NULL;
 	int ret = watch_backend_new(&b, cfg, d);
 	if (ret != DF_OK || b == NULL) {
 		return ret;
 	}
-	describe_collector(cfg, what, sizeof(what));
+	/* The backend says what the collector is. */
+	snprintf(what, sizeof(what), "collector (%s)", b->what);
 	ret = watcher_new(out, b, what);
 	if (ret != DF_OK) {
 		watch_backend_free(b);

@@ -146,7 +146,13 @@ int watch_command_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d
 	const char *const keys[3] = {"WATCH_START_CMD", "WATCH_STOP_CMD", "WATCH_STATUS_CMD"};
 	const char *const lines[3] = {cfg->watch.start_cmd, cfg->watch.stop_cmd,
 				      cfg->watch.status_cmd};
-	return cmd_backend_new(out, cfg, &command_ops, lines, keys, d);
+	int ret = cmd_backend_new(out, cfg, &command_ops, lines, keys, d);
+	if (ret == DF_OK) {
+		cmd_backend_t *cb = cb_of(*out);
+		snprintf(cb->base.what, sizeof(cb->base.what), "commands of %s",
+			 cb->argv[CMD_START][0]);
+	}
+	return ret;
 }
 
 int watch_systemd_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d)
@@ -164,7 +170,11 @@ int watch_systemd_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d
 	/* is-active exits 0 when active and 3 when inactive, as LSB status. */
 	snprintf(lines[2], sizeof(lines[2]), "systemctl is-active --quiet %s", unit);
 	const char *const ptrs[3] = {lines[0], lines[1], lines[2]};
-	return cmd_backend_new(out, cfg, &systemd_ops, ptrs, keys, d);
+	int ret = cmd_backend_new(out, cfg, &systemd_ops, ptrs, keys, d);
+	if (ret == DF_OK) {
+		snprintf((*out)->what, sizeof((*out)->what), "systemd unit %s", unit);
+	}
+	return ret;
 }
 
 int watch_backend_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d)

@@ -28,9 +28,15 @@ typedef struct watch_backend_ops {
 	void (*free)(watch_backend_t *b);
 } watch_backend_ops_t;
 
+#define WATCH_WHAT_MAX 400
+
 struct watch_backend {
 	const watch_backend_ops_t *ops;
 	const config_t *cfg; /* borrowed, must outlive the backend */
+	/* What the collector is, in the log's words, set by the constructor:
+	 * "docker container otel-collector", "deployment otel/collector",
+	 * "systemd unit otelcol.service", "commands of /etc/init.d/otelcol". */
+	char what[WATCH_WHAT_MAX];
 	/*
 	 * 0 (as the constructors leave it): every call of the Docker and
 	 * Kubernetes backends has the backend's own bounds. Otherwise the

@@ -350,6 +350,7 @@ int watch_docker_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d)
 	k->base.ops = &docker_ops;
 	k->base.cfg = cfg;
 	snprintf(k->container, sizeof(k->container), "%s", name);
+	snprintf(k->base.what, sizeof(k->base.what), "docker container %s", k->container);
 	snprintf(k->socket, sizeof(k->socket), "%s", host);
 	k->escaped = http_client_escape(name);
 	if (k->escaped == NULL) {

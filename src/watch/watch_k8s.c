@@ -525,6 +525,7 @@ int watch_k8s_new(watch_backend_t **out, const config_t *cfg, df_detail_t *d)
 	k->base.cfg = cfg;
 	snprintf(k->ns, sizeof(k->ns), "%s", ns);
 	snprintf(k->deploy, sizeof(k->deploy), "%s", deploy);
+	snprintf(k->base.what, sizeof(k->base.what), "deployment %s/%s", k->ns, k->deploy);
 	snprintf(k->token_file, sizeof(k->token_file), "%s",
 		 token[0] != '\0' ? token : "/var/run/secrets/kubernetes.io/serviceaccount/token");
 	snprintf(k->ca_file, sizeof(k->ca_file), "%s",

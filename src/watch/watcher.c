@@ -11,7 +11,7 @@
 
 struct watcher {
 	watch_backend_t *backend;
-	char what[400]; /* "docker container otel-collector", for the log */
+	char what[WATCH_WHAT_MAX + 16]; /* "collector (docker container otel-collector)" */
 	bool want_known;
 	bool last_want;
 	int64_t retry_at_ms; /* no new attempt before this */

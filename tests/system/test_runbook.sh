@@ -10,7 +10,7 @@ fo_initd_watchers
 assert_exit 0 "init" -- "$DNSFAILOVER" -c "$T/primary.env" init
 fo_start primary
 fo_start dr
-fo_wait_log primary "Watcher: collector (command commands) started" 15
+fo_wait_log primary "Watcher: collector (commands of $T/initd-primary) started" 15
 
 # Runs one runbook command line on SITE; prints its output, returns its status.
 run_line()

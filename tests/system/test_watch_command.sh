@@ -28,7 +28,7 @@ sampler()
 assert_exit 0 "init" -- "$DNSFAILOVER" -c "$T/primary.env" init
 fo_start primary
 fo_start dr
-fo_wait_log primary "Watcher: collector (command commands) started" 15
+fo_wait_log primary "Watcher: collector (commands of $T/initd-primary) started" 15
 sampler >"$T/samples" &
 sampler_pid=$!
 # Keep the script's status for sys_cleanup, which reads $?.
@@ -40,15 +40,15 @@ running dr && fail "the DR's collector runs while the primary is active"
 sys_log "the primary's collector stops answering: failover"
 echo down >"$T/primary-collector.mode"
 fo_wait_owner dr 20 >/dev/null
-fo_wait_log dr "Watcher: collector (command commands) started" 10
-fo_wait_log primary "Watcher: collector (command commands) stopped" 10
+fo_wait_log dr "Watcher: collector (commands of $T/initd-dr) started" 10
+fo_wait_log primary "Watcher: collector (commands of $T/initd-primary) stopped" 10
 sys_wait_for 1 "the DR's collector running after failover" running dr
 running primary && fail "the primary's collector still runs after failover"
 
 sys_log "failback"
 echo up >"$T/primary-collector.mode"
 assert_exit 0 "failback" -- "$DNSFAILOVER" -c "$T/primary.env" failback
-fo_wait_log dr "Watcher: collector (command commands) stopped" 10
+fo_wait_log dr "Watcher: collector (commands of $T/initd-dr) stopped" 10
 sys_wait_for $((FO_D + 3)) "the primary's collector running after failback" running primary
 running dr && fail "the DR's collector still runs after failback"
 kill $sampler_pid || true

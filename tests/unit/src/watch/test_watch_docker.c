@@ -698,6 +698,7 @@ static void test_new_validates(void **state)
 	assert_int_equal(load("OTEL_CONTAINER=c\n"), DF_OK);
 	assert_string_equal(cfg.watch.docker_host, "/var/run/docker.sock");
 	assert_int_equal(watch_docker_new(&b, &cfg, &d), DF_OK);
+	assert_string_equal(b->what, "docker container c");
 	b->ops->free(b);
 
 	assert_int_equal(watch_docker_new(NULL, &cfg, &d), DF_EINVAL);

@@ -1032,6 +1032,7 @@ static void test_new_validates(void **state)
 	assert_string_equal(cfg.watch.k8s_token_file,
 			    "/var/run/secrets/kubernetes.io/serviceaccount/token");
 	ok(watch_k8s_new(&b, &cfg, &d));
+	assert_string_equal(b->what, "deployment " NS "/c");
 	b->ops->free(b);
 	/* A local kubectl proxy over http. */
 	assert_int_equal(load("OTEL_NAMESPACE=" NS "\nOTEL_DEPLOYMENT=c\n"

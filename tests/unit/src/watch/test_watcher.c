@@ -241,6 +241,17 @@ static void command_backend_needs_its_commands(void **state)
 			 DF_ECONFIG);
 	assert_non_null(strstr(d.msg, "WATCH_START_CMD"));
 	assert_non_null(strstr(d.msg, "unbalanced"));
+	/* The backend says what it runs, for the log. */
+	assert_int_equal(
+		watch_backend_new(&b,
+				  config_for("WATCH_MODE=command\n"
+					     "WATCH_START_CMD=/etc/init.d/otelcol start\n"
+					     "WATCH_STOP_CMD=/etc/init.d/otelcol stop\n"
+					     "WATCH_STATUS_CMD=/etc/init.d/otelcol status\n"),
+				  &d),
+		DF_OK);
+	assert_string_equal(b->what, "commands of /etc/init.d/otelcol");
+	watch_backend_free(b);
 	assert_int_equal(watch_backend_new(&b, config_for(""), &d), DF_OK);
 	assert_null(b);
 }
@@ -271,6 +282,7 @@ static void systemd_backend_through_systemctl(void **state)
 						      "service\n"),
 					   &d),
 			 DF_OK);
+	assert_string_equal(b->what, "systemd unit otelcol.service");
 	watcher_t *w = NULL;
 	assert_int_equal(watcher_new(&w, b, "collector"), DF_OK);
 	bool running = true;
