@@ -287,10 +287,13 @@ static void tick(daemon_t *dm)
 		}
 		obs.health = dm->last_health;
 	}
-	/* A self-check that could outlast the step-down instant is skipped,
-	 * and its last result stands: skipping must never turn an unhealthy
-	 * collector into a renewal. */
-	if (want_health && sd > 0 && clock_mono_ms() + (int64_t)cfg->health_timeout * 1000 >= sd) {
+	/* A self-check that could outlast a step-down instant still ahead is
+	 * skipped, and its last result stands: skipping must never turn an
+	 * unhealthy collector into a renewal. Once that instant has passed
+	 * the site has stepped down already and the check runs again, or a
+	 * collector that recovered would never be seen to. */
+	int64_t now = clock_mono_ms();
+	if (want_health && sd > now && now + (int64_t)cfg->health_timeout * 1000 >= sd) {
 		log_debug("health check skipped: the renewal deadline is too close");
 		obs.health = dm->last_health;
 		want_health = false;
