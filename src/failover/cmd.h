@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "src/conf/config.h"
+#include "src/provider/provider.h"
 
 enum cmd_exit {
 	CMD_EXIT_OK = 0,
@@ -24,3 +25,10 @@ int cmd_force(const config_t *cfg, const char *command);
 int cmd_watch(const char *path, char *const *envp);
 /* Loads the configuration itself so that it can report every step. */
 int cmd_validate(const char *path, char *const *envp);
+
+/*
+ * After a write of next whose outcome is unknown: reads the lease back
+ * through p and logs what it holds. True when it holds next (the update
+ * applied although its answer was lost).
+ */
+bool cmd_read_back(provider_t *p, const lease_t *next, const char *command);

@@ -53,6 +53,10 @@ int cmd_force(const config_t *cfg, const char *command)
 			true, &next.lease, why, sizeof(why));
 	next.has_a = true;
 	strcpy(next.a, config_my_ip(cfg));
+	if (lease_value_format(&next) != DF_OK) {
+		log_err("%s: cannot format the lease for %s", command, next.lease.owner);
+		goto out;
+	}
 	log_info("%s: %s", command, why);
 	ret = p->ops->swap(p, found ? &current : NULL, &next, &d);
 	if (ret == DF_ECONFLICT) {
@@ -62,7 +66,9 @@ int cmd_force(const config_t *cfg, const char *command)
 	}
 	if (ret != DF_OK) {
 		log_err("%s: %s", command, d.msg);
-		goto out;
+		if (!cmd_read_back(p, &next, command)) {
+			goto out;
+		}
 	}
 	if (promote) {
 		log_info("FAILOVER: Promoted DR to active, A=%s", next.a);

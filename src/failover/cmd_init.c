@@ -27,8 +27,8 @@ int cmd_init(const config_t *cfg, bool force)
 	bool found = ret == DF_OK || current.has_txt;
 	memset(&next, 0, sizeof(next));
 	enum lease_init_action action =
-		lease_plan_init(cfg->role, found ? &current : NULL, clock_lease_wall(), cfg->lease_ttl,
-				force, &next.lease, why, sizeof(why));
+		lease_plan_init(cfg->role, found ? &current : NULL, clock_lease_wall(),
+				cfg->lease_ttl, force, &next.lease, why, sizeof(why));
 	if (action == LEASE_INIT_REFUSE_HELD) {
 		log_err("init: %s", why);
 		exit_code = CMD_EXIT_HELD;
@@ -41,6 +41,10 @@ int cmd_init(const config_t *cfg, bool force)
 	log_info("init: %s", why);
 	next.has_a = true;
 	strcpy(next.a, config_my_ip(cfg));
+	if (lease_value_format(&next) != DF_OK) {
+		log_err("init: cannot format the lease for %s", next.lease.owner);
+		goto out;
+	}
 	ret = p->ops->swap(p, found ? &current : NULL, &next, &d);
 	if (ret == DF_ECONFLICT) {
 		log_err("init: %s; nothing written, run init again to decide on the new value",
@@ -49,7 +53,9 @@ int cmd_init(const config_t *cfg, bool force)
 	}
 	if (ret != DF_OK) {
 		log_err("init: %s", d.msg);
-		goto out;
+		if (!cmd_read_back(p, &next, "init")) {
+			goto out;
+		}
 	}
 	log_info("Lease initialized: owner=%s A=%s exp=%lld epoch=%llu", next.lease.owner, next.a,
 		 (long long)next.lease.exp, (unsigned long long)next.lease.epoch);

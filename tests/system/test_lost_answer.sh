@@ -39,4 +39,29 @@ grep -v "stepping down (shutting down)" "$T/primary.log" | grep -q "STANDBY" &&
 grep -q "Site is now ACTIVE" "$T/primary.log" || fail "the holder never became active; see primary.log"
 assert_contains "$(sys_dig TXT)" "owner=primary" "the lease is still the primary's"
 
+sys_log "promote through the relay: the answer is lost, the lease is read back"
+# The primary's lease has expired by now (LEASE_TTL=8), so promote needs no --force.
+for retries in 0 2; do
+	# A fresh relay, so that the first answer it drops is promote's.
+	port=$(sys_free_port) || fail "no free port"
+	sys_spawn "proxy$retries" "$LOSSY_PROXY" -p "$port" -u "$NAMED_PORT" -P "$T/proxy$retries.pid"
+	for _ in $(seq 50); do [ -s "$T/proxy$retries.pid" ] && break; sleep 0.1; done
+	[ -s "$T/proxy$retries.pid" ] || fail "lossy_proxy did not start; see proxy$retries.log"
+	sys_write_config "$T/dr.env" ROLE=dr DNS_PORT="$port" DNS_TIMEOUT=1 \
+		DNS_RETRIES=$retries LEASE_TTL=8 UPDATE_INTERVAL=2 RENEW_DEADLINE=6
+	before=$(sys_dig TXT)
+	assert_exit 0 "promote with a lost answer (DNS_RETRIES=$retries)" -- \
+		"$DNSFAILOVER" -c "$T/dr.env" promote
+	assert_contains "$OUT" "the update applied" "promote reports what it read back"
+	grep -q "dropped the answer to UPDATE" "$T/proxy$retries.log" ||
+		fail "the relay lost no answer to promote; see proxy$retries.log"
+	assert_contains "$OUT" "FAILOVER: Promoted DR to active, A=192.0.2.20" "and the failover"
+	after=$(sys_dig TXT)
+	[ "$after" != "$before" ] || fail "the lease did not change: $after"
+	assert_contains "$after" "owner=dr" "the DR owns the lease"
+	# Back to the primary for the next round, directly.
+	sys_write_config "$T/direct.env" LEASE_TTL=8 UPDATE_INTERVAL=2 RENEW_DEADLINE=6
+	assert_exit 0 "failback directly" -- "$DNSFAILOVER" -c "$T/direct.env" failback
+done
+
 sys_log "PASS"
