@@ -1,6 +1,5 @@
 /*
- * The throwaway KDC of the gss/ unit tests (the same realm as
- * test_gss_tsig.c) and the in-process acceptor.
+ * The throwaway KDC of the gss/ unit tests and the in-process acceptor.
  */
 #include "tests/unit/gss/unit_kdc.h"
 

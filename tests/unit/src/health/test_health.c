@@ -1,8 +1,9 @@
 /*
  * Unit tests for src/health.c: the stale-count state machine on its own, then
- * real checks against servers this test runs on 127.0.0.1 (a thread that
- * serves scripted HTTP answers, listening sockets for tcp mode), with the
- * elapsed time of every check that must give up measured.
+ * real checks against servers this test runs on 127.0.0.1 (a thread of
+ * unit_http_server.c that serves scripted HTTP answers, listening sockets
+ * for tcp mode), with the elapsed time of every check that must give up
+ * measured.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +15,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,6 +26,7 @@
 #include "src/common/clock.h"
 #include "src/conf/config.h"
 #include "src/health/health.h"
+#include "tests/unit/src/http/unit_http_server.h"
 
 #define METRIC "otelcol_receiver_accepted_metric_points_total"
 
@@ -82,67 +83,26 @@ struct answer {
 };
 
 struct server {
-	int lfd;
+	unit_http_server_t *srv;
 	uint16_t port;
-	pthread_t thread;
-	atomic_bool stop;
 	const struct answer *script;
 	size_t count;
 	atomic_size_t served;
 };
 
-static bool send_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			return false;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-/* Reads until the end of the request headers; false if the client went away. */
-static bool read_request(int fd)
-{
-	char buf[4096];
-	size_t len = 0;
-	while (len < sizeof(buf) - 1) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, 3000) <= 0) {
-			return false;
-		}
-		ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
-		if (n <= 0) {
-			return false;
-		}
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (strstr(buf, "\r\n\r\n") != NULL) {
-			return true;
-		}
-	}
-	return false;
-}
-
-static void send_page(int fd, int status, const char *body)
+static void send_page(unit_http_conn_t *c, int status, const char *body)
 {
 	char head[256];
 	int n = snprintf(head, sizeof(head),
 			 "HTTP/1.1 %d X\r\nContent-Type: text/plain; version=0.0.4\r\n"
 			 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
 			 status, strlen(body));
-	if (send_all(fd, head, (size_t)n)) {
-		send_all(fd, body, strlen(body));
+	if (unit_http_send(c, head, (size_t)n)) {
+		unit_http_send(c, body, strlen(body));
 	}
 }
 
-static void answer(struct server *s, int fd, const struct answer *a)
+static void answer(unit_http_conn_t *c, const struct answer *a)
 {
 	char body[2048];
 
@@ -164,14 +124,14 @@ static void answer(struct server *s, int fd, const struct answer *a)
 			 "%s{receiver=\"prometheus\",transport=\"http\"} 10\n"
 			 "otelcol_process_uptime 12.5\n",
 			 METRIC, METRIC, METRIC, value, METRIC);
-		send_page(fd, 200, body);
+		send_page(c, 200, body);
 		break;
 	}
 	case A_STATUS:
-		send_page(fd, a->status, "oops\n");
+		send_page(c, a->status, "oops\n");
 		break;
 	case A_GARBAGE:
-		send_page(fd, 200, "<html><body>Collector starting...</body></html>\n");
+		send_page(c, 200, "<html><body>Collector starting...</body></html>\n");
 		break;
 	case A_HUGE: {
 		static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
@@ -181,73 +141,36 @@ static void answer(struct server *s, int fd, const struct answer *a)
 		for (size_t i = 63; i < sizeof(chunk); i += 64) {
 			chunk[i] = '\n';
 		}
-		if (!send_all(fd, head, sizeof(head) - 1)) {
+		if (!unit_http_send(c, head, sizeof(head) - 1)) {
 			break;
 		}
 		/* 20 MiB, unless the client hangs up first (it should, at 16). */
-		for (int i = 0; i < 320 && !atomic_load(&s->stop); i++) {
-			if (!send_all(fd, chunk, sizeof(chunk))) {
+		for (int i = 0; i < 320 && !unit_http_stopping(c); i++) {
+			if (!unit_http_send(c, chunk, sizeof(chunk))) {
 				break;
 			}
 		}
 		break;
 	}
 	case A_SILENT:
-		/* Hold the connection open until the client gives up. */
-		while (!atomic_load(&s->stop)) {
-			struct pollfd p = {.fd = fd, .events = POLLIN};
-			char c[256];
-			if (poll(&p, 1, 50) > 0 && recv(fd, c, sizeof(c), 0) <= 0) {
-				break;
-			}
-		}
+		unit_http_hold(c);
 		break;
 	}
 }
 
-static void *serve(void *arg)
+static void handle(void *arg, unit_http_conn_t *c, const unit_http_request_t *rq)
 {
 	struct server *s = arg;
-	while (!atomic_load(&s->stop)) {
-		struct pollfd p = {.fd = s->lfd, .events = POLLIN};
-		if (poll(&p, 1, 50) <= 0) {
-			continue;
-		}
-		int fd = accept(s->lfd, NULL, NULL);
-		if (fd < 0) {
-			continue;
-		}
-		if (read_request(fd)) {
-			size_t i = atomic_fetch_add(&s->served, 1);
-			answer(s, fd, &s->script[i < s->count ? i : s->count - 1]);
-		}
-		close(fd);
-	}
-	return NULL;
-}
-
-/* A socket listening on 127.0.0.1 at an ephemeral port. */
-static int listen_local(int backlog, uint16_t *port)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(fd, backlog), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	*port = ntohs(sa.sin_port);
-	return fd;
+	(void)rq;
+	size_t i = atomic_fetch_add(&s->served, 1);
+	answer(c, &s->script[i < s->count ? i : s->count - 1]);
 }
 
 /* A port on 127.0.0.1 where nothing listens (bound, then closed). */
 static uint16_t closed_port(void)
 {
 	uint16_t port;
-	int fd = listen_local(1, &port);
+	int fd = unit_http_listen_tcp(1, &port);
 	close(fd);
 	return port;
 }
@@ -258,18 +181,15 @@ static struct server *server_start(const struct answer *script, size_t count)
 	assert_non_null(s);
 	s->script = script;
 	s->count = count;
-	atomic_init(&s->stop, false);
 	atomic_init(&s->served, 0);
-	s->lfd = listen_local(16, &s->port);
-	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+	int lfd = unit_http_listen_tcp(16, &s->port);
+	s->srv = unit_http_server_start(lfd, NULL, handle, s);
 	return s;
 }
 
 static void server_stop(struct server *s)
 {
-	atomic_store(&s->stop, true);
-	pthread_join(s->thread, NULL);
-	close(s->lfd);
+	unit_http_server_stop(s->srv);
 	free(s);
 }
 
@@ -582,7 +502,7 @@ static void test_tcp_listening(void **state)
 {
 	(void)state;
 	uint16_t port;
-	int lfd = listen_local(16, &port);
+	int lfd = unit_http_listen_tcp(16, &port);
 	config_t *cfg = tcp_config("127.0.0.1", port);
 	health_t *h = new_checker(cfg);
 	int64_t ms;
@@ -629,7 +549,7 @@ static void test_tcp_blackhole(void **state)
 {
 	(void)state;
 	uint16_t port;
-	int lfd = listen_local(0, &port);
+	int lfd = unit_http_listen_tcp(0, &port);
 	int fillers[64];
 	size_t nfill = 0;
 	bool full = false;

@@ -1,8 +1,8 @@
 /*
  * Unit tests for src/http/http_client.c against servers this test runs
- * itself: a thread serving scripted HTTP answers on 127.0.0.1 (plain, or
- * HTTPS behind a CA made here with the OpenSSL API), the same on a unix
- * socket, and a stand-in proxy that only records that it was contacted.
+ * itself (unit_http_server.c): a thread serving scripted HTTP answers on
+ * 127.0.0.1 (plain, or HTTPS behind a CA made at test time), the same on a
+ * unix socket, and a stand-in proxy that only records that it was contacted.
  * The paths the server knows:
  *
  *   /ok           200 "hello\n"
@@ -23,31 +23,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-#include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "src/common/clock.h"
 #include "src/http/http_client.h"
+#include "tests/unit/src/http/unit_http_server.h"
 
 #define BIG 10000 /* bytes of /big-length and /big-stream */
 
@@ -55,60 +43,6 @@ static char tmpdir[64];
 static char ca_path[128];    /* the CA that signed the server's certificate */
 static char other_ca[128];   /* a CA that did not */
 static char missing_ca[128]; /* no such file */
-
-/* ---- certificates ---- */
-
-static EVP_PKEY *ca_key, *srv_key;
-static X509 *ca_cert, *srv_cert;
-
-static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	assert_non_null(ext);
-	assert_int_equal(X509_add_ext(x, ext, -1), 1);
-	X509_EXTENSION_free(ext);
-}
-
-/* A certificate for key named cn, signed by issuer (NULL: self-signed CA). */
-static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key)
-{
-	static long serial = 1;
-	X509 *x = X509_new();
-	assert_non_null(x);
-	assert_int_equal(X509_set_version(x, 2), 1);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	assert_int_equal(X509_set_pubkey(x, key), 1);
-	X509_NAME *name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) : name);
-	X509 *signer = issuer != NULL ? issuer : x;
-	add_ext(x, signer, NID_subject_key_identifier, "hash");
-	add_ext(x, signer, NID_authority_key_identifier, "keyid:always");
-	if (issuer == NULL) {
-		add_ext(x, signer, NID_basic_constraints, "critical,CA:TRUE");
-		add_ext(x, signer, NID_key_usage, "critical,keyCertSign,cRLSign");
-	} else {
-		add_ext(x, signer, NID_basic_constraints, "critical,CA:FALSE");
-		add_ext(x, signer, NID_key_usage, "critical,digitalSignature,keyEncipherment");
-		add_ext(x, signer, NID_ext_key_usage, "serverAuth");
-		add_ext(x, signer, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
-	}
-	assert_true(X509_sign(x, issuer_key != NULL ? issuer_key : key, EVP_sha256()) > 0);
-	return x;
-}
-
-static void write_pem(const char *path, X509 *x)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(PEM_write_X509(f, x), 1);
-	assert_int_equal(fclose(f), 0);
-}
 
 static int group_setup(void **state)
 {
@@ -120,31 +54,14 @@ static int group_setup(void **state)
 	snprintf(ca_path, sizeof(ca_path), "%s/ca.crt", tmpdir);
 	snprintf(other_ca, sizeof(other_ca), "%s/other-ca.crt", tmpdir);
 	snprintf(missing_ca, sizeof(missing_ca), "%s/no-ca.crt", tmpdir);
-
-	ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	srv_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	EVP_PKEY *other_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	if (ca_key == NULL || srv_key == NULL || other_key == NULL) {
-		return -1;
-	}
-	ca_cert = make_cert(ca_key, "test CA", NULL, NULL);
-	srv_cert = make_cert(srv_key, "localhost", ca_cert, ca_key);
-	/* Same subject name as the real CA: only the key tells them apart. */
-	X509 *other = make_cert(other_key, "test CA", NULL, NULL);
-	write_pem(ca_path, ca_cert);
-	write_pem(other_ca, other);
-	X509_free(other);
-	EVP_PKEY_free(other_key);
-	return 0;
+	return unit_http_tls_init(ca_path, other_ca, "test CA", "localhost",
+				  "DNS:localhost,IP:127.0.0.1");
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	X509_free(ca_cert);
-	X509_free(srv_cert);
-	EVP_PKEY_free(ca_key);
-	EVP_PKEY_free(srv_key);
+	unit_http_tls_deinit();
 	unlink(ca_path);
 	unlink(other_ca);
 	rmdir(tmpdir);
@@ -154,144 +71,45 @@ static int group_teardown(void **state)
 /* ---- the servers ---- */
 
 struct server {
-	int lfd;
-	uint16_t port;	/* TCP; 0 on a unix socket */
-	char path[128]; /* the unix socket, or "" */
-	bool proxy;	/* answers every request "proxied", whatever it asks */
-	SSL_CTX *ctx;	/* HTTPS when not NULL */
-	pthread_t thread;
-	atomic_bool stop;
-	atomic_int requests;	      /* requests read */
-	atomic_int ok_hits;	      /* of /ok */
-	atomic_int handshakes_failed; /* HTTPS only */
+	unit_http_server_t *srv;
+	uint16_t port;	     /* TCP; 0 on a unix socket */
+	char path[128];	     /* the unix socket, or "" */
+	bool proxy;	     /* answers every request "proxied", whatever it asks */
+	SSL_CTX *ctx;	     /* HTTPS when not NULL */
+	atomic_int requests; /* requests read */
+	atomic_int ok_hits;  /* of /ok */
 };
 
-struct conn {
-	int fd;
-	SSL *ssl;
-};
-
-static bool send_all(struct conn *c, const char *buf, size_t len)
-{
-	while (len > 0) {
-		if (c->ssl != NULL) {
-			int n = SSL_write(c->ssl, buf, (int)len);
-			if (n <= 0) {
-				return false;
-			}
-			buf += n;
-			len -= (size_t)n;
-			continue;
-		}
-		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			return false;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-static ssize_t recv_some(struct conn *c, char *buf, size_t size)
-{
-	if (c->ssl != NULL) {
-		int n = SSL_read(c->ssl, buf, (int)size);
-		return n > 0 ? n : -1;
-	}
-	return recv(c->fd, buf, size, 0);
-}
-
-struct request {
-	char method[16];
-	char target[512];
-	char body[1024];
-	size_t body_len;
-};
-
-/* Reads the request line, the headers and a Content-Length body. */
-static bool read_request(struct conn *c, struct request *rq)
-{
-	char buf[8192];
-	size_t len = 0;
-	char *end = NULL;
-
-	memset(rq, 0, sizeof(*rq));
-	while (end == NULL) {
-		if (len == sizeof(buf) - 1) {
-			return false;
-		}
-		ssize_t n = recv_some(c, buf + len, sizeof(buf) - 1 - len);
-		if (n <= 0) {
-			return false;
-		}
-		len += (size_t)n;
-		buf[len] = '\0';
-		end = strstr(buf, "\r\n\r\n");
-	}
-	if (sscanf(buf, "%15s %511s HTTP/1.1", rq->method, rq->target) != 2) {
-		return false;
-	}
-	const char *cl = strcasestr(buf, "\r\nContent-Length:");
-	size_t want = cl != NULL && cl < end ? strtoul(cl + 17, NULL, 10) : 0;
-	if (want >= sizeof(rq->body)) {
-		return false;
-	}
-	size_t have = len - (size_t)(end + 4 - buf);
-	memcpy(rq->body, end + 4, have < want ? have : want);
-	while (have < want) {
-		ssize_t n = recv_some(c, rq->body + have, want - have);
-		if (n <= 0) {
-			return false;
-		}
-		have += (size_t)n;
-	}
-	rq->body_len = want;
-	return true;
-}
-
-static void respond(struct conn *c, int status, const char *extra, const char *body, size_t len)
+static void respond(unit_http_conn_t *c, int status, const char *extra, const char *body,
+		    size_t len)
 {
 	char head[512];
 	int n = snprintf(head, sizeof(head),
 			 "HTTP/1.1 %d X\r\nContent-Type: text/plain\r\n%sContent-Length: %zu\r\n"
 			 "Connection: close\r\n\r\n",
 			 status, extra, len);
-	if (send_all(c, head, (size_t)n)) {
-		send_all(c, body, len);
+	if (unit_http_send(c, head, (size_t)n)) {
+		unit_http_send(c, body, len);
 	}
 }
 
-static void redirect(struct conn *c, const char *location)
+static void redirect(unit_http_conn_t *c, const char *location)
 {
 	char extra[256];
 	snprintf(extra, sizeof(extra), "Location: %s\r\n", location);
 	respond(c, 302, extra, "moved\n", 6);
 }
 
-/* Holds the connection open until the client gives up. */
-static void hold(struct server *s, struct conn *c)
-{
-	while (!atomic_load(&s->stop)) {
-		struct pollfd p = {.fd = c->fd, .events = POLLIN};
-		char buf[256];
-		if (poll(&p, 1, 50) > 0 && recv(c->fd, buf, sizeof(buf), 0) <= 0) {
-			break;
-		}
-	}
-}
-
-static void handle(struct server *s, struct conn *c, const struct request *rq)
+static void handle(void *arg, unit_http_conn_t *c, const unit_http_request_t *rq)
 {
 	static const char error_json[] = "{\"message\":\"disk \\u001b[31mfull\\u0007 "
 					 "\\u00e9t\\u00e9\",\"code\":500}\n";
 	static const char error_raw[] = "<html>\x01\x02 bad \xff\xfe gateway\r\n</html>";
-	char big[BIG], loc[128], body[1200];
+	struct server *s = arg;
+	char big[BIG], loc[128], body[sizeof(rq->body) + 64];
 	const char *t = rq->target;
 
+	atomic_fetch_add(&s->requests, 1);
 	if (s->proxy) {
 		respond(c, 200, "", "proxied\n", 8);
 		return;
@@ -300,16 +118,16 @@ static void handle(struct server *s, struct conn *c, const struct request *rq)
 		atomic_fetch_add(&s->ok_hits, 1);
 		respond(c, 200, "", "hello\n", 6);
 	} else if (strcmp(t, "/silent") == 0) {
-		hold(s, c);
+		unit_http_hold(c);
 	} else if (strcmp(t, "/big-length") == 0) {
 		memset(big, 'x', sizeof(big));
 		respond(c, 200, "", big, sizeof(big));
 	} else if (strcmp(t, "/big-stream") == 0) {
 		static const char head[] = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n";
 		memset(big, 'x', sizeof(big));
-		if (send_all(c, head, sizeof(head) - 1)) {
+		if (unit_http_send(c, head, sizeof(head) - 1)) {
 			for (size_t i = 0; i < sizeof(big); i += 1000) {
-				send_all(c, big + i, 1000);
+				unit_http_send(c, big + i, 1000);
 			}
 		}
 	} else if (strcmp(t, "/to-ok") == 0) {
@@ -335,54 +153,12 @@ static void handle(struct server *s, struct conn *c, const struct request *rq)
 	}
 }
 
-static void *serve(void *arg)
-{
-	struct server *s = arg;
-	while (!atomic_load(&s->stop)) {
-		struct pollfd p = {.fd = s->lfd, .events = POLLIN};
-		if (poll(&p, 1, 50) <= 0) {
-			continue;
-		}
-		int fd = accept(s->lfd, NULL, NULL);
-		if (fd < 0) {
-			continue;
-		}
-		struct timeval tv = {.tv_sec = 3};
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		struct conn c = {.fd = fd};
-		struct request rq;
-		if (s->ctx != NULL) {
-			c.ssl = SSL_new(s->ctx);
-			if (c.ssl == NULL || SSL_set_fd(c.ssl, fd) != 1 || SSL_accept(c.ssl) != 1) {
-				atomic_fetch_add(&s->handshakes_failed, 1);
-				ERR_clear_error();
-				SSL_free(c.ssl);
-				close(fd);
-				continue;
-			}
-		}
-		if (read_request(&c, &rq)) {
-			atomic_fetch_add(&s->requests, 1);
-			handle(s, &c, &rq);
-		}
-		if (c.ssl != NULL) {
-			SSL_shutdown(c.ssl);
-			SSL_free(c.ssl);
-		}
-		close(fd);
-	}
-	return NULL;
-}
-
 static struct server *server_new(void)
 {
 	struct server *s = calloc(1, sizeof(*s));
 	assert_non_null(s);
-	atomic_init(&s->stop, false);
 	atomic_init(&s->requests, 0);
 	atomic_init(&s->ok_hits, 0);
-	atomic_init(&s->handshakes_failed, 0);
 	return s;
 }
 
@@ -390,26 +166,13 @@ static struct server *server_new(void)
 static struct server *server_start(bool tls, bool proxy)
 {
 	struct server *s = server_new();
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
 
 	s->proxy = proxy;
 	if (tls) {
-		s->ctx = SSL_CTX_new(TLS_server_method());
-		assert_non_null(s->ctx);
-		assert_int_equal(SSL_CTX_use_certificate(s->ctx, srv_cert), 1);
-		assert_int_equal(SSL_CTX_use_PrivateKey(s->ctx, srv_key), 1);
+		s->ctx = unit_http_tls_server_ctx();
 	}
-	s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(s->lfd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(s->lfd, 16), 0);
-	assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&sa, &len), 0);
-	s->port = ntohs(sa.sin_port);
-	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+	int lfd = unit_http_listen_tcp(16, &s->port);
+	s->srv = unit_http_server_start(lfd, s->ctx, handle, s);
 	return s;
 }
 
@@ -417,26 +180,15 @@ static struct server *server_start(bool tls, bool proxy)
 static struct server *server_start_unix(void)
 {
 	struct server *s = server_new();
-	struct sockaddr_un sa;
 
 	snprintf(s->path, sizeof(s->path), "%s/http.sock", tmpdir);
-	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(s->lfd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	assert_true(strlen(s->path) < sizeof(sa.sun_path));
-	memcpy(sa.sun_path, s->path, strlen(s->path) + 1);
-	assert_int_equal(bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(s->lfd, 16), 0);
-	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+	s->srv = unit_http_server_start(unit_http_listen_unix(s->path), NULL, handle, s);
 	return s;
 }
 
 static void server_stop(struct server *s)
 {
-	atomic_store(&s->stop, true);
-	pthread_join(s->thread, NULL);
-	close(s->lfd);
+	unit_http_server_stop(s->srv);
 	if (s->path[0] != '\0') {
 		unlink(s->path);
 	}

@@ -31,6 +31,7 @@
 
 #include "src/metrics/metrics.h"
 #include "src/metrics/metrics_http.h"
+#include "tests/unit/src/http/unit_http_server.h"
 
 /* No wait in these tests lasts longer. */
 #define DRIVE_DEADLINE_MS 10000
@@ -425,14 +426,9 @@ static void test_start_bad_listen(void **state)
 static void test_start_port_in_use(void **state)
 {
 	(void)state;
-	int busy = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(busy >= 0);
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t sl = sizeof(sin);
-	assert_int_equal(bind(busy, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(busy, 1), 0);
-	assert_int_equal(getsockname(busy, (struct sockaddr *)&sin, &sl), 0);
-	unsigned port = ntohs(sin.sin_port);
+	uint16_t busy_port;
+	int busy = unit_http_listen_tcp(1, &busy_port);
+	unsigned port = busy_port;
 
 	metrics_t *m = metrics_new("dr");
 	assert_non_null(m);

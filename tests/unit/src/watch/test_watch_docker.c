@@ -1,11 +1,12 @@
 /*
  * Unit tests for src/watch_docker.c against a fake Docker Engine that this
- * test runs on a unix socket in a temporary directory: a thread serving
- * HTTP/1.1 with the Engine API's own status codes and bodies for the
- * subset the backend uses (inspect, start, stop), keeping each container's
- * state so that a start is seen by the next inspect. Anything else the
- * backend sends (another method, path or query, a body) is answered as
- * Docker answers it and recorded as a violation that fails the test.
+ * test runs on a unix socket in a temporary directory: a thread
+ * (unit_http_server.c) serving HTTP/1.1 with the Engine API's own status
+ * codes and bodies for the subset the backend uses (inspect, start, stop),
+ * keeping each container's state so that a start is seen by the next
+ * inspect. Anything else the backend sends (another method, path or query,
+ * a body) is answered as Docker answers it and recorded as a violation that
+ * fails the test.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,19 +14,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +29,7 @@
 #include "src/common/clock.h"
 #include "src/conf/config.h"
 #include "src/watch/watch.h"
+#include "tests/unit/src/http/unit_http_server.h"
 
 #define BASE                                                            \
 	"ROLE=primary\nDNS_PROVIDER=bind-tsig\nDNS_ZONE=example.test\n" \
@@ -58,35 +55,17 @@ struct container {
 struct engine {
 	char dir[64];
 	char path[128]; /* the socket */
-	int lfd;
-	pthread_t thread;
-	atomic_bool stop;
+	unit_http_server_t *srv;
 	enum engine_mode mode;
 	pthread_mutex_t lock; /* guards what follows */
 	struct container box[2];
 	int requests;
-	char last[512];	      /* last request line */
+	char last[528];	      /* last request line: method and target */
 	char violation[1024]; /* first request the real Engine would refuse */
 };
 
-static bool send_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			return false;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* The headers Docker 20.10 (Debian 12's docker.io) sends on every answer. */
-static void respond(int fd, int status, const char *reason, const char *json)
+static void respond(unit_http_conn_t *conn, int status, const char *reason, const char *json)
 {
 	char head[512];
 	int n;
@@ -97,7 +76,7 @@ static void respond(int fd, int status, const char *reason, const char *json)
 			     "Ostype: linux\r\nServer: Docker/20.10.24+dfsg1 (linux)\r\n"
 			     "Date: Tue, 04 Jun 2024 10:00:00 GMT\r\nConnection: close\r\n\r\n",
 			     status, reason);
-		send_all(fd, head, (size_t)n);
+		unit_http_send(conn, head, (size_t)n);
 		return;
 	}
 	n = snprintf(head, sizeof(head),
@@ -107,17 +86,17 @@ static void respond(int fd, int status, const char *reason, const char *json)
 		     "Date: Tue, 04 Jun 2024 10:00:00 GMT\r\nContent-Length: %zu\r\n"
 		     "Connection: close\r\n\r\n",
 		     status, reason, strlen(json));
-	if (send_all(fd, head, (size_t)n)) {
-		send_all(fd, json, strlen(json));
+	if (unit_http_send(conn, head, (size_t)n)) {
+		unit_http_send(conn, json, strlen(json));
 	}
 }
 
 /* Docker's error body: {"message":"..."} and a newline. */
-static void respond_error(int fd, int status, const char *reason, const char *msg)
+static void respond_error(unit_http_conn_t *conn, int status, const char *reason, const char *msg)
 {
 	char body[1024];
 	snprintf(body, sizeof(body), "{\"message\":\"%s\"}\n", msg);
-	respond(fd, status, reason, body);
+	respond(conn, status, reason, body);
 }
 
 static void inspect_json(const struct container *c, char *out, size_t size)
@@ -158,47 +137,6 @@ static void violate(struct engine *e, const char *fmt, ...)
 	va_end(ap);
 }
 
-struct request {
-	char method[16];
-	char target[400]; /* path and query, as sent */
-	char head[8192];
-	size_t body_len;
-};
-
-/* Reads the request line, the headers and a Content-Length body. */
-static bool read_request(int fd, struct request *rq)
-{
-	char buf[8192];
-	size_t len = 0;
-	char *end = NULL;
-
-	memset(rq, 0, sizeof(*rq));
-	while (end == NULL) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (len == sizeof(buf) - 1 || poll(&p, 1, 3000) <= 0) {
-			return false;
-		}
-		ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
-		if (n <= 0) {
-			return false;
-		}
-		len += (size_t)n;
-		buf[len] = '\0';
-		end = strstr(buf, "\r\n\r\n");
-	}
-	*end = '\0';
-	snprintf(rq->head, sizeof(rq->head), "%s", buf);
-	if (sscanf(buf, "%15s %399s HTTP/1.1\r\n", rq->method, rq->target) != 2) {
-		return false;
-	}
-	const char *cl = strcasestr(rq->head, "\r\nContent-Length:");
-	if (cl != NULL) {
-		rq->body_len = strtoul(cl + 17, NULL, 10);
-	}
-	/* The body, if any, is not used; drain what is already here. */
-	return true;
-}
-
 static struct container *find(struct engine *e, const char *name, size_t len)
 {
 	for (size_t i = 0; i < 2; i++) {
@@ -209,12 +147,17 @@ static struct container *find(struct engine *e, const char *name, size_t len)
 	return NULL;
 }
 
-static void handle(struct engine *e, int fd, const struct request *rq)
+static void handle(void *arg, unit_http_conn_t *conn, const unit_http_request_t *rq)
 {
 	static const char prefix[] = "/containers/";
+	struct engine *e = arg;
 	char body[4096], msg[600];
 	const char *t = rq->target;
 
+	if (e->mode == E_SILENT) {
+		unit_http_hold(conn);
+		return;
+	}
 	pthread_mutex_lock(&e->lock);
 	e->requests++;
 	snprintf(e->last, sizeof(e->last), "%s %s", rq->method, rq->target);
@@ -223,14 +166,14 @@ static void handle(struct engine *e, int fd, const struct request *rq)
 	}
 	if (strncmp(t, prefix, sizeof(prefix) - 1) != 0) {
 		violate(e, "%s %s: not an unversioned /containers/ path", rq->method, t);
-		respond_error(fd, 404, "Not Found", "page not found");
+		respond_error(conn, 404, "Not Found", "page not found");
 		goto out;
 	}
 	const char *name = t + sizeof(prefix) - 1;
 	const char *slash = strchr(name, '/');
 	if (slash == NULL) {
 		violate(e, "%s %s: no action after the container", rq->method, t);
-		respond_error(fd, 404, "Not Found", "page not found");
+		respond_error(conn, 404, "Not Found", "page not found");
 		goto out;
 	}
 	const char *action = slash + 1;
@@ -239,34 +182,34 @@ static void handle(struct engine *e, int fd, const struct request *rq)
 
 	if (strcmp(rq->method, "GET") == 0 && strcmp(action, "json") == 0) {
 		if (c == NULL) {
-			respond_error(fd, 404, "Not Found", msg);
+			respond_error(conn, 404, "Not Found", msg);
 		} else if (e->mode == E_GARBAGE) {
-			respond(fd, 200, "OK", "<html><body>502 Bad Gateway</body></html>\n");
+			respond(conn, 200, "OK", "<html><body>502 Bad Gateway</body></html>\n");
 		} else {
 			inspect_json(c, body, sizeof(body));
-			respond(fd, 200, "OK", body);
+			respond(conn, 200, "OK", body);
 		}
 		goto out;
 	}
 	if (strcmp(rq->method, "POST") != 0 ||
 	    (strcmp(action, "start") != 0 && strcmp(action, "stop?t=10") != 0)) {
 		violate(e, "%s %s: not inspect, start or stop?t=10", rq->method, t);
-		respond_error(fd, 404, "Not Found", "page not found");
+		respond_error(conn, 404, "Not Found", "page not found");
 		goto out;
 	}
 	if (rq->body_len != 0) {
 		/* Since API 1.24 start takes no host config in its body. */
 		violate(e, "%s %s: a body of %zu bytes", rq->method, t, rq->body_len);
-		respond_error(fd, 400, "Bad Request",
+		respond_error(conn, 400, "Bad Request",
 			      "starting container with non-empty request body was deprecated "
 			      "since API v1.22 and removed in v1.24");
 		goto out;
 	}
 	bool start = strcmp(action, "start") == 0;
 	if (c == NULL) {
-		respond_error(fd, 404, "Not Found", msg);
+		respond_error(conn, 404, "Not Found", msg);
 	} else if (strcmp(c->name, BROKEN) == 0) {
-		respond_error(fd, 500, "Internal Server Error",
+		respond_error(conn, 500, "Internal Server Error",
 			      start ? "OCI runtime create failed: runc create failed: unable to "
 				      "start container process: exec: \\\"/otelcol-contrib\\\": "
 				      "permission denied: unknown"
@@ -274,7 +217,7 @@ static void handle(struct engine *e, int fd, const struct request *rq)
 				      ": tried to kill container, but did not receive an exit "
 				      "event");
 	} else if (c->running == start) {
-		respond(fd, 304, "Not Modified", NULL);
+		respond(conn, 304, "Not Modified", NULL);
 	} else {
 		c->running = start;
 		if (start) {
@@ -282,58 +225,17 @@ static void handle(struct engine *e, int fd, const struct request *rq)
 		} else {
 			c->stops++;
 		}
-		respond(fd, 204, "No Content", NULL);
+		respond(conn, 204, "No Content", NULL);
 	}
 out:
 	pthread_mutex_unlock(&e->lock);
 }
 
-static void *serve(void *arg)
-{
-	struct engine *e = arg;
-	while (!atomic_load(&e->stop)) {
-		struct pollfd p = {.fd = e->lfd, .events = POLLIN};
-		if (poll(&p, 1, 50) <= 0) {
-			continue;
-		}
-		int fd = accept(e->lfd, NULL, NULL);
-		if (fd < 0) {
-			continue;
-		}
-		struct request rq;
-		if (read_request(fd, &rq)) {
-			if (e->mode == E_SILENT) {
-				/* Hold the connection until the client gives up. */
-				while (!atomic_load(&e->stop)) {
-					struct pollfd q = {.fd = fd, .events = POLLIN};
-					char c[64];
-					if (poll(&q, 1, 50) > 0 && recv(fd, c, sizeof(c), 0) <= 0) {
-						break;
-					}
-				}
-			} else {
-				handle(e, fd, &rq);
-			}
-		}
-		close(fd);
-	}
-	return NULL;
-}
-
 /* A unix socket listening at dir/name; the path goes to path. */
 static int listen_unix(const char *dir, const char *name, char *path, size_t size)
 {
-	struct sockaddr_un sa;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
 	snprintf(path, size, "%s/%s", dir, name);
-	assert_true(strlen(path) < sizeof(sa.sun_path));
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(fd, 16), 0);
-	return fd;
+	return unit_http_listen_unix(path);
 }
 
 static struct engine *engine_start(enum engine_mode mode)
@@ -342,22 +244,19 @@ static struct engine *engine_start(enum engine_mode mode)
 	assert_non_null(e);
 	snprintf(e->dir, sizeof(e->dir), "/tmp/df-docker-XXXXXX");
 	assert_non_null(mkdtemp(e->dir));
-	e->lfd = listen_unix(e->dir, "docker.sock", e->path, sizeof(e->path));
+	int lfd = listen_unix(e->dir, "docker.sock", e->path, sizeof(e->path));
 	e->mode = mode;
 	e->box[0] = (struct container){.name = COLLECTOR, .running = false};
 	e->box[1] = (struct container){.name = BROKEN, .running = false};
 	pthread_mutex_init(&e->lock, NULL);
-	atomic_init(&e->stop, false);
-	assert_int_equal(pthread_create(&e->thread, NULL, serve, e), 0);
+	e->srv = unit_http_server_start(lfd, NULL, handle, e);
 	return e;
 }
 
 /* Stops the engine; fails the test if the backend sent what Docker refuses. */
 static void engine_stop(struct engine *e)
 {
-	atomic_store(&e->stop, true);
-	pthread_join(e->thread, NULL);
-	close(e->lfd);
+	unit_http_server_stop(e->srv);
 	unlink(e->path);
 	rmdir(e->dir);
 	pthread_mutex_destroy(&e->lock);
@@ -372,7 +271,7 @@ static void engine_stop(struct engine *e)
 /* The last request line the engine saw, read under its lock. */
 static const char *last(struct engine *e)
 {
-	static char copy[512];
+	static char copy[sizeof(e->last)];
 	pthread_mutex_lock(&e->lock);
 	memcpy(copy, e->last, sizeof(copy));
 	pthread_mutex_unlock(&e->lock);

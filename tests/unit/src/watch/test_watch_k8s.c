@@ -1,15 +1,15 @@
 /*
  * Unit tests for src/watch_k8s.c against a fake Kubernetes API server that
- * this test runs over HTTPS on 127.0.0.1: a thread serving the apps/v1
- * deployments/scale subresource with OpenSSL, behind a CA and a server
- * certificate made here with the OpenSSL API (no tool needed). It checks
- * the bearer token (401 Status otherwise; a second, read-only token gets
- * 403 on PATCH, as RBAC with only "get" would), the merge-patch Content-Type
- * (415 otherwise) and the patch body, which must be exactly
- * {"spec":{"replicas":N}}; it keeps spec.replicas and answers with Scale
- * objects shaped as autoscaling/v1 shapes them (a zero spec.replicas is
- * omitted). Anything the real server would refuse is also recorded as a
- * violation that fails the test.
+ * this test runs over HTTPS on 127.0.0.1: a thread of unit_http_server.c
+ * serving the apps/v1 deployments/scale subresource, behind a CA and a
+ * server certificate made at test time with the OpenSSL API (no tool
+ * needed). It checks the bearer token (401 Status otherwise; a second,
+ * read-only token gets 403 on PATCH, as RBAC with only "get" would), the
+ * merge-patch Content-Type (415 otherwise) and the patch body, which must
+ * be exactly {"spec":{"replicas":N}}; it keeps spec.replicas and answers
+ * with Scale objects shaped as autoscaling/v1 shapes them (a zero
+ * spec.replicas is omitted). Anything the real server would refuse is also
+ * recorded as a violation that fails the test.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,28 +17,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <netinet/in.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "src/failover/config_modules.h"
@@ -46,6 +34,7 @@
 #include "src/conf/config.h"
 #include "src/common/log.h"
 #include "src/watch/watch.h"
+#include "tests/unit/src/http/unit_http_server.h"
 
 #define BASE                                                       \
 	"ROLE=dr\nDNS_PROVIDER=bind-tsig\nDNS_ZONE=example.test\n" \
@@ -65,62 +54,6 @@ static char ca_path[128];    /* the CA that signed the server's certificate */
 static char other_ca[128];   /* a CA that did not */
 static char token_path[128]; /* K8S_TOKEN_FILE */
 
-/* ---- certificates ---- */
-
-static EVP_PKEY *ca_key, *srv_key;
-static X509 *ca_cert, *srv_cert;
-
-static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	assert_non_null(ext);
-	assert_int_equal(X509_add_ext(x, ext, -1), 1);
-	X509_EXTENSION_free(ext);
-}
-
-/* A certificate for key named cn, signed by issuer (NULL: self-signed CA). */
-static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key)
-{
-	static long serial = 1;
-	X509 *x = X509_new();
-	assert_non_null(x);
-	assert_int_equal(X509_set_version(x, 2), 1);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	assert_int_equal(X509_set_pubkey(x, key), 1);
-	X509_NAME *name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) : name);
-	X509 *signer = issuer != NULL ? issuer : x;
-	add_ext(x, signer, NID_subject_key_identifier, "hash");
-	add_ext(x, signer, NID_authority_key_identifier, "keyid:always");
-	if (issuer == NULL) {
-		add_ext(x, signer, NID_basic_constraints, "critical,CA:TRUE");
-		add_ext(x, signer, NID_key_usage, "critical,keyCertSign,cRLSign");
-	} else {
-		/* What kube-apiserver's serving certificate carries. */
-		add_ext(x, signer, NID_basic_constraints, "critical,CA:FALSE");
-		add_ext(x, signer, NID_key_usage, "critical,digitalSignature,keyEncipherment");
-		add_ext(x, signer, NID_ext_key_usage, "serverAuth");
-		add_ext(x, signer, NID_subject_alt_name,
-			"DNS:kubernetes,DNS:kubernetes.default.svc,DNS:localhost,IP:127.0.0.1");
-	}
-	assert_true(X509_sign(x, issuer_key != NULL ? issuer_key : key, EVP_sha256()) > 0);
-	return x;
-}
-
-static void write_pem(const char *path, X509 *x)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(PEM_write_X509(f, x), 1);
-	assert_int_equal(fclose(f), 0);
-}
-
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -139,31 +72,16 @@ static int group_setup(void **state)
 	snprintf(ca_path, sizeof(ca_path), "%s/ca.crt", tmpdir);
 	snprintf(other_ca, sizeof(other_ca), "%s/other-ca.crt", tmpdir);
 	snprintf(token_path, sizeof(token_path), "%s/token", tmpdir);
-
-	ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	srv_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	EVP_PKEY *other_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	if (ca_key == NULL || srv_key == NULL || other_key == NULL) {
-		return -1;
-	}
-	ca_cert = make_cert(ca_key, "kubernetes", NULL, NULL);
-	srv_cert = make_cert(srv_key, "kube-apiserver", ca_cert, ca_key);
-	/* Same subject name as the real CA: only the key tells them apart. */
-	X509 *other = make_cert(other_key, "kubernetes", NULL, NULL);
-	write_pem(ca_path, ca_cert);
-	write_pem(other_ca, other);
-	X509_free(other);
-	EVP_PKEY_free(other_key);
-	return 0;
+	/* The names kube-apiserver's serving certificate carries. */
+	return unit_http_tls_init(
+		ca_path, other_ca, "kubernetes", "kube-apiserver",
+		"DNS:kubernetes,DNS:kubernetes.default.svc,DNS:localhost,IP:127.0.0.1");
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	X509_free(ca_cert);
-	X509_free(srv_cert);
-	EVP_PKEY_free(ca_key);
-	EVP_PKEY_free(srv_key);
+	unit_http_tls_deinit();
 	unlink(ca_path);
 	unlink(other_ca);
 	unlink(token_path);
@@ -174,26 +92,16 @@ static int group_teardown(void **state)
 /* ---- the fake API server ---- */
 
 struct apiserver {
-	int lfd;
+	unit_http_server_t *srv;
 	uint16_t port;
-	pthread_t thread;
-	atomic_bool stop;
 	bool silent; /* reads the request, never answers */
 	SSL_CTX *ctx;
 	pthread_mutex_t lock; /* guards what follows */
 	char token[128];      /* the one bearer token with get and patch */
 	int replicas;	      /* spec.replicas of DEPLOY */
 	int resource_version;
-	int gets, patches, refused, handshakes_failed;
+	int gets, patches, refused;
 	char violation[1024]; /* first request the real server would refuse */
-};
-
-struct request {
-	char method[16];
-	char target[512];
-	char head[8192];
-	char body[4096];
-	size_t body_len;
 };
 
 static void violate(struct apiserver *s, const char *fmt, ...)
@@ -209,73 +117,8 @@ static void violate(struct apiserver *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Value of header name (case-insensitive) into out; false if absent. */
-static bool header(const struct request *rq, const char *name, char *out, size_t size)
-{
-	size_t nlen = strlen(name);
-	for (const char *p = strstr(rq->head, "\r\n"); p != NULL; p = strstr(p + 2, "\r\n")) {
-		const char *line = p + 2;
-		if (strncasecmp(line, name, nlen) == 0 && line[nlen] == ':') {
-			const char *v = line + nlen + 1;
-			v += strspn(v, " \t");
-			size_t len = strcspn(v, "\r");
-			snprintf(out, size, "%.*s", (int)len, v);
-			return true;
-		}
-	}
-	return false;
-}
-
-static bool read_request(SSL *ssl, struct request *rq)
-{
-	char buf[sizeof(rq->head) + sizeof(rq->body)];
-	size_t len = 0, head_len;
-	char *end = NULL;
-
-	memset(rq, 0, sizeof(*rq));
-	while (end == NULL) {
-		if (len == sizeof(buf) - 1) {
-			return false;
-		}
-		int n = SSL_read(ssl, buf + len, (int)(sizeof(buf) - 1 - len));
-		if (n <= 0) {
-			return false;
-		}
-		len += (size_t)n;
-		buf[len] = '\0';
-		end = strstr(buf, "\r\n\r\n");
-	}
-	head_len = (size_t)(end - buf);
-	if (head_len >= sizeof(rq->head)) {
-		return false;
-	}
-	memcpy(rq->head, buf, head_len);
-	rq->head[head_len] = '\0';
-	if (sscanf(rq->head, "%15s %511s HTTP/1.1", rq->method, rq->target) != 2) {
-		return false;
-	}
-	char cl[32];
-	if (header(rq, "Content-Length", cl, sizeof(cl))) {
-		rq->body_len = strtoul(cl, NULL, 10);
-	}
-	if (rq->body_len >= sizeof(rq->body)) {
-		return false;
-	}
-	size_t have = len - head_len - 4;
-	memcpy(rq->body, end + 4, have < rq->body_len ? have : rq->body_len);
-	while (have < rq->body_len) {
-		int n = SSL_read(ssl, rq->body + have, (int)(rq->body_len - have));
-		if (n <= 0) {
-			return false;
-		}
-		have += (size_t)n;
-	}
-	rq->body[rq->body_len] = '\0';
-	return true;
-}
-
 /* An answer with the headers kube-apiserver sends. */
-static void respond(SSL *ssl, int status, const char *reason, const char *json)
+static void respond(unit_http_conn_t *c, int status, const char *reason, const char *json)
 {
 	char head[768];
 	int n = snprintf(
@@ -289,23 +132,23 @@ static void respond(SSL *ssl, int status, const char *reason, const char *json)
 		"Date: Tue, 04 Jun 2024 10:00:00 GMT\r\n"
 		"Content-Length: %zu\r\nConnection: close\r\n\r\n",
 		status, reason, strlen(json));
-	if (SSL_write(ssl, head, n) == n) {
-		SSL_write(ssl, json, (int)strlen(json));
+	if (unit_http_send(c, head, (size_t)n)) {
+		unit_http_send(c, json, strlen(json));
 	}
 }
 
-static void respond_status(SSL *ssl, int code, const char *reason, const char *kube_reason,
-			   const char *message, const char *details)
+static void respond_status(unit_http_conn_t *c, int code, const char *reason,
+			   const char *kube_reason, const char *message, const char *details)
 {
 	char body[1536];
 	snprintf(body, sizeof(body),
 		 "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
 		 "\"status\":\"Failure\",\"message\":\"%s\",\"reason\":\"%s\",%s\"code\":%d}\n",
 		 message, kube_reason, details != NULL ? details : "", code);
-	respond(ssl, code, reason, body);
+	respond(c, code, reason, body);
 }
 
-static void respond_scale(SSL *ssl, const struct apiserver *s)
+static void respond_scale(unit_http_conn_t *c, const struct apiserver *s)
 {
 	char body[1024], spec[32] = "";
 	if (s->replicas > 0) {
@@ -319,7 +162,7 @@ static void respond_scale(SSL *ssl, const struct apiserver *s)
 		 "\"status\":{\"replicas\":%d,"
 		 "\"selector\":\"app.kubernetes.io/name=otel-collector\"}}\n",
 		 s->resource_version, spec, s->replicas);
-	respond(ssl, 200, "OK", body);
+	respond(c, 200, "OK", body);
 }
 
 /* The patch body: exactly {"spec":{"replicas":N}}; -1 otherwise. */
@@ -338,20 +181,25 @@ static int patch_replicas(const char *body, size_t len)
 	return v;
 }
 
-static void handle(struct apiserver *s, SSL *ssl, const struct request *rq)
+static void handle(void *arg, unit_http_conn_t *c, const unit_http_request_t *rq)
 {
+	struct apiserver *s = arg;
 	char auth[256] = "", type[128] = "", msg[512], details[256];
 	const char *t = rq->target;
 	bool get = strcmp(rq->method, "GET") == 0;
 	bool patch = strcmp(rq->method, "PATCH") == 0;
 
+	if (s->silent) {
+		unit_http_hold(c);
+		return;
+	}
 	pthread_mutex_lock(&s->lock);
-	header(rq, "Authorization", auth, sizeof(auth));
+	unit_http_header(rq, "Authorization", auth, sizeof(auth));
 	bool full = strncmp(auth, "Bearer ", 7) == 0 && strcmp(auth + 7, s->token) == 0;
 	bool read_only = strcmp(auth, "Bearer " READ_ONLY) == 0;
 	if (!full && !read_only) {
 		s->refused++;
-		respond_status(ssl, 401, "Unauthorized", "Unauthorized", "Unauthorized", NULL);
+		respond_status(c, 401, "Unauthorized", "Unauthorized", "Unauthorized", NULL);
 		goto out;
 	}
 	/* .../deployments/{name}/scale, nothing more (no query, no subpath). */
@@ -360,14 +208,14 @@ static void handle(struct apiserver *s, SSL *ssl, const struct request *rq)
 	if (strncmp(t, SCALE_PATH, sizeof(SCALE_PATH) - 1) != 0 || tail == NULL ||
 	    strcmp(tail, "/scale") != 0) {
 		violate(s, "%s %s: not the scale subresource in namespace " NS, rq->method, t);
-		respond_status(ssl, 404, "Not Found", "NotFound",
+		respond_status(c, 404, "Not Found", "NotFound",
 			       "the server could not find the requested resource", NULL);
 		goto out;
 	}
 	int nlen = (int)(tail - name);
 	if (!get && !patch) {
 		violate(s, "%s %s: neither GET nor PATCH", rq->method, t);
-		respond_status(ssl, 405, "Method Not Allowed", "MethodNotAllowed",
+		respond_status(c, 405, "Method Not Allowed", "MethodNotAllowed",
 			       "the server does not allow this method on the requested resource",
 			       NULL);
 		goto out;
@@ -387,16 +235,16 @@ static void handle(struct apiserver *s, SSL *ssl, const struct request *rq)
 			 "\"details\":{\"name\":\"%.*s\",\"group\":\"apps\",\"kind\":"
 			 "\"deployments\"},",
 			 nlen, name);
-		respond_status(ssl, 403, "Forbidden", "Forbidden", msg, details);
+		respond_status(c, 403, "Forbidden", "Forbidden", msg, details);
 		goto out;
 	}
 	if (patch) {
 		/* The media type decides the patch strategy; parameters may follow. */
-		header(rq, "Content-Type", type, sizeof(type));
+		unit_http_header(rq, "Content-Type", type, sizeof(type));
 		type[strcspn(type, "; ")] = '\0';
 		if (strcmp(type, MERGE_PATCH) != 0) {
 			s->refused++;
-			respond_status(ssl, 415, "Unsupported Media Type", "UnsupportedMediaType",
+			respond_status(c, 415, "Unsupported Media Type", "UnsupportedMediaType",
 				       "the body of the request was in an unknown format - "
 				       "accepted media types include: application/json-patch+json, "
 				       "application/merge-patch+json, application/apply-patch+yaml",
@@ -405,7 +253,7 @@ static void handle(struct apiserver *s, SSL *ssl, const struct request *rq)
 		}
 	}
 	if ((size_t)nlen == strlen(FLAKY) && strncmp(name, FLAKY, (size_t)nlen) == 0) {
-		respond_status(ssl, 500, "Internal Server Error", "InternalError",
+		respond_status(c, 500, "Internal Server Error", "InternalError",
 			       "Internal error occurred: etcdserver: request timed out", NULL);
 		goto out;
 	}
@@ -415,19 +263,19 @@ static void handle(struct apiserver *s, SSL *ssl, const struct request *rq)
 			 "\"details\":{\"name\":\"%.*s\",\"group\":\"apps\",\"kind\":"
 			 "\"deployments\"},",
 			 nlen, name);
-		respond_status(ssl, 404, "Not Found", "NotFound", msg, details);
+		respond_status(c, 404, "Not Found", "NotFound", msg, details);
 		goto out;
 	}
 	if (get) {
 		s->gets++;
-		respond_scale(ssl, s);
+		respond_scale(c, s);
 		goto out;
 	}
 	int n = patch_replicas(rq->body, rq->body_len);
 	if (n < 0) {
 		s->refused++;
 		violate(s, "PATCH %s: body '%s' is not {\"spec\":{\"replicas\":N}}", t, rq->body);
-		respond_status(ssl, 422, "Unprocessable Entity", "Invalid",
+		respond_status(c, 422, "Unprocessable Entity", "Invalid",
 			       "Scale.autoscaling \\\"" DEPLOY "\\\" is invalid: spec.replicas: "
 			       "Invalid value",
 			       NULL);
@@ -436,81 +284,24 @@ static void handle(struct apiserver *s, SSL *ssl, const struct request *rq)
 	s->patches++;
 	s->replicas = n;
 	s->resource_version++;
-	respond_scale(ssl, s);
+	respond_scale(c, s);
 out:
 	pthread_mutex_unlock(&s->lock);
-}
-
-static void *serve(void *arg)
-{
-	struct apiserver *s = arg;
-	while (!atomic_load(&s->stop)) {
-		struct pollfd p = {.fd = s->lfd, .events = POLLIN};
-		if (poll(&p, 1, 50) <= 0) {
-			continue;
-		}
-		int fd = accept(s->lfd, NULL, NULL);
-		if (fd < 0) {
-			continue;
-		}
-		struct timeval tv = {.tv_sec = 3};
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		SSL *ssl = SSL_new(s->ctx);
-		struct request rq;
-		if (ssl == NULL || SSL_set_fd(ssl, fd) != 1 || SSL_accept(ssl) != 1) {
-			pthread_mutex_lock(&s->lock);
-			s->handshakes_failed++;
-			pthread_mutex_unlock(&s->lock);
-			ERR_clear_error();
-		} else if (read_request(ssl, &rq)) {
-			if (s->silent) {
-				while (!atomic_load(&s->stop)) {
-					struct pollfd q = {.fd = fd, .events = POLLIN};
-					char c[64];
-					if (poll(&q, 1, 50) > 0 && recv(fd, c, sizeof(c), 0) <= 0) {
-						break;
-					}
-				}
-			} else {
-				handle(s, ssl, &rq);
-				SSL_shutdown(ssl);
-			}
-		}
-		SSL_free(ssl);
-		close(fd);
-	}
-	return NULL;
 }
 
 static struct apiserver *server_start(bool silent)
 {
 	struct apiserver *s = calloc(1, sizeof(*s));
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
 	assert_non_null(s);
 	s->silent = silent;
 	snprintf(s->token, sizeof(s->token), "%s", TOKEN);
 	s->resource_version = 41;
 	pthread_mutex_init(&s->lock, NULL);
-	atomic_init(&s->stop, false);
 
-	s->ctx = SSL_CTX_new(TLS_server_method());
-	assert_non_null(s->ctx);
+	s->ctx = unit_http_tls_server_ctx();
 	assert_int_equal(SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION), 1);
-	assert_int_equal(SSL_CTX_use_certificate(s->ctx, srv_cert), 1);
-	assert_int_equal(SSL_CTX_use_PrivateKey(s->ctx, srv_key), 1);
-
-	s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(s->lfd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(s->lfd, 16), 0);
-	assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&sa, &len), 0);
-	s->port = ntohs(sa.sin_port);
-	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+	int lfd = unit_http_listen_tcp(16, &s->port);
+	s->srv = unit_http_server_start(lfd, s->ctx, handle, s);
 	return s;
 }
 
@@ -518,9 +309,7 @@ static struct apiserver *server_start(bool silent)
 static void server_stop(struct apiserver *s)
 {
 	char violation[sizeof(s->violation)];
-	atomic_store(&s->stop, true);
-	pthread_join(s->thread, NULL);
-	close(s->lfd);
+	unit_http_server_stop(s->srv);
 	SSL_CTX_free(s->ctx);
 	pthread_mutex_destroy(&s->lock);
 	memcpy(violation, s->violation, sizeof(violation));
@@ -540,10 +329,7 @@ static int replicas(struct apiserver *s)
 
 static int handshakes_failed(struct apiserver *s)
 {
-	pthread_mutex_lock(&s->lock);
-	int n = s->handshakes_failed;
-	pthread_mutex_unlock(&s->lock);
-	return n;
+	return unit_http_server_handshakes_failed(s->srv);
 }
 
 static void set_server_token(struct apiserver *s, const char *token)
