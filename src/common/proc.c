@@ -140,18 +140,19 @@ static int reap(pid_t pid, int64_t deadline, int *status)
 	}
 }
 
-int proc_run(char *const argv[], int timeout_ms, int *status, char *output, size_t output_size,
-	     df_detail_t *d)
+/*
+ * Starts argv in a process group of its own, stdin from /dev/null, stdout
+ * and stderr into a pipe whose read end (close-on-exec, non-blocking) goes to
+ * *out_fd.
+ */
+static int spawn(char *const argv[], pid_t *out_pid, int *out_fd, df_detail_t *d)
 {
 	int pipefd[2];
-	if (output != NULL && output_size > 0) {
-		output[0] = '\0';
-	}
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
-		df_detail_set(d, "cannot run %s: %s", argv[0], strerror(errno));
-		return -errno;
+		int err = errno;
+		df_detail_set(d, "cannot run %s: %s", argv[0], strerror(err));
+		return -err;
 	}
-	int64_t deadline = clock_mono_ms() + timeout_ms;
 	pid_t pid = fork();
 	if (pid < 0) {
 		int err = errno;
@@ -180,8 +181,41 @@ int proc_run(char *const argv[], int timeout_ms, int *status, char *output, size
 	setpgid(pid, pid);
 	close(pipefd[1]);
 	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-	int ret = wait_child(pid, pipefd[0], output, output_size, deadline, status);
-	close(pipefd[0]);
+	*out_pid = pid;
+	*out_fd = pipefd[0];
+	return DF_OK;
+}
+
+int proc_spawn(char *const argv[], pid_t *pid, int *out_fd, df_detail_t *d)
+{
+	if (argv == NULL || argv[0] == NULL || pid == NULL || out_fd == NULL) {
+		return DF_EINVAL;
+	}
+	return spawn(argv, pid, out_fd, d);
+}
+
+void proc_kill_group(pid_t pid, int signo)
+{
+	if (pid > 0) {
+		kill(-pid, signo);
+	}
+}
+
+int proc_run(char *const argv[], int timeout_ms, int *status, char *output, size_t output_size,
+	     df_detail_t *d)
+{
+	pid_t pid;
+	int fd;
+	if (output != NULL && output_size > 0) {
+		output[0] = '\0';
+	}
+	int64_t deadline = clock_mono_ms() + timeout_ms;
+	int ret = spawn(argv, &pid, &fd, d);
+	if (ret != DF_OK) {
+		return ret;
+	}
+	ret = wait_child(pid, fd, output, output_size, deadline, status);
+	close(fd);
 	if (ret == DF_ETIMEDOUT) {
 		kill(-pid, SIGTERM);
 		if (reap(pid, clock_mono_ms() + 1000, status) != DF_OK) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "src/common/error.h"
 
@@ -30,3 +31,15 @@ int proc_split(const char *line, char *buf, size_t size, char *argv[PROC_MAX_ARG
  */
 int proc_run(char *const argv[], int timeout_ms, int *status, char *output, size_t output_size,
 	     df_detail_t *d);
+
+/*
+ * Starts argv as proc_run() does and returns at once: *pid is the child,
+ * the leader of a process group of its own, and *out_fd (close-on-exec,
+ * non-blocking; the caller closes it) reads what it writes on stdout and
+ * stderr. The caller waits for it (e.g. loop_child_watch()). A program that
+ * cannot be executed exits 127 after writing "cannot execute PROGRAM: why".
+ */
+int proc_spawn(char *const argv[], pid_t *pid, int *out_fd, df_detail_t *d);
+
+/* Sends signo to the process group that proc_spawn() made for pid. */
+void proc_kill_group(pid_t pid, int signo);

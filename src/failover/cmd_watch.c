@@ -146,10 +146,13 @@ static int run_loop(watch_state_t *ws)
 		goto out;
 	}
 	loop_timer_arm(t, 1, ws->interval_ms);
+	/* Commands run on the loop, so a hung one never delays a DNS check. */
+	watcher_set_loop(ws->watcher, l);
 	ret = loop_run(l);
 	if (ret != DF_OK) {
 		log_err("watch: event loop failed: %s", df_strerror(ret));
 	}
+	watcher_set_loop(ws->watcher, NULL);
 out:
 	loop_free(l);
 	return ret == DF_OK ? CMD_EXIT_OK : CMD_EXIT_FAIL;

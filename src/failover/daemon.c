@@ -367,6 +367,9 @@ static void reload(daemon_t *dm)
 	dm->provider = p;
 	dm->health = h;
 	dm->watcher = w;
+	if (w != NULL) {
+		watcher_set_loop(w, dm->loop);
+	}
 	memset(&dm->counted, 0, sizeof(dm->counted));
 	set_watch_policy(dm);
 	metrics_set_role(dm->metrics, config_role_name(cfg->role));
@@ -544,6 +547,9 @@ int daemon_run(const daemon_opts_t *opts)
 	if (setup_loop(&dm) != 0) {
 		goto out;
 	}
+	if (dm.watcher != NULL) {
+		watcher_set_loop(dm.watcher, dm.loop);
+	}
 	dm.metrics = metrics_new(config_role_name(dm.cfg->role));
 	if (dm.metrics == NULL) {
 		goto out;
@@ -575,6 +581,11 @@ int daemon_run(const daemon_opts_t *opts)
 		watcher_apply(dm.watcher, false, clock_mono_ms());
 	}
 	loop(&dm);
+	if (dm.watcher != NULL) {
+		/* The loop has stopped: what is in flight is killed and the
+		 * stop below runs here, bounded by the backend's timeout. */
+		watcher_set_loop(dm.watcher, NULL);
+	}
 	if (dm.active || dm.watcher != NULL) {
 		dm.state.holding = false;
 		dm.keep_on_dns_failure = false;

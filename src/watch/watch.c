@@ -6,14 +6,36 @@
  */
 #include "src/watch/watch.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "src/common/log.h"
 #include "src/common/proc.h"
 
 #define CMD_LINE_MAX 1024
+
+enum { CMD_START, CMD_STOP, CMD_STATUS };
+
+/* A program running on the loop for begin(). */
+typedef struct cmd_op {
+	bool busy;
+	int verb; /* CMD_* */
+	pid_t pid;
+	int fd; /* its output */
+	loop_child_t *child;
+	loop_io_t *io;
+	loop_timer_t *timer; /* WATCH_CMD_TIMEOUT, then the second for SIGKILL */
+	bool timed_out;
+	char output[512];
+	size_t used;
+	watch_done_cb done;
+	void *arg;
+} cmd_op_t;
 
 typedef struct cmd_backend {
 	watch_backend_t base;
@@ -21,9 +43,8 @@ typedef struct cmd_backend {
 	/* start, stop and status, each split into argv once. */
 	char buf[3][CMD_LINE_MAX];
 	char *argv[3][PROC_MAX_ARGS + 1];
+	cmd_op_t op;
 } cmd_backend_t;
-
-enum { CMD_START, CMD_STOP, CMD_STATUS };
 
 static const char *const cmd_verbs[] = {"start", "stop", "status"};
 
@@ -33,32 +54,23 @@ static cmd_backend_t *cb_of(watch_backend_t *b)
 }
 
 /* Runs one of the commands; its exit status goes to *status. */
-static int run_verb(cmd_backend_t *cb, int verb, int *status, df_detail_t *d)
+/*
+ * What a finished program means for verb: its exit status (LSB for status:
+ * 0 running; 1, 2, 3 not running (dead with pid file, dead with lock file,
+ * stopped); 4 and above: the state is unknown), with the program's own
+ * words kept in the message: they say what went wrong.
+ */
+static int verb_result(const cmd_backend_t *cb, int verb, int status, char *output, bool *running,
+		       df_detail_t *d)
 {
-	char output[512];
-	int ret = proc_run(cb->argv[verb], cb->timeout_ms, status, output, sizeof(output), d);
-	if (ret != DF_OK) {
-		df_detail_prefix(d, "watcher %s (%s)", cmd_verbs[verb], cb->argv[verb][0]);
-		return ret;
-	}
-	/* Keep the program's own words for the log: they say what went wrong. */
 	output[strcspn(output, "\n")] = '\0';
-	if (*status != 0) {
+	if (status != 0) {
 		df_detail_set(d, "watcher %s: %s exited %d%s%s", cmd_verbs[verb], cb->argv[verb][0],
-			      *status, output[0] != '\0' ? ": " : "", output);
+			      status, output[0] != '\0' ? ": " : "", output);
 	}
-	return DF_OK;
-}
-
-static int cmd_status(watch_backend_t *b, bool *running, df_detail_t *d)
-{
-	int status = 0;
-	int ret = run_verb(cb_of(b), CMD_STATUS, &status, d);
-	if (ret != DF_OK) {
-		return ret;
+	if (verb != CMD_STATUS) {
+		return status == 0 ? DF_OK : DF_ERANGE;
 	}
-	/* LSB: 0 running; 1, 2, 3 not running (dead with pid file, dead with
-	 * lock file, stopped); 4 and above: the state is unknown. */
 	if (status == 0 || (status >= 1 && status <= 3)) {
 		*running = status == 0;
 		return DF_OK;
@@ -66,14 +78,27 @@ static int cmd_status(watch_backend_t *b, bool *running, df_detail_t *d)
 	return DF_ERANGE;
 }
 
-static int cmd_act(watch_backend_t *b, int verb, df_detail_t *d)
+static int run_verb(cmd_backend_t *cb, int verb, bool *running, df_detail_t *d)
 {
+	char output[512];
 	int status = 0;
-	int ret = run_verb(cb_of(b), verb, &status, d);
+	int ret = proc_run(cb->argv[verb], cb->timeout_ms, &status, output, sizeof(output), d);
 	if (ret != DF_OK) {
+		df_detail_prefix(d, "watcher %s (%s)", cmd_verbs[verb], cb->argv[verb][0]);
 		return ret;
 	}
-	return status == 0 ? DF_OK : DF_ERANGE;
+	return verb_result(cb, verb, status, output, running, d);
+}
+
+static int cmd_status(watch_backend_t *b, bool *running, df_detail_t *d)
+{
+	return run_verb(cb_of(b), CMD_STATUS, running, d);
+}
+
+static int cmd_act(watch_backend_t *b, int verb, df_detail_t *d)
+{
+	bool unused = false;
+	return run_verb(cb_of(b), verb, &unused, d);
 }
 
 static int cmd_start(watch_backend_t *b, df_detail_t *d)
@@ -86,8 +111,156 @@ static int cmd_stop(watch_backend_t *b, df_detail_t *d)
 	return cmd_act(b, CMD_STOP, d);
 }
 
+/* ---- The same programs on the loop ---- */
+
+static void op_close(cmd_op_t *op)
+{
+	loop_io_free(op->io);
+	op->io = NULL;
+	loop_timer_free(op->timer);
+	op->timer = NULL;
+	if (op->fd >= 0) {
+		close(op->fd);
+		op->fd = -1;
+	}
+	op->busy = false;
+}
+
+/* Keeps the first bytes of the program's output; EOF stops the watch. */
+static void op_read(cmd_op_t *op)
+{
+	char chunk[512];
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = read(op->fd, chunk, sizeof(chunk));
+		if (n <= 0) {
+			if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				loop_io_free(op->io);
+				op->io = NULL;
+			}
+			return;
+		}
+		size_t room = sizeof(op->output) - 1 - op->used;
+		size_t take = (size_t)n < room ? (size_t)n : room;
+		memcpy(op->output + op->used, chunk, take);
+		op->used += take;
+		op->output[op->used] = '\0';
+	}
+}
+
+static void on_output(loop_io_t *io, int fd, unsigned events, void *arg)
+{
+	(void)io;
+	(void)fd;
+	(void)events;
+	op_read(arg);
+}
+
+static const enum watch_verb to_watch_verb[] = {
+	[CMD_START] = WATCH_START,
+	[CMD_STOP] = WATCH_STOP,
+	[CMD_STATUS] = WATCH_STATUS,
+};
+
+static void on_child_exit(loop_child_t *c, pid_t pid, int status, void *arg)
+{
+	(void)c;
+	(void)pid;
+	cmd_backend_t *cb = arg;
+	cmd_op_t *op = &cb->op;
+	df_detail_t d = {""};
+	bool running = false;
+	int ret;
+	op->child = NULL;
+	if (op->fd >= 0) {
+		op_read(op); /* what it wrote before exiting */
+	}
+	if (op->timed_out) {
+		df_detail_set(&d, "watcher %s (%s): %s did not finish within %d s: stopped it",
+			      cmd_verbs[op->verb], cb->argv[op->verb][0], cb->argv[op->verb][0],
+			      cb->timeout_ms / 1000);
+		ret = DF_ETIMEDOUT;
+	} else if (status == 127 && strncmp(op->output, "cannot execute", 14) == 0) {
+		df_detail_set(&d, "watcher %s (%s): %s", cmd_verbs[op->verb], cb->argv[op->verb][0],
+			      op->output);
+		ret = DF_ENOENT;
+	} else {
+		ret = verb_result(cb, op->verb, status, op->output, &running, &d);
+	}
+	int verb = op->verb;
+	watch_done_cb done = op->done;
+	void *done_arg = op->arg;
+	op_close(op);
+	done(done_arg, to_watch_verb[verb], ret, running, d.msg);
+}
+
+/* WATCH_CMD_TIMEOUT passed: SIGTERM to its group, SIGKILL a second later. */
+static void on_timeout(loop_timer_t *t, void *arg)
+{
+	cmd_op_t *op = &((cmd_backend_t *)arg)->op;
+	proc_kill_group(op->pid, op->timed_out ? SIGKILL : SIGTERM);
+	if (!op->timed_out) {
+		op->timed_out = true;
+		loop_timer_arm(t, 1000, 0);
+	}
+}
+
+static int cmd_begin(watch_backend_t *b, loop_t *loop, enum watch_verb verb, watch_done_cb done,
+		     void *arg, df_detail_t *d)
+{
+	cmd_backend_t *cb = cb_of(b);
+	cmd_op_t *op = &cb->op;
+	int v = verb == WATCH_START ? CMD_START : verb == WATCH_STOP ? CMD_STOP : CMD_STATUS;
+	if (op->busy) {
+		df_detail_set(d, "watcher %s: another command is still running", cmd_verbs[v]);
+		return DF_EINVAL;
+	}
+	memset(op, 0, sizeof(*op));
+	op->fd = -1;
+	int ret = proc_spawn(cb->argv[v], &op->pid, &op->fd, d);
+	if (ret != DF_OK) {
+		df_detail_prefix(d, "watcher %s (%s)", cmd_verbs[v], cb->argv[v][0]);
+		return ret;
+	}
+	op->busy = true;
+	op->verb = v;
+	op->done = done;
+	op->arg = arg;
+	ret = loop_io_new(loop, &op->io, op->fd, LOOP_READ, on_output, op);
+	if (ret == DF_OK) {
+		ret = loop_timer_new(loop, &op->timer, on_timeout, cb);
+	}
+	if (ret == DF_OK) {
+		ret = loop_child_watch(loop, &op->child, op->pid, on_child_exit, cb);
+	}
+	if (ret != DF_OK) {
+		proc_kill_group(op->pid, SIGKILL);
+		waitpid(op->pid, NULL, 0);
+		op_close(op);
+		df_detail_set(d, "watcher %s: cannot watch %s: %s", cmd_verbs[v], cb->argv[v][0],
+			      df_strerror(ret));
+		return ret;
+	}
+	loop_timer_arm(op->timer, cb->timeout_ms, 0);
+	return DF_OK;
+}
+
+static void cmd_cancel(watch_backend_t *b)
+{
+	cmd_op_t *op = &cb_of(b)->op;
+	if (!op->busy) {
+		return;
+	}
+	/* Killed with all it started; reaped here (a killed group goes at once). */
+	proc_kill_group(op->pid, SIGKILL);
+	loop_child_cancel(op->child);
+	op->child = NULL;
+	waitpid(op->pid, NULL, 0);
+	op_close(op);
+}
+
 static void cmd_free(watch_backend_t *b)
 {
+	cmd_cancel(b);
 	free(b);
 }
 
@@ -96,6 +269,8 @@ static const watch_backend_ops_t command_ops = {
 	.status = cmd_status,
 	.start = cmd_start,
 	.stop = cmd_stop,
+	.begin = cmd_begin,
+	.cancel = cmd_cancel,
 	.free = cmd_free,
 };
 
@@ -104,6 +279,8 @@ static const watch_backend_ops_t systemd_ops = {
 	.status = cmd_status,
 	.start = cmd_start,
 	.stop = cmd_stop,
+	.begin = cmd_begin,
+	.cancel = cmd_cancel,
 	.free = cmd_free,
 };
 

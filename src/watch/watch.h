@@ -15,8 +15,18 @@
 
 #include "src/conf/config.h"
 #include "src/common/error.h"
+#include "src/loop/loop.h"
 
 typedef struct watch_backend watch_backend_t;
+
+enum watch_verb { WATCH_STATUS, WATCH_START, WATCH_STOP };
+
+/*
+ * The end of an operation begun with begin(): ret is DF_OK or the error, msg
+ * says why (borrowed for the call), running is the state found (status).
+ */
+typedef void (*watch_done_cb)(void *arg, enum watch_verb verb, int ret, bool running,
+			      const char *msg);
 
 typedef struct watch_backend_ops {
 	const char *name; /* "docker", "kubernetes", "command", "systemd" */
@@ -25,6 +35,20 @@ typedef struct watch_backend_ops {
 	int (*status)(watch_backend_t *b, bool *running, df_detail_t *d);
 	int (*start)(watch_backend_t *b, df_detail_t *d);
 	int (*stop)(watch_backend_t *b, df_detail_t *d);
+	/*
+	 * The same verbs without blocking the loop: begins verb and returns
+	 * at once; done runs later, in loop, exactly once, unless cancel()
+	 * ends the operation first. One operation at a time. DF_OK, or an
+	 * error (d says why) when it could not begin; done is then not
+	 * called. NULL for a backend that only has the blocking calls, which
+	 * are bounded by the backend's own timeouts.
+	 */
+	int (*begin)(watch_backend_t *b, loop_t *loop, enum watch_verb verb, watch_done_cb done,
+		     void *arg, df_detail_t *d);
+	/* Ends the operation in flight at once (a program is killed with its
+	 * process group); its done is not called. Harmless when none is. */
+	void (*cancel)(watch_backend_t *b);
+	/* Cancels what is in flight, then frees b. */
 	void (*free)(watch_backend_t *b);
 } watch_backend_ops_t;
 

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "src/common/clock.h"
 #include "src/failover/config_modules.h"
 #include "src/watch/watcher.h"
 
@@ -68,7 +69,140 @@ static void fake_free(watch_backend_t *b)
 	(void)b; /* owned by the test */
 }
 
-static const watch_backend_ops_t fake_ops = {"fake", fake_status, fake_start, fake_stop, fake_free};
+static const watch_backend_ops_t fake_ops = {
+	.name = "fake",
+	.status = fake_status,
+	.start = fake_start,
+	.stop = fake_stop,
+	.free = fake_free,
+};
+
+/* ---------------------------------------------- fake backend on the loop */
+
+/* Operations begin and end when the test says: one in flight at a time. */
+typedef struct slow {
+	watch_backend_t base;
+	bool busy;
+	enum watch_verb verb;
+	watch_done_cb done;
+	void *arg;
+	int begun[3], cancelled;
+} slow_t;
+
+static int slow_begin(watch_backend_t *b, loop_t *loop, enum watch_verb verb, watch_done_cb done,
+		      void *arg, df_detail_t *d)
+{
+	(void)loop;
+	(void)d;
+	slow_t *s = (slow_t *)b;
+	assert_false(s->busy);
+	s->busy = true;
+	s->verb = verb;
+	s->done = done;
+	s->arg = arg;
+	s->begun[verb]++;
+	return DF_OK;
+}
+
+static void slow_cancel(watch_backend_t *b)
+{
+	slow_t *s = (slow_t *)b;
+	if (s->busy) {
+		s->busy = false;
+		s->cancelled++;
+	}
+}
+
+/* Ends the operation in flight, which must be verb. */
+static void slow_finish(slow_t *s, enum watch_verb verb, int ret, bool running)
+{
+	assert_true(s->busy);
+	assert_int_equal(s->verb, verb);
+	s->busy = false;
+	s->done(s->arg, verb, ret, running, ret == DF_OK ? "" : "it broke");
+}
+
+static const watch_backend_ops_t slow_ops = {
+	.name = "slow",
+	.status = fake_status, /* not called on the loop */
+	.start = fake_start,
+	.stop = fake_stop,
+	.begin = slow_begin,
+	.cancel = slow_cancel,
+	.free = fake_free,
+};
+
+/* A step-down while the start is in flight kills it and stops at once. */
+static void start_in_flight_is_cancelled_by_a_step_down(void **state)
+{
+	(void)state;
+	loop_t *loop = NULL;
+	assert_int_equal(loop_new(&loop), DF_OK);
+	slow_t s = {.base = {.ops = &slow_ops}};
+	watcher_t *w = NULL;
+	assert_int_equal(watcher_new(&w, &s.base, "collector"), DF_OK);
+	watcher_set_loop(w, loop);
+
+	assert_int_equal(watcher_apply(w, true, 1000), INT64_MAX);
+	assert_true(watcher_busy(w));
+	slow_finish(&s, WATCH_STATUS, DF_OK, false);
+	assert_int_equal(s.begun[WATCH_START], 1); /* and it hangs */
+	watcher_apply(w, true, 2000);		   /* the next tick waits for it */
+	assert_int_equal(s.begun[WATCH_START], 1);
+	assert_int_equal(s.begun[WATCH_STATUS], 1);
+
+	watcher_apply(w, false, 3000); /* the step-down */
+	assert_int_equal(s.cancelled, 1);
+	assert_int_equal(s.begun[WATCH_STOP], 1);
+	slow_finish(&s, WATCH_STOP, DF_OK, false);
+	assert_false(watcher_busy(w));
+	watcher_counts_t c;
+	watcher_get_counts(w, &c);
+	assert_int_equal(c.start_ok, 0);
+	assert_int_equal(c.start_failed, 1);
+	assert_int_equal(c.stop_ok, 1);
+	watcher_free(w);
+	loop_free(loop);
+}
+
+/* A stop in flight when the site turns active again is let finish; then
+ * the new goal is followed from a fresh status. */
+static void stop_in_flight_is_let_finish(void **state)
+{
+	(void)state;
+	loop_t *loop = NULL;
+	assert_int_equal(loop_new(&loop), DF_OK);
+	slow_t s = {.base = {.ops = &slow_ops}};
+	watcher_t *w = NULL;
+	assert_int_equal(watcher_new(&w, &s.base, "collector"), DF_OK);
+	watcher_set_loop(w, loop);
+	watcher_apply(w, false, 1000);
+	slow_finish(&s, WATCH_STATUS, DF_OK, true);
+	assert_int_equal(s.begun[WATCH_STOP], 1);
+	watcher_apply(w, true, 2000);
+	assert_int_equal(s.cancelled, 0);
+	slow_finish(&s, WATCH_STOP, DF_OK, false);
+	assert_int_equal(s.begun[WATCH_STATUS], 2);
+	slow_finish(&s, WATCH_STATUS, DF_OK, false);
+	assert_int_equal(s.begun[WATCH_START], 1);
+	slow_finish(&s, WATCH_START, DF_OK, true);
+	assert_false(watcher_busy(w));
+	/* A failed start backs off as the blocking form does. */
+	watcher_apply(w, false, 3000);
+	slow_finish(&s, WATCH_STATUS, DF_OK, true);
+	slow_finish(&s, WATCH_STOP, DF_ERANGE, true);
+	watcher_counts_t c;
+	watcher_get_counts(w, &c);
+	assert_int_equal(c.stop_failed, 1);
+	/* on_done ran at clock_mono_ms(): the retry is 2 s after that. */
+	int64_t now = clock_mono_ms();
+	int64_t retry = watcher_apply(w, false, now);
+	assert_true(retry > now && retry <= now + 2000);
+	assert_false(watcher_busy(w));
+	assert_int_equal(s.begun[WATCH_STATUS], 3);
+	watcher_free(w);
+	loop_free(loop);
+}
 
 static void acts_only_on_a_difference(void **state)
 {
@@ -225,6 +359,119 @@ static void command_backend_lsb_status(void **state)
 	watch_backend_free(b);
 }
 
+/* Runs loop until pred(arg) holds, or timeout_ms; returns whether it held. */
+typedef struct until {
+	loop_t *loop;
+	bool (*pred)(void *arg);
+	void *arg;
+	int64_t deadline;
+	bool held;
+} until_t;
+
+static void until_tick(loop_timer_t *t, void *arg)
+{
+	until_t *u = arg;
+	(void)t;
+	u->held = u->pred(u->arg);
+	if (u->held || clock_mono_ms() >= u->deadline) {
+		loop_stop(u->loop);
+	}
+}
+
+static bool run_until(loop_t *loop, bool (*pred)(void *), void *arg, int timeout_ms)
+{
+	until_t u = {loop, pred, arg, clock_mono_ms() + timeout_ms, false};
+	loop_timer_t *t = NULL;
+	assert_int_equal(loop_timer_new(loop, &t, until_tick, &u), DF_OK);
+	loop_timer_arm(t, 0, 10);
+	assert_int_equal(loop_run(loop), DF_OK);
+	loop_timer_free(t);
+	return u.held;
+}
+
+static bool file_there(void *name)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/%s", dir, (const char *)name);
+	return access(path, F_OK) == 0;
+}
+
+static bool stopped_and_idle(void *w)
+{
+	return file_there("stopped") && !watcher_busy(w);
+}
+
+/* A process that is gone or only a zombie waiting for its reaper. */
+static bool dead(pid_t pid)
+{
+	char path[64], text[256] = "";
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		return true;
+	}
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	const char *close = strrchr(text, ')');
+	return close != NULL && close[1] == ' ' && close[2] == 'Z';
+}
+
+/* The command backend on a real loop: a start that hangs is killed, with
+ * what it started, the moment the site steps down, and the stop runs
+ * at once; the loop is never held by the program. */
+static void hung_start_is_killed_on_step_down(void **state)
+{
+	(void)state;
+	char text[1024];
+	write_exec("hang", "d=$(dirname \"$0\")\n"
+			   "case \"$1\" in\n"
+			   "status) exit 3;;\n"
+			   "start) sleep 300 & echo $! >\"$d/sleep.pid\"; wait;;\n"
+			   "stop) echo stopped >\"$d/stopped\";;\n"
+			   "esac\n");
+	snprintf(text, sizeof(text),
+		 "WATCH_MODE=command\nWATCH_START_CMD=%s/hang start\nWATCH_STOP_CMD=%s/hang stop\n"
+		 "WATCH_STATUS_CMD=%s/hang status\nWATCH_CMD_TIMEOUT=60\n",
+		 dir, dir, dir);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/sleep.pid", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/stopped", dir);
+	unlink(path);
+	watch_backend_t *b = NULL;
+	df_detail_t d = {""};
+	assert_int_equal(watch_backend_new(&b, config_for(text), &d), DF_OK);
+	watcher_t *w = NULL;
+	loop_t *loop = NULL;
+	assert_int_equal(loop_new(&loop), DF_OK);
+	assert_int_equal(watcher_new(&w, b, "collector"), DF_OK);
+	watcher_set_loop(w, loop);
+
+	watcher_apply(w, true, clock_mono_ms());
+	assert_true(run_until(loop, file_there, "sleep.pid", 5000));
+	assert_true(watcher_busy(w)); /* the start hangs */
+	snprintf(path, sizeof(path), "%s/sleep.pid", dir);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	int pid = 0;
+	assert_int_equal(fscanf(f, "%d", &pid), 1);
+	fclose(f);
+
+	int64_t t0 = clock_mono_ms();
+	watcher_apply(w, false, t0);
+	assert_true(run_until(loop, stopped_and_idle, w, 5000));
+	int64_t took = clock_mono_ms() - t0;
+	assert_true(took < 1000);
+	assert_true(dead(pid)); /* killed with the start's process group */
+	watcher_counts_t c;
+	watcher_get_counts(w, &c);
+	assert_int_equal(c.start_failed, 1);
+	assert_int_equal(c.stop_ok, 1);
+	watcher_free(w);
+	loop_free(loop);
+}
+
 static void command_backend_needs_its_commands(void **state)
 {
 	(void)state;
@@ -330,6 +577,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(acts_only_on_a_difference),
+		cmocka_unit_test(start_in_flight_is_cancelled_by_a_step_down),
+		cmocka_unit_test(stop_in_flight_is_let_finish),
+		cmocka_unit_test(hung_start_is_killed_on_step_down),
 		cmocka_unit_test(failed_actions_back_off),
 		cmocka_unit_test(unreadable_state_is_not_acted_on),
 		cmocka_unit_test_setup_teardown(command_backend_lsb_status, setup_dir,
