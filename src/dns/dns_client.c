@@ -14,7 +14,7 @@
 #include "tsig/tsig_sign.h"
 
 #define DNS_MAX_MSG   65535
-#define UDP_SAFE_SIZE 512 /* no EDNS: a longer signed query would be cut */
+#define UDP_SAFE_SIZE 512 /* no EDNS: a longer query may not go over UDP */
 #define HDR	      12
 
 struct dns_client {
@@ -233,7 +233,22 @@ static int prepare(dns_client_t *c, const ldns_pkt *query, attempt_t *a)
 	return DF_OK;
 }
 
-/* One attempt over one transport. */
+/*
+ * The largest message we send over UDP: 512 bytes (RFC 1035 section 4.2.1),
+ * or the payload size the query advertises in EDNS (RFC 6891 section 6.2.5).
+ */
+static size_t udp_limit(const ldns_pkt *query)
+{
+	size_t edns = ldns_pkt_edns(query) ? ldns_pkt_edns_udp_size(query) : 0;
+	return edns > UDP_SAFE_SIZE ? edns : UDP_SAFE_SIZE;
+}
+
+/*
+ * One attempt over one transport. A message that does not fit a datagram
+ * goes over TCP only: sent over UDP as well, it would reach the server
+ * twice, and an UPDATE applied by the first copy fails its prerequisite in
+ * the second.
+ */
 static int attempt_once(dns_client_t *c, const ldns_pkt *query, bool tcp, attempt_t *a,
 			size_t *ans_len, df_detail_t *d)
 {
@@ -241,6 +256,12 @@ static int attempt_once(dns_client_t *c, const ldns_pkt *query, bool tcp, attemp
 	int ret = prepare(c, query, a);
 	if (ret != DF_OK) {
 		return ret;
+	}
+	if (!tcp && a->query_len > udp_limit(query)) {
+		log_debug("DNS: %zu-byte message to %s does not fit a UDP datagram, sending it "
+			  "over TCP",
+			  a->query_len, c->ep.label);
+		tcp = true;
 	}
 	a->tcp = tcp;
 	a->status = DF_ETIMEDOUT;
@@ -426,12 +447,6 @@ int dns_client_exchange(dns_client_t *c, const ldns_pkt *query, dns_answer_t *an
 		/* Signed queries never get cut: one that may not fit a plain
 		 * UDP datagram goes over TCP straight away (RFC 8945 5.1). */
 		ret = attempt_once(c, query, c->tcp_only, &a, &len, d);
-		if (c->tcp_only) {
-			/* already over TCP */
-		} else if (ret == DF_ENOSPACE || (ret == DF_OK && a.query_len > UDP_SAFE_SIZE)) {
-			ret = DF_OK;
-			a.truncated = true;
-		}
 		if (ret == DF_OK && a.truncated) {
 			log_debug("DNS: answer from %s truncated, retrying over TCP", c->ep.label);
 			ret = attempt_once(c, query, true, &a, &len, d);
