@@ -6,8 +6,8 @@
  * wording is checked here.
  *
  * Then the exchange itself against a server on loopback (a child process
- * that notes each message it receives): which transport a message takes
- * and how many copies go out.
+ * that notes each message it receives): which transport a message takes,
+ * how many copies go out, and what is said when the deadline leaves no time.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "src/common/clock.h"
 #include "src/dns/dns_client.h"
 #include "src/dns/dns_msg.h"
 
@@ -94,6 +95,7 @@ typedef struct fake_server {
 	pid_t pid;
 	uint16_t port;
 	int events; /* read end of the pipe */
+	int udp;    /* kept open in the parent when silent: datagrams queue there */
 } fake_server_t;
 
 static void serve(int udp, int tcp, int events, bool answer)
@@ -184,6 +186,33 @@ static void fake_start(fake_server_t *f, bool answer)
 	close(udp);
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	f->events = p[0];
+	f->udp = -1;
+}
+
+/* A server that never answers: the parent holds its UDP socket and counts
+ * the datagrams that queued there. */
+static void silent_start(fake_server_t *f)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(sa);
+	f->udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	assert_true(f->udp >= 0);
+	assert_int_equal(bind(f->udp, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(f->udp, (struct sockaddr *)&sa, &len), 0);
+	f->port = ntohs(sa.sin_port);
+	f->pid = -1;
+	f->events = -1;
+}
+
+static int silent_datagrams(const fake_server_t *f)
+{
+	uint8_t buf[65535];
+	int n = 0;
+	while (recv(f->udp, buf, sizeof(buf), 0) > 0) {
+		n++;
+	}
+	return n;
 }
 
 /* "UT": what the server received, in order. Waits briefly for the last note. */
@@ -321,6 +350,72 @@ static void edns_size_raises_the_udp_limit(void **state)
 	ldns_pkt_free(q);
 }
 
+/* The deadline has passed before the exchange: nothing is sent, and the
+ * message says so instead of blaming the server. */
+static void no_time_left_sends_nothing_and_says_so(void **state)
+{
+	(void)state;
+	fake_server_t f;
+	silent_start(&f);
+	dns_client_t *c = client_for(f.port, 1000, 2);
+	dns_client_set_deadline(c, clock_mono_ms() - 1);
+	ldns_pkt *q = dns_msg_query_new("lease.example.test.", LDNS_RR_TYPE_TXT);
+	dns_answer_t ans = {0};
+	df_detail_t d = {""};
+	assert_int_equal(dns_client_exchange(c, q, &ans, &d), DF_ETIMEDOUT);
+	assert_int_equal(silent_datagrams(&f), 0);
+	assert_null(strstr(d.msg, "did not answer within"));
+	assert_non_null(strstr(d.msg, "127.0.0.1#"));
+	assert_non_null(strstr(d.msg, "no time was left before the deadline"));
+	assert_non_null(strstr(d.msg, "0 of 3 attempts sent"));
+	ldns_pkt_free(q);
+	dns_client_free(c);
+	close(f.udp);
+}
+
+/* The deadline cuts the first attempt short and leaves none for the
+ * others: one attempt was sent, and not for the configured 1000 ms. */
+static void deadline_during_the_first_attempt_is_said(void **state)
+{
+	(void)state;
+	fake_server_t f;
+	silent_start(&f);
+	dns_client_t *c = client_for(f.port, 1000, 2);
+	int64_t start = clock_mono_ms();
+	dns_client_set_deadline(c, start + 200);
+	ldns_pkt *q = dns_msg_query_new("lease.example.test.", LDNS_RR_TYPE_TXT);
+	dns_answer_t ans = {0};
+	df_detail_t d = {""};
+	assert_int_equal(dns_client_exchange(c, q, &ans, &d), DF_ETIMEDOUT);
+	assert_true(clock_mono_ms() - start < 900);
+	assert_int_equal(silent_datagrams(&f), 1);
+	assert_null(strstr(d.msg, "within 1000 ms x 3 attempts"));
+	assert_non_null(strstr(d.msg, "did not answer before the deadline"));
+	assert_non_null(strstr(d.msg, "1 of 3 attempts sent"));
+	ldns_pkt_free(q);
+	dns_client_free(c);
+	close(f.udp);
+}
+
+/* Without a deadline the message stays as it was. */
+static void silence_without_deadline_keeps_its_message(void **state)
+{
+	(void)state;
+	fake_server_t f;
+	silent_start(&f);
+	dns_client_t *c = client_for(f.port, 100, 1);
+	ldns_pkt *q = dns_msg_query_new("lease.example.test.", LDNS_RR_TYPE_TXT);
+	dns_answer_t ans = {0};
+	df_detail_t d = {""};
+	assert_int_equal(dns_client_exchange(c, q, &ans, &d), DF_ETIMEDOUT);
+	assert_int_equal(silent_datagrams(&f), 2);
+	assert_non_null(strstr(d.msg, "did not answer within 100 ms x 2 attempts (is it running "
+				      "and reachable? check DNS_SERVER and DNS_PORT)"));
+	ldns_pkt_free(q);
+	dns_client_free(c);
+	close(f.udp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +428,9 @@ int main(void)
 		cmocka_unit_test(large_message_goes_over_tcp_once),
 		cmocka_unit_test(message_of_512_bytes_goes_over_udp),
 		cmocka_unit_test(edns_size_raises_the_udp_limit),
+		cmocka_unit_test(no_time_left_sends_nothing_and_says_so),
+		cmocka_unit_test(deadline_during_the_first_attempt_is_said),
+		cmocka_unit_test(silence_without_deadline_keeps_its_message),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
