@@ -16,6 +16,7 @@
 
 #include <openssl/crypto.h>
 
+#include "src/common/log.h"
 #include "tsig/tsig_alg.h"
 
 #define KEYFILE_SIZE_MAX (64 * 1024) /* tsig-keygen writes ~100 bytes per key */
@@ -203,6 +204,28 @@ out:
 	return ret;
 }
 
+/*
+ * Warns when the secret is shorter than half the HMAC's output: below that
+ * the key, not the algorithm, bounds how hard a signature is to forge, and
+ * one signed message is enough to try secrets offline. RFC 2104 section 3
+ * discourages any key shorter than the output; tsig-keygen makes keys of
+ * exactly that size. The key is still used: the server decides what it
+ * accepts. where names the source ("path:line" of a key file) or is NULL.
+ */
+static void warn_short_secret(const tsig_key_t *key, const char *where)
+{
+	size_t out = key->alg != NULL ? key->alg->mac_size : 0;
+	if (out == 0 || key->secret_len * 2 >= out) {
+		return; /* a negotiated (GSS) key, or long enough */
+	}
+	log_warn("TSIG key \"%s\"%s%s%s has a %zu-byte secret, less than half the %zu-byte "
+		 "output of %s: it is easier to guess than the algorithm is to break; use a "
+		 "secret of at least %zu bytes, as tsig-keygen -a %s makes",
+		 key->name, where != NULL ? " (" : "", where != NULL ? where : "",
+		 where != NULL ? ")" : "", key->secret_len, out, key->alg->name, out,
+		 key->alg->name);
+}
+
 void tsig_key_deinit(tsig_key_t *key)
 {
 	if (key != NULL) {
@@ -244,6 +267,9 @@ int tsig_key_init(tsig_key_t *key, const char *name, const char *alg_name, const
 		goto out;
 	}
 	ret = key_set_secret(key, secret_b64, strlen(secret_b64), d);
+	if (ret == DF_OK) {
+		warn_short_secret(key, NULL);
+	}
 out:
 	if (ret != DF_OK) {
 		tsig_key_deinit(key);
@@ -313,6 +339,8 @@ int tsig_key_from_string(tsig_key_t *key, const char *spec, df_detail_t *d)
 	}
 	if (ret != DF_OK) {
 		df_detail_prefix(d, "TSIG key string");
+	} else {
+		warn_short_secret(key, NULL);
 	}
 out:
 	if (ret != DF_OK) {
@@ -342,6 +370,7 @@ typedef struct parser {
 
 	char want[TSIG_NAME_MAX + 2]; /* normalised, "" for none */
 	bool found;
+	unsigned chosen_line;
 	tsig_key_t current; /* the key being parsed */
 	tsig_key_t chosen;
 } parser_t;
@@ -667,6 +696,7 @@ static int parse_key(parser_t *ps)
 	/* Without want, keep the first key: a second one makes the file ambiguous. */
 	if (ps->want[0] == '\0' ? ps->nkeys == 1 : strcmp(ps->want, name) == 0) {
 		memcpy(&ps->chosen, &ps->current, sizeof(ps->chosen));
+		ps->chosen_line = key_line;
 		ps->found = true;
 	}
 out:
@@ -771,6 +801,9 @@ int tsig_keyfile_parse(tsig_key_t *key, const char *text, size_t len, const char
 		goto out;
 	}
 	memcpy(key, &ps->chosen, sizeof(*key));
+	char where[512];
+	snprintf(where, sizeof(where), "%s:%u", label, ps->chosen_line);
+	warn_short_secret(key, where);
 	ret = DF_OK;
 out:
 	if (ps != NULL) {

@@ -26,6 +26,13 @@ typedef struct tsig_key {
 } tsig_key_t;
 
 /*
+ * Every function that fills a key from text logs a warning (log_warn) when
+ * the secret is shorter than half the algorithm's MAC output (under 16 bytes
+ * for hmac-sha256, 32 for hmac-sha512), naming the key, the length and the
+ * size tsig-keygen makes (the whole output). The key is still filled.
+ */
+
+/*
  * Fills key from name, algorithm name and base64 secret. Leaves key wiped on
  * failure. d (may be NULL) says what is wrong, never quoting the secret.
  */

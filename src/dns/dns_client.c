@@ -14,7 +14,7 @@
 #include "tsig/tsig_sign.h"
 
 #define DNS_MAX_MSG   65535
-#define UDP_SAFE_SIZE 512 /* no EDNS: a longer signed query would be cut */
+#define UDP_SAFE_SIZE 512 /* no EDNS: a longer query may not go over UDP */
 #define HDR	      12
 
 struct dns_client {
@@ -124,6 +124,7 @@ typedef struct attempt {
 	size_t qsection_len;
 	tsig_request_t req;
 	bool tcp;
+	int timeout_ms; /* what this attempt waited; 0: not sent, no time was left */
 	/* Outcome of the accepted message. */
 	int status;
 	bool truncated;
@@ -233,7 +234,22 @@ static int prepare(dns_client_t *c, const ldns_pkt *query, attempt_t *a)
 	return DF_OK;
 }
 
-/* One attempt over one transport. */
+/*
+ * The largest message we send over UDP: 512 bytes (RFC 1035 section 4.2.1),
+ * or the payload size the query advertises in EDNS (RFC 6891 section 6.2.5).
+ */
+static size_t udp_limit(const ldns_pkt *query)
+{
+	size_t edns = ldns_pkt_edns(query) ? ldns_pkt_edns_udp_size(query) : 0;
+	return edns > UDP_SAFE_SIZE ? edns : UDP_SAFE_SIZE;
+}
+
+/*
+ * One attempt over one transport. A message that does not fit a datagram
+ * goes over TCP only: sent over UDP as well, it would reach the server
+ * twice, and an UPDATE applied by the first copy fails its prerequisite in
+ * the second.
+ */
 static int attempt_once(dns_client_t *c, const ldns_pkt *query, bool tcp, attempt_t *a,
 			size_t *ans_len, df_detail_t *d)
 {
@@ -242,12 +258,19 @@ static int attempt_once(dns_client_t *c, const ldns_pkt *query, bool tcp, attemp
 	if (ret != DF_OK) {
 		return ret;
 	}
+	if (!tcp && a->query_len > udp_limit(query)) {
+		log_debug("DNS: %zu-byte message to %s does not fit a UDP datagram, sending it "
+			  "over TCP",
+			  a->query_len, c->ep.label);
+		tcp = true;
+	}
 	a->tcp = tcp;
 	a->status = DF_ETIMEDOUT;
 	int timeout_ms = dns_client_attempt_timeout(c);
 	if (timeout_ms <= 0) {
 		return DF_ETIMEDOUT;
 	}
+	a->timeout_ms = timeout_ms;
 	if (tcp) {
 		ret = dns_transport_tcp(&c->ep, a->query, a->query_len, c->ans, sizeof(c->ans),
 					ans_len, timeout_ms, accept_answer, a, d);
@@ -271,15 +294,39 @@ static const char *alg_name(const dns_client_t *c)
 	return c->key != NULL && c->key->alg != NULL ? c->key->alg->name : "none";
 }
 
+/* How the attempts of one exchange went out. */
+typedef struct tries {
+	int sent;      /* attempts that sent the query */
+	bool deadline; /* the deadline cut an attempt short or left no time for one */
+} tries_t;
+
 /* Says what a failed attempt means and what to do about it. */
-static void explain(dns_client_t *c, int ret, const attempt_t *a, const char *rcode_name,
-		    df_detail_t *d)
+static void explain(dns_client_t *c, int ret, const attempt_t *a, const tries_t *t,
+		    const char *rcode_name, df_detail_t *d)
 {
 	const char *server = c->ep.label;
 	const char *key = c->key != NULL ? c->key->name : "";
 	switch (ret) {
 	case DF_ETIMEDOUT:
-		if (a->ignored > 0) {
+		if (t->sent == 0) {
+			df_detail_set(d,
+				      "no query was sent to DNS server %s: no time was left before "
+				      "the deadline (0 of %d attempts sent)",
+				      server, c->retries + 1);
+		} else if (t->deadline && a->ignored > 0) {
+			df_detail_set(
+				d,
+				"no valid answer from DNS server %s before the deadline (%d of "
+				"%d attempts sent, timeout %d ms cut to the time left; ignored "
+				"%d message(s), last: %s)",
+				server, t->sent, c->retries + 1, c->timeout_ms, a->ignored,
+				a->ignored_why);
+		} else if (t->deadline) {
+			df_detail_set(d,
+				      "DNS server %s did not answer before the deadline (%d of %d "
+				      "attempts sent, timeout %d ms cut to the time left)",
+				      server, t->sent, c->retries + 1, c->timeout_ms);
+		} else if (a->ignored > 0) {
 			df_detail_set(
 				d,
 				"no valid answer from DNS server %s within %d ms x %d attempts "
@@ -415,6 +462,7 @@ int dns_client_exchange(dns_client_t *c, const ldns_pkt *query, dns_answer_t *an
 	}
 	memset(ans, 0, sizeof(*ans));
 	attempt_t a = {0};
+	tries_t t = {0};
 	size_t len = 0;
 	int ret = DF_ETIMEDOUT;
 	int attempts = 0;
@@ -426,15 +474,16 @@ int dns_client_exchange(dns_client_t *c, const ldns_pkt *query, dns_answer_t *an
 		/* Signed queries never get cut: one that may not fit a plain
 		 * UDP datagram goes over TCP straight away (RFC 8945 5.1). */
 		ret = attempt_once(c, query, c->tcp_only, &a, &len, d);
-		if (c->tcp_only) {
-			/* already over TCP */
-		} else if (ret == DF_ENOSPACE || (ret == DF_OK && a.query_len > UDP_SAFE_SIZE)) {
-			ret = DF_OK;
-			a.truncated = true;
-		}
+		bool sent = a.timeout_ms > 0;
+		t.deadline |= a.timeout_ms < c->timeout_ms;
 		if (ret == DF_OK && a.truncated) {
 			log_debug("DNS: answer from %s truncated, retrying over TCP", c->ep.label);
 			ret = attempt_once(c, query, true, &a, &len, d);
+			t.deadline |= a.timeout_ms < c->timeout_ms;
+		}
+		t.sent += sent;
+		if (ret == DF_ETIMEDOUT && a.timeout_ms == 0) {
+			break; /* no time left for this attempt, nor for the next */
 		}
 		if (a.tsig.mac_len > 0 || a.tsig.has_server_time) {
 			uint64_t server =
@@ -462,7 +511,7 @@ int dns_client_exchange(dns_client_t *c, const ldns_pkt *query, dns_answer_t *an
 	}
 	uint8_t rcode = len >= HDR ? (c->ans[3] & 0x0f) : 0;
 	ans->tsig_error = a.tsig.error;
-	explain(c, ret, &a, rcode_name_of(rcode), d);
+	explain(c, ret, &a, &t, rcode_name_of(rcode), d);
 	return ret;
 }
 

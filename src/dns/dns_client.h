@@ -54,7 +54,8 @@ void dns_client_set_key(dns_client_t *c, const struct tsig_key *key);
 
 /*
  * Sends query (its ID is replaced for every attempt) and fills ans on DF_OK.
- * Errors: DF_ETIMEDOUT (no answer after every retry), DF_ECONNREFUSED,
+ * Errors: DF_ETIMEDOUT (no answer after every retry, or no time left before
+ * the deadline: d then says how many attempts went out), DF_ECONNREFUSED,
  * DF_ETSIG_UNSIGNED (an unsigned BADKEY/BADSIG answer: never trusted),
  * DF_ETSIG_MISSING (unsigned answer to a signed query), DF_ETSIG_BADMAC,
  * DF_ETSIG_BADTIME (signed BADTIME from the server, or an answer outside

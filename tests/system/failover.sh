@@ -6,7 +6,8 @@
 #                              sys_setup, fo_setup
 #   fo_setup [KEY=VALUE ...]   named, the primary's collector, primary.env and dr.env with
 #                              short timings (I=1 D=3 L=5, metrics health check); extra
-#                              KEY=VALUE go into both configs
+#                              KEY=VALUE go into both configs; FO_ALG names the key's
+#                              algorithm (default hmac-sha256)
 #   fo_start SITE [ENV=VAL ...] starts `dnsfailover run` for SITE (primary|dr), log in
 #                              $T/SITE.log; ENV=VAL are set in its environment
 #   fo_stop SITE / fo_kill SITE   SIGTERM / SIGKILL (a kill is noted for the overlap check)
@@ -28,7 +29,7 @@ MONO_NOW=${MONO_NOW:-$top_builddir/tests/system/mono_now}
 
 fo_setup()
 {
-	sys_start_named hmac-sha256
+	sys_start_named "${FO_ALG:-hmac-sha256}"
 	sys_start_collector primary
 	local common=(UPDATE_INTERVAL=$FO_I RENEW_DEADLINE=$FO_D LEASE_TTL=$FO_L DNS_TIMEOUT=1
 		DNS_RETRIES=0 FAIL_THRESHOLD=$FO_FAIL HEALTH_MODE=metrics HEALTH_URL=$COLLECTOR_URL

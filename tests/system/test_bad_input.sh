@@ -31,6 +31,17 @@ sys_write_config "$T/c.env" TSIG_KEYFILE="$T/wrong-secret.conf"
 expect_failure "$T/c.env" 1 "BADSIG" "wrong secret"
 assert_contains "$OUT" "secret differs" "wrong secret: says what to fix"
 
+# A 1-byte secret: taken (the server decides), with a warning that names the
+# key, its length and the size to use; validate shows it.
+printf 'key "lease-key" {\n\talgorithm hmac-sha256;\n\tsecret "AQ==";\n};\n' >"$T/short.conf"
+chmod 600 "$T/short.conf"
+sys_write_config "$T/c.env" TSIG_KEYFILE="$T/short.conf"
+assert_exit 1 "validate with a 1-byte secret" -- "$DNSFAILOVER" -c "$T/c.env" validate
+assert_contains "$OUT" "[WARN] TSIG key \"lease-key.\" ($T/short.conf:1) has a 1-byte secret" \
+	"validate warns of the short secret"
+assert_contains "$OUT" "at least 32 bytes, as tsig-keygen -a hmac-sha256 makes" "short secret: what to use"
+assert_zone_unchanged "$snap"
+
 # The right secret under another algorithm: the server knows no such key.
 sys_write_config "$T/c.env" TSIG_KEYFILE= TSIG_KEY="hmac-sha512:lease-key:$KEY_SECRET"
 expect_failure "$T/c.env" 1 "BADKEY" "wrong algorithm"

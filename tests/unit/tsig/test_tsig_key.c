@@ -559,6 +559,109 @@ static int setup_tmpdir(void **state)
 	return mkdtemp(tmpdir) != NULL ? 0 : -1;
 }
 
+/*
+ * What the log (stderr before daemonizing) received while fn ran.
+ */
+static const char *logged_by(int (*fn)(tsig_key_t *key, const void *arg), tsig_key_t *key,
+			     const void *arg, int *ret)
+{
+	static char out[4096];
+	FILE *tmp = tmpfile();
+	assert_non_null(tmp);
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
+	*ret = fn(key, arg);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(tmp);
+	size_t n = fread(out, 1, sizeof(out) - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+	return out;
+}
+
+static int from_string(tsig_key_t *key, const void *spec)
+{
+	return tsig_key_from_string(key, spec, NULL);
+}
+
+static int from_file_text(tsig_key_t *key, const void *text)
+{
+	return tsig_keyfile_parse(key, text, strlen(text), NULL, "/etc/dnsfailover/tsig.key", NULL);
+}
+
+static int from_init_md5(tsig_key_t *key, const void *secret)
+{
+	return tsig_key_init(key, "lease-key", "hmac-md5", secret, NULL);
+}
+
+/* A 1-byte secret is taken (the server decides), with a warning that names
+ * the key and the length and says what to use instead. */
+static void test_short_secret_warns(void **state)
+{
+	(void)state;
+	tsig_key_t key;
+	int ret = -1;
+	const char *log = logged_by(from_string, &key, "hmac-sha256:lease-key:AQ==", &ret);
+	assert_int_equal(ret, DF_OK);
+	assert_int_equal(key.secret_len, 1);
+	assert_non_null(strstr(log, "[WARN]"));
+	assert_non_null(strstr(log, "TSIG key \"lease-key.\""));
+	assert_non_null(strstr(log, "1-byte secret"));
+	assert_non_null(strstr(log, "hmac-sha256"));
+	assert_non_null(strstr(log, "at least 32 bytes"));
+	assert_non_null(strstr(log, "tsig-keygen"));
+	assert_null(strstr(log, "AQ=="));
+	tsig_key_deinit(&key);
+
+	log = logged_by(from_file_text, &key,
+			"# lease\nkey \"lease-key\" {\n\talgorithm hmac-sha512;\n\tsecret "
+			"\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==\";\n};\n",
+			&ret);
+	assert_int_equal(ret, DF_OK);
+	/* 31 bytes is less than half of hmac-sha512's 64. */
+	assert_int_equal(key.secret_len, 31);
+	assert_non_null(strstr(log, "/etc/dnsfailover/tsig.key:2"));
+	assert_non_null(strstr(log, "TSIG key \"lease-key.\""));
+	assert_non_null(strstr(log, "31-byte secret"));
+	assert_non_null(strstr(log, "at least 64 bytes"));
+	tsig_key_deinit(&key);
+
+	log = logged_by(from_init_md5, &key, "AAECAwQFBg==", &ret); /* 7 bytes */
+	assert_int_equal(ret, DF_OK);
+	assert_non_null(strstr(log, "7-byte secret"));
+	assert_non_null(strstr(log, "at least 16 bytes"));
+	tsig_key_deinit(&key);
+}
+
+/* The rule: a warning below half the HMAC output size; tsig-keygen's keys
+ * (the full output size) and half of it pass quietly. */
+static void test_secret_length_rule(void **state)
+{
+	(void)state;
+	tsig_key_t key;
+	int ret = -1;
+	/* 32 bytes for hmac-sha256, as tsig-keygen makes. */
+	assert_string_equal(logged_by(from_string, &key, "hmac-sha256:k:" SECRET_B64, &ret), "");
+	assert_int_equal(ret, DF_OK);
+	/* 16 bytes: half the output, still quiet. */
+	assert_string_equal(
+		logged_by(from_string, &key, "hmac-sha256:k:AAECAwQFBgcICQoLDA0ODw==", &ret), "");
+	assert_int_equal(key.secret_len, 16);
+	/* 15 bytes: warned. */
+	assert_non_null(
+		strstr(logged_by(from_string, &key, "hmac-sha256:k:AAECAwQFBgcICQoLDA0O", &ret),
+		       "15-byte secret"));
+	assert_int_equal(key.secret_len, 15);
+	/* hmac-md5 (16-byte output): 8 bytes is half, quiet. */
+	assert_string_equal(logged_by(from_init_md5, &key, "AAECAwQFBgc=", &ret), "");
+	assert_int_equal(key.secret_len, 8);
+	tsig_key_deinit(&key);
+}
+
 static int teardown_tmpdir(void **state)
 {
 	(void)state;
@@ -568,13 +671,22 @@ static int teardown_tmpdir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_keygen_file),	 cmocka_unit_test(test_select_by_name),
-		cmocka_unit_test(test_several_keys),	 cmocka_unit_test(test_comments_and_layout),
-		cmocka_unit_test(test_length_bounded),	 cmocka_unit_test(test_duplicate_names),
-		cmocka_unit_test(test_bad_secret),	 cmocka_unit_test(test_bad_algorithm),
-		cmocka_unit_test(test_syntax_errors),	 cmocka_unit_test(test_empty_file),
-		cmocka_unit_test(test_key_init),	 cmocka_unit_test(test_from_string),
-		cmocka_unit_test(test_load_permissions), cmocka_unit_test(test_load_not_a_file),
+		cmocka_unit_test(test_keygen_file),
+		cmocka_unit_test(test_select_by_name),
+		cmocka_unit_test(test_several_keys),
+		cmocka_unit_test(test_comments_and_layout),
+		cmocka_unit_test(test_length_bounded),
+		cmocka_unit_test(test_duplicate_names),
+		cmocka_unit_test(test_bad_secret),
+		cmocka_unit_test(test_bad_algorithm),
+		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_empty_file),
+		cmocka_unit_test(test_key_init),
+		cmocka_unit_test(test_from_string),
+		cmocka_unit_test(test_load_permissions),
+		cmocka_unit_test(test_load_not_a_file),
+		cmocka_unit_test(test_short_secret_warns),
+		cmocka_unit_test(test_secret_length_rule),
 	};
 	return cmocka_run_group_tests_name("tsig_key", tests, setup_tmpdir, teardown_tmpdir);
 }
