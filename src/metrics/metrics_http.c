@@ -406,6 +406,14 @@ int metrics_http_fd(const metrics_http_t *h)
 	return h != NULL ? h->epfd : -1;
 }
 
+/* Open connections; libmicrohttpd first releases those that have closed. */
+static unsigned int connections(const metrics_http_t *h)
+{
+	const union MHD_DaemonInfo *info =
+		MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	return info != NULL ? info->num_connections : 0;
+}
+
 void metrics_http_run(metrics_http_t *h)
 {
 	if (h == NULL) {
@@ -414,7 +422,21 @@ void metrics_http_run(metrics_http_t *h)
 	uint64_t expirations;
 	while (read(h->timer_fd, &expirations, sizeof(expirations)) == sizeof(expirations)) {
 	}
+	/*
+	 * At its connection limit libmicrohttpd takes the listening socket out
+	 * of its epoll set, and puts it back only at the start of a later
+	 * MHD_run(). When the connections that filled the limit close or time
+	 * out in one run, nothing would ever call that later run: no socket
+	 * is left to wake us, no timeout is pending, and new clients would
+	 * wait in the backlog for good. So a run that closed connections is
+	 * followed by another one, which takes the listening socket back (and
+	 * accepts what is waiting). Neither blocks.
+	 */
+	unsigned int before = connections(h);
 	MHD_run(h->mhd);
+	if (connections(h) < before) {
+		MHD_run(h->mhd);
+	}
 	rearm(h);
 }
 

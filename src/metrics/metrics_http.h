@@ -11,8 +11,13 @@
  * is needed: no timeout to pass to epoll_wait().
  *
  * A slow or idle client cannot hold the loop: at most METRICS_HTTP_CONN_MAX
- * connections (METRICS_HTTP_CONN_PER_IP from one address), each closed after
- * METRICS_HTTP_TIMEOUT_S seconds without activity.
+ * connections, each closed after METRICS_HTTP_TIMEOUT_S seconds without
+ * activity. One address gets METRICS_HTTP_CONN_PER_IP of them (a connection
+ * beyond that is closed at once), so it takes idle clients on four addresses
+ * to fill the listener, and a probe from elsewhere is still answered. When
+ * every connection is taken, new ones wait in the listen backlog until idle
+ * ones time out (at most METRICS_HTTP_TIMEOUT_S seconds), and are served
+ * then: the listening socket is always taken back once connections close.
  */
 #pragma once
 
@@ -25,8 +30,8 @@
 typedef struct metrics_http metrics_http_t;
 
 #define METRICS_HTTP_CONN_MAX	 16
-#define METRICS_HTTP_CONN_PER_IP 8
-#define METRICS_HTTP_TIMEOUT_S	 10
+#define METRICS_HTTP_CONN_PER_IP 4
+#define METRICS_HTTP_TIMEOUT_S	 3
 #define METRICS_HTTP_HOST_MAX	 256 /* host part of METRICS_LISTEN, with its NUL */
 
 /*

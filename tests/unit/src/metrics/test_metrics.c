@@ -757,6 +757,76 @@ static void test_http_connection_limit(void **state)
 	metrics_free(m);
 }
 
+/* Runs the listener for ms milliseconds, as the daemon's loop would. */
+static void pump(metrics_http_t *h, int ms)
+{
+	int64_t end = now_ms() + ms;
+	while (now_ms() < end) {
+		struct pollfd pfd = {.fd = metrics_http_fd(h), .events = POLLIN};
+		if (poll(&pfd, 1, 10) > 0) {
+			metrics_http_run(h);
+		}
+	}
+}
+
+/* A socket from source address src (a loopback address) to 127.0.0.1:port
+ * with half a request sent. */
+static int connect_from(const char *src, uint16_t port)
+{
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(s >= 0);
+	struct sockaddr_in from = {.sin_family = AF_INET};
+	assert_int_equal(inet_pton(AF_INET, src, &from.sin_addr), 1);
+	assert_int_equal(bind(s, (struct sockaddr *)&from, sizeof(from)), 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(connect(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	const char *half = "GET /metrics HTTP/1.1\r\n";
+	assert_int_equal(send(s, half, strlen(half), MSG_NOSIGNAL), (ssize_t)strlen(half));
+	return s;
+}
+
+/* Every connection taken (from as few addresses as the per-address limit
+ * allows), then all closed at once, so that the listener sees every close in
+ * one run: it must take new connections again. */
+static void test_http_full_then_closed(void **state)
+{
+	(void)state;
+	metrics_t *m = metrics_new("dr");
+	assert_non_null(m);
+	metrics_http_t *h = NULL;
+	df_detail_t d = {""};
+	int ret = metrics_http_start(&h, "127.0.0.1:0", m, &d);
+	if (ret != DF_OK) {
+		fail_msg("start: %d %s", ret, d.msg);
+	}
+	uint16_t port = metrics_http_port(h);
+	int held[METRICS_HTTP_CONN_MAX];
+	for (size_t i = 0; i < METRICS_HTTP_CONN_MAX; i++) {
+		char src[32];
+		snprintf(src, sizeof(src), "127.0.0.%zu", 10 + i / METRICS_HTTP_CONN_PER_IP);
+		held[i] = connect_from(src, port);
+	}
+	pump(h, 300);
+	for (size_t i = 0; i < METRICS_HTTP_CONN_MAX; i++) {
+		char c;
+		/* Accepted and unanswered, not refused. */
+		assert_int_equal(recv(held[i], &c, 1, MSG_DONTWAIT), -1);
+		close(held[i]);
+	}
+	/* Let every close arrive before the listener runs again. */
+	struct timespec settle = {.tv_nsec = 50 * 1000000L};
+	nanosleep(&settle, NULL);
+
+	job_t jobs[] = {{.path = "/healthz", .method = "GET"}};
+	client_t cl = {.port = port, .jobs = jobs, .count = 1};
+	drive(h, &cl);
+	assert_job(&jobs[0], 200, "text/plain; charset=utf-8");
+	metrics_http_stop(h);
+	metrics_free(m);
+}
+
 static void test_http_ipv6(void **state)
 {
 	(void)state;
@@ -823,6 +893,7 @@ int main(void)
 		cmocka_unit_test(test_http_serves),
 		cmocka_unit_test(test_http_slow_client),
 		cmocka_unit_test(test_http_connection_limit),
+		cmocka_unit_test(test_http_full_then_closed),
 		cmocka_unit_test(test_http_ipv6),
 	};
 	return cmocka_run_group_tests(tests, setup_curl, teardown_curl);
