@@ -24,6 +24,7 @@
 #include "gss/gss_tsig.h"
 #include "src/common/clock.h"
 #include "src/common/log.h"
+#include "src/common/secret_file.h"
 #include "tsig/tsig_alg.h"
 #include "tsig/tsig_key.h"
 
@@ -108,7 +109,7 @@ int gss_session_new(gss_session_t **out, const gss_session_opts_t *o, df_detail_
 	}
 	if (have_keytab) {
 		int fd = -1;
-		int ret = tsig_secret_file_open(o->keytab, "keytab", "GSS_KEYTAB", &fd, d);
+		int ret = secret_file_open(o->keytab, "keytab", "GSS_KEYTAB", &fd, d);
 		if (ret != DF_OK) {
 			return ret;
 		}

@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 
 #include "src/common/log.h"
+#include "src/common/secret_file.h"
 #include "tsig/tsig_alg.h"
 
 #define KEYFILE_SIZE_MAX (64 * 1024) /* tsig-keygen writes ~100 bytes per key */
@@ -813,65 +814,6 @@ out:
 	return ret;
 }
 
-int tsig_secret_file_open(const char *path, const char *what, const char *setting, int *fd_out,
-			  df_detail_t *d)
-{
-	struct stat st;
-	int ret;
-	int fd;
-
-	*fd_out = -1;
-	/* O_NONBLOCK: a FIFO in place of the file must not hang open(); the
-	 * fstat() below refuses it. Symlinks are followed: /etc/bind setups use them. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		ret = -errno;
-		if (ret == DF_ENOENT) {
-			df_detail_set(d, "%s %s does not exist: check %s", what, path, setting);
-		} else if (ret == DF_EACCES) {
-			df_detail_set(d,
-				      "cannot open %s %s (permission denied): run as its "
-				      "owner or root",
-				      what, path);
-		} else {
-			df_detail_set(d, "cannot open %s %s (%s)", what, path, df_strerror(ret));
-		}
-		return ret;
-	}
-	if (fstat(fd, &st) != 0) {
-		ret = -errno;
-		df_detail_set(d, "cannot stat %s %s (%s)", what, path, df_strerror(ret));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = DF_EKEYFILE;
-		df_detail_set(d, "%s %s is not a regular file", what, path);
-		goto fail;
-	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		ret = DF_EKEYPERM;
-		df_detail_set(d,
-			      "%s %s is owned by uid %u, neither root nor the user running "
-			      "dnsfailover (uid %u): run 'chown %u %s'",
-			      what, path, (unsigned)st.st_uid, (unsigned)geteuid(),
-			      (unsigned)geteuid(), path);
-		goto fail;
-	}
-	if ((st.st_mode & 077) != 0) {
-		ret = DF_EKEYPERM;
-		df_detail_set(d,
-			      "%s %s is readable by group or others (mode %04o): run "
-			      "'chmod 600 %s'",
-			      what, path, (unsigned)(st.st_mode & 07777), path);
-		goto fail;
-	}
-	*fd_out = fd;
-	return DF_OK;
-fail:
-	close(fd);
-	return ret;
-}
-
 int tsig_keyfile_load(tsig_key_t *key, const char *path, const char *want, df_detail_t *d)
 {
 	int ret = DF_EINVAL;
@@ -888,7 +830,7 @@ int tsig_keyfile_load(tsig_key_t *key, const char *path, const char *want, df_de
 		df_detail_set(d, "no TSIG key file given");
 		goto out;
 	}
-	ret = tsig_secret_file_open(path, "key file", "TSIG_KEYFILE", &fd, d);
+	ret = secret_file_open(path, "key file", "TSIG_KEYFILE", &fd, d);
 	if (ret != DF_OK) {
 		goto out;
 	}

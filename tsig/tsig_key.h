@@ -58,18 +58,9 @@ int tsig_keyfile_parse(tsig_key_t *key, const char *text, size_t len, const char
 		       const char *label, df_detail_t *d);
 
 /*
- * Opens path, refuses it when its owner is neither root nor the current user
- * or when group or others may read it (fstat on the open descriptor), then
- * parses it with tsig_keyfile_parse(). The file contents are wiped after use.
+ * Opens path, refuses it unless it passes secret_file_open() (a regular
+ * file owned by root or the current user, no access for group or others,
+ * checked with fstat on the open descriptor), then parses it with
+ * tsig_keyfile_parse(). The file contents are wiped after use.
  */
 int tsig_keyfile_load(tsig_key_t *key, const char *path, const char *want, df_detail_t *d);
-
-/*
- * Opens a file that holds a secret (a key file, a keytab) for reading, or
- * refuses it: missing, not a regular file, owned by someone other than root
- * or us, or readable by group or others. what ("key file", "keytab") and
- * setting ("TSIG_KEYFILE") name it in d, with the command that fixes it.
- * On DF_OK *fd is open (the caller closes it); otherwise *fd is -1.
- */
-int tsig_secret_file_open(const char *path, const char *what, const char *setting, int *fd,
-			  df_detail_t *d);

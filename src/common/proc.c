@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -140,6 +142,63 @@ static int reap(pid_t pid, int64_t deadline, int *status)
 	}
 }
 
+/* What a command finds in its environment: see proc.h. */
+#define CHILD_ENV_MAX 5
+
+/*
+ * Fills env (CHILD_ENV_MAX slots) with the entries of our environment that a
+ * command may see, pointing into environ: nothing is allocated, so the child
+ * only has to assign it after fork().
+ */
+static void child_env(char *env[CHILD_ENV_MAX])
+{
+	static const char *const pass[] = {"LANG", "LC_ALL", "TZ"};
+	static char default_path[] = "PATH=" PROC_DEFAULT_PATH;
+	size_t n = 0;
+	char *path = NULL;
+	for (char **e = environ; e != NULL && *e != NULL; e++) {
+		if (strncmp(*e, "PATH=", 5) == 0) {
+			if (path == NULL && (*e)[5] != '\0') {
+				path = *e;
+			}
+			continue;
+		}
+		for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
+			size_t len = strlen(pass[i]);
+			if (strncmp(*e, pass[i], len) == 0 && (*e)[len] == '=') {
+				bool seen = false;
+				for (size_t j = 0; j < n; j++) {
+					seen = seen || strncmp(env[j], *e, len + 1) == 0;
+				}
+				if (!seen) {
+					env[n++] = *e; /* the first wins, as with getenv() */
+				}
+			}
+		}
+	}
+	env[n++] = path != NULL ? path : default_path;
+	env[n] = NULL;
+}
+
+/* In the child: closes every descriptor above stderr. Async-signal-safe. */
+static void close_from_3(void)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) {
+		return;
+	}
+#endif
+	/* Kernels before 5.9. */
+	struct rlimit rl;
+	int max = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		max = rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+	}
+	for (int fd = 3; fd < max; fd++) {
+		close(fd);
+	}
+}
+
 /*
  * Starts argv in a process group of its own, stdin from /dev/null, stdout
  * and stderr into a pipe whose read end (close-on-exec, non-blocking) goes to
@@ -153,6 +212,8 @@ static int spawn(char *const argv[], pid_t *out_pid, int *out_fd, df_detail_t *d
 		df_detail_set(d, "cannot run %s: %s", argv[0], strerror(err));
 		return -err;
 	}
+	char *env[CHILD_ENV_MAX];
+	child_env(env);
 	pid_t pid = fork();
 	if (pid < 0) {
 		int err = errno;
@@ -170,10 +231,14 @@ static int spawn(char *const argv[], pid_t *out_pid, int *out_fd, df_detail_t *d
 		}
 		dup2(pipefd[1], STDOUT_FILENO);
 		dup2(pipefd[1], STDERR_FILENO);
+		/* Only 0-2: no socket, lock or key file of ours, close-on-exec or not. */
+		close_from_3();
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
+		/* execvp() looks argv[0] up in this PATH too. */
+		environ = env; /* declared by <unistd.h> with _GNU_SOURCE */
 		execvp(argv[0], argv);
 		dprintf(STDERR_FILENO, "cannot execute %s: %s", argv[0], strerror(errno));
 		_exit(127);

@@ -12,6 +12,9 @@
 
 #define PROC_MAX_ARGS 32
 
+/* PATH of a command when ours is unset or empty. */
+#define PROC_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 /*
  * Splits a command line into words: white space separates, single quotes
  * keep everything literally, double quotes keep spaces (\" and \\ inside),
@@ -24,8 +27,12 @@ int proc_split(const char *line, char *buf, size_t size, char *argv[PROC_MAX_ARG
 
 /*
  * Runs argv[0] (looked up in PATH) with argv, stdin from /dev/null, and
- * waits at most timeout_ms; on timeout its process group gets SIGTERM, then
- * SIGKILL a second later, and DF_ETIMEDOUT is returned. *status is the exit
+ * waits at most timeout_ms. The program gets a clean environment: PATH
+ * (ours, or PROC_DEFAULT_PATH when ours is unset or empty), and LANG,
+ * LC_ALL and TZ when they are set; nothing else, so neither a secret nor a
+ * setting of ours. It gets no descriptor but 0 (/dev/null), 1 and 2 (the
+ * pipe we read). On timeout its process group gets SIGTERM, then SIGKILL a
+ * second later, and DF_ETIMEDOUT is returned. *status is the exit
  * code (128 + signal when killed). The first bytes of its stdout and
  * stderr go to output (NUL-terminated, may be NULL).
  */

@@ -30,6 +30,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "src/common/secret_file.h"
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Longest known key name, NAME_FILE forms included (checked by a test). */
@@ -190,6 +192,8 @@ struct slot {
 /* The loader; a module's relate() sees it as a config_ctx_t. */
 struct config_ctx {
 	const char *label; /* file name for messages */
+	/* Why the file may not hold a secret (secret_file_check()), or NULL. */
+	const df_detail_t *not_private;
 	void (*warn)(const char *msg);
 	df_detail_t *d;
 	bool deadline_derived; /* RENEW_DEADLINE came from the rule below */
@@ -677,9 +681,9 @@ static int read_env(struct config_ctx *ld, char *const *envp)
  * NAME_FILE=path: the secret is the first line of the file, trimmed, so
  * Docker and Kubernetes secrets (often written without a newline, or with
  * one) work alike. Only regular files: a FIFO or a device would block or
- * never end. Opened non-blocking for the same reason. A file others can read
- * is reported through warn but accepted, since container runtimes mount
- * secrets 0444 and the operator cannot change that.
+ * never end. Opened non-blocking for the same reason. The file follows the
+ * rule of key files (secret_file_check()): owned by root or us, no access
+ * for group or others.
  */
 static int read_secret(struct config_ctx *ld, size_t i)
 {
@@ -708,11 +712,10 @@ static int read_secret(struct config_ctx *ld, size_t i)
 		ret = fail(ld->d, "%s: %s=%s: not a regular file", at, name, shown);
 		goto out;
 	}
-	if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0 && ld->warn != NULL) {
-		char msg[AT_MAX + 160];
-		snprintf(msg, sizeof(msg), "%s: %s=%s: the file is readable by group or others", at,
-			 name, shown);
-		ld->warn(msg);
+	df_detail_t why;
+	if (secret_file_check(&st, "secret file", s->value, &why) != DF_OK) {
+		ret = fail(ld->d, "%s: %s=%s: %s", at, name, shown, why.msg);
+		goto out;
 	}
 	buf = malloc(SECRET_FILE_MAX + 1);
 	if (buf == NULL) {
@@ -1152,9 +1155,30 @@ static int check_relations(struct config_ctx *ld)
 	return DF_OK;
 }
 
+/*
+ * A secret written in the file itself (TSIG_KEY=...) needs a file that only
+ * its owner can read, as a key file does; NAME_FILE forms are checked when
+ * their files are read. A file without a secret may be world-readable.
+ */
+static int check_file_secrets(struct config_ctx *ld)
+{
+	for (size_t i = 0; ld->not_private != NULL && i < ld->nkeys; i++) {
+		const struct slot *s = &ld->slot[i];
+		if ((ld->key[i]->flags & CONFIG_SECRET) != 0 && !s->by_ref && s->value != NULL &&
+		    s->value[0] != '\0') {
+			return fail(ld->d,
+				    "%s:%zu: %s is a secret, but %s, or set %s to a file only you "
+				    "can read",
+				    ld->label, s->line, ld->key[i]->name, ld->not_private->msg,
+				    ld->key[i]->file_name);
+		}
+	}
+	return DF_OK;
+}
+
 static int load(config_t *out, const config_module_t *const *modules, const char *text, size_t len,
 		const char *label, char *const *envp, void (*warn)(const char *msg),
-		bool watch_only, df_detail_t *d)
+		bool watch_only, const df_detail_t *not_private, df_detail_t *d)
 {
 	int ret = DF_OK;
 	struct config_ctx *ld = calloc(1, sizeof(*ld));
@@ -1171,8 +1195,12 @@ static int load(config_t *out, const config_module_t *const *modules, const char
 	ld->label = label != NULL ? label : "";
 	ld->warn = warn;
 	ld->d = d;
+	ld->not_private = not_private;
 
 	if (text != NULL && (ret = parse_text(ld, text, len)) != DF_OK) {
+		goto out;
+	}
+	if ((ret = check_file_secrets(ld)) != DF_OK) {
 		goto out;
 	}
 	if ((ret = read_env(ld, envp)) != DF_OK) {
@@ -1204,8 +1232,13 @@ out:
 	return ret;
 }
 
-/* Reads a whole config file; it may hold secrets, so the caller wipes it. */
-static int read_file(const char *path, char **out, size_t *out_len, df_detail_t *d)
+/*
+ * Reads a whole config file; it may hold secrets, so the caller wipes it.
+ * *private_out says whether it may hold one (secret_file_check()); when it
+ * may not, why says so.
+ */
+static int read_file(const char *path, char **out, size_t *out_len, bool *private_out,
+		     df_detail_t *why, df_detail_t *d)
 {
 	int ret = DF_OK;
 	char *buf = NULL;
@@ -1249,6 +1282,7 @@ static int read_file(const char *path, char **out, size_t *out_len, df_detail_t 
 	}
 	*out = buf;
 	*out_len = len;
+	*private_out = secret_file_check(&st, "configuration file", path, why) == DF_OK;
 	buf = NULL;
 out:
 	if (buf != NULL) {
@@ -1267,7 +1301,7 @@ static int load_path(config_t *cfg, const config_module_t *const *modules, const
 		return DF_EINVAL;
 	}
 	if (path == NULL) {
-		return load(cfg, modules, NULL, 0, "", envp, warn, watch_only, d);
+		return load(cfg, modules, NULL, 0, "", envp, warn, watch_only, NULL, d);
 	}
 	if (strlen(path) >= sizeof(cfg->source)) {
 		return fail(d, "configuration file path longer than %zu characters",
@@ -1275,11 +1309,14 @@ static int load_path(config_t *cfg, const config_module_t *const *modules, const
 	}
 	char *text = NULL;
 	size_t len = 0;
-	int ret = read_file(path, &text, &len, d);
+	bool private_file = false;
+	df_detail_t why;
+	int ret = read_file(path, &text, &len, &private_file, &why, d);
 	if (ret != DF_OK) {
 		return ret;
 	}
-	ret = load(cfg, modules, text, len, path, envp, warn, watch_only, d);
+	ret = load(cfg, modules, text, len, path, envp, warn, watch_only,
+		   private_file ? NULL : &why, d);
 	wipe_free(text, len + 1);
 	return ret;
 }
@@ -1303,7 +1340,7 @@ int config_parse_text(config_t *cfg, const config_module_t *const *modules, cons
 		return DF_EINVAL;
 	}
 	return load(cfg, modules, text != NULL ? text : "", len, label != NULL ? label : "(text)",
-		    NULL, NULL, false, d);
+		    NULL, NULL, false, NULL, d);
 }
 
 void config_deinit(config_t *cfg)

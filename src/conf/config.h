@@ -189,7 +189,9 @@ void config_warn(const config_ctx_t *ctx, const char *msg);
  * values, CRLF tolerated, no variable expansion. An empty value in the file
  * means "not set" (the default applies); an empty environment variable does
  * not override the file. For secret keys, NAME_FILE=path reads the value
- * from the first line of that file. Errors never show a secret's value.
+ * from the first line of that file. That file, and the configuration file
+ * when it sets a secret itself, must pass secret_file_check() (private to
+ * root or us). Errors never show a secret's value.
  */
 int config_load(config_t *cfg, const config_module_t *const *modules, const char *path,
 		char *const *envp, void (*warn)(const char *msg), df_detail_t *d);

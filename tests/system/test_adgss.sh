@@ -143,7 +143,7 @@ cp "$KEYTAB_PRIMARY" "$T/open.keytab"
 chmod 644 "$T/open.keytab"
 sys_write_adgss_config "$T/bad.env" GSS_KEYTAB="$T/open.keytab"
 assert_exit 1 "open keytab" -- "$DNSFAILOVER" -c "$T/bad.env" show
-assert_contains "$OUT" "keytab $T/open.keytab is readable by group or others (mode 0644): run 'chmod 600 $T/open.keytab'" \
+assert_contains "$OUT" "keytab $T/open.keytab is readable by group and others (mode 0644, owner uid $(id -u)): run 'chmod 600 $T/open.keytab'" \
 	"open keytab refused"
 sys_write_adgss_config "$T/bad.env" GSS_PRINCIPAL=
 assert_exit 2 "keytab without principal" -- "$DNSFAILOVER" -c "$T/bad.env" show

@@ -46,6 +46,12 @@ assert_zone_unchanged "$snap"
 sys_write_config "$T/c.env" TSIG_KEYFILE= TSIG_KEY="hmac-sha512:lease-key:$KEY_SECRET"
 expect_failure "$T/c.env" 1 "BADKEY" "wrong algorithm"
 assert_contains "$OUT" "does not know key 'lease-key.' with algorithm hmac-sha512" "wrong algorithm: names key and algorithm"
+# The same inline secret in a configuration file others can read: refused
+# before anything is sent.
+chmod 644 "$T/c.env"
+line=$(grep -n '^TSIG_KEY=' "$T/c.env" | cut -d: -f1)
+expect_failure "$T/c.env" 2 "$T/c.env:$line: TSIG_KEY is a secret, but configuration file $T/c.env is readable by group and others (mode 0644" "inline secret in a world-readable file"
+assert_contains "$OUT" "run 'chmod 600 $T/c.env', or set TSIG_KEY_FILE" "inline secret: says how to fix"
 
 # A key name the server does not have.
 (umask 077 && tsig-keygen -a hmac-sha256 nosuch-key >"$T/nosuch.conf")
@@ -73,7 +79,7 @@ assert_contains "$OUT" "zone notserved.test. served" "validate names the zone st
 # Key files: readable by others, malformed, missing.
 cp "$KEYFILE" "$T/open.conf" && chmod 644 "$T/open.conf"
 sys_write_config "$T/c.env" TSIG_KEYFILE="$T/open.conf"
-expect_failure "$T/c.env" 1 "readable by group or others" "world-readable key file"
+expect_failure "$T/c.env" 1 "readable by group and others (mode 0644" "world-readable key file"
 assert_contains "$OUT" "chmod 600 $T/open.conf" "world-readable: says how to fix"
 printf 'key "lease-key" {\n\talgorithm hmac-sha256;\n\tsecret "%s"\n};\n' "$KEY_SECRET" >"$T/broken.conf"
 chmod 600 "$T/broken.conf"

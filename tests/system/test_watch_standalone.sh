@@ -45,8 +45,21 @@ wait_running()
 
 sys_log "A points at the primary: the collector stays stopped"
 assert_exit 0 "init" -- "$DNSFAILOVER" -c "$T/primary.env" init
-sys_spawn watch "$DNSFAILOVER" -c "$T/watch.env" watch
+# The status command, set through the environment (a setting of ours), also
+# records what it was given; a descriptor left open in the daemon and a
+# setting in its environment must not reach it.
+# bash, not sh: dash keeps a copy of stdout on fd 10 while it redirects.
+status_cmd="bash -c 'ls /proc/\$\$/fd >\"\$0.fds\"; env >\"\$0.env\"; exec \"\$0\" status' $T/initd-dr"
+sys_spawn watch env "WATCH_STATUS_CMD=$status_cmd" HOME=/root LANG=C.UTF-8 \
+	"$DNSFAILOVER" -c "$T/watch.env" watch 7<"$T/watch.env"
 fo_wait_log watch "this site is not active" 5
+sys_wait_for 5 "the status command's report" test -s "$T/initd-dr.env"
+# PATH, LANG, LC_ALL, TZ and nothing else (bash adds PWD, SHLVL and _).
+extra=$(sed 's/=.*//' "$T/initd-dr.env" | grep -vxE 'PWD|SHLVL|_|PATH|LANG|LC_ALL|TZ' | tr '\n' ' ' || true)
+assert_eq "$extra" "" "variables a watcher command was given besides PATH, LANG, LC_ALL, TZ"
+grep -qx 'LANG=C.UTF-8' "$T/initd-dr.env" || fail "a watcher command lost LANG"
+grep -q '^PATH=/' "$T/initd-dr.env" || fail "a watcher command has no PATH"
+assert_eq "$(sort -n "$T/initd-dr.fds" | tr '\n' ' ')" "0 1 2 " "the descriptors of a watcher command"
 sleep 2 # a window: the collector must not start in it
 running dr && fail "collector started while A is the primary's"
 

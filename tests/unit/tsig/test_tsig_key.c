@@ -478,16 +478,28 @@ static void test_load_permissions(void **state)
 	assert_int_equal(tsig_keyfile_load(&key, path, NULL, &d), DF_OK);
 	tsig_key_deinit(&key);
 
-	static const mode_t refused[] = {0644, 0640, 0604, 0660, 0610, 0601};
+	static const struct {
+		mode_t mode;
+		const char *what;
+	} refused[] = {
+		{0644, "readable by group and others"},
+		{0640, "readable by group"},
+		{0604, "readable by others"},
+		{0660, "readable and writable by group"},
+		{0610, "executable by group"},
+		{0601, "executable by others"},
+		{0620, "writable by group"},
+		{0602, "writable by others"},
+		{0642, "readable by group and writable by others"},
+	};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		char expect[2 * sizeof(path) + 100];
-		assert_int_equal(chmod(path, refused[i]), 0);
+		assert_int_equal(chmod(path, refused[i].mode), 0);
 		memset(&key, 0x5a, sizeof(key));
 		assert_int_equal(tsig_keyfile_load(&key, path, NULL, &d), DF_EKEYPERM);
 		snprintf(expect, sizeof(expect),
-			 "key file %s is readable by group or others (mode %04o): run 'chmod 600 "
-			 "%s'",
-			 path, (unsigned)refused[i], path);
+			 "key file %s is %s (mode %04o, owner uid %u): run 'chmod 600 %s'", path,
+			 refused[i].what, (unsigned)refused[i].mode, (unsigned)geteuid(), path);
 		assert_string_equal(d.msg, expect);
 		assert_no_secret(&d);
 		assert_true(all_zero(&key, sizeof(key)));

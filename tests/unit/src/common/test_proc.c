@@ -1,9 +1,15 @@
 /* Running programs without a shell: splitting, exit codes, output, time bounds. */
+#include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -113,8 +119,122 @@ static void daemon_left_behind_does_not_hold_us(void **state)
 	assert_string_equal(out, "started\n");
 }
 
-int main(void)
+/* The child side of clean_environment_and_descriptors: what it was given. */
+static int report_child(void)
 {
+	extern char **environ;
+	for (char **e = environ; *e != NULL; e++) {
+		printf("env %s\n", *e);
+	}
+	DIR *dir = opendir("/proc/self/fd");
+	if (dir == NULL) {
+		printf("no /proc/self/fd\n");
+		return 1;
+	}
+	struct dirent *de;
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] != '.' && atoi(de->d_name) != dirfd(dir)) {
+			printf("fd %s\n", de->d_name);
+		}
+	}
+	closedir(dir);
+	return 0;
+}
+
+/* Counts the lines of out that start with prefix. */
+static int count_lines(const char *out, const char *prefix)
+{
+	int n = 0;
+	size_t len = strlen(prefix);
+	for (const char *p = out; *p != '\0';) {
+		if (strncmp(p, prefix, len) == 0) {
+			n++;
+		}
+		const char *nl = strchr(p, '\n');
+		p = nl != NULL ? nl + 1 : p + strlen(p);
+	}
+	return n;
+}
+
+/*
+ * A command gets no secret and none of our settings from the environment,
+ * only PATH, LANG, LC_ALL and TZ, and no descriptor but 0, 1 and 2: not a
+ * socket or file the daemon had open without close-on-exec.
+ */
+static void clean_environment_and_descriptors(void **state)
+{
+	(void)state;
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	assert_true(n > 0);
+	self[n] = '\0';
+	assert_int_equal(setenv("TSIG_KEY", "hmac-sha256:k:c2VjcmV0c2VjcmV0", 1), 0);
+	assert_int_equal(setenv("DNS_RECORD", "failover.example.com", 1), 0);
+	assert_int_equal(setenv("HOME", "/root", 1), 0);
+	assert_int_equal(setenv("LANG", "C.UTF-8", 1), 0);
+	assert_int_equal(setenv("TZ", "UTC", 1), 0);
+	unsetenv("LC_ALL");
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	int file = open("/dev/null", O_RDONLY);
+	assert_true(file >= 0);
+
+	char out[4096];
+	int status = -1;
+	char *argv[] = {self, "--report-child", NULL};
+	assert_int_equal(proc_run(argv, 5000, &status, out, sizeof(out), NULL), DF_OK);
+	assert_int_equal(status, 0);
+	close(sv[0]);
+	close(sv[1]);
+	close(file);
+	if (count_lines(out, "env ") != 3 || count_lines(out, "fd ") != 3) {
+		print_message("the command was given:\n%s", out);
+	}
+
+	assert_null(strstr(out, "TSIG_KEY"));
+	assert_null(strstr(out, "c2VjcmV0c2VjcmV0"));
+	assert_null(strstr(out, "DNS_RECORD"));
+	assert_null(strstr(out, "HOME="));
+	assert_non_null(strstr(out, "env PATH="));
+	assert_non_null(strstr(out, "env LANG=C.UTF-8\n"));
+	assert_non_null(strstr(out, "env TZ=UTC\n"));
+	assert_int_equal(count_lines(out, "env "), 3);
+	assert_non_null(strstr(out, "fd 0\n"));
+	assert_non_null(strstr(out, "fd 1\n"));
+	assert_non_null(strstr(out, "fd 2\n"));
+	assert_int_equal(count_lines(out, "fd "), 3);
+	unsetenv("TSIG_KEY");
+	unsetenv("DNS_RECORD");
+}
+
+/* Without PATH in our environment, a command still gets a safe default. */
+static void default_path(void **state)
+{
+	(void)state;
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	assert_true(n > 0);
+	self[n] = '\0';
+	char *saved = getenv("PATH") != NULL ? strdup(getenv("PATH")) : NULL;
+	unsetenv("PATH");
+	char out[4096];
+	int status = -1;
+	char *argv[] = {self, "--report-child", NULL};
+	int ret = proc_run(argv, 5000, &status, out, sizeof(out), NULL);
+	if (saved != NULL) {
+		setenv("PATH", saved, 1);
+		free(saved);
+	}
+	assert_int_equal(ret, DF_OK);
+	assert_non_null(strstr(
+		out, "env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"));
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "--report-child") == 0) {
+		return report_child();
+	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(split_words_and_quotes),
 		cmocka_unit_test(split_errors),
@@ -122,6 +242,8 @@ int main(void)
 		cmocka_unit_test(missing_program),
 		cmocka_unit_test(timeout_kills_the_group),
 		cmocka_unit_test(daemon_left_behind_does_not_hold_us),
+		cmocka_unit_test(clean_environment_and_descriptors),
+		cmocka_unit_test(default_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

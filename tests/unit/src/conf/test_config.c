@@ -735,18 +735,45 @@ static void test_secret_files(void **state)
 	assert_string_equal(cfg.tsig_key, "hmac-sha256:failover-key:" SECRET);
 	assert_int_equal(warn_count, 0);
 
-	/* A file that others can read works, with a warning that names it. */
+	/* A file that group or others can read is refused, saying how to fix it. */
 	write_file("open.secret", "k:" SECRET "\n", 0644, path, sizeof(path));
 	snprintf(env_entry, sizeof(env_entry), "TSIG_KEY_FILE=%s", path);
-	assert_int_equal(load(NULL, (char *[]){"ROLE=dr", "DNS_PROVIDER=x", "DNS_ZONE=e.test",
-					       "DNS_RECORD=e.test", "PRIMARY_IP=192.0.2.1",
-					       "DR_IP=192.0.2.2", env_entry, NULL}),
-			 DF_OK);
-	assert_int_equal(warn_count, 1);
-	assert_non_null(strstr(warnings, "environment: TSIG_KEY_FILE="));
-	assert_non_null(strstr(warnings, "open.secret: the file is readable by group or others"));
-	assert_null(strstr(warnings, SECRET));
-	assert_string_equal(cfg.source, "");
+	char *open_env[] = {"ROLE=dr",
+			    "DNS_PROVIDER=x",
+			    "DNS_ZONE=e.test",
+			    "DNS_RECORD=e.test",
+			    "PRIMARY_IP=192.0.2.1",
+			    "DR_IP=192.0.2.2",
+			    env_entry,
+			    NULL};
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(load(NULL, open_env), DF_ECONFIG);
+	assert_msg_has("environment: TSIG_KEY_FILE=");
+	assert_msg_has("open.secret: secret file ");
+	assert_msg_has("open.secret is readable by group and others (mode 0644, owner uid ");
+	assert_msg_has("): run 'chmod 600 ");
+	assert_msg_lacks(SECRET);
+	assert_string_equal(cfg.tsig_key, "");
+	assert_int_equal(warn_count, 0);
+	/* The same in a file, and for any access of group or others. */
+	snprintf(text, sizeof(text), BASE "TSIG_KEY_FILE=%s\n", path);
+	expect_error(text, "t.env:7: TSIG_KEY_FILE=");
+	assert_msg_has("open.secret is readable by group and others (mode 0644");
+	assert_int_equal(chmod(path, 0620), 0);
+	expect_error(text, "open.secret is writable by group (mode 0620");
+	assert_int_equal(chmod(path, 0602), 0);
+	expect_error(text, "open.secret is writable by others (mode 0602");
+	assert_int_equal(chmod(path, 0640), 0);
+	expect_error(text, "open.secret is readable by group (mode 0640");
+	assert_int_equal(chmod(path, 0400), 0);
+	expect_ok(text);
+	/* Owned by someone else: only root can set that up. */
+	if (geteuid() == 0) {
+		assert_int_equal(chown(path, 65534, 65534), 0);
+		expect_error(text, "open.secret is owned by uid 65534, neither root nor the user "
+				   "running dnsfailover (uid 0): run 'chown 0 ");
+		assert_int_equal(chown(path, 0, 0), 0);
+	}
 
 	/* Errors name the key, where it was set and the file. */
 	snprintf(text, sizeof(text), BASE "TSIG_KEY_FILE=%s/missing\n", tmpdir);
@@ -775,6 +802,56 @@ static void test_secret_files(void **state)
 	/* An empty NAME_FILE is "not set". */
 	expect_ok(BASE "TSIG_KEY_FILE=\n");
 	assert_string_equal(cfg.tsig_key, "");
+}
+
+/*
+ * A configuration file that holds a secret itself follows the rule of key
+ * files; one without a secret may be world-readable.
+ */
+static void test_config_file_secrecy(void **state)
+{
+	(void)state;
+	char path[256], text[1024], keypath[256];
+
+	write_file("open.env", BASE "TSIG_KEY=hmac-sha256:k:" SECRET "\n", 0644, path,
+		   sizeof(path));
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(load(path, NULL), DF_ECONFIG);
+	assert_msg_has("open.env:7: TSIG_KEY is a secret, but configuration file ");
+	assert_msg_has("open.env is readable by group and others (mode 0644, owner uid ");
+	assert_msg_has("): run 'chmod 600 ");
+	assert_msg_has("or set TSIG_KEY_FILE to a file only you can read");
+	assert_msg_lacks(SECRET);
+	assert_string_equal(cfg.tsig_key, "");
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(load(path, NULL), DF_ECONFIG);
+	assert_msg_has("open.env is readable by group (mode 0640");
+	/* The environment overriding it does not take the secret out of the file. */
+	assert_int_equal(load(path, (char *[]){"TSIG_KEY=k:" SECRET "x", NULL}), DF_ECONFIG);
+	assert_msg_has("open.env:7: TSIG_KEY is a secret");
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(load(path, NULL), DF_OK);
+	assert_string_equal(cfg.tsig_key, "hmac-sha256:k:" SECRET);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(path, 65534, 65534), 0);
+		assert_int_equal(load(path, NULL), DF_ECONFIG);
+		assert_msg_has("open.env is owned by uid 65534");
+		assert_int_equal(chown(path, 0, 0), 0);
+	}
+
+	/* No secret in it: world-readable is fine, with a key file or a NAME_FILE. */
+	write_file("public.env", BASE "DNS_TTL=45\n", 0644, path, sizeof(path));
+	assert_int_equal(load(path, NULL), DF_OK);
+	assert_int_equal(cfg.dns_ttl, 45);
+	write_file("private.secret", "k:" SECRET "\n", 0600, keypath, sizeof(keypath));
+	snprintf(text, sizeof(text), BASE "TSIG_KEY_FILE=%s\n", keypath);
+	write_file("public-ref.env", text, 0644, path, sizeof(path));
+	assert_int_equal(load(path, NULL), DF_OK);
+	assert_string_equal(cfg.tsig_key, "k:" SECRET);
+	/* An empty TSIG_KEY is "not set": nothing secret in the file. */
+	write_file("empty-key.env", BASE "TSIG_KEY=\n", 0644, path, sizeof(path));
+	assert_int_equal(load(path, NULL), DF_OK);
+	assert_int_equal(warn_count, 0);
 }
 
 static void test_environment(void **state)
@@ -1018,6 +1095,7 @@ int main(void)
 		cmocka_unit_test(test_tsig),
 		cmocka_unit_test(test_secrets_never_shown),
 		cmocka_unit_test(test_secret_files),
+		cmocka_unit_test(test_config_file_secrecy),
 		cmocka_unit_test(test_environment),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_untouched_on_error),
