@@ -24,6 +24,7 @@ static const char *const messages[] = {
 	[-(DF_ELOCK - DF_ERR_BASE)] = "could not lock the state file",
 	[-(DF_ENETWORK - DF_ERR_BASE)] = "network error",
 	[-(DF_EHELD - DF_ERR_BASE)] = "the other site holds a valid lease",
+	[-(DF_EUNKNOWN - DF_ERR_BASE)] = "the outcome of the update is unknown",
 };
 
 const char *df_strerror(int err)

@@ -42,7 +42,8 @@ enum df_error {
 	DF_ELOCK = -1016,	   /* could not lock a state file */
 	DF_ENETWORK = -1017,	   /* send or receive failed */
 	DF_EHELD = -1018,	   /* the other side holds a valid lease */
-	DF_ERR_LAST = -1019,
+	DF_EUNKNOWN = -1019,	   /* a write may or may not have applied: read again */
+	DF_ERR_LAST = -1020,
 };
 
 /* Returns a static string; falls back to strerror() for errno values. */

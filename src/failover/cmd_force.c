@@ -66,7 +66,7 @@ int cmd_force(const config_t *cfg, const char *command)
 	}
 	if (ret != DF_OK) {
 		log_err("%s: %s", command, d.msg);
-		if (!cmd_read_back(p, &next, command)) {
+		if (!provider_outcome_unknown(ret) || !cmd_read_back(p, &next, command)) {
 			goto out;
 		}
 	}

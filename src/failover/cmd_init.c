@@ -53,7 +53,7 @@ int cmd_init(const config_t *cfg, bool force)
 	}
 	if (ret != DF_OK) {
 		log_err("init: %s", d.msg);
-		if (!cmd_read_back(p, &next, "init")) {
+		if (!provider_outcome_unknown(ret) || !cmd_read_back(p, &next, "init")) {
 			goto out;
 		}
 	}

@@ -96,6 +96,25 @@ out:
 	return ret;
 }
 
+bool provider_outcome_unknown(int ret)
+{
+	switch (ret) {
+	case DF_EUNKNOWN:
+	case DF_ETIMEDOUT:
+	case DF_ENETWORK:
+	case DF_EMALFORMED:
+	case DF_EMISMATCH:
+	case DF_ETSIG_MISSING:
+	case DF_ETSIG_UNSIGNED:
+	case DF_ETSIG_BADMAC:
+	case DF_ETSIG_BADTIME:
+	case DF_ETSIG_MISMATCH:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void provider_free(provider_t *p)
 {
 	if (p == NULL) {

@@ -60,3 +60,11 @@ int provider_adgss_new(provider_t **out, const config_t *cfg, df_detail_t *d); /
 
 /* Lists the provider ids, for error messages. */
 const char *provider_list(void);
+
+/*
+ * Whether a swap() that returned ret may have applied all the same: the
+ * message went out and its answer was lost, unsigned or unverifiable, or a
+ * resent copy met our own first one (DF_EUNKNOWN). Only then does reading
+ * the lease back tell the outcome; any other error applied nothing.
+ */
+bool provider_outcome_unknown(int ret);

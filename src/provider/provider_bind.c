@@ -433,7 +433,7 @@ static int bind_swap(provider_t *p, const lease_t *expected, lease_t *next, df_d
 				      "later copy found the lease changed: it may be our own "
 				      "earlier copy; outcome unknown, the lease is read again",
 				      cfg->record, attempts);
-			ret = DF_ERCODE;
+			ret = DF_EUNKNOWN;
 			break;
 		}
 		df_detail_set(d,
