@@ -264,25 +264,15 @@ static void cmd_free(watch_backend_t *b)
 	free(b);
 }
 
-static const watch_backend_ops_t command_ops = {
-	.name = "command",
-	.status = cmd_status,
-	.start = cmd_start,
-	.stop = cmd_stop,
-	.begin = cmd_begin,
-	.cancel = cmd_cancel,
-	.free = cmd_free,
-};
+/* The two program backends differ only in their name and their commands. */
+#define CMD_BACKEND_OPS(backend_name)                                                             \
+	{                                                                                         \
+		.name = backend_name, .status = cmd_status, .start = cmd_start, .stop = cmd_stop, \
+		.begin = cmd_begin, .cancel = cmd_cancel, .free = cmd_free,                       \
+	}
 
-static const watch_backend_ops_t systemd_ops = {
-	.name = "systemd",
-	.status = cmd_status,
-	.start = cmd_start,
-	.stop = cmd_stop,
-	.begin = cmd_begin,
-	.cancel = cmd_cancel,
-	.free = cmd_free,
-};
+static const watch_backend_ops_t command_ops = CMD_BACKEND_OPS("command");
+static const watch_backend_ops_t systemd_ops = CMD_BACKEND_OPS("systemd");
 
 static int timeout_of(const config_t *cfg)
 {
