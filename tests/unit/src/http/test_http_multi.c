@@ -320,6 +320,8 @@ static void test_free_in_flight(void **state)
 	http_multi_free(m);
 	assert_int_equal(ds.calls, 0);
 	http_multi_free(NULL);
+	run_for(l, 50); /* nothing of the multi is left on the loop */
+	loop_free(l);
 
 	/* From a completion callback, with another transfer still in flight. */
 	setup(&l, &m);
