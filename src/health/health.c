@@ -24,6 +24,8 @@
 #include "src/common/log.h"
 #include "src/health/prom.h"
 #include "src/http/http_client.h"
+#include "src/http/http_multi.h"
+#include "src/loop/loop.h"
 
 /* Redirects followed (to the same host only), as a collector behind a path rewrite needs. */
 #define HEALTH_REDIRECTS 3
@@ -47,6 +49,23 @@ struct health {
 	bool have_last;
 	double last;
 	uint32_t stale;
+
+	/* the check in flight, from health_check_begin() */
+	bool busy;
+	health_cb cb;
+	void *cb_arg;
+	loop_t *loop;
+	http_multi_t *multi; /* metrics: the multi the transfer runs on */
+	loop_timer_t *timer; /* the tcp deadline, or a result reported later */
+	bool deferred;	     /* the timer reports deferred_ok */
+	bool deferred_ok;
+	loop_io_t *io; /* tcp: the connect in progress on fd */
+	int fd;
+	struct addrinfo *res;	   /* tcp: the addresses */
+	const struct addrinfo *ai; /* tcp: the one being tried */
+	int err;		   /* tcp: the last connect's errno value */
+	char where[sizeof(((config_t *)0)->health_host) + 16];
+	char why[1024];
 };
 
 static void set_why(char *why, size_t size, const char *fmt, ...)
@@ -176,6 +195,7 @@ static int health_new_mode(health_t **out, const config_t *cfg, enum config_heal
 		return DF_ENOMEM;
 	}
 	h->mode = mode;
+	h->fd = -1;
 	h->timeout_ms = (long)cfg->health_timeout * 1000;
 	h->stale_max = cfg->health_stale_count;
 
@@ -224,13 +244,14 @@ void health_free(health_t *h)
 	if (h == NULL) {
 		return;
 	}
+	health_check_cancel(h);
 	http_request_free(h->req);
 	free(h);
 }
 
 int health_set_timeout_ms(health_t *h, long ms)
 {
-	if (h == NULL || ms < 1) {
+	if (h == NULL || ms < 1 || h->busy) {
 		return DF_EINVAL;
 	}
 	long old = h->timeout_ms;
@@ -305,8 +326,12 @@ bool health_observe(health_t *h, double value, char *why, size_t why_size)
 	return true;
 }
 
-/* GETs the page and sums the metric; DF_OK with *value, or a reason in why. */
-static int fetch(health_t *h, double *value, char *why, size_t why_size)
+/*
+ * Reads the page of the transfer that ended with ret (what
+ * http_client_perform() or the multi reported) and sums the metric; DF_OK
+ * with *value, or a reason in why. The same for both forms of the check.
+ */
+static int read_page(health_t *h, int ret, double *value, char *why, size_t why_size)
 {
 	http_request_t *req = h->req;
 	df_detail_t d;
@@ -315,10 +340,8 @@ static int fetch(health_t *h, double *value, char *why, size_t why_size)
 	long status = 0;
 	double sum = 0;
 	size_t len = 0;
-	int ret;
 
 	memset(&d, 0, sizeof(d));
-	ret = http_client_perform(req, &d);
 	switch (http_request_fail(req)) {
 	case HTTP_FAIL_NONE:
 		break;
@@ -370,18 +393,26 @@ out:
 	return ret;
 }
 
-static bool check_metrics(health_t *h, char *why, size_t why_size)
+/* The verdict on a fetch that ended with ret, logged; shared by both forms. */
+static bool judge_metrics(health_t *h, int ret, char *why, size_t why_size)
 {
 	char reason[1024];
 	double value = 0;
 
 	reason[0] = '\0';
-	if (fetch(h, &value, reason, sizeof(reason)) != DF_OK) {
+	if (read_page(h, ret, &value, reason, sizeof(reason)) != DF_OK) {
 		log_warn("Metrics check failed: %s", reason);
 		set_why(why, why_size, "%s", reason);
 		return false;
 	}
 	return health_observe(h, value, why, why_size);
+}
+
+static bool check_metrics(health_t *h, char *why, size_t why_size)
+{
+	df_detail_t d;
+	memset(&d, 0, sizeof(d));
+	return judge_metrics(h, http_client_perform(h->req, &d), why, why_size);
 }
 
 /* ---- tcp ---- */
@@ -402,24 +433,53 @@ static void fmt_addr(char *buf, size_t size, const struct sockaddr *sa, uint16_t
 }
 
 /*
+ * Starts a non-blocking connect to one address. Returns 0 (connected; fd
+ * closed), EINPROGRESS with the socket in *fd (the caller waits for it to
+ * be writable, then asks connect_result()), or an errno value.
+ */
+static int connect_start(const struct addrinfo *ai, int *fd)
+{
+	int s = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		       ai->ai_protocol);
+	if (s < 0) {
+		return errno;
+	}
+	if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0) {
+		close(s);
+		return 0;
+	}
+	int err = errno;
+	if (err != EINPROGRESS) {
+		close(s);
+		return err;
+	}
+	*fd = s;
+	return EINPROGRESS;
+}
+
+/* The outcome of a connect in progress on fd, once writable: 0 or an errno value. */
+static int connect_result(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+		err = errno;
+	}
+	return err;
+}
+
+/*
  * Connects to one address before deadline (CLOCK_MONOTONIC ms). Returns 0,
  * or an errno value (ETIMEDOUT when the deadline passed).
  */
 static int connect_one(const struct addrinfo *ai, int64_t deadline)
 {
-	int err = 0;
-	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			ai->ai_protocol);
-	if (fd < 0) {
-		return errno;
+	int fd = -1;
+	int err = connect_start(ai, &fd);
+	if (err != EINPROGRESS) {
+		return err;
 	}
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-		goto out;
-	}
-	if (errno != EINPROGRESS) {
-		err = errno;
-		goto out;
-	}
+	err = 0;
 	for (;;) {
 		int64_t left = deadline - clock_mono_ms();
 		if (left <= 0) {
@@ -433,10 +493,7 @@ static int connect_one(const struct addrinfo *ai, int64_t deadline)
 			goto out;
 		}
 		if (n > 0) {
-			socklen_t len = sizeof(err);
-			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
-				err = errno;
-			}
+			err = connect_result(fd);
 			goto out;
 		}
 	}
@@ -445,13 +502,11 @@ out:
 	return err;
 }
 
-static bool check_tcp(health_t *h, char *why, size_t why_size)
+/* HEALTH_HOST's addresses into *res (freeaddrinfo()), or false with why. */
+static bool resolve(const health_t *h, struct addrinfo **res, char *why, size_t why_size)
 {
-	struct addrinfo hints, *res = NULL;
-	char port[8], where[sizeof(h->host) + 16];
-	int64_t deadline = clock_mono_ms() + (int64_t)h->timeout_ms;
-	char after[32];
-	int err = 0;
+	struct addrinfo hints;
+	char port[8];
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -460,26 +515,23 @@ static bool check_tcp(health_t *h, char *why, size_t why_size)
 	snprintf(port, sizeof(port), "%u", (unsigned)h->port);
 
 	/* An address needs no resolver, and so no time outside our bound. */
-	int gai = getaddrinfo(h->host, port, &hints, &res);
+	int gai = getaddrinfo(h->host, port, &hints, res);
 	if (gai == EAI_NONAME) {
 		hints.ai_flags = AI_NUMERICSERV;
-		gai = getaddrinfo(h->host, port, &hints, &res);
+		gai = getaddrinfo(h->host, port, &hints, res);
 	}
 	if (gai != 0) {
 		set_why(why, why_size, "cannot resolve %s (%s)", h->host,
 			gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
 		return false;
 	}
+	return true;
+}
 
-	snprintf(where, sizeof(where), "%s:%u", h->host, (unsigned)h->port);
-	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
-		fmt_addr(where, sizeof(where), ai->ai_addr, h->port);
-		err = connect_one(ai, deadline);
-		if (err == 0 || err == ETIMEDOUT) {
-			break;
-		}
-	}
-	freeaddrinfo(res);
+/* The verdict on the last connect (err) to where; shared by both forms. */
+static bool judge_tcp(const health_t *h, int err, const char *where, char *why, size_t why_size)
+{
+	char after[32];
 
 	if (err == 0) {
 		log_debug("health: connected to %s", where);
@@ -496,6 +548,28 @@ static bool check_tcp(health_t *h, char *why, size_t why_size)
 	return false;
 }
 
+static bool check_tcp(health_t *h, char *why, size_t why_size)
+{
+	struct addrinfo *res = NULL;
+	char where[sizeof(h->host) + 16];
+	int64_t deadline = clock_mono_ms() + (int64_t)h->timeout_ms;
+	int err = 0;
+
+	if (!resolve(h, &res, why, why_size)) {
+		return false;
+	}
+	snprintf(where, sizeof(where), "%s:%u", h->host, (unsigned)h->port);
+	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+		fmt_addr(where, sizeof(where), ai->ai_addr, h->port);
+		err = connect_one(ai, deadline);
+		if (err == 0 || err == ETIMEDOUT) {
+			break;
+		}
+	}
+	freeaddrinfo(res);
+	return judge_tcp(h, err, where, why, why_size);
+}
+
 bool health_check(health_t *h, char *why, size_t why_size)
 {
 	if (why != NULL && why_size > 0) {
@@ -503,6 +577,10 @@ bool health_check(health_t *h, char *why, size_t why_size)
 	}
 	if (h == NULL) {
 		set_why(why, why_size, "no health checker");
+		return false;
+	}
+	if (h->busy) {
+		set_why(why, why_size, "a health check is already in flight");
 		return false;
 	}
 	if (h->mode == CONFIG_HEALTH_METRICS) {
@@ -514,4 +592,185 @@ bool health_check(health_t *h, char *why, size_t why_size)
 		log_warn("TCP check failed: %s", why != NULL ? why : "unknown reason");
 	}
 	return ok;
+}
+
+/* ---- the asynchronous form ---- */
+
+/* Releases what the check in flight holds; its callback does not run. */
+static void async_end(health_t *h)
+{
+	loop_io_free(h->io);
+	h->io = NULL;
+	if (h->fd >= 0) {
+		close(h->fd);
+		h->fd = -1;
+	}
+	if (h->res != NULL) {
+		freeaddrinfo(h->res);
+		h->res = NULL;
+	}
+	h->ai = NULL;
+	loop_timer_free(h->timer);
+	h->timer = NULL;
+	if (h->mode == CONFIG_HEALTH_METRICS && h->multi != NULL) {
+		http_request_cancel(h->multi, h->req);
+	}
+	h->multi = NULL;
+	h->deferred = false;
+	h->busy = false;
+}
+
+/* Ends the check and calls its callback (from the loop); h may be gone after. */
+static void async_report(health_t *h, bool ok)
+{
+	char why[sizeof(h->why)];
+	health_cb cb = h->cb;
+	void *arg = h->cb_arg;
+
+	snprintf(why, sizeof(why), "%s", ok ? "" : h->why);
+	async_end(h);
+	cb(h, ok, why, arg);
+}
+
+/* A result known inside health_check_begin(): reported in the loop's next round. */
+static void defer(health_t *h, bool ok)
+{
+	h->deferred = true;
+	h->deferred_ok = ok;
+	loop_timer_arm(h->timer, 0, 0);
+}
+
+static void on_fetched(http_request_t *req, int ret, void *arg)
+{
+	(void)req;
+	health_t *h = arg;
+	h->multi = NULL; /* the transfer is over */
+	async_report(h, judge_metrics(h, ret, h->why, sizeof(h->why)));
+}
+
+/* The tcp verdict on h->err, logged as health_check() logs it. */
+static bool tcp_verdict(health_t *h)
+{
+	bool ok = judge_tcp(h, h->err, h->where, h->why, sizeof(h->why));
+	if (!ok) {
+		log_warn("TCP check failed: %s", h->why);
+	}
+	return ok;
+}
+
+static void on_connect(loop_io_t *io, int fd, unsigned events, void *arg);
+
+/*
+ * Tries h->ai and the addresses after it, as check_tcp() does: stops at the
+ * first connect that succeeds or is in progress (watched on the loop), else
+ * reports the last error. in_loop: whether a callback may run now.
+ */
+static void tcp_next(health_t *h, bool in_loop)
+{
+	for (; h->ai != NULL; h->ai = h->ai->ai_next) {
+		fmt_addr(h->where, sizeof(h->where), h->ai->ai_addr, h->port);
+		h->err = connect_start(h->ai, &h->fd);
+		if (h->err == EINPROGRESS) {
+			int ret = loop_io_new(h->loop, &h->io, h->fd, LOOP_WRITE, on_connect, h);
+			if (ret == DF_OK) {
+				return;
+			}
+			close(h->fd);
+			h->fd = -1;
+			h->err = -ret;
+		}
+		if (h->err == 0 || h->err == ETIMEDOUT) {
+			break;
+		}
+	}
+	bool ok = tcp_verdict(h);
+	if (in_loop) {
+		async_report(h, ok);
+	} else {
+		defer(h, ok);
+	}
+}
+
+static void on_connect(loop_io_t *io, int fd, unsigned events, void *arg)
+{
+	(void)io;
+	(void)events;
+	health_t *h = arg;
+	h->err = connect_result(fd);
+	loop_io_free(h->io);
+	h->io = NULL;
+	close(h->fd);
+	h->fd = -1;
+	if (h->err != 0 && h->err != ETIMEDOUT) {
+		h->ai = h->ai->ai_next;
+	} else {
+		h->ai = NULL; /* stop here, as check_tcp() does */
+	}
+	if (h->ai == NULL) {
+		async_report(h, tcp_verdict(h));
+		return;
+	}
+	tcp_next(h, true);
+}
+
+/* The deadline of a tcp check, or a deferred result. */
+static void on_timer(loop_timer_t *t, void *arg)
+{
+	(void)t;
+	health_t *h = arg;
+	if (h->deferred) {
+		async_report(h, h->deferred_ok);
+		return;
+	}
+	h->err = ETIMEDOUT;
+	async_report(h, tcp_verdict(h));
+}
+
+int health_check_begin(health_t *h, http_multi_t *m, health_cb cb, void *arg)
+{
+	if (h == NULL || m == NULL || cb == NULL || h->busy) {
+		return DF_EINVAL;
+	}
+	loop_t *l = http_multi_loop(m);
+	int ret = loop_timer_new(l, &h->timer, on_timer, h);
+	if (ret != DF_OK) {
+		return ret;
+	}
+	h->busy = true;
+	h->loop = l;
+	h->cb = cb;
+	h->cb_arg = arg;
+	h->why[0] = '\0';
+
+	if (h->mode == CONFIG_HEALTH_METRICS) {
+		ret = http_request_begin(m, h->req, on_fetched, h);
+		if (ret == DF_OK) {
+			h->multi = m;
+		} else if (ret == DF_EINVAL) {
+			async_end(h);
+			return ret;
+		} else {
+			/* prepare failed: the same verdict as health_check() gives it */
+			defer(h, judge_metrics(h, ret, h->why, sizeof(h->why)));
+		}
+		return DF_OK;
+	}
+
+	if (!resolve(h, &h->res, h->why, sizeof(h->why))) {
+		log_warn("TCP check failed: %s", h->why);
+		defer(h, false);
+		return DF_OK;
+	}
+	snprintf(h->where, sizeof(h->where), "%s:%u", h->host, (unsigned)h->port);
+	h->ai = h->res;
+	loop_timer_arm(h->timer, h->timeout_ms, 0);
+	tcp_next(h, false);
+	return DF_OK;
+}
+
+void health_check_cancel(health_t *h)
+{
+	if (h != NULL && h->busy) {
+		async_end(h);
+	}
 }

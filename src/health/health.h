@@ -19,6 +19,14 @@
  * system resolver, whose own timeout applies; the default (PRIMARY_IP) is an
  * address and needs no lookup.
  *
+ * health_check_begin() is the same check for the event loop: the metrics
+ * GET runs on a curl multi (src/http/http_multi.h), the tcp connect is
+ * non-blocking and watched on the loop with a loop timer for
+ * HEALTH_TIMEOUT, so nothing waits in the loop; the result, the reason and
+ * the log lines are those health_check() gives for the same answer. The
+ * exception above stands: a HEALTH_HOST given as a name is resolved, with
+ * the system resolver, inside health_check_begin().
+ *
  * The module logs the seed's metrics lines ("Metrics healthy: NAME=V (+D)",
  * "Metrics stale: NAME=V (unchanged, i/n)", "Metrics counter reset: ...",
  * "Metrics check failed: REASON"); the caller logs "Primary healthy" and
@@ -34,6 +42,7 @@
 
 typedef struct config config_t;
 typedef struct health health_t;
+typedef struct http_multi http_multi_t;
 
 /* Largest metrics page read; a larger one fails the check. */
 #define HEALTH_BODY_MAX (16u << 20)
@@ -65,7 +74,8 @@ void health_free(health_t *h);
 /*
  * Bounds every later check by ms milliseconds instead of HEALTH_TIMEOUT
  * (for tests of a silent peer, which would otherwise wait whole seconds).
- * DF_OK, DF_EINVAL (ms below 1) or DF_ENOMEM; on error nothing changed.
+ * DF_OK, DF_EINVAL (ms below 1, or a check in flight) or DF_ENOMEM; on
+ * error nothing changed.
  */
 int health_set_timeout_ms(health_t *h, long ms);
 
@@ -73,7 +83,9 @@ int health_set_timeout_ms(health_t *h, long ms);
  * Performs one check, bounded by HEALTH_TIMEOUT. Returns true when the
  * primary counts as healthy. When unhealthy and why is not NULL, writes the
  * reason (NUL-terminated, cut to why_size), e.g. "connect to
- * 192.0.2.10:4317 refused" or "GET http://... answered HTTP 500".
+ * 192.0.2.10:4317 refused" or "GET http://... answered HTTP 500". While a
+ * check from health_check_begin() is in flight, returns false at once with
+ * "a health check is already in flight".
  */
 bool health_check(health_t *h, char *why, size_t why_size);
 
@@ -88,3 +100,25 @@ bool health_observe(health_t *h, double value, char *why, size_t why_size);
 
 /* Flat readings in a row so far (0 after growth, a reset or the baseline). */
 uint32_t health_stale(const health_t *h);
+
+/*
+ * Called once per health_check_begin(), from the loop: healthy as
+ * health_check() would return it, why the reason ("" when healthy; valid
+ * during the call). The callback may begin the next check or free h.
+ */
+typedef void (*health_cb)(health_t *h, bool healthy, const char *why, void *arg);
+
+/*
+ * Starts one check on the loop of m (borrowed: must outlive the check):
+ * metrics mode fetches through m, tcp mode connects on m's loop. cb (with
+ * arg, borrowed) runs exactly once, from the loop and never inside this
+ * call, unless health_check_cancel() or health_free() comes first. The
+ * check is bounded by HEALTH_TIMEOUT (or health_set_timeout_ms()). Returns
+ * DF_OK; DF_EINVAL (a NULL argument, or a check of h already in flight);
+ * DF_ENOMEM; on error cb never runs. While a check is in flight,
+ * health_check() and health_set_timeout_ms() refuse.
+ */
+int health_check_begin(health_t *h, http_multi_t *m, health_cb cb, void *arg);
+
+/* Stops h's check in flight without its callback; harmless when none is. */
+void health_check_cancel(health_t *h);

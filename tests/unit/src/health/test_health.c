@@ -26,6 +26,8 @@
 #include "src/common/clock.h"
 #include "src/conf/config.h"
 #include "src/health/health.h"
+#include "src/http/http_multi.h"
+#include "src/loop/loop.h"
 #include "tests/unit/src/http/unit_http_server.h"
 
 #define METRIC "otelcol_receiver_accepted_metric_points_total"
@@ -545,12 +547,19 @@ static void test_tcp_refused(void **state)
  * a host that does not answer. Fill it with connections never accepted; if
  * the kernel keeps accepting (other systems, other settings), skip.
  */
-static void test_tcp_blackhole(void **state)
+struct blackhole {
+	int lfd;
+	uint16_t port;
+	int fillers[64];
+	size_t nfill;
+};
+
+/* Fills the accept queue of a new listener; skips the test when it cannot. */
+static void blackhole_open(struct blackhole *b)
 {
-	(void)state;
 	uint16_t port;
 	int lfd = unit_http_listen_tcp(0, &port);
-	int fillers[64];
+	int *fillers = b->fillers;
 	size_t nfill = 0;
 	bool full = false;
 	struct sockaddr_in sa;
@@ -577,6 +586,25 @@ static void test_tcp_blackhole(void **state)
 		close(lfd);
 		skip();
 	}
+	b->lfd = lfd;
+	b->port = port;
+	b->nfill = nfill;
+}
+
+static void blackhole_close(struct blackhole *b)
+{
+	for (size_t i = 0; i < b->nfill; i++) {
+		close(b->fillers[i]);
+	}
+	close(b->lfd);
+}
+
+static void test_tcp_blackhole(void **state)
+{
+	(void)state;
+	struct blackhole b;
+	blackhole_open(&b);
+	uint16_t port = b.port;
 
 	config_t *cfg = tcp_config("127.0.0.1", port);
 	health_t *h = new_checker(cfg);
@@ -593,10 +621,7 @@ static void test_tcp_blackhole(void **state)
 	}
 	health_free(h);
 	free(cfg);
-	for (size_t i = 0; i < nfill; i++) {
-		close(fillers[i]);
-	}
-	close(lfd);
+	blackhole_close(&b);
 }
 
 /* The check each site runs: the DR checks the primary as HEALTH_MODE says,
@@ -630,16 +655,319 @@ static void test_for_site(void **state)
 	free(cfg);
 }
 
+/* ---- the asynchronous form ---- */
+
+struct async {
+	loop_t *loop;
+	http_multi_t *multi;
+	int calls;
+	bool healthy;
+	int64_t at;
+	char why[1024];
+};
+
+static void async_setup(struct async *a)
+{
+	memset(a, 0, sizeof(*a));
+	assert_int_equal(loop_new(&a->loop), DF_OK);
+	assert_int_equal(http_multi_new(&a->multi, a->loop), DF_OK);
+}
+
+static void async_teardown(struct async *a)
+{
+	http_multi_free(a->multi);
+	loop_free(a->loop);
+}
+
+static void on_checked(health_t *h, bool healthy, const char *reason, void *arg)
+{
+	(void)h;
+	struct async *a = arg;
+	a->calls++;
+	a->healthy = healthy;
+	a->at = clock_mono_ms();
+	snprintf(a->why, sizeof(a->why), "%s", reason);
+	loop_stop(a->loop);
+}
+
+static void on_stop(loop_timer_t *t, void *arg)
+{
+	(void)t;
+	loop_stop(arg);
+}
+
+static void on_mark(loop_timer_t *t, void *arg)
+{
+	(void)t;
+	*(int64_t *)arg = clock_mono_ms();
+}
+
+/* Runs the loop for at most ms, or until a check reported. */
+static void async_run(struct async *a, int64_t ms)
+{
+	loop_timer_t *t = NULL;
+	assert_int_equal(loop_timer_new(a->loop, &t, on_stop, a->loop), DF_OK);
+	loop_timer_arm(t, ms, 0);
+	assert_int_equal(loop_run(a->loop), DF_OK);
+	loop_timer_free(t);
+}
+
+/* One check through the loop; returns its result and its duration in *ms. */
+static bool async_check(struct async *a, health_t *h, int64_t *ms)
+{
+	a->calls = 0;
+	int64_t t0 = clock_mono_ms();
+	assert_int_equal(health_check_begin(h, a->multi, on_checked, a), DF_OK);
+	assert_int_equal(a->calls, 0); /* never from inside begin */
+	assert_int_equal(health_check_begin(h, a->multi, on_checked, a), DF_EINVAL);
+	async_run(a, 5000);
+	assert_int_equal(a->calls, 1);
+	*ms = a->at - t0;
+	return a->healthy;
+}
+
+static void expect_async(struct async *a, health_t *h, bool healthy, uint32_t stale,
+			 const char *reason)
+{
+	int64_t ms;
+	bool ok = async_check(a, h, &ms);
+	if (ok != healthy) {
+		fail_msg("check: %s, expected %s (%s)", ok ? "healthy" : "unhealthy",
+			 healthy ? "healthy" : "unhealthy", a->why);
+	}
+	assert_int_equal(health_stale(h), stale);
+	if (reason != NULL && strstr(a->why, reason) == NULL) {
+		fail_msg("reason \"%s\" lacks \"%s\"", a->why, reason);
+	}
+	if (healthy && a->why[0] != '\0') {
+		fail_msg("healthy check left a reason: %s", a->why);
+	}
+	if (ms > 1000 + MARGIN_MS) {
+		fail_msg("check took %lld ms", (long long)ms);
+	}
+}
+
+/* Healthy, stale and failed fetches give what health_check() gives. */
+static void test_async_metrics(void **state)
+{
+	(void)state;
+	static const struct answer script[] = {
+		{A_VALUE, 100, 0},  {A_VALUE, 150, 0}, {A_VALUE, 150, 0}, {A_VALUE, 150, 0},
+		{A_STATUS, 0, 500}, {A_GARBAGE, 0, 0}, {A_VALUE, 151, 0}};
+	struct server *s = server_start(script, 7);
+	config_t *cfg = metrics_config(s->port, 2);
+	health_t *h = new_checker(cfg);
+	struct async a;
+	async_setup(&a);
+	char want[128];
+
+	expect_async(&a, h, true, 0, NULL); /* baseline */
+	expect_async(&a, h, true, 0, NULL); /* growth */
+	expect_async(&a, h, true, 1, NULL); /* stale 1/2 */
+	expect_async(&a, h, false, 2,
+		     "metric " METRIC " unchanged at 150 for 2 checks "
+		     "(HEALTH_STALE_COUNT=2)");
+	snprintf(want, sizeof(want), "GET http://127.0.0.1:%u/metrics answered HTTP 500",
+		 (unsigned)s->port);
+	expect_async(&a, h, false, 2, want);
+	assert_string_equal(a.why, want);
+	expect_async(&a, h, false, 2, "not found in 0 samples");
+	expect_async(&a, h, true, 0, NULL);
+	/* The blocking form still works on the same checker, and agrees. */
+	expect_health(h, true, 1, NULL);
+	assert_int_equal(atomic_load(&s->served), 8);
+
+	async_teardown(&a);
+	health_free(h);
+	free(cfg);
+	server_stop(s);
+
+	/* Nothing listens: a failed fetch. */
+	cfg = metrics_config(closed_port(), 2);
+	h = new_checker(cfg);
+	async_setup(&a);
+	expect_async(&a, h, false, 0, "failed");
+	assert_non_null(strstr(a.why, "GET http://127.0.0.1:"));
+	async_teardown(&a);
+	health_free(h);
+	free(cfg);
+}
+
+/*
+ * A collector that accepts and never answers: bounded by the timeout, and
+ * the loop goes on meanwhile (a timer due during the check fires on time).
+ */
+static void test_async_silent(void **state)
+{
+	(void)state;
+	static const struct answer script[] = {{A_SILENT, 0, 0}, {A_VALUE, 7, 0}};
+	struct server *s = server_start(script, 2);
+	config_t *cfg = metrics_config(s->port, 2);
+	health_t *h = new_checker(cfg);
+	struct async a;
+	async_setup(&a);
+	assert_int_equal(health_set_timeout_ms(h, SHORT_MS), DF_OK);
+	int64_t fired = 0;
+	loop_timer_t *mark = NULL;
+	assert_int_equal(loop_timer_new(a.loop, &mark, on_mark, &fired), DF_OK);
+
+	int64_t t0 = clock_mono_ms();
+	loop_timer_arm(mark, 100, 0);
+	a.calls = 0;
+	assert_int_equal(health_check_begin(h, a.multi, on_checked, &a), DF_OK);
+	assert_int_equal(health_set_timeout_ms(h, 1000), DF_EINVAL); /* in flight */
+	assert_false(health_check(h, why, sizeof(why)));
+	async_run(&a, 5000);
+	assert_int_equal(a.calls, 1);
+	assert_false(a.healthy);
+	assert_non_null(strstr(a.why, "timed out after 300 ms"));
+	int64_t ms = a.at - t0;
+	if (ms < SHORT_MS - 50 || ms > SHORT_MS + MARGIN_MS) {
+		fail_msg("silent server: check took %lld ms, expected about %d", (long long)ms,
+			 SHORT_MS);
+	}
+	if (fired < t0 + 100 || fired > t0 + 120) {
+		fail_msg("timer due at 100 ms fired at %lld ms", (long long)(fired - t0));
+	}
+	expect_async(&a, h, true, 0, NULL);
+
+	loop_timer_free(mark);
+	async_teardown(&a);
+	health_free(h);
+	free(cfg);
+	server_stop(s);
+}
+
+static void test_async_tcp(void **state)
+{
+	(void)state;
+	uint16_t port;
+	int lfd = unit_http_listen_tcp(16, &port);
+	config_t *cfg = tcp_config("127.0.0.1", port);
+	health_t *h = new_checker(cfg);
+	struct async a;
+	async_setup(&a);
+	char want[96];
+
+	expect_async(&a, h, true, 0, NULL);
+	health_free(h);
+	free(cfg);
+	cfg = tcp_config("localhost", port); /* every address is tried */
+	h = new_checker(cfg);
+	expect_async(&a, h, true, 0, NULL);
+	health_free(h);
+	free(cfg);
+	close(lfd);
+
+	port = closed_port();
+	cfg = tcp_config("127.0.0.1", port);
+	h = new_checker(cfg);
+	snprintf(want, sizeof(want), "connect to 127.0.0.1:%u refused", (unsigned)port);
+	expect_async(&a, h, false, 0, want);
+	assert_string_equal(a.why, want);
+	assert_false(health_check(h, why, sizeof(why)));
+	assert_string_equal(why, want);
+	health_free(h);
+	free(cfg);
+	async_teardown(&a);
+}
+
+static void test_async_tcp_blackhole(void **state)
+{
+	(void)state;
+	struct blackhole b;
+	blackhole_open(&b);
+	config_t *cfg = tcp_config("127.0.0.1", b.port);
+	health_t *h = new_checker(cfg);
+	struct async a;
+	async_setup(&a);
+	char want[96];
+	int64_t ms;
+
+	assert_int_equal(health_set_timeout_ms(h, SHORT_MS), DF_OK);
+	assert_false(async_check(&a, h, &ms));
+	snprintf(want, sizeof(want), "connect to 127.0.0.1:%u timed out after 300 ms",
+		 (unsigned)b.port);
+	assert_string_equal(a.why, want);
+	if (ms < SHORT_MS - 50 || ms > SHORT_MS + MARGIN_MS) {
+		fail_msg("blackhole: check took %lld ms, expected about %d", (long long)ms,
+			 SHORT_MS);
+	}
+
+	/* Cancelled in flight: no callback, and the checker works again. */
+	a.calls = 0;
+	assert_int_equal(health_check_begin(h, a.multi, on_checked, &a), DF_OK);
+	async_run(&a, 50);
+	health_check_cancel(h);
+	health_check_cancel(h); /* harmless */
+	async_run(&a, SHORT_MS + 100);
+	assert_int_equal(a.calls, 0);
+	/* Freed in flight. */
+	assert_int_equal(health_check_begin(h, a.multi, on_checked, &a), DF_OK);
+	async_run(&a, 50);
+	health_free(h);
+	async_run(&a, SHORT_MS + 100);
+	assert_int_equal(a.calls, 0);
+
+	async_teardown(&a);
+	free(cfg);
+	blackhole_close(&b);
+}
+
+/* A metrics check cancelled or freed in flight: no callback, nothing leaks. */
+static void test_async_cancel(void **state)
+{
+	(void)state;
+	static const struct answer script[] = {{A_SILENT, 0, 0}, {A_SILENT, 0, 0}, {A_VALUE, 7, 0}};
+	struct server *s = server_start(script, 3);
+	config_t *cfg = metrics_config(s->port, 2);
+	health_t *h = new_checker(cfg);
+	struct async a;
+	async_setup(&a);
+
+	assert_int_equal(health_check_begin(h, a.multi, on_checked, &a), DF_OK);
+	health_check_cancel(h); /* before the loop ran */
+	assert_int_equal(http_multi_running(a.multi), 0);
+	assert_int_equal(health_check_begin(h, a.multi, on_checked, &a), DF_OK);
+	async_run(&a, 200);
+	health_check_cancel(h); /* while the server holds it */
+	async_run(&a, 1200);
+	assert_int_equal(a.calls, 0);
+	assert_int_equal(health_check_begin(h, a.multi, on_checked, &a), DF_OK);
+	async_run(&a, 200);
+	health_free(h);
+	assert_int_equal(http_multi_running(a.multi), 0);
+	async_run(&a, 100);
+	assert_int_equal(a.calls, 0);
+
+	assert_int_equal(health_check_begin(NULL, a.multi, on_checked, &a), DF_EINVAL);
+	health_check_cancel(NULL);
+	async_teardown(&a);
+	free(cfg);
+	server_stop(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stale_count),	 cmocka_unit_test(test_metrics_growing),
-		cmocka_unit_test(test_metrics_flat),	 cmocka_unit_test(test_metrics_decreasing),
-		cmocka_unit_test(test_metrics_failures), cmocka_unit_test(test_metrics_huge_body),
-		cmocka_unit_test(test_metrics_silent),	 cmocka_unit_test(test_metrics_refused),
-		cmocka_unit_test(test_new_validates),	 cmocka_unit_test(test_tcp_listening),
-		cmocka_unit_test(test_tcp_refused),	 cmocka_unit_test(test_tcp_blackhole),
+		cmocka_unit_test(test_stale_count),
+		cmocka_unit_test(test_metrics_growing),
+		cmocka_unit_test(test_metrics_flat),
+		cmocka_unit_test(test_metrics_decreasing),
+		cmocka_unit_test(test_metrics_failures),
+		cmocka_unit_test(test_metrics_huge_body),
+		cmocka_unit_test(test_metrics_silent),
+		cmocka_unit_test(test_metrics_refused),
+		cmocka_unit_test(test_new_validates),
+		cmocka_unit_test(test_tcp_listening),
+		cmocka_unit_test(test_tcp_refused),
+		cmocka_unit_test(test_tcp_blackhole),
 		cmocka_unit_test(test_for_site),
+		cmocka_unit_test(test_async_metrics),
+		cmocka_unit_test(test_async_silent),
+		cmocka_unit_test(test_async_tcp),
+		cmocka_unit_test(test_async_tcp_blackhole),
+		cmocka_unit_test(test_async_cancel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
