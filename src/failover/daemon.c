@@ -17,6 +17,7 @@
 #include "src/failover/cmd.h"
 #include "src/health/health.h"
 #include "src/lease/lease.h"
+#include "src/http/http_multi.h"
 #include "src/loop/loop.h"
 #include "src/metrics/metrics.h"
 #include "src/metrics/metrics_http.h"
@@ -38,7 +39,9 @@ typedef struct daemon {
 	lease_state_t state;
 	bool active;		       /* as last reported */
 	enum lease_health last_health; /* the last check's result */
+	bool checking;		       /* a health check is in flight: its tick waits */
 	loop_t *loop;
+	http_multi_t *multi;	    /* the health check's HTTP, on the loop */
 	loop_timer_t *tick_timer;   /* every UPDATE_INTERVAL */
 	loop_timer_t *change_timer; /* the next change that needs no tick */
 	loop_io_t *http_io;	    /* metrics_http_fd(); NULL without METRICS_LISTEN */
@@ -139,7 +142,8 @@ static void unload(daemon_t *dm)
 {
 	watcher_free(dm->watcher);
 	dm->watcher = NULL;
-	health_free(dm->health);
+	health_free(dm->health); /* cancels a check in flight */
+	dm->checking = false;
 	provider_free(dm->provider);
 	if (dm->cfg != NULL) {
 		config_deinit(dm->cfg);
@@ -251,7 +255,12 @@ static void update_key_metrics(daemon_t *dm)
 	}
 }
 
-static void tick(daemon_t *dm)
+/*
+ * The second half of a tick, once the health check (if any) has answered:
+ * read the lease, decide, write at most once. The DNS exchanges block, but
+ * never past the next tick nor past the instant the holder must step down.
+ */
+static void finish_tick(daemon_t *dm, enum lease_health health)
 {
 	const config_t *cfg = dm->cfg;
 	int64_t start = clock_mono_ms();
@@ -259,8 +268,6 @@ static void tick(daemon_t *dm)
 	lease_obs_t obs;
 	lease_plan_t plan;
 
-	/* Nothing in a tick may outlast the next tick, nor run past the
-	 * instant the holder must step down. */
 	int64_t deadline = start + (int64_t)cfg->update_interval * 1000;
 	int64_t sd = step_down_at(dm);
 	if (sd > start && sd < deadline) {
@@ -269,42 +276,8 @@ static void tick(daemon_t *dm)
 	dm->provider->deadline_ms = deadline;
 
 	memset(&obs, 0, sizeof(obs));
+	obs.health = health;
 	obs.read = dm->provider->ops->read(dm->provider, &obs.lease, &d);
-	obs.read_error = d.msg;
-	/* The DR checks the primary while it does not hold the lease. The
-	 * primary checks its own collector; when our watcher runs that
-	 * collector only while we are active, a check at any other time would
-	 * find it stopped on purpose and keep us from ever taking the lease. */
-	bool want_health = dm->health != NULL &&
-			   (cfg->role == CONFIG_ROLE_PRIMARY ? (dm->watcher == NULL || dm->active)
-							     : !dm->state.holding);
-	if (dm->health != NULL && !want_health && cfg->role == CONFIG_ROLE_PRIMARY) {
-		/* Not checked while the watcher keeps our collector stopped: a
-		 * holder goes on from the last result (an unhealthy one must
-		 * not renew), a site that holds nothing starts afresh. */
-		if (!dm->state.holding) {
-			dm->last_health = LEASE_HEALTH_UNKNOWN;
-		}
-		obs.health = dm->last_health;
-	}
-	/* A self-check that could outlast a step-down instant still ahead is
-	 * skipped, and its last result stands: skipping must never turn an
-	 * unhealthy collector into a renewal. Once that instant has passed
-	 * the site has stepped down already and the check runs again, or a
-	 * collector that recovered would never be seen to. */
-	int64_t now = clock_mono_ms();
-	if (want_health && sd > now && now + (int64_t)cfg->health_timeout * 1000 >= sd) {
-		log_debug("health check skipped: the renewal deadline is too close");
-		obs.health = dm->last_health;
-		want_health = false;
-	}
-	if (want_health) {
-		char why[256] = "";
-		obs.health = health_check(dm->health, why, sizeof(why)) ? LEASE_HEALTH_OK
-									: LEASE_HEALTH_FAILED;
-		dm->last_health = obs.health;
-		metrics_count_health(dm->metrics, obs.health == LEASE_HEALTH_OK);
-	}
 	if (dm->state.holding && obs.read != DF_OK && obs.read != DF_ENOTFOUND) {
 		/* Logged as "Failed to renew lease": a holder that cannot read
 		 * the lease cannot renew it. */
@@ -346,6 +319,64 @@ static void tick(daemon_t *dm)
 	}
 	dm->provider->deadline_ms = 0;
 	update_activity(dm, NULL);
+}
+
+static void on_health(health_t *h, bool healthy, const char *why, void *arg)
+{
+	daemon_t *dm = arg;
+	(void)h;
+	(void)why; /* the check logged it */
+	dm->checking = false;
+	dm->last_health = healthy ? LEASE_HEALTH_OK : LEASE_HEALTH_FAILED;
+	metrics_count_health(dm->metrics, healthy);
+	finish_tick(dm, dm->last_health);
+}
+
+/*
+ * The first half of a tick: the health check, on the loop. It blocks
+ * nothing: renewals, the step-down timer, /metrics and the watcher go on
+ * while a collector's page is slow to come or never comes.
+ */
+static void tick(daemon_t *dm)
+{
+	const config_t *cfg = dm->cfg;
+	if (dm->checking) {
+		/* Still waiting for the last check (HEALTH_TIMEOUT is not below
+		 * UPDATE_INTERVAL): that tick finishes when it answers. */
+		log_debug("health check still running: this tick waits for it");
+		return;
+	}
+	/* The DR checks the primary while it does not hold the lease. The
+	 * primary checks its own collector; when our watcher runs that
+	 * collector only while we are active, a check at any other time would
+	 * find it stopped on purpose and keep us from ever taking the lease. */
+	bool want_health = dm->health != NULL &&
+			   (cfg->role == CONFIG_ROLE_PRIMARY ? (dm->watcher == NULL || dm->active)
+							     : !dm->state.holding);
+	if (!want_health) {
+		enum lease_health health = LEASE_HEALTH_UNKNOWN;
+		if (dm->health != NULL && cfg->role == CONFIG_ROLE_PRIMARY) {
+			/* Not checked while the watcher keeps our collector
+			 * stopped: a holder goes on from the last result (an
+			 * unhealthy one must not renew), a site that holds
+			 * nothing starts afresh. */
+			if (!dm->state.holding) {
+				dm->last_health = LEASE_HEALTH_UNKNOWN;
+			}
+			health = dm->last_health;
+		}
+		finish_tick(dm, health);
+		return;
+	}
+	int ret = health_check_begin(dm->health, dm->multi, on_health, dm);
+	if (ret != DF_OK) {
+		log_warn("Health check could not start: %s", df_strerror(ret));
+		dm->last_health = LEASE_HEALTH_FAILED;
+		metrics_count_health(dm->metrics, false);
+		finish_tick(dm, LEASE_HEALTH_FAILED);
+		return;
+	}
+	dm->checking = true;
 }
 
 static void reload(daemon_t *dm)
@@ -497,6 +528,9 @@ static int setup_loop(daemon_t *dm)
 	if (ret == DF_OK) {
 		ret = loop_timer_new(dm->loop, &dm->change_timer, on_change, dm);
 	}
+	if (ret == DF_OK) {
+		ret = http_multi_new(&dm->multi, dm->loop);
+	}
 	if (ret != DF_OK) {
 		log_err("cannot set up the event loop: %s", df_strerror(ret));
 		return -1;
@@ -595,12 +629,14 @@ int daemon_run(const daemon_opts_t *opts)
 out:
 	loop_io_free(dm.http_io);
 	metrics_http_stop(dm.http);
+	/* What is in flight on the loop goes before the loop does. */
+	unload(&dm);
+	http_multi_free(dm.multi);
+	loop_free(dm.loop);
 	metrics_free(dm.metrics);
 	if (dm.pid_fd >= 0) {
 		unlink(opts->pidfile);
 		close(dm.pid_fd);
 	}
-	loop_free(dm.loop);
-	unload(&dm);
 	return code;
 }
