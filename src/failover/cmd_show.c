@@ -71,8 +71,9 @@ int cmd_show(const config_t *cfg)
 		log_err("show: %s (run 'dnsfailover init' on the primary)", d.msg);
 		exit_code = CMD_EXIT_NOTFOUND;
 	} else if (!lease.txt_valid) {
-		log_err("show: the TXT record at %s is not a lease: \"%s\"", cfg->record,
-			lease.txt);
+		char shown[LOG_ESCAPE_SIZE(sizeof(lease.txt))];
+		log_escape(shown, sizeof(shown), lease.txt, strlen(lease.txt));
+		log_err("show: the TXT record at %s is not a lease: \"%s\"", cfg->record, shown);
 		exit_code = CMD_EXIT_FAIL;
 	} else {
 		if (lease.has_skew && (lease.clock_skew > 30 || lease.clock_skew < -30)) {

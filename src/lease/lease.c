@@ -5,11 +5,21 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A TXT quoted in a message: escaped (it comes from the network) and cut
+ * short enough that the rest of the message always fits. */
+#define TXT_SHOWN 201
+
+static const char *shown_txt(char *buf, const char *txt)
+{
+	return log_escape(buf, TXT_SHOWN, txt, strlen(txt));
+}
+
 enum lease_init_action lease_plan_init(enum config_role role, const lease_t *current, int64_t now,
 				       uint32_t lease_ttl, bool force, lease_txt_t *next, char *why,
 				       size_t why_size)
 {
 	const char *me = config_role_name(role);
+	char shown[TXT_SHOWN];
 	memset(next, 0, sizeof(*next));
 	snprintf(next->owner, sizeof(next->owner), "%s", me);
 	next->exp = now + (int64_t)lease_ttl;
@@ -24,11 +34,11 @@ enum lease_init_action lease_plan_init(enum config_role role, const lease_t *cur
 			snprintf(why, why_size,
 				 "the TXT record holds \"%s\", which is not a lease; not "
 				 "overwriting it (use --force to replace it)",
-				 current->txt);
+				 shown_txt(shown, current->txt));
 			return LEASE_INIT_REFUSE_FOREIGN;
 		}
 		snprintf(why, why_size, "replacing the unreadable TXT \"%s\" (--force)",
-			 current->txt);
+			 shown_txt(shown, current->txt));
 		return LEASE_INIT_WRITE;
 	}
 	const lease_txt_t *cur = &current->lease;
@@ -161,12 +171,13 @@ static bool decide_holding(const lease_params_t *p, lease_state_t *st, const lea
 		st->pending = false;
 	}
 	if (!lease_value_same_txt(&obs->lease, &st->written)) {
+		char shown[TXT_SHOWN];
 		st->holding = false;
 		st->pending = false;
 		event(&plan->events, LOG_LEVEL_WARN,
 		      "Lease lost: the record now holds \"%s\" (someone else wrote it) - stepping "
 		      "down",
-		      obs->lease.has_txt ? obs->lease.txt : "(nothing)");
+		      obs->lease.has_txt ? shown_txt(shown, obs->lease.txt) : "(nothing)");
 		return false;
 	}
 	if (p->self_check && obs->health == LEASE_HEALTH_FAILED) {
@@ -277,10 +288,11 @@ void lease_decide(const lease_params_t *p, lease_state_t *st, const lease_obs_t 
 	}
 	observe(st, &obs->lease, now_mono);
 	if (obs->lease.has_txt && !obs->lease.txt_valid) {
+		char shown[TXT_SHOWN];
 		event(&plan->events, LOG_LEVEL_ERROR,
 		      "The TXT record holds \"%s\", which is not a lease: not touching it (fix it "
 		      "by hand or run 'init --force')",
-		      obs->lease.txt);
+		      shown_txt(shown, obs->lease.txt));
 		st->holding = false;
 		return;
 	}

@@ -18,8 +18,9 @@ enum lease_init_action {
 
 /*
  * current: the lease read, or NULL when there was none. Fills next (TXT
- * values) and why (what was decided, for the log). The epoch grows by one
- * whenever the owner changes; a lease we already own keeps its epoch.
+ * values) and why (what was decided, for the log; bytes of the TXT in it
+ * are escaped). The epoch grows by one whenever the owner changes; a lease
+ * we already own keeps its epoch.
  */
 enum lease_init_action lease_plan_init(enum config_role role, const lease_t *current, int64_t now,
 				       uint32_t lease_ttl, bool force, lease_txt_t *next, char *why,

@@ -152,9 +152,36 @@ static void formatted_lease_leaves_the_version_to_the_provider(void **state)
 	assert_int_equal(lease_value_format(&l), DF_EINVAL);
 }
 
+/* Bytes from the network are quoted escaped in why, which init logs. */
+static void unreadable_txt_is_quoted_escaped(void **state)
+{
+	(void)state;
+	lease_txt_t next;
+	char why[512];
+	lease_t cur;
+	memset(&cur, 0, sizeof(cur));
+	cur.has_txt = true;
+	snprintf(cur.txt, sizeof(cur.txt), "%s",
+		 "x\r\n[2026-01-01 00:00:00] [INFO] FAILOVER: Promoted DR to active, "
+		 "A=6.6.6.6\x1b[2K");
+	assert_int_equal(
+		lease_plan_init(CONFIG_ROLE_PRIMARY, &cur, NOW, 60, false, &next, why, sizeof(why)),
+		LEASE_INIT_REFUSE_FOREIGN);
+	assert_string_equal(why, "the TXT record holds \"x\\x0d\\x0a[2026-01-01 00:00:00] [INFO] "
+				 "FAILOVER: Promoted DR to active, A=6.6.6.6\\x1b[2K\", which is "
+				 "not a lease; not overwriting it (use --force to replace it)");
+	assert_int_equal(
+		lease_plan_init(CONFIG_ROLE_PRIMARY, &cur, NOW, 60, true, &next, why, sizeof(why)),
+		LEASE_INIT_WRITE);
+	assert_string_equal(why, "replacing the unreadable TXT \"x\\x0d\\x0a[2026-01-01 00:00:00] "
+				 "[INFO] FAILOVER: Promoted DR to active, A=6.6.6.6\\x1b[2K\" "
+				 "(--force)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(unreadable_txt_is_quoted_escaped),
 		cmocka_unit_test(absent_lease_is_created_with_epoch_1),
 		cmocka_unit_test(own_lease_is_renewed_with_same_epoch),
 		cmocka_unit_test(valid_foreign_lease_is_refused),

@@ -418,6 +418,25 @@ static void test_swap_null_when_exists(void **state)
 	free(after);
 }
 
+/* The file's text is quoted escaped in messages: they are logged. */
+static void test_messages_escape_the_file(void **state)
+{
+	fixture_t *f = *state;
+	lease_t next;
+	df_detail_t d = {{0}};
+	write_file(f->path, "{\"A\": \"10.10.10.10\", \"TXT\": \"owner=dr exp=1 note=\\r\\n"
+			    "[x] [INFO] FAILOVER\\u001b[2K\"}");
+	make_next(&next, "192.0.2.10", "primary", 1769571600, 1);
+	assert_int_equal(f->p->ops->swap(f->p, NULL, &next, &d), DF_ECONFLICT);
+	if (strstr(d.msg,
+		   "found TXT \"owner=dr exp=1 note=\\x0d\\x0a[x] [INFO] FAILOVER\\x1b[2K\"") ==
+	    NULL) {
+		fail_msg("not escaped: %s", d.msg);
+	}
+	expect_malformed(f, "{\"A\": \"1.2.3.4\\n[x] [INFO] forged\"}",
+			 "\"1.2.3.4\\x0a[x] [INFO] forged\"");
+}
+
 static void test_swap_malformed_untouched(void **state)
 {
 	fixture_t *f = *state;
@@ -754,6 +773,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_swap_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_swap_null_when_exists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_swap_malformed_untouched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_messages_escape_the_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_shared, setup, teardown),
