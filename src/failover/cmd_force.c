@@ -49,8 +49,12 @@ int cmd_force(const config_t *cfg, const char *command)
 		goto out;
 	}
 	memset(&next, 0, sizeof(next));
-	lease_plan_init(cfg->role, found ? &current : NULL, clock_lease_wall(), cfg->lease_ttl,
-			true, &next.lease, why, sizeof(why));
+	if (lease_plan_init(cfg->role, found ? &current : NULL, clock_lease_wall(), cfg->lease_ttl,
+			    true, &next.lease, why, sizeof(why)) != LEASE_INIT_WRITE) {
+		/* Forced, only an epoch that cannot grow is refused. */
+		log_err("%s: %s", command, why);
+		goto out;
+	}
 	next.has_a = true;
 	strcpy(next.a, config_my_ip(cfg));
 	log_info("%s: %s", command, why);

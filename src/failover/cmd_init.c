@@ -19,6 +19,7 @@ int cmd_init(const config_t *cfg, bool force)
 		log_err("init: %s", d.msg);
 		return ret == DF_ECONFIG ? CMD_EXIT_USAGE : CMD_EXIT_FAIL;
 	}
+	memset(&current, 0, sizeof(current));
 	ret = p->ops->read(p, &current, &d);
 	if (ret != DF_OK && ret != DF_ENOTFOUND) {
 		log_err("init: %s", d.msg);
@@ -27,14 +28,14 @@ int cmd_init(const config_t *cfg, bool force)
 	bool found = ret == DF_OK || current.has_txt;
 	memset(&next, 0, sizeof(next));
 	enum lease_init_action action =
-		lease_plan_init(cfg->role, found ? &current : NULL, clock_lease_wall(), cfg->lease_ttl,
-				force, &next.lease, why, sizeof(why));
+		lease_plan_init(cfg->role, found ? &current : NULL, clock_lease_wall(),
+				cfg->lease_ttl, force, &next.lease, why, sizeof(why));
 	if (action == LEASE_INIT_REFUSE_HELD) {
 		log_err("init: %s", why);
 		exit_code = CMD_EXIT_HELD;
 		goto out;
 	}
-	if (action == LEASE_INIT_REFUSE_FOREIGN) {
+	if (action == LEASE_INIT_REFUSE_FOREIGN || action == LEASE_INIT_REFUSE_EPOCH) {
 		log_err("init: %s", why);
 		goto out;
 	}

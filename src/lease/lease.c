@@ -48,7 +48,6 @@ enum lease_init_action lease_plan_init(enum config_role role, const lease_t *cur
 			 (unsigned long long)cur->epoch);
 		return LEASE_INIT_WRITE;
 	}
-	next->epoch = cur->epoch + 1;
 	if (cur->exp > now && !force) {
 		snprintf(why, why_size,
 			 "%s holds a valid lease for %llds more (exp=%lld); not taking it (use "
@@ -56,6 +55,16 @@ enum lease_init_action lease_plan_init(enum config_role role, const lease_t *cur
 			 cur->owner, (long long)(cur->exp - now), (long long)cur->exp);
 		return LEASE_INIT_REFUSE_HELD;
 	}
+	if (cur->epoch >= LEASE_TXT_EPOCH_MAX) {
+		/* Raising it would wrap or leave the range readers accept. */
+		snprintf(why, why_size,
+			 "the lease epoch %llu is the largest a lease can carry and a change of "
+			 "owner must raise it: nothing written (delete the lease records by hand "
+			 "and run init to start again at epoch 1)",
+			 (unsigned long long)cur->epoch);
+		return LEASE_INIT_REFUSE_EPOCH;
+	}
+	next->epoch = cur->epoch + 1;
 	snprintf(why, why_size, "%s lease of %s (exp=%lld): taking it for %s (epoch %llu)",
 		 cur->exp > now ? "forcing over the valid" : "taking the expired", cur->owner,
 		 (long long)cur->exp, me, (unsigned long long)next->epoch);
@@ -192,6 +201,19 @@ static bool decide_holding(const lease_params_t *p, lease_state_t *st, const lea
 	return true;
 }
 
+/* An owner change raises the epoch: false (and why, logged) when it cannot. */
+static bool epoch_can_grow(const lease_txt_t *cur, lease_plan_t *plan)
+{
+	if (cur->epoch < LEASE_TXT_EPOCH_MAX) {
+		return true;
+	}
+	event(&plan->events, LOG_LEVEL_ERROR,
+	      "Lease epoch %llu is the largest a lease can carry and a change of owner must "
+	      "raise it: not taking the lease (delete the lease records by hand and run 'init')",
+	      (unsigned long long)cur->epoch);
+	return false;
+}
+
 static void decide_primary(const lease_params_t *p, lease_state_t *st, const lease_obs_t *obs,
 			   int64_t now_wall, int64_t now_mono, lease_plan_t *plan)
 {
@@ -222,6 +244,9 @@ static void decide_primary(const lease_params_t *p, lease_state_t *st, const lea
 		      (long long)secs_until(stable_at, now_mono));
 		return;
 	}
+	if (!epoch_can_grow(cur, plan)) {
+		return;
+	}
 	event(&plan->events, LOG_LEVEL_WARN, "DR lease expired - reclaiming it for the primary");
 	plan_take(p, st, obs, LEASE_TAKE_RECLAIM, cur->epoch + 1, now_wall, plan);
 }
@@ -247,6 +272,9 @@ static void decide_dr(const lease_params_t *p, lease_state_t *st, const lease_ob
 		event(&plan->events, LOG_LEVEL_WARN,
 		      "Waiting for primary lease to expire (%llds remaining)",
 		      (long long)(wall_left > mono_left ? wall_left : mono_left));
+		return;
+	}
+	if (l->has_txt && !epoch_can_grow(&l->lease, plan)) {
 		return;
 	}
 	event(&plan->events, LOG_LEVEL_WARN, "Primary lease expired - initiating failover!");

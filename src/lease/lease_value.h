@@ -25,8 +25,9 @@ typedef struct lease {
 	bool has_a;
 	char a[64]; /* first A address, presentation form */
 	bool has_txt;
-	char txt[LEASE_MAX_RDATA]; /* first TXT RR, its strings joined */
+	char txt[LEASE_MAX_RDATA]; /* first TXT RR, its strings joined, as read */
 	bool txt_valid;		   /* txt parsed into lease */
+	char txt_error[160];	   /* why not, when has_txt and !txt_valid ("" unknown) */
 	lease_txt_t lease;
 	/* Filled by the provider's read(), and by its swap() for the value it
 	 * wrote; only that provider looks inside. */

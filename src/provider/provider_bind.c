@@ -262,8 +262,17 @@ static int fill_txt(bind_provider_t *bp, const ldns_rr_list *rrs, lease_t *out, 
 		}
 	}
 	out->has_txt = true;
-	out->txt_valid = count == 1 &&
-			 lease_txt_parse(&out->lease, out->txt, strlen(out->txt), NULL) == DF_OK;
+	if (count > 1) {
+		out->txt_valid = false;
+		snprintf(out->txt_error, sizeof(out->txt_error),
+			 "%zu TXT records at the name; a lease has one", count);
+		return DF_OK;
+	}
+	df_detail_t why = {""};
+	out->txt_valid = lease_txt_parse(&out->lease, out->txt, strlen(out->txt), &why) == DF_OK;
+	if (!out->txt_valid) {
+		snprintf(out->txt_error, sizeof(out->txt_error), "%s", why.msg);
+	}
 	return DF_OK;
 }
 

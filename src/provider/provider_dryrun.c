@@ -372,9 +372,12 @@ static int dryrun_read(provider_t *p, lease_t *out, df_detail_t *d)
 		memcpy(l->txt, st.txt, len + 1);
 		/* An unparsable TXT is still a lease record: the lease logic decides. */
 		lease_txt_t lt;
-		l->txt_valid = lease_txt_parse(&lt, st.txt, len, NULL) == DF_OK;
+		df_detail_t why = {""};
+		l->txt_valid = lease_txt_parse(&lt, st.txt, len, &why) == DF_OK;
 		if (l->txt_valid) {
 			l->lease = lt;
+		} else {
+			snprintf(l->txt_error, sizeof(l->txt_error), "%s", why.msg);
 		}
 		/* The version of a state-file lease is its TXT text. */
 		memcpy(l->version.bytes, st.txt, len);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Lease records written by someone else, read as they are: control bytes in
-# the TXT never reach a log line raw (no forged "FAILOVER" line).
+# the TXT never reach a log line raw (no forged "FAILOVER" line), and an
+# epoch beyond the fencing range is not a lease and is never wrapped.
 set -eu
 . "$top_srcdir/tests/system/lib.sh"
 sys_require named dig nsupdate tsig-keygen
@@ -81,5 +82,25 @@ assert_exit 0 "show: a valid lease" -- "$DNSFAILOVER" -c "$T/primary.env" show
 clean "$OUT" "show (valid lease)"
 assert_exit 0 "failback over it" -- "$DNSFAILOVER" -c "$T/primary.env" failback
 clean "$OUT" "failback"
+
+sys_log "epochs beyond the fencing range"
+past=$(($(date +%s) - 600))
+set_txt "owner=dr exp=$past epoch=18446744073709551615"
+assert_exit 1 "show: epoch 2^64-1 is not a lease" -- "$DNSFAILOVER" -c "$T/primary.env" show
+assert_contains "$OUT" "epoch=18446744073709551615 is out of range (0-9223372036854775807)" "show says why"
+assert_not_contains "$OUT" '"epoch": -1' "no negative epoch"
+set_txt "owner=dr exp=$past epoch=9223372036854775808"
+assert_exit 1 "show: epoch 2^63 is not a lease" -- "$DNSFAILOVER" -c "$T/primary.env" show
+assert_contains "$OUT" "is out of range" "show says why (2^63)"
+set_txt "owner=dr exp=$past epoch=9223372036854775807"
+assert_exit 0 "show: the largest epoch" -- "$DNSFAILOVER" -c "$T/primary.env" show
+assert_contains "$OUT" '"epoch": 9223372036854775807' "show prints the largest epoch"
+snap=$(sys_zone_snapshot)
+assert_exit 1 "failback cannot raise the largest epoch" -- "$DNSFAILOVER" -c "$T/primary.env" failback
+assert_contains "$OUT" "9223372036854775807" "failback names the epoch"
+assert_contains "$OUT" "largest" "failback says why"
+assert_zone_unchanged "$snap"
+assert_exit 1 "init --force cannot raise it either" -- "$DNSFAILOVER" -c "$T/primary.env" init --force
+assert_zone_unchanged "$snap"
 
 sys_log "PASS"

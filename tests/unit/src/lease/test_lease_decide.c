@@ -1102,6 +1102,69 @@ static void network_text_is_escaped_in_events(void **state)
 	assert_non_null(strstr(st.seen_txt, FORGE));
 }
 
+/*
+ * The epoch grows by one on every change of owner and is never larger than
+ * INT64_MAX: a lease at the largest epoch is not taken (the epoch would
+ * wrap or leave the range readers accept), and the daemon says why.
+ */
+static void epoch_at_its_largest_is_not_taken(void **state)
+{
+	(void)state;
+	const char *msg = "Lease epoch 9223372036854775807 is the largest a lease can carry and a "
+			  "change of owner must raise it: not taking the lease (delete the lease "
+			  "records by hand and run 'init')";
+	/* The DR, with the primary failed and its lease expired both ways. */
+	lease_params_t p = params(CONFIG_ROLE_DR, false);
+	lease_state_t st;
+	lease_plan_t plan;
+	lease_state_init(&st);
+	lease_t pr = lease_of("primary", W - 100, (uint64_t)INT64_MAX);
+	lease_obs_t bad = obs_read(&pr, LEASE_HEALTH_FAILED);
+	decide(&p, &st, &bad, W, 1000, &plan);
+	decide(&p, &st, &bad, W + 10, 11000, &plan);
+	decide(&p, &st, &bad, W + 20, 21000, &plan);
+	decide(&p, &st, &bad, W + 61, 1000 + LEASE_STABLE_MS(L_MS), &plan);
+	assert_int_equal(plan.action, LEASE_ACT_NONE);
+	expect_events(&plan, 2, LOG_LEVEL_WARN, "Primary health check failed (3/3)",
+		      LOG_LEVEL_ERROR, msg);
+	/* One below: taken with the largest. */
+	lease_state_init(&st);
+	pr = lease_of("primary", W - 100, (uint64_t)INT64_MAX - 1);
+	bad = obs_read(&pr, LEASE_HEALTH_FAILED);
+	decide(&p, &st, &bad, W, 1000, &plan);
+	decide(&p, &st, &bad, W + 10, 11000, &plan);
+	decide(&p, &st, &bad, W + 20, 21000, &plan);
+	decide(&p, &st, &bad, W + 61, 1000 + LEASE_STABLE_MS(L_MS), &plan);
+	assert_int_equal(plan.action, LEASE_ACT_TAKE);
+	assert_true(plan.next.lease.epoch == (uint64_t)INT64_MAX);
+
+	/* The primary, reclaiming an expired DR lease. */
+	lease_params_t q = params(CONFIG_ROLE_PRIMARY, false);
+	lease_state_init(&st);
+	lease_t dr = lease_of("dr", W - 100, (uint64_t)INT64_MAX);
+	lease_obs_t o = obs_read(&dr, LEASE_HEALTH_UNKNOWN);
+	decide(&q, &st, &o, W, 1000, &plan);
+	decide(&q, &st, &o, W + 60, 1000 + LEASE_STABLE_MS(L_MS), &plan);
+	assert_int_equal(plan.action, LEASE_ACT_NONE);
+	expect_events(&plan, 1, LOG_LEVEL_ERROR, msg);
+	/* Beyond INT64_MAX (no reader returns it): never wrapped to 0. */
+	lease_state_init(&st);
+	dr.lease.epoch = UINT64_MAX;
+	o = obs_read(&dr, LEASE_HEALTH_UNKNOWN);
+	decide(&q, &st, &o, W, 1000, &plan);
+	decide(&q, &st, &o, W + 60, 1000 + LEASE_STABLE_MS(L_MS), &plan);
+	assert_int_equal(plan.action, LEASE_ACT_NONE);
+
+	/* A lease of our own role keeps its epoch, the largest included. */
+	lease_state_init(&st);
+	lease_t own = lease_of("primary", W - 100, (uint64_t)INT64_MAX);
+	o = obs_read(&own, LEASE_HEALTH_UNKNOWN);
+	decide(&q, &st, &o, W, 1000, &plan);
+	assert_int_equal(plan.action, LEASE_ACT_TAKE);
+	assert_int_equal(plan.take, LEASE_TAKE_ADOPT);
+	assert_true(plan.next.lease.epoch == (uint64_t)INT64_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1127,6 +1190,7 @@ int main(void)
 		cmocka_unit_test(take_with_unknown_outcome),
 		cmocka_unit_test(foreign_txt_is_not_touched),
 		cmocka_unit_test(network_text_is_escaped_in_events),
+		cmocka_unit_test(epoch_at_its_largest_is_not_taken),
 		cmocka_unit_test(read_error_takes_no_action),
 		cmocka_unit_test(next_change_when_not_holding),
 	};

@@ -433,6 +433,16 @@ static void test_messages_escape_the_file(void **state)
 	    NULL) {
 		fail_msg("not escaped: %s", d.msg);
 	}
+	/* Not a lease: why, for show. */
+	lease_t *l = calloc(1, sizeof(*l));
+	write_file(
+		f->path,
+		"{\"A\": \"10.10.10.10\", \"TXT\": \"owner=dr exp=1 epoch=18446744073709551615\"}");
+	assert_int_equal(f->p->ops->read(f->p, l, &d), DF_OK);
+	assert_false(l->txt_valid);
+	assert_string_equal(l->txt_error, "lease TXT: epoch=18446744073709551615 is out of range "
+					  "(0-9223372036854775807)");
+	free(l);
 	expect_malformed(f, "{\"A\": \"1.2.3.4\\n[x] [INFO] forged\"}",
 			 "\"1.2.3.4\\x0a[x] [INFO] forged\"");
 }
