@@ -58,6 +58,11 @@ int cmd_force(const config_t *cfg, const char *command)
 	next.has_a = true;
 	strcpy(next.a, config_my_ip(cfg));
 	log_info("%s: %s", command, why);
+	if (current.a_count > 1) {
+		log_warn("%s: %s holds %zu A records (%s); a lease has one A record: this write "
+			 "replaces them",
+			 command, cfg->record, current.a_count, current.a_list);
+	}
 	ret = p->ops->swap(p, found ? &current : NULL, &next, &d);
 	if (ret == DF_ECONFLICT) {
 		log_err("%s: %s; nothing written: run '%s' again to decide on the new value",

@@ -40,6 +40,11 @@ int cmd_init(const config_t *cfg, bool force)
 		goto out;
 	}
 	log_info("init: %s", why);
+	if (current.a_count > 1) {
+		log_warn("init: %s holds %zu A records (%s); a lease has one A record: this write "
+			 "replaces them",
+			 cfg->record, current.a_count, current.a_list);
+	}
 	next.has_a = true;
 	strcpy(next.a, config_my_ip(cfg));
 	ret = p->ops->swap(p, found ? &current : NULL, &next, &d);

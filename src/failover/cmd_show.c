@@ -82,6 +82,12 @@ int cmd_show(const config_t *cfg)
 				shown);
 		}
 		exit_code = CMD_EXIT_FAIL;
+	} else if (lease.a_count > 1) {
+		log_err("show: %s holds %zu A records (%s); a lease has one A record, the active "
+			"site's address: delete the extra ones by hand (nsupdate: update delete "
+			"%s A <address>) or let the holder's next renewal replace them",
+			cfg->record, lease.a_count, lease.a_list, cfg->record);
+		exit_code = CMD_EXIT_FAIL;
 	} else {
 		if (lease.has_skew && (lease.clock_skew > 30 || lease.clock_skew < -30)) {
 			log_warn("clock differs from DNS server %s by %+llds: check NTP",

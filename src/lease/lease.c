@@ -315,6 +315,13 @@ void lease_decide(const lease_params_t *p, lease_state_t *st, const lease_obs_t 
 		return;
 	}
 	observe(st, &obs->lease, now_mono);
+	if (obs->lease.a_count > 1) {
+		/* Every write replaces the whole A RRset: the next one mends it. */
+		event(&plan->events, LOG_LEVEL_WARN,
+		      "The lease has %zu A records (%s) where it should have one: the holder's "
+		      "next write replaces them (or delete the extra ones by hand)",
+		      obs->lease.a_count, obs->lease.a_list);
+	}
 	if (obs->lease.has_txt && !obs->lease.txt_valid) {
 		char shown[TXT_SHOWN];
 		event(&plan->events, LOG_LEVEL_ERROR,

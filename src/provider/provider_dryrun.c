@@ -365,6 +365,7 @@ static int dryrun_read(provider_t *p, lease_t *out, df_detail_t *d)
 	}
 
 	l->has_a = st.has_a;
+	l->a_count = st.has_a ? 1 : 0;
 	memcpy(l->a, st.a, sizeof(l->a));
 	l->has_txt = st.has_txt;
 	if (st.has_txt) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lease records written by someone else, read as they are: control bytes in
-# the TXT never reach a log line raw (no forged "FAILOVER" line), and an
-# epoch beyond the fencing range is not a lease and is never wrapped.
+# the TXT never reach a log line raw (no forged "FAILOVER" line), an epoch
+# beyond the fencing range is not a lease and is never wrapped, and a second
+# A record at the lease name is reported, then replaced by the next write.
 set -eu
 . "$top_srcdir/tests/system/lib.sh"
 sys_require named dig nsupdate tsig-keygen
@@ -103,4 +104,42 @@ assert_zone_unchanged "$snap"
 assert_exit 1 "init --force cannot raise it either" -- "$DNSFAILOVER" -c "$T/primary.env" init --force
 assert_zone_unchanged "$snap"
 
+sys_log "two A records at the lease name"
+sys_nsupdate <<EOS || fail "nsupdate could not reset the lease"
+update delete $RECORD TXT
+update delete $RECORD A
+send
+EOS
+assert_exit 0 "init" -- "$DNSFAILOVER" -c "$T/primary.env" init
+sys_nsupdate <<EOS || fail "nsupdate could not add a second A record"
+update add $RECORD 30 A 192.0.2.99
+send
+EOS
+assert_eq "$(sys_dig A | sort | tr '\n' ' ')" "192.0.2.10 192.0.2.99 " "two A records"
+assert_exit 1 "show: two A records" -- "$DNSFAILOVER" -c "$T/primary.env" show
+assert_contains "$OUT" "2 A records" "show counts them"
+assert_contains "$OUT" "192.0.2.10" "show names the first"
+assert_contains "$OUT" "192.0.2.99" "show names the second"
+assert_contains "$OUT" "a lease has one A record" "show explains"
+# A renewal replaces the whole A RRset.
+assert_exit 0 "init renews over two A records" -- "$DNSFAILOVER" -c "$T/primary.env" init
+assert_contains "$OUT" "2 A records" "init reports them"
+assert_eq "$(sys_dig A)" "192.0.2.10" "one A record after the write"
+assert_exit 0 "show: one A record again" -- "$DNSFAILOVER" -c "$T/primary.env" show
+
+: >"$T/primary.log"
+sys_spawn primary "$DNSFAILOVER" -c "$T/primary.env" run
+sys_wait_for 10 "the primary renewing" grep -qF "Lease renewed" "$T/primary.log"
+sys_nsupdate <<EOS || fail "nsupdate could not add a second A record"
+update add $RECORD 30 A 192.0.2.99
+send
+EOS
+sys_wait_for 10 "the daemon reporting two A records" grep -qF "2 A records" "$T/primary.log"
+one_a()
+{
+	[ "$(sys_dig A)" = "192.0.2.10" ]
+}
+sys_wait_for 10 "the renewal replacing both A records" one_a
+sys_kill primary
+assert_contains "$(cat "$T/primary.log")" "192.0.2.99" "the daemon names the extra address"
 sys_log "PASS"

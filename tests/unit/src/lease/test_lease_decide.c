@@ -1165,6 +1165,32 @@ static void epoch_at_its_largest_is_not_taken(void **state)
 	assert_true(plan.next.lease.epoch == (uint64_t)INT64_MAX);
 }
 
+/*
+ * A lease has one A record. Several are reported each tick, naming them;
+ * the decision goes on (the next write replaces the whole A RRset).
+ */
+static void several_a_records_are_reported(void **state)
+{
+	(void)state;
+	lease_params_t p = params(CONFIG_ROLE_PRIMARY, false);
+	lease_state_t st;
+	lease_plan_t plan;
+	hold(&p, &st);
+	lease_obs_t o = obs_read(&st.written, LEASE_HEALTH_UNKNOWN);
+	o.lease.a_count = 2;
+	snprintf(o.lease.a_list, sizeof(o.lease.a_list), "%s", PRIMARY_IP ", 192.0.2.99");
+	decide(&p, &st, &o, W + 50, 51000, &plan);
+	expect_events(&plan, 1, LOG_LEVEL_WARN,
+		      "The lease has 2 A records (" PRIMARY_IP ", 192.0.2.99) where it should "
+		      "have one: the holder's next write replaces them (or delete the extra ones "
+		      "by hand)");
+	assert_int_equal(plan.action, LEASE_ACT_RENEW);
+	/* One A record: no word. */
+	o.lease.a_count = 1;
+	decide(&p, &st, &o, W + 60, 61000, &plan);
+	expect_events(&plan, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1191,6 +1217,7 @@ int main(void)
 		cmocka_unit_test(foreign_txt_is_not_touched),
 		cmocka_unit_test(network_text_is_escaped_in_events),
 		cmocka_unit_test(epoch_at_its_largest_is_not_taken),
+		cmocka_unit_test(several_a_records_are_reported),
 		cmocka_unit_test(read_error_takes_no_action),
 		cmocka_unit_test(next_change_when_not_holding),
 	};

@@ -442,6 +442,7 @@ static void test_messages_escape_the_file(void **state)
 	assert_false(l->txt_valid);
 	assert_string_equal(l->txt_error, "lease TXT: epoch=18446744073709551615 is out of range "
 					  "(0-9223372036854775807)");
+	assert_int_equal(l->a_count, 1);
 	free(l);
 	expect_malformed(f, "{\"A\": \"1.2.3.4\\n[x] [INFO] forged\"}",
 			 "\"1.2.3.4\\x0a[x] [INFO] forged\"");
