@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -24,6 +25,86 @@ void log_to_syslog(const char *ident)
 	use_syslog = true;
 }
 
+/* How byte c is rendered: into unit (4 bytes), returning its length. */
+static size_t escape_unit(unsigned char c, char *unit)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (c == '\\') {
+		unit[0] = '\\';
+		unit[1] = '\\';
+		return 2;
+	}
+	if (c >= 0x20 && c < 0x7f) {
+		unit[0] = (char)c;
+		return 1;
+	}
+	unit[0] = '\\';
+	unit[1] = 'x';
+	unit[2] = hex[c >> 4];
+	unit[3] = hex[c & 0xf];
+	return 4;
+}
+
+const char *log_escape(char *buf, size_t size, const void *s, size_t len)
+{
+	const unsigned char *in = s;
+	char unit[4];
+	size_t total = 0, n = 0;
+
+	if (buf == NULL || size == 0) {
+		return buf;
+	}
+	if (in == NULL) {
+		len = 0;
+	}
+	for (size_t i = 0; i < len; i++) {
+		total += escape_unit(in[i], unit);
+	}
+	/* What does not fit is cut between whole bytes and marked "...",
+	 * unless the buffer is too small even for the marker. */
+	bool cut = total > size - 1;
+	size_t limit = !cut ? size - 1 : size - 1 >= 3 ? size - 1 - 3 : size - 1;
+	for (size_t i = 0; i < len; i++) {
+		size_t ulen = escape_unit(in[i], unit);
+		if (n + ulen > limit) {
+			break;
+		}
+		memcpy(buf + n, unit, ulen);
+		n += ulen;
+	}
+	if (cut && size - 1 >= 3) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * The last line of defence: a control byte that reached a message without
+ * log_escape() is shown as \xNN here, so a message is always one line and
+ * never drives a terminal. Other bytes (a backslash, UTF-8 in a path from
+ * the configuration) are left as they are.
+ */
+static void neutralize(char *out, size_t size, const char *line)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)line; *p != '\0'; p++) {
+		char unit[4];
+		size_t ulen = 1;
+		unit[0] = (char)*p;
+		if (*p < 0x20 || *p == 0x7f) {
+			ulen = escape_unit(*p, unit);
+		}
+		if (n + ulen >= size) {
+			break;
+		}
+		memcpy(out + n, unit, ulen);
+		n += ulen;
+	}
+	out[n] = '\0';
+}
+
 static void log_emit(enum log_level level, const char *fmt, va_list ap)
 {
 	static const char *const names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
@@ -32,8 +113,12 @@ static void log_emit(enum log_level level, const char *fmt, va_list ap)
 	if (level > max_level) {
 		return;
 	}
+	/* One fprintf per line keeps lines whole when two processes share stderr. */
+	char line[2048], shown[2048];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	neutralize(shown, sizeof(shown), line);
 	if (use_syslog) {
-		vsyslog(priorities[level], fmt, ap);
+		syslog(priorities[level], "%s", shown);
 		return;
 	}
 	char stamp[32];
@@ -41,10 +126,7 @@ static void log_emit(enum log_level level, const char *fmt, va_list ap)
 	struct tm tm;
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
-	/* One fprintf per line keeps lines whole when two processes share stderr. */
-	char line[2048];
-	vsnprintf(line, sizeof(line), fmt, ap);
-	fprintf(stderr, "[%s] [%s] %s\n", stamp, names[level], line);
+	fprintf(stderr, "[%s] [%s] %s\n", stamp, names[level], shown);
 }
 
 #define LOG_FN(fn, level)                 \

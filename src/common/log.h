@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
@@ -19,3 +20,18 @@ void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Renders len bytes of s (need not be NUL-terminated; may hold NULs) for a
+ * log line or a message that is logged: printable ASCII as it is, a
+ * backslash doubled, every other byte (control bytes, DEL, bytes above
+ * ASCII) as \xNN. Writes at most size bytes into buf, always terminated
+ * when size > 0; output that does not fit is cut between whole bytes and
+ * ends in "...". Returns buf. Every byte that came from the network (a TXT
+ * value, an address, a server's text) goes through this before it is
+ * formatted into a message.
+ */
+const char *log_escape(char *buf, size_t size, const void *s, size_t len);
+
+/* A buffer that holds n bytes rendered by log_escape() whatever they are. */
+#define LOG_ESCAPE_SIZE(n) ((n)*4 + 1)

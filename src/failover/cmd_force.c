@@ -49,8 +49,12 @@ int cmd_force(const config_t *cfg, const char *command)
 		goto out;
 	}
 	memset(&next, 0, sizeof(next));
-	lease_plan_init(cfg->role, found ? &current : NULL, clock_lease_wall(), cfg->lease_ttl,
-			true, &next.lease, why, sizeof(why));
+	if (lease_plan_init(cfg->role, found ? &current : NULL, clock_lease_wall(), cfg->lease_ttl,
+			    true, &next.lease, why, sizeof(why)) != LEASE_INIT_WRITE) {
+		/* Forced, only an epoch that cannot grow is refused. */
+		log_err("%s: %s", command, why);
+		goto out;
+	}
 	next.has_a = true;
 	strcpy(next.a, config_my_ip(cfg));
 	if (lease_value_format(&next) != DF_OK) {
@@ -58,6 +62,11 @@ int cmd_force(const config_t *cfg, const char *command)
 		goto out;
 	}
 	log_info("%s: %s", command, why);
+	if (current.a_count > 1) {
+		log_warn("%s: %s holds %zu A records (%s); a lease has one A record: this write "
+			 "replaces them",
+			 command, cfg->record, current.a_count, current.a_list);
+	}
 	ret = p->ops->swap(p, found ? &current : NULL, &next, &d);
 	if (ret == DF_ECONFLICT) {
 		log_err("%s: %s; nothing written: run '%s' again to decide on the new value",

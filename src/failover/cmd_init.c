@@ -19,6 +19,7 @@ int cmd_init(const config_t *cfg, bool force)
 		log_err("init: %s", d.msg);
 		return ret == DF_ECONFIG ? CMD_EXIT_USAGE : CMD_EXIT_FAIL;
 	}
+	memset(&current, 0, sizeof(current));
 	ret = p->ops->read(p, &current, &d);
 	if (ret != DF_OK && ret != DF_ENOTFOUND) {
 		log_err("init: %s", d.msg);
@@ -34,11 +35,16 @@ int cmd_init(const config_t *cfg, bool force)
 		exit_code = CMD_EXIT_HELD;
 		goto out;
 	}
-	if (action == LEASE_INIT_REFUSE_FOREIGN) {
+	if (action == LEASE_INIT_REFUSE_FOREIGN || action == LEASE_INIT_REFUSE_EPOCH) {
 		log_err("init: %s", why);
 		goto out;
 	}
 	log_info("init: %s", why);
+	if (current.a_count > 1) {
+		log_warn("init: %s holds %zu A records (%s); a lease has one A record: this write "
+			 "replaces them",
+			 cfg->record, current.a_count, current.a_list);
+	}
 	next.has_a = true;
 	strcpy(next.a, config_my_ip(cfg));
 	if (lease_value_format(&next) != DF_OK) {

@@ -29,6 +29,7 @@ static json_t *show_json(const config_t *cfg, const lease_t *l, bool found)
 		json_object_set_new(o, "owner", json_string(l->lease.owner));
 		json_object_set_new(o, "expires_at", json_string(exp));
 		json_object_set_new(o, "time_remaining", json_integer(left > 0 ? left : 0));
+		/* At most LEASE_TXT_EPOCH_MAX: the reader refuses more. */
 		json_object_set_new(o, "epoch", json_integer((json_int_t)l->lease.epoch));
 	} else {
 		json_object_set_new(o, "owner", json_null());
@@ -71,8 +72,21 @@ int cmd_show(const config_t *cfg)
 		log_err("show: %s (run 'dnsfailover init' on the primary)", d.msg);
 		exit_code = CMD_EXIT_NOTFOUND;
 	} else if (!lease.txt_valid) {
-		log_err("show: the TXT record at %s is not a lease: \"%s\"", cfg->record,
-			lease.txt);
+		char shown[LOG_ESCAPE_SIZE(sizeof(lease.txt))];
+		log_escape(shown, sizeof(shown), lease.txt, strlen(lease.txt));
+		if (lease.txt_error[0] != '\0') {
+			log_err("show: the TXT record at %s is not a lease: \"%s\" (%s)",
+				cfg->record, shown, lease.txt_error);
+		} else {
+			log_err("show: the TXT record at %s is not a lease: \"%s\"", cfg->record,
+				shown);
+		}
+		exit_code = CMD_EXIT_FAIL;
+	} else if (lease.a_count > 1) {
+		log_err("show: %s holds %zu A records (%s); a lease has one A record, the active "
+			"site's address: delete the extra ones by hand (nsupdate: update delete "
+			"%s A <address>) or let the holder's next renewal replace them",
+			cfg->record, lease.a_count, lease.a_list, cfg->record);
 		exit_code = CMD_EXIT_FAIL;
 	} else {
 		if (lease.has_skew && (lease.clock_skew > 30 || lease.clock_skew < -30)) {

@@ -4,6 +4,8 @@
  * verified when a TSIG key is configured; never the system resolver or its
  * cache), compares it with MY_IP (DR_IP in its place, as the existing
  * watcher took it), and has the collector run here exactly when they match.
+ * Several A records name no one site: the collector does not run here until
+ * there is one again (the holder's next renewal replaces them).
  * When DNS cannot be read for RENEW_DEADLINE it follows the step-down rule
  * (WATCH_ON_DNS_FAILURE=stop) or leaves the collector as it is (keep).
  */
@@ -37,11 +39,12 @@ typedef struct watch_state {
 	int64_t last_read_ms;
 	bool want;
 	bool stepped_down;
-	char last_a[64];
+	char last_a[200]; /* the address, or "A, B" of several, as last logged */
 } watch_state_t;
 
-/* Reads the record's A; *addr is "" when there is none. */
-static int read_a(watch_state_t *ws, char *addr, size_t size, df_detail_t *d)
+/* Reads the record's A; *addr is "" when there is none. *count is how many
+ * A records there are; when more than one, addr lists them ("A, B"). */
+static int read_a(watch_state_t *ws, char *addr, size_t size, size_t *count, df_detail_t *d)
 {
 	dns_answer_t ans = {0};
 	ldns_rr_list *rrs = NULL;
@@ -70,11 +73,18 @@ static int read_a(watch_state_t *ws, char *addr, size_t size, df_detail_t *d)
 		goto out;
 	}
 	addr[0] = '\0';
+	*count = 0;
 	rrs = dns_msg_answer_rrs(ans.pkt, ws->cfg->record, LDNS_RR_TYPE_A);
 	if (rrs != NULL) {
-		char *a = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(rrs, 0), 0));
-		snprintf(addr, size, "%s", a != NULL ? a : "");
-		free(a);
+		*count = ldns_rr_list_rr_count(rrs);
+		size_t used = 0;
+		for (size_t i = 0; i < *count && used < size; i++) {
+			char *a = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(rrs, i), 0));
+			int n = snprintf(addr + used, size - used, "%s%s", i > 0 ? ", " : "",
+					 a != NULL ? a : "");
+			free(a);
+			used += n > 0 ? (size_t)n : 0;
+		}
 	}
 out:
 	ldns_rr_list_deep_free(rrs);
@@ -85,14 +95,20 @@ out:
 static void check(watch_state_t *ws)
 {
 	df_detail_t d = {""};
-	char addr[64];
+	char addr[sizeof(ws->last_a)];
+	size_t count = 0;
 	int64_t now = clock_mono_ms();
-	int ret = read_a(ws, addr, sizeof(addr), &d);
+	int ret = read_a(ws, addr, sizeof(addr), &count, &d);
 	if (ret == DF_OK) {
 		ws->last_read_ms = now;
 		ws->stepped_down = false;
-		bool mine = strcmp(addr, ws->my_ip) == 0;
-		if (strcmp(addr, ws->last_a) != 0) {
+		bool mine = count == 1 && strcmp(addr, ws->my_ip) == 0;
+		if (strcmp(addr, ws->last_a) != 0 && count > 1) {
+			log_warn("Watcher: %s holds %zu A records (%s); a lease has one A record: "
+				 "this site is not active until it has one again",
+				 ws->cfg->record, count, addr);
+			snprintf(ws->last_a, sizeof(ws->last_a), "%s", addr);
+		} else if (strcmp(addr, ws->last_a) != 0) {
 			log_info("Watcher: %s A=%s (this site is %s): this site is %s",
 				 ws->cfg->record, addr[0] != '\0' ? addr : "(none)", ws->my_ip,
 				 mine ? "active" : "not active");

@@ -5,11 +5,21 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A TXT quoted in a message: escaped (it comes from the network) and cut
+ * short enough that the rest of the message always fits. */
+#define TXT_SHOWN 201
+
+static const char *shown_txt(char *buf, const char *txt)
+{
+	return log_escape(buf, TXT_SHOWN, txt, strlen(txt));
+}
+
 enum lease_init_action lease_plan_init(enum config_role role, const lease_t *current, int64_t now,
 				       uint32_t lease_ttl, bool force, lease_txt_t *next, char *why,
 				       size_t why_size)
 {
 	const char *me = config_role_name(role);
+	char shown[TXT_SHOWN];
 	memset(next, 0, sizeof(*next));
 	snprintf(next->owner, sizeof(next->owner), "%s", me);
 	next->exp = now + (int64_t)lease_ttl;
@@ -24,11 +34,11 @@ enum lease_init_action lease_plan_init(enum config_role role, const lease_t *cur
 			snprintf(why, why_size,
 				 "the TXT record holds \"%s\", which is not a lease; not "
 				 "overwriting it (use --force to replace it)",
-				 current->txt);
+				 shown_txt(shown, current->txt));
 			return LEASE_INIT_REFUSE_FOREIGN;
 		}
 		snprintf(why, why_size, "replacing the unreadable TXT \"%s\" (--force)",
-			 current->txt);
+			 shown_txt(shown, current->txt));
 		return LEASE_INIT_WRITE;
 	}
 	const lease_txt_t *cur = &current->lease;
@@ -38,7 +48,6 @@ enum lease_init_action lease_plan_init(enum config_role role, const lease_t *cur
 			 (unsigned long long)cur->epoch);
 		return LEASE_INIT_WRITE;
 	}
-	next->epoch = cur->epoch + 1;
 	if (cur->exp > now && !force) {
 		snprintf(why, why_size,
 			 "%s holds a valid lease for %llds more (exp=%lld); not taking it (use "
@@ -46,6 +55,16 @@ enum lease_init_action lease_plan_init(enum config_role role, const lease_t *cur
 			 cur->owner, (long long)(cur->exp - now), (long long)cur->exp);
 		return LEASE_INIT_REFUSE_HELD;
 	}
+	if (cur->epoch >= LEASE_TXT_EPOCH_MAX) {
+		/* Raising it would wrap or leave the range readers accept. */
+		snprintf(why, why_size,
+			 "the lease epoch %llu is the largest a lease can carry and a change of "
+			 "owner must raise it: nothing written (delete the lease records by hand "
+			 "and run init to start again at epoch 1)",
+			 (unsigned long long)cur->epoch);
+		return LEASE_INIT_REFUSE_EPOCH;
+	}
+	next->epoch = cur->epoch + 1;
 	snprintf(why, why_size, "%s lease of %s (exp=%lld): taking it for %s (epoch %llu)",
 		 cur->exp > now ? "forcing over the valid" : "taking the expired", cur->owner,
 		 (long long)cur->exp, me, (unsigned long long)next->epoch);
@@ -161,12 +180,13 @@ static bool decide_holding(const lease_params_t *p, lease_state_t *st, const lea
 		st->pending = false;
 	}
 	if (!lease_value_same_txt(&obs->lease, &st->written)) {
+		char shown[TXT_SHOWN];
 		st->holding = false;
 		st->pending = false;
 		event(&plan->events, LOG_LEVEL_WARN,
 		      "Lease lost: the record now holds \"%s\" (someone else wrote it) - stepping "
 		      "down",
-		      obs->lease.has_txt ? obs->lease.txt : "(nothing)");
+		      obs->lease.has_txt ? shown_txt(shown, obs->lease.txt) : "(nothing)");
 		return false;
 	}
 	if (p->self_check && obs->health == LEASE_HEALTH_FAILED) {
@@ -179,6 +199,19 @@ static bool decide_holding(const lease_params_t *p, lease_state_t *st, const lea
 	plan->expected = st->written;
 	make_next(p, plan, st->written.lease.epoch, now_wall);
 	return true;
+}
+
+/* An owner change raises the epoch: false (and why, logged) when it cannot. */
+static bool epoch_can_grow(const lease_txt_t *cur, lease_plan_t *plan)
+{
+	if (cur->epoch < LEASE_TXT_EPOCH_MAX) {
+		return true;
+	}
+	event(&plan->events, LOG_LEVEL_ERROR,
+	      "Lease epoch %llu is the largest a lease can carry and a change of owner must "
+	      "raise it: not taking the lease (delete the lease records by hand and run 'init')",
+	      (unsigned long long)cur->epoch);
+	return false;
 }
 
 static void decide_primary(const lease_params_t *p, lease_state_t *st, const lease_obs_t *obs,
@@ -211,6 +244,9 @@ static void decide_primary(const lease_params_t *p, lease_state_t *st, const lea
 		      (long long)secs_until(stable_at, now_mono));
 		return;
 	}
+	if (!epoch_can_grow(cur, plan)) {
+		return;
+	}
 	event(&plan->events, LOG_LEVEL_WARN, "DR lease expired - reclaiming it for the primary");
 	plan_take(p, st, obs, LEASE_TAKE_RECLAIM, cur->epoch + 1, now_wall, plan);
 }
@@ -236,6 +272,9 @@ static void decide_dr(const lease_params_t *p, lease_state_t *st, const lease_ob
 		event(&plan->events, LOG_LEVEL_WARN,
 		      "Waiting for primary lease to expire (%llds remaining)",
 		      (long long)(wall_left > mono_left ? wall_left : mono_left));
+		return;
+	}
+	if (l->has_txt && !epoch_can_grow(&l->lease, plan)) {
 		return;
 	}
 	event(&plan->events, LOG_LEVEL_WARN, "Primary lease expired - initiating failover!");
@@ -276,11 +315,19 @@ void lease_decide(const lease_params_t *p, lease_state_t *st, const lease_obs_t 
 		return;
 	}
 	observe(st, &obs->lease, now_mono);
+	if (obs->lease.a_count > 1) {
+		/* Every write replaces the whole A RRset: the next one mends it. */
+		event(&plan->events, LOG_LEVEL_WARN,
+		      "The lease has %zu A records (%s) where it should have one: the holder's "
+		      "next write replaces them (or delete the extra ones by hand)",
+		      obs->lease.a_count, obs->lease.a_list);
+	}
 	if (obs->lease.has_txt && !obs->lease.txt_valid) {
+		char shown[TXT_SHOWN];
 		event(&plan->events, LOG_LEVEL_ERROR,
 		      "The TXT record holds \"%s\", which is not a lease: not touching it (fix it "
 		      "by hand or run 'init --force')",
-		      obs->lease.txt);
+		      shown_txt(shown, obs->lease.txt));
 		st->holding = false;
 		return;
 	}

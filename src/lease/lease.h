@@ -14,12 +14,15 @@ enum lease_init_action {
 	LEASE_INIT_WRITE,	   /* write next as a CAS against what was read */
 	LEASE_INIT_REFUSE_HELD,	   /* the other side holds a valid lease */
 	LEASE_INIT_REFUSE_FOREIGN, /* the TXT is not a lease we can read */
+	LEASE_INIT_REFUSE_EPOCH,   /* the epoch is at LEASE_TXT_EPOCH_MAX: it cannot grow */
 };
 
 /*
  * current: the lease read, or NULL when there was none. Fills next (TXT
- * values) and why (what was decided, for the log). The epoch grows by one
- * whenever the owner changes; a lease we already own keeps its epoch.
+ * values) and why (what was decided, for the log; bytes of the TXT in it
+ * are escaped). The epoch grows by one whenever the owner changes, even
+ * with force, and is refused when it cannot (LEASE_INIT_REFUSE_EPOCH); a
+ * lease we already own keeps its epoch.
  */
 enum lease_init_action lease_plan_init(enum config_role role, const lease_t *current, int64_t now,
 				       uint32_t lease_ttl, bool force, lease_txt_t *next, char *why,

@@ -137,12 +137,13 @@ int lease_txt_parse(lease_txt_t *out, const char *text, size_t len, df_detail_t 
 				df_detail_set(d, "lease TXT: epoch given twice");
 				return DF_EINVAL;
 			}
-			ret = parse_decimal(val, vlen, UINT64_MAX, &n);
+			ret = parse_decimal(val, vlen, LEASE_TXT_EPOCH_MAX, &n);
 			if (ret != DF_OK) {
 				show(shown, sizeof(shown), val, vlen);
 				df_detail_set(d, "lease TXT: epoch=%s is %s", shown,
-					      ret == DF_ERANGE ? "out of range"
-							       : "not a decimal integer");
+					      ret == DF_ERANGE
+						      ? "out of range (0-9223372036854775807)"
+						      : "not a decimal integer");
 				return ret;
 			}
 			lease.epoch = n;
@@ -169,7 +170,8 @@ int lease_txt_format(const lease_txt_t *lease, char *buf, size_t size)
 	}
 	if (memchr(lease->owner, '\0', sizeof(lease->owner)) == NULL ||
 	    (strcmp(lease->owner, "primary") != 0 && strcmp(lease->owner, "dr") != 0) ||
-	    lease->exp < 0 || lease->exp > LEASE_TXT_EXP_MAX) {
+	    lease->exp < 0 || lease->exp > LEASE_TXT_EXP_MAX ||
+	    lease->epoch > LEASE_TXT_EPOCH_MAX) {
 		return DF_EINVAL;
 	}
 	char tmp[LEASE_TXT_MAX];

@@ -15,7 +15,7 @@
 typedef struct lease_txt {
 	char owner[16]; /* "primary" or "dr" */
 	int64_t exp;	/* unix seconds */
-	uint64_t epoch;
+	uint64_t epoch; /* 0..LEASE_TXT_EPOCH_MAX */
 } lease_txt_t;
 
 /*
@@ -24,7 +24,14 @@ typedef struct lease_txt {
  */
 #define LEASE_TXT_EXP_MAX INT64_C(253402300799)
 
-/* Longest formatted value: "owner=primary exp=<12 digits> epoch=<20 digits>". */
+/*
+ * Largest epoch accepted and written: the epoch is a fencing token that only
+ * grows, and whoever reads it (show's JSON, metrics, scripts) may hold it in
+ * a signed 64-bit integer. A lease at this epoch cannot change owner.
+ */
+#define LEASE_TXT_EPOCH_MAX ((uint64_t)INT64_MAX)
+
+/* Longest formatted value: "owner=primary exp=<12 digits> epoch=<19 digits>". */
 #define LEASE_TXT_MAX 64
 
 /*
@@ -33,13 +40,14 @@ typedef struct lease_txt {
  * and exp (decimal). out is written only on success.
  * Words are split on spaces and tabs; words without '=' and unknown keys
  * are ignored; a repeated owner, exp or epoch is an error.
- * Returns DF_EINVAL when malformed, DF_ERANGE when exp or epoch is too large.
+ * Returns DF_EINVAL when malformed, DF_ERANGE when exp or epoch is too large
+ * (above LEASE_TXT_EXP_MAX or LEASE_TXT_EPOCH_MAX).
  */
 int lease_txt_parse(lease_txt_t *out, const char *text, size_t len, df_detail_t *d);
 
 /*
  * Writes "owner=X exp=N epoch=E" into buf. Returns DF_ENOSPACE if too small
- * (buf then holds ""), DF_EINVAL when owner is not primary|dr or exp is
- * outside 0..LEASE_TXT_EXP_MAX.
+ * (buf then holds ""), DF_EINVAL when owner is not primary|dr, exp is
+ * outside 0..LEASE_TXT_EXP_MAX or epoch above LEASE_TXT_EPOCH_MAX.
  */
 int lease_txt_format(const lease_txt_t *lease, char *buf, size_t size);

@@ -15,6 +15,7 @@
 
 #define LEASE_MAX_RDATA	  1024 /* longest TXT text kept */
 #define LEASE_VERSION_MAX 4160 /* room for four TXT RDATAs with their lengths */
+#define LEASE_A_LIST_MAX  160  /* room for the addresses of a few A records */
 
 typedef struct lease_version {
 	size_t len; /* 0: none known */
@@ -24,9 +25,15 @@ typedef struct lease_version {
 typedef struct lease {
 	bool has_a;
 	char a[64]; /* first A address, presentation form */
+	/* A lease has one A record. A provider that reads more sets a_count
+	 * to how many and a_list to their addresses (", "-separated, cut with
+	 * "..."); 0 or 1 is a clean lease. */
+	size_t a_count;
+	char a_list[LEASE_A_LIST_MAX];
 	bool has_txt;
-	char txt[LEASE_MAX_RDATA]; /* first TXT RR, its strings joined */
+	char txt[LEASE_MAX_RDATA]; /* first TXT RR, its strings joined, as read */
 	bool txt_valid;		   /* txt parsed into lease */
+	char txt_error[160];	   /* why not, when has_txt and !txt_valid ("" unknown) */
 	lease_txt_t lease;
 	/* Filled by the provider's read(), and by its swap() for the value it
 	 * wrote; only that provider looks inside. */

@@ -262,8 +262,51 @@ static int fill_txt(bind_provider_t *bp, const ldns_rr_list *rrs, lease_t *out, 
 		}
 	}
 	out->has_txt = true;
-	out->txt_valid = count == 1 &&
-			 lease_txt_parse(&out->lease, out->txt, strlen(out->txt), NULL) == DF_OK;
+	if (count > 1) {
+		out->txt_valid = false;
+		snprintf(out->txt_error, sizeof(out->txt_error),
+			 "%zu TXT records at the name; a lease has one", count);
+		return DF_OK;
+	}
+	df_detail_t why = {""};
+	out->txt_valid = lease_txt_parse(&out->lease, out->txt, strlen(out->txt), &why) == DF_OK;
+	if (!out->txt_valid) {
+		snprintf(out->txt_error, sizeof(out->txt_error), "%s", why.msg);
+	}
+	return DF_OK;
+}
+
+/*
+ * The A RRset: a lease has one A record, the first is the lease's address.
+ * More are counted and listed for the caller to report; the next write
+ * replaces the whole RRset (add_replacement()).
+ */
+static int fill_a(const ldns_rr_list *rrs, lease_t *out)
+{
+	size_t count = ldns_rr_list_rr_count(rrs);
+	size_t used = 0;
+	bool cut = false;
+	for (size_t i = 0; i < count; i++) {
+		char *addr = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(rrs, i), 0));
+		if (addr == NULL) {
+			return DF_ENOMEM;
+		}
+		if (i == 0) {
+			snprintf(out->a, sizeof(out->a), "%s", addr);
+		}
+		/* Room for ", " + addr + "..." + NUL, or the list is cut. */
+		size_t need = (i > 0 ? 2 : 0) + strlen(addr);
+		if (!cut && used + need + 4 <= sizeof(out->a_list)) {
+			used += (size_t)snprintf(out->a_list + used, sizeof(out->a_list) - used,
+						 "%s%s", i > 0 ? ", " : "", addr);
+		} else if (!cut) {
+			snprintf(out->a_list + used, sizeof(out->a_list) - used, "...");
+			cut = true;
+		}
+		free(addr);
+	}
+	out->has_a = count > 0;
+	out->a_count = count;
 	return DF_OK;
 }
 
@@ -282,14 +325,10 @@ static int bind_read(provider_t *p, lease_t *out, df_detail_t *d)
 	}
 	snprintf(lease.server, sizeof(lease.server), "%s", server_of(bp));
 	if (a != NULL) {
-		char *addr = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(a, 0), 0));
-		if (addr == NULL) {
-			ret = DF_ENOMEM;
+		ret = fill_a(a, &lease);
+		if (ret != DF_OK) {
 			goto out;
 		}
-		snprintf(lease.a, sizeof(lease.a), "%s", addr);
-		free(addr);
-		lease.has_a = true;
 	}
 	if (txt != NULL) {
 		ret = fill_txt(bp, txt, &lease, d);

@@ -197,10 +197,13 @@ static int state_parse(state_t *out, const char *buf, size_t len, const char *pa
 	int ret = DF_OK;
 	state_t st = {0};
 	json_error_t jerr;
+	char shown[LOG_ESCAPE_SIZE(64)];
 	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (root == NULL) {
+		/* jansson quotes the bytes near the error. */
 		df_detail_set(d, "dry-run: state file %s is not valid JSON (line %d column %d: %s)",
-			      path, jerr.line, jerr.column, jerr.text);
+			      path, jerr.line, jerr.column,
+			      log_escape(shown, sizeof(shown), jerr.text, strlen(jerr.text)));
 		ret = DF_EMALFORMED;
 		goto out;
 	}
@@ -216,7 +219,7 @@ static int state_parse(state_t *out, const char *buf, size_t len, const char *pa
 	struct in_addr addr;
 	if (st.has_a && inet_pton(AF_INET, st.a, &addr) != 1) {
 		df_detail_set(d, "dry-run: state file %s: \"A\" is not an IPv4 address: \"%s\"",
-			      path, st.a);
+			      path, log_escape(shown, sizeof(shown), st.a, strlen(st.a)));
 		ret = DF_EMALFORMED;
 		goto out;
 	}
@@ -362,6 +365,7 @@ static int dryrun_read(provider_t *p, lease_t *out, df_detail_t *d)
 	}
 
 	l->has_a = st.has_a;
+	l->a_count = st.has_a ? 1 : 0;
 	memcpy(l->a, st.a, sizeof(l->a));
 	l->has_txt = st.has_txt;
 	if (st.has_txt) {
@@ -369,9 +373,12 @@ static int dryrun_read(provider_t *p, lease_t *out, df_detail_t *d)
 		memcpy(l->txt, st.txt, len + 1);
 		/* An unparsable TXT is still a lease record: the lease logic decides. */
 		lease_txt_t lt;
-		l->txt_valid = lease_txt_parse(&lt, st.txt, len, NULL) == DF_OK;
+		df_detail_t why = {""};
+		l->txt_valid = lease_txt_parse(&lt, st.txt, len, &why) == DF_OK;
 		if (l->txt_valid) {
 			l->lease = lt;
+		} else {
+			snprintf(l->txt_error, sizeof(l->txt_error), "%s", why.msg);
 		}
 		/* The version of a state-file lease is its TXT text. */
 		memcpy(l->version.bytes, st.txt, len);
@@ -524,6 +531,8 @@ static int dryrun_swap(provider_t *p, const lease_t *expected, lease_t *next, df
 	int lock_fd = -1;
 	char *text = NULL;
 	char txt[LEASE_MAX_RDATA];
+	/* The TXT texts quoted in a conflict: escaped, cut to fit the message. */
+	char cur_shown[LOG_ESCAPE_SIZE(48)], exp_shown[LOG_ESCAPE_SIZE(48)];
 	state_t cur = {0};
 	struct in_addr addr;
 
@@ -558,29 +567,34 @@ static int dryrun_swap(provider_t *p, const lease_t *expected, lease_t *next, df
 	}
 	if (expected == NULL || !expected->has_txt) {
 		if (cur.has_txt) {
-			df_detail_set(d,
-				      "dry-run: state file %s changed: expected no lease, found "
-				      "TXT \"%s\"",
-				      dr->path, cur.txt);
+			df_detail_set(
+				d,
+				"dry-run: state file %s changed: expected no lease, found "
+				"TXT \"%s\"",
+				dr->path,
+				log_escape(cur_shown, sizeof(cur_shown), cur.txt, strlen(cur.txt)));
 			ret = DF_ECONFLICT;
 			goto out;
 		}
 	} else {
 		size_t elen = strnlen(expected->txt, sizeof(expected->txt));
+		log_escape(exp_shown, sizeof(exp_shown), expected->txt, elen);
 		if (!cur.has_txt) {
 			df_detail_set(d,
-				      "dry-run: state file %s changed: expected TXT \"%.*s\", "
+				      "dry-run: state file %s changed: expected TXT \"%s\", "
 				      "found no lease",
-				      dr->path, (int)elen, expected->txt);
+				      dr->path, exp_shown);
 			ret = DF_ECONFLICT;
 			goto out;
 		}
 		const lease_version_t *v = &expected->version;
 		if (strlen(cur.txt) != v->len || memcmp(cur.txt, v->bytes, v->len) != 0) {
-			df_detail_set(d,
-				      "dry-run: state file %s changed: expected TXT \"%.*s\", "
-				      "found \"%s\"",
-				      dr->path, (int)elen, expected->txt, cur.txt);
+			df_detail_set(
+				d,
+				"dry-run: state file %s changed: expected TXT \"%s\", "
+				"found \"%s\"",
+				dr->path, exp_shown,
+				log_escape(cur_shown, sizeof(cur_shown), cur.txt, strlen(cur.txt)));
 			ret = DF_ECONFLICT;
 			goto out;
 		}

@@ -68,6 +68,19 @@ assert_exit 0 "promote" -- "$DNSFAILOVER" -c "$T/dr.env" promote
 wait_running yes 5
 fo_wait_log watch "Watcher: collector started" 2
 
+sys_log "a second A record names no one site: stopped until there is one again"
+sys_nsupdate <<EOS || fail "nsupdate could not add a second A record"
+update add $RECORD 30 A 192.0.2.10
+send
+EOS
+fo_wait_log watch "holds 2 A records" 5
+wait_running no 5
+sys_nsupdate <<EOS || fail "nsupdate could not delete the second A record"
+update delete $RECORD A 192.0.2.10
+send
+EOS
+wait_running yes 5
+
 sys_log "A points away again: stopped"
 assert_exit 0 "failback" -- "$DNSFAILOVER" -c "$T/primary.env" failback
 wait_running no 5

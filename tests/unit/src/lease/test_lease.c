@@ -152,9 +152,80 @@ static void formatted_lease_leaves_the_version_to_the_provider(void **state)
 	assert_int_equal(lease_value_format(&l), DF_EINVAL);
 }
 
+/* Bytes from the network are quoted escaped in why, which init logs. */
+static void unreadable_txt_is_quoted_escaped(void **state)
+{
+	(void)state;
+	lease_txt_t next;
+	char why[512];
+	lease_t cur;
+	memset(&cur, 0, sizeof(cur));
+	cur.has_txt = true;
+	snprintf(cur.txt, sizeof(cur.txt), "%s",
+		 "x\r\n[2026-01-01 00:00:00] [INFO] FAILOVER: Promoted DR to active, "
+		 "A=6.6.6.6\x1b[2K");
+	assert_int_equal(
+		lease_plan_init(CONFIG_ROLE_PRIMARY, &cur, NOW, 60, false, &next, why, sizeof(why)),
+		LEASE_INIT_REFUSE_FOREIGN);
+	assert_string_equal(why, "the TXT record holds \"x\\x0d\\x0a[2026-01-01 00:00:00] [INFO] "
+				 "FAILOVER: Promoted DR to active, A=6.6.6.6\\x1b[2K\", which is "
+				 "not a lease; not overwriting it (use --force to replace it)");
+	assert_int_equal(
+		lease_plan_init(CONFIG_ROLE_PRIMARY, &cur, NOW, 60, true, &next, why, sizeof(why)),
+		LEASE_INIT_WRITE);
+	assert_string_equal(why, "replacing the unreadable TXT \"x\\x0d\\x0a[2026-01-01 00:00:00] "
+				 "[INFO] FAILOVER: Promoted DR to active, A=6.6.6.6\\x1b[2K\" "
+				 "(--force)");
+}
+
+/* The epoch only grows: at its largest a change of owner is refused, never
+ * wrapped to 0 or written as a value no reader accepts. */
+static void epoch_at_its_largest_is_not_raised(void **state)
+{
+	(void)state;
+	lease_txt_t next;
+	char why[512];
+	uint64_t largest[] = {(uint64_t)INT64_MAX, (uint64_t)INT64_MAX + 1, UINT64_MAX};
+	for (size_t i = 0; i < sizeof(largest) / sizeof(largest[0]); i++) {
+		for (int force = 0; force <= 1; force++) {
+			lease_t cur = lease_of("dr", NOW - 10, largest[i]);
+			memset(&next, 0x5a, sizeof(next));
+			enum lease_init_action a = lease_plan_init(
+				CONFIG_ROLE_PRIMARY, &cur, NOW, 60, force, &next, why, sizeof(why));
+			if (a == LEASE_INIT_WRITE) {
+				fail_msg("epoch %llu (force %d): would write epoch %llu (%s)",
+					 (unsigned long long)largest[i], force,
+					 (unsigned long long)next.epoch, why);
+			}
+			assert_non_null(strstr(why, "epoch"));
+			assert_non_null(strstr(why, "largest"));
+		}
+	}
+	lease_t cur = lease_of("dr", NOW - 10, (uint64_t)INT64_MAX);
+	lease_plan_init(CONFIG_ROLE_PRIMARY, &cur, NOW, 60, true, &next, why, sizeof(why));
+	assert_string_equal(why, "the lease epoch 9223372036854775807 is the largest a lease can "
+				 "carry and a change of owner must raise it: nothing written "
+				 "(delete the lease records by hand and run init to start again "
+				 "at epoch 1)");
+	/* One below: taken with the largest. */
+	cur = lease_of("dr", NOW - 10, (uint64_t)INT64_MAX - 1);
+	assert_int_equal(
+		lease_plan_init(CONFIG_ROLE_PRIMARY, &cur, NOW, 60, false, &next, why, sizeof(why)),
+		LEASE_INIT_WRITE);
+	assert_true(next.epoch == (uint64_t)INT64_MAX);
+	/* Our own lease keeps its epoch, even the largest: a renewal. */
+	cur = lease_of("primary", NOW - 10, (uint64_t)INT64_MAX);
+	assert_int_equal(
+		lease_plan_init(CONFIG_ROLE_PRIMARY, &cur, NOW, 60, false, &next, why, sizeof(why)),
+		LEASE_INIT_WRITE);
+	assert_true(next.epoch == (uint64_t)INT64_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(unreadable_txt_is_quoted_escaped),
+		cmocka_unit_test(epoch_at_its_largest_is_not_raised),
 		cmocka_unit_test(absent_lease_is_created_with_epoch_1),
 		cmocka_unit_test(own_lease_is_renewed_with_same_epoch),
 		cmocka_unit_test(valid_foreign_lease_is_refused),

@@ -1035,6 +1035,162 @@ static void next_change_when_not_holding(void **state)
 	assert_int_equal(lease_next_change(&p, &st, 0), INT64_MAX);
 }
 
+/* No event holds a raw control byte. */
+static void expect_printable(const lease_plan_t *plan)
+{
+	for (size_t i = 0; i < plan->events.count; i++) {
+		for (const char *c = plan->events.e[i].text; *c != '\0'; c++) {
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f) {
+				print_events(plan);
+				fail_msg("event %zu holds the raw byte 0x%02x", i,
+					 (unsigned char)*c);
+			}
+		}
+	}
+}
+
+#define FORGE "\r\n[2026-01-01 00:00:00] [INFO] FAILOVER: Promoted DR to active, A=6.6.6.6\x1b[2K"
+#define FORGE_SHOWN                                                                         \
+	"\\x0d\\x0a[2026-01-01 00:00:00] [INFO] FAILOVER: Promoted DR to active, A=6.6.6.6" \
+	"\\x1b[2K"
+
+/*
+ * The TXT comes from the network: whatever bytes it holds, the events quote
+ * it escaped, so it cannot forge a log line or drive a terminal. The value
+ * itself is kept as read (the CAS compares it byte for byte).
+ */
+static void network_text_is_escaped_in_events(void **state)
+{
+	(void)state;
+	/* Not a lease: refused, quoted escaped. */
+	lease_t f = foreign("v=1 note=x" FORGE);
+	for (int role = CONFIG_ROLE_PRIMARY; role <= CONFIG_ROLE_DR; role++) {
+		lease_params_t p = params((enum config_role)role, false);
+		lease_state_t st;
+		lease_plan_t plan;
+		lease_state_init(&st);
+		lease_obs_t o = obs_read(&f, LEASE_HEALTH_UNKNOWN);
+		decide(&p, &st, &o, W, 1000, &plan);
+		expect_events(&plan, 1, LOG_LEVEL_ERROR,
+			      "The TXT record holds \"v=1 note=x" FORGE_SHOWN
+			      "\", which is not a lease: not touching it (fix it by hand or run "
+			      "'init --force')");
+		expect_printable(&plan);
+		assert_string_equal(st.seen_txt, "v=1 note=x" FORGE);
+	}
+
+	/* A valid lease whose unknown word holds the bytes: the holder that
+	 * loses it quotes it escaped. */
+	lease_params_t p = params(CONFIG_ROLE_PRIMARY, false);
+	lease_state_t st;
+	lease_plan_t plan;
+	char lost[320];
+	hold(&p, &st);
+	lease_t dr = lease_of("dr", W + 200, 8);
+	snprintf(dr.txt, sizeof(dr.txt), "owner=dr exp=%lld epoch=8 note=x" FORGE,
+		 (long long)(W + 200));
+	lease_obs_t o = obs_read(&dr, LEASE_HEALTH_UNKNOWN);
+	decide(&p, &st, &o, W + 50, 51000, &plan);
+	snprintf(lost, sizeof(lost),
+		 "Lease lost: the record now holds \"owner=dr exp=%lld epoch=8 note=x" FORGE_SHOWN
+		 "\" (someone else wrote it) - stepping down",
+		 (long long)(W + 200));
+	expect_events(&plan, 2, LOG_LEVEL_WARN, lost, LOG_LEVEL_INFO,
+		      "DR currently owns lease - not overwriting (run 'failback' to reclaim)");
+	expect_printable(&plan);
+	/* Kept as read: the next CAS compares these bytes. */
+	assert_non_null(strstr(st.seen_txt, FORGE));
+}
+
+/*
+ * The epoch grows by one on every change of owner and is never larger than
+ * INT64_MAX: a lease at the largest epoch is not taken (the epoch would
+ * wrap or leave the range readers accept), and the daemon says why.
+ */
+static void epoch_at_its_largest_is_not_taken(void **state)
+{
+	(void)state;
+	const char *msg = "Lease epoch 9223372036854775807 is the largest a lease can carry and a "
+			  "change of owner must raise it: not taking the lease (delete the lease "
+			  "records by hand and run 'init')";
+	/* The DR, with the primary failed and its lease expired both ways. */
+	lease_params_t p = params(CONFIG_ROLE_DR, false);
+	lease_state_t st;
+	lease_plan_t plan;
+	lease_state_init(&st);
+	lease_t pr = lease_of("primary", W - 100, (uint64_t)INT64_MAX);
+	lease_obs_t bad = obs_read(&pr, LEASE_HEALTH_FAILED);
+	decide(&p, &st, &bad, W, 1000, &plan);
+	decide(&p, &st, &bad, W + 10, 11000, &plan);
+	decide(&p, &st, &bad, W + 20, 21000, &plan);
+	decide(&p, &st, &bad, W + 61, 1000 + LEASE_STABLE_MS(L_MS), &plan);
+	assert_int_equal(plan.action, LEASE_ACT_NONE);
+	expect_events(&plan, 2, LOG_LEVEL_WARN, "Primary health check failed (3/3)",
+		      LOG_LEVEL_ERROR, msg);
+	/* One below: taken with the largest. */
+	lease_state_init(&st);
+	pr = lease_of("primary", W - 100, (uint64_t)INT64_MAX - 1);
+	bad = obs_read(&pr, LEASE_HEALTH_FAILED);
+	decide(&p, &st, &bad, W, 1000, &plan);
+	decide(&p, &st, &bad, W + 10, 11000, &plan);
+	decide(&p, &st, &bad, W + 20, 21000, &plan);
+	decide(&p, &st, &bad, W + 61, 1000 + LEASE_STABLE_MS(L_MS), &plan);
+	assert_int_equal(plan.action, LEASE_ACT_TAKE);
+	assert_true(plan.next.lease.epoch == (uint64_t)INT64_MAX);
+
+	/* The primary, reclaiming an expired DR lease. */
+	lease_params_t q = params(CONFIG_ROLE_PRIMARY, false);
+	lease_state_init(&st);
+	lease_t dr = lease_of("dr", W - 100, (uint64_t)INT64_MAX);
+	lease_obs_t o = obs_read(&dr, LEASE_HEALTH_UNKNOWN);
+	decide(&q, &st, &o, W, 1000, &plan);
+	decide(&q, &st, &o, W + 60, 1000 + LEASE_STABLE_MS(L_MS), &plan);
+	assert_int_equal(plan.action, LEASE_ACT_NONE);
+	expect_events(&plan, 1, LOG_LEVEL_ERROR, msg);
+	/* Beyond INT64_MAX (no reader returns it): never wrapped to 0. */
+	lease_state_init(&st);
+	dr.lease.epoch = UINT64_MAX;
+	o = obs_read(&dr, LEASE_HEALTH_UNKNOWN);
+	decide(&q, &st, &o, W, 1000, &plan);
+	decide(&q, &st, &o, W + 60, 1000 + LEASE_STABLE_MS(L_MS), &plan);
+	assert_int_equal(plan.action, LEASE_ACT_NONE);
+
+	/* A lease of our own role keeps its epoch, the largest included. */
+	lease_state_init(&st);
+	lease_t own = lease_of("primary", W - 100, (uint64_t)INT64_MAX);
+	o = obs_read(&own, LEASE_HEALTH_UNKNOWN);
+	decide(&q, &st, &o, W, 1000, &plan);
+	assert_int_equal(plan.action, LEASE_ACT_TAKE);
+	assert_int_equal(plan.take, LEASE_TAKE_ADOPT);
+	assert_true(plan.next.lease.epoch == (uint64_t)INT64_MAX);
+}
+
+/*
+ * A lease has one A record. Several are reported each tick, naming them;
+ * the decision goes on (the next write replaces the whole A RRset).
+ */
+static void several_a_records_are_reported(void **state)
+{
+	(void)state;
+	lease_params_t p = params(CONFIG_ROLE_PRIMARY, false);
+	lease_state_t st;
+	lease_plan_t plan;
+	hold(&p, &st);
+	lease_obs_t o = obs_read(&st.written, LEASE_HEALTH_UNKNOWN);
+	o.lease.a_count = 2;
+	snprintf(o.lease.a_list, sizeof(o.lease.a_list), "%s", PRIMARY_IP ", 192.0.2.99");
+	decide(&p, &st, &o, W + 50, 51000, &plan);
+	expect_events(&plan, 1, LOG_LEVEL_WARN,
+		      "The lease has 2 A records (" PRIMARY_IP ", 192.0.2.99) where it should "
+		      "have one: the holder's next write replaces them (or delete the extra ones "
+		      "by hand)");
+	assert_int_equal(plan.action, LEASE_ACT_RENEW);
+	/* One A record: no word. */
+	o.lease.a_count = 1;
+	decide(&p, &st, &o, W + 60, 61000, &plan);
+	expect_events(&plan, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1059,6 +1215,9 @@ int main(void)
 		cmocka_unit_test(dr_adopts_dr_lease_it_did_not_write),
 		cmocka_unit_test(take_with_unknown_outcome),
 		cmocka_unit_test(foreign_txt_is_not_touched),
+		cmocka_unit_test(network_text_is_escaped_in_events),
+		cmocka_unit_test(epoch_at_its_largest_is_not_taken),
+		cmocka_unit_test(several_a_records_are_reported),
 		cmocka_unit_test(read_error_takes_no_action),
 		cmocka_unit_test(next_change_when_not_holding),
 	};

@@ -69,8 +69,8 @@ static void test_parse_forms(void **state)
 	expect_lease("v=2 owner=primary note= exp=1 hello =x = epoch=4 Owner=dr", "primary", 1, 4);
 	/* Limits. */
 	expect_lease("owner=dr exp=0", "dr", 0, 0);
-	expect_lease("owner=dr exp=253402300799 epoch=18446744073709551615", "dr",
-		     LEASE_TXT_EXP_MAX, UINT64_MAX);
+	expect_lease("owner=dr exp=253402300799 epoch=9223372036854775807", "dr", LEASE_TXT_EXP_MAX,
+		     INT64_MAX);
 	expect_lease("owner=dr exp=000000000000000000000042 epoch=007", "dr", 42, 7);
 }
 
@@ -124,6 +124,13 @@ static void test_parse_errors(void **state)
 	expect_bad("owner=dr exp=1 epoch=", DF_EINVAL, "epoch= is not a decimal integer");
 	expect_bad("owner=dr exp=1 epoch=18446744073709551616", DF_ERANGE,
 		   "epoch=18446744073709551616 is out of range");
+	/* The epoch is a fencing token that JSON consumers read as a signed
+	 * 64-bit integer: nothing above INT64_MAX is a lease. */
+	expect_bad("owner=dr exp=1 epoch=18446744073709551615", DF_ERANGE,
+		   "lease TXT: epoch=18446744073709551615 is out of range "
+		   "(0-9223372036854775807)");
+	expect_bad("owner=dr exp=1 epoch=9223372036854775808", DF_ERANGE,
+		   "epoch=9223372036854775808 is out of range (0-9223372036854775807)");
 	/* A repeated key is ambiguous: refuse it rather than pick one. */
 	expect_bad("owner=dr exp=1 owner=dr", DF_EINVAL, "lease TXT: owner given twice");
 	expect_bad("owner=dr exp=1 exp=1", DF_EINVAL, "lease TXT: exp given twice");
@@ -147,10 +154,16 @@ static void test_format(void **state)
 	assert_int_equal(lease_txt_format(&z, buf, sizeof(buf)), DF_OK);
 	assert_string_equal(buf, "owner=dr exp=5 epoch=0");
 	/* The longest value fits LEASE_TXT_MAX. */
-	lease_txt_t big = {.owner = "primary", .exp = LEASE_TXT_EXP_MAX, .epoch = UINT64_MAX};
+	lease_txt_t big = {.owner = "primary", .exp = LEASE_TXT_EXP_MAX, .epoch = INT64_MAX};
 	assert_int_equal(lease_txt_format(&big, buf, sizeof(buf)), DF_OK);
-	assert_string_equal(buf, "owner=primary exp=253402300799 epoch=18446744073709551615");
+	assert_string_equal(buf, "owner=primary exp=253402300799 epoch=9223372036854775807");
 	assert_true(strlen(buf) < LEASE_TXT_MAX);
+	/* Never an epoch the reader refuses. */
+	lease_txt_t over = {.owner = "dr", .exp = 1, .epoch = (uint64_t)INT64_MAX + 1};
+	assert_int_equal(lease_txt_format(&over, buf, sizeof(buf)), DF_EINVAL);
+	assert_string_equal(buf, "");
+	over.epoch = UINT64_MAX;
+	assert_int_equal(lease_txt_format(&over, buf, sizeof(buf)), DF_EINVAL);
 
 	/* Exactly big enough, one byte short, nothing. */
 	size_t need = strlen("owner=primary exp=1769571600 epoch=7") + 1;
@@ -183,7 +196,7 @@ static void test_round_trip(void **state)
 	static const lease_txt_t cases[] = {
 		{.owner = "primary", .exp = 0, .epoch = 0},
 		{.owner = "dr", .exp = 1769571600, .epoch = 8},
-		{.owner = "primary", .exp = LEASE_TXT_EXP_MAX, .epoch = UINT64_MAX},
+		{.owner = "primary", .exp = LEASE_TXT_EXP_MAX, .epoch = INT64_MAX},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char buf[LEASE_TXT_MAX], quoted[LEASE_TXT_MAX + 2];

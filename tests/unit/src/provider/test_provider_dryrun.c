@@ -418,6 +418,36 @@ static void test_swap_null_when_exists(void **state)
 	free(after);
 }
 
+/* The file's text is quoted escaped in messages: they are logged. */
+static void test_messages_escape_the_file(void **state)
+{
+	fixture_t *f = *state;
+	lease_t next;
+	df_detail_t d = {{0}};
+	write_file(f->path, "{\"A\": \"10.10.10.10\", \"TXT\": \"owner=dr exp=1 note=\\r\\n"
+			    "[x] [INFO] FAILOVER\\u001b[2K\"}");
+	make_next(&next, "192.0.2.10", "primary", 1769571600, 1);
+	assert_int_equal(f->p->ops->swap(f->p, NULL, &next, &d), DF_ECONFLICT);
+	if (strstr(d.msg,
+		   "found TXT \"owner=dr exp=1 note=\\x0d\\x0a[x] [INFO] FAILOVER\\x1b[2K\"") ==
+	    NULL) {
+		fail_msg("not escaped: %s", d.msg);
+	}
+	/* Not a lease: why, for show. */
+	lease_t *l = calloc(1, sizeof(*l));
+	write_file(
+		f->path,
+		"{\"A\": \"10.10.10.10\", \"TXT\": \"owner=dr exp=1 epoch=18446744073709551615\"}");
+	assert_int_equal(f->p->ops->read(f->p, l, &d), DF_OK);
+	assert_false(l->txt_valid);
+	assert_string_equal(l->txt_error, "lease TXT: epoch=18446744073709551615 is out of range "
+					  "(0-9223372036854775807)");
+	assert_int_equal(l->a_count, 1);
+	free(l);
+	expect_malformed(f, "{\"A\": \"1.2.3.4\\n[x] [INFO] forged\"}",
+			 "\"1.2.3.4\\x0a[x] [INFO] forged\"");
+}
+
 static void test_swap_malformed_untouched(void **state)
 {
 	fixture_t *f = *state;
@@ -754,6 +784,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_swap_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_swap_null_when_exists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_swap_malformed_untouched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_messages_escape_the_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_shared, setup, teardown),
