@@ -10,24 +10,6 @@
 
 #include "src/common/log.h"
 
-#include <stdio.h>
-
-/* Bytes read from the network, printable for the log. */
-static const char *log_escape(char *buf, size_t size, const char *s, size_t len)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < len && n + 5 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			buf[n++] = (char)c;
-		} else {
-			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", c);
-		}
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 bool cmd_read_back(provider_t *p, const lease_t *next, const char *command)
 {
 	df_detail_t d = {""};
@@ -47,7 +29,7 @@ bool cmd_read_back(provider_t *p, const lease_t *next, const char *command)
 			 command);
 		return true;
 	}
-	char shown[LEASE_MAX_RDATA * 4 + 1];
+	char shown[LOG_ESCAPE_SIZE(LEASE_MAX_RDATA)];
 	log_err("%s: the update did not apply: the lease read back holds %s%s%s (A %s); run "
 		"'%s' again to decide on it",
 		command, now.has_txt ? "\"" : "",
