@@ -10,6 +10,10 @@
  * three calls used here and the fields read (State.Running, 204/304/404,
  * the t query parameter, the "message" of an error) have not changed in any
  * API version, so the daemon's own version is always the right one.
+ *
+ * begin() sends the same requests through a curl multi on the caller's loop
+ * (src/http/http_multi.h) and reads their answers with the same code as the
+ * blocking calls, so both give the same results, messages and log lines.
  */
 #include "src/watch/watch.h"
 #include <config.h> /* the build's, for PACKAGE_VERSION */
@@ -26,6 +30,7 @@
 #include "src/common/error.h"
 #include "src/common/log.h"
 #include "src/http/http_client.h"
+#include "src/http/http_multi.h"
 
 #define DOCKER_CONNECT_S 5		      /* a local socket: only a stuck daemon takes longer */
 #define DOCKER_INSPECT_S 10		      /* GET /containers/{name}/json */
@@ -34,11 +39,41 @@
 #define DOCKER_STOP_S	 (DOCKER_STOP_T + 10) /* the grace period and the kill */
 #define DOCKER_BODY_MAX	 (1u << 20)	      /* Engine API answers here are a few KiB */
 
+/* What each verb sends: GET inspect, or POST start or stop. */
+static const struct {
+	const char *action; /* the last path segment; a query may follow */
+	long timeout_s;
+	const char *done, *already; /* POST: the log's words for 204 and 304 */
+} verbs[] = {
+	[WATCH_STATUS] = {"json", DOCKER_INSPECT_S, NULL, NULL},
+	[WATCH_START] = {"start", DOCKER_START_S, "started", "running"},
+	[WATCH_STOP] = {"stop", DOCKER_STOP_S, "stopped", "stopped"},
+};
+
+/* One call of the Engine API, as the blocking and the loop forms make it. */
+typedef struct docker_call {
+	enum watch_verb verb;
+	const char *method;
+	char path[512];	 /* unversioned, starting with / */
+	long timeout_ms; /* the whole call (or the test's b->timeout_ms) */
+} docker_call_t;
+
+/* The call begun on a loop; its multi lives only while it is in flight. */
+typedef struct docker_op {
+	bool busy;
+	docker_call_t call;
+	http_request_t *req;
+	http_multi_t *multi;
+	watch_done_cb done;
+	void *arg;
+} docker_op_t;
+
 typedef struct docker {
 	watch_backend_t base;	     /* first: the ops receive &base */
 	char container[256];	     /* OTEL_CONTAINER as configured, for messages */
 	char *escaped;		     /* the same, URL-escaped (free) */
 	char socket[CONFIG_STR_MAX]; /* DOCKER_HOST without unix:// */
+	docker_op_t op;		     /* begin() */
 } docker_t;
 
 /*
@@ -82,35 +117,45 @@ static int explain_connect(const docker_t *k, const char *why, df_detail_t *d)
 	return DF_ECONNREFUSED;
 }
 
-/*
- * method path (unversioned, starting with /) over the socket within
- * timeout_s (or the test's b->timeout_ms). DF_OK once any HTTP answer came
- * back, with the request holding its status and body in *out (the caller
- * frees it with http_request_free()); otherwise an error explained in d.
- */
-static int request(const docker_t *k, const char *method, const char *path, long timeout_s,
-		   http_request_t **out, df_detail_t *d)
+/* The call for verb: its method, path and bound. */
+static void call_init(const docker_t *k, enum watch_verb verb, docker_call_t *c)
 {
-	char url[1024], within[32];
+	c->verb = verb;
+	c->method = verb == WATCH_STATUS ? "GET" : "POST";
+	snprintf(c->path, sizeof(c->path), "/containers/%s/%s", k->escaped, verbs[verb].action);
+	if (verb == WATCH_STOP) {
+		size_t len = strlen(c->path);
+		snprintf(c->path + len, sizeof(c->path) - len, "?t=%d", DOCKER_STOP_T);
+	}
+	c->timeout_ms = k->base.timeout_ms > 0 ? k->base.timeout_ms : verbs[verb].timeout_s * 1000;
+}
+
+/*
+ * The request for c over the socket, not yet sent. DF_OK with *out owning
+ * it (the caller frees it with http_request_free()); otherwise an error
+ * explained in d.
+ */
+static int request_new(const docker_t *k, const docker_call_t *c, http_request_t **out,
+		       df_detail_t *d)
+{
+	char url[1024];
 	http_request_t *req = NULL;
 	http_options_t opt = {
 		.user_agent = "dnsfailover-watch/" PACKAGE_VERSION,
 		.unix_socket = k->socket,
 		.connect_timeout_ms = DOCKER_CONNECT_S * 1000L,
-		.timeout_ms = timeout_s * 1000,
+		.timeout_ms = c->timeout_ms,
 		.body_max = DOCKER_BODY_MAX,
 	};
-	int ret;
 
 	if (k->base.timeout_ms > 0) {
 		opt.connect_timeout_ms = k->base.timeout_ms;
-		opt.timeout_ms = k->base.timeout_ms;
 	}
-	if ((size_t)snprintf(url, sizeof(url), "http://localhost%s", path) >= sizeof(url)) {
+	if ((size_t)snprintf(url, sizeof(url), "http://localhost%s", c->path) >= sizeof(url)) {
 		df_detail_set(d, "docker: container name '%s' is too long", k->container);
 		return DF_ECONFIG;
 	}
-	ret = http_request_new(&req, method, url, &opt, d);
+	int ret = http_request_new(&req, c->method, url, &opt, d);
 	if (ret != DF_OK) {
 		df_detail_prefix(d, "docker");
 		return ret;
@@ -118,44 +163,50 @@ static int request(const docker_t *k, const char *method, const char *path, long
 	/* An empty POST: no form Content-Type. */
 	ret = http_request_add_header(req, "Content-Type:");
 	if (ret != DF_OK) {
-		goto out;
+		http_request_free(req);
+		return ret;
 	}
-	ret = http_client_perform(req, d);
+	*out = req;
+	return DF_OK;
+}
+
+/*
+ * The outcome of c's transfer on req, ret being what it ended with: DF_OK
+ * once any HTTP answer came back (its status and body in req); otherwise
+ * the error, explained in d.
+ */
+static int transfer_end(const docker_t *k, const docker_call_t *c, const http_request_t *req,
+			int ret, df_detail_t *d)
+{
+	char within[32];
 	const char *why = http_request_reason(req);
+
 	switch (http_request_fail(req)) {
 	case HTTP_FAIL_NONE:
-		break;
+		return DF_OK;
 	case HTTP_FAIL_NOMEM:
-		goto out;
+		return ret;
 	case HTTP_FAIL_SETUP:
 		df_detail_set(d, "docker: %s", why);
-		goto out;
+		return ret;
 	case HTTP_FAIL_BODY_MAX:
-		df_detail_set(d, "docker: %s %s: the answer exceeds %u KiB", method, path,
+		df_detail_set(d, "docker: %s %s: the answer exceeds %u KiB", c->method, c->path,
 			      DOCKER_BODY_MAX >> 10);
-		goto out;
+		return ret;
 	case HTTP_FAIL_CONNECT:
-		ret = explain_connect(k, why, d);
-		goto out;
+		return explain_connect(k, why, d);
 	case HTTP_FAIL_TIMEOUT:
 		df_detail_set(d,
 			      "docker: %s %s on %s (DOCKER_HOST) got no answer within %s; "
 			      "the Docker daemon is stuck or overloaded",
-			      method, path, k->socket,
-			      http_client_duration(within, sizeof(within), opt.timeout_ms));
-		goto out;
+			      c->method, c->path, k->socket,
+			      http_client_duration(within, sizeof(within), c->timeout_ms));
+		return ret;
 	default:
-		df_detail_set(d, "docker: %s %s on %s (DOCKER_HOST) failed: %s", method, path,
+		df_detail_set(d, "docker: %s %s on %s (DOCKER_HOST) failed: %s", c->method, c->path,
 			      k->socket, why);
-		ret = DF_ENETWORK;
-		goto out;
+		return DF_ENETWORK;
 	}
-	*out = req;
-	req = NULL;
-	ret = DF_OK;
-out:
-	http_request_free(req);
-	return ret;
 }
 
 /* The error for an answer that is neither success nor "already so". */
@@ -179,46 +230,83 @@ static int answer_error(const docker_t *k, const char *verb, const http_request_
 	return DF_ERCODE;
 }
 
-static int docker_status(watch_backend_t *b, bool *running, df_detail_t *d)
+/* GET /containers/{name}/json: State.Running into *running. */
+static int inspect_answer(const docker_t *k, const http_request_t *r, bool *running, df_detail_t *d)
 {
-	docker_t *k = (docker_t *)b;
-	http_request_t *r = NULL;
-	char path[512];
-	size_t len = 0;
-	int ret;
-
-	if (b == NULL || running == NULL) {
-		return DF_EINVAL;
-	}
-	snprintf(path, sizeof(path), "/containers/%s/json", k->escaped);
-	ret = request(k, "GET", path, DOCKER_INSPECT_S, &r, d);
-	if (ret != DF_OK) {
-		return ret;
-	}
-	if (http_request_status(r) != 200) {
-		ret = answer_error(k, "inspect", r, d);
-		goto out;
-	}
-	bool paused = false;
+	bool run = false, paused = false;
 	char why[160];
+	size_t len = 0;
+
+	if (http_request_status(r) != 200) {
+		return answer_error(k, "inspect", r, d);
+	}
 	const char *body = http_request_body(r, &len);
-	if (watch_docker_parse_inspect(body, len, running, &paused, why, sizeof(why)) != DF_OK) {
+	if (watch_docker_parse_inspect(body, len, &run, &paused, why, sizeof(why)) != DF_OK) {
 		df_detail_set(d,
 			      "docker: inspect of container '%s' answered HTTP 200 without a "
 			      "State.Running flag (%s); is %s (DOCKER_HOST) the Docker Engine "
 			      "API?",
 			      k->container, why, k->socket);
-		ret = DF_ENETWORK;
-		goto out;
+		return DF_ENETWORK;
 	}
 	if (paused) {
 		log_warn("watch docker: container '%s' is paused: it counts as running but "
 			 "does not work (docker unpause %s)",
 			 k->container, k->container);
 	}
-	ret = DF_OK;
-out:
-	http_request_free(r);
+	*running = run;
+	return DF_OK;
+}
+
+/* POST /containers/{name}/{action}: 204 done, 304 already in that state. */
+static int action_answer(const docker_t *k, enum watch_verb verb, const http_request_t *r,
+			 df_detail_t *d)
+{
+	long status = http_request_status(r);
+
+	if (status == 204) {
+		log_debug("watch docker: container '%s' %s", k->container, verbs[verb].done);
+	} else if (status == 304) {
+		log_info("watch docker: container '%s' was already %s (HTTP 304); nothing to do",
+			 k->container, verbs[verb].already);
+	} else {
+		return answer_error(k, verbs[verb].action, r, d);
+	}
+	return DF_OK;
+}
+
+/*
+ * What c's transfer on req, ended with ret, means: the same result,
+ * message and log lines whether it ran blocking or on the loop. *running
+ * (status) is only written on success.
+ */
+static int call_end(const docker_t *k, const docker_call_t *c, const http_request_t *req, int ret,
+		    bool *running, df_detail_t *d)
+{
+	ret = transfer_end(k, c, req, ret, d);
+	if (ret != DF_OK) {
+		return ret;
+	}
+	if (c->verb == WATCH_STATUS) {
+		return inspect_answer(k, req, running, d);
+	}
+	return action_answer(k, c->verb, req, d);
+}
+
+/* verb, blocking, bounded by its timeouts. */
+static int run(docker_t *k, enum watch_verb verb, bool *running, df_detail_t *d)
+{
+	docker_call_t c;
+	http_request_t *req = NULL;
+
+	call_init(k, verb, &c);
+	int ret = request_new(k, &c, &req, d);
+	if (ret != DF_OK) {
+		return ret;
+	}
+	ret = http_client_perform(req, d);
+	ret = call_end(k, &c, req, ret, running, d);
+	http_request_free(req);
 	return ret;
 }
 
@@ -242,48 +330,113 @@ out:
 	return ret;
 }
 
-/* POST /containers/{name}/{action}: 204 done, 304 already in that state. */
-static int post_action(docker_t *k, const char *action, const char *query, long timeout_s,
-		       const char *done, const char *already, df_detail_t *d)
+static int docker_status(watch_backend_t *b, bool *running, df_detail_t *d)
 {
-	http_request_t *r = NULL;
-	char path[512];
-
-	snprintf(path, sizeof(path), "/containers/%s/%s%s", k->escaped, action, query);
-	int ret = request(k, "POST", path, timeout_s, &r, d);
-	if (ret != DF_OK) {
-		return ret;
+	if (b == NULL || running == NULL) {
+		return DF_EINVAL;
 	}
-	long status = http_request_status(r);
-	if (status == 204) {
-		log_debug("watch docker: container '%s' %s", k->container, done);
-	} else if (status == 304) {
-		log_info("watch docker: container '%s' was already %s (HTTP 304); nothing to do",
-			 k->container, already);
-	} else {
-		ret = answer_error(k, action, r, d);
-	}
-	http_request_free(r);
-	return ret;
+	return run((docker_t *)b, WATCH_STATUS, running, d);
 }
 
 static int docker_start(watch_backend_t *b, df_detail_t *d)
 {
+	bool unused = false;
+
 	if (b == NULL) {
 		return DF_EINVAL;
 	}
-	return post_action((docker_t *)b, "start", "", DOCKER_START_S, "started", "running", d);
+	return run((docker_t *)b, WATCH_START, &unused, d);
 }
 
 static int docker_stop(watch_backend_t *b, df_detail_t *d)
 {
-	char query[32];
+	bool unused = false;
 
 	if (b == NULL) {
 		return DF_EINVAL;
 	}
-	snprintf(query, sizeof(query), "?t=%d", DOCKER_STOP_T);
-	return post_action((docker_t *)b, "stop", query, DOCKER_STOP_S, "stopped", "stopped", d);
+	return run((docker_t *)b, WATCH_STOP, &unused, d);
+}
+
+/* ---- The same calls on the loop ---- */
+
+/* Drops the call in flight (no callback) with its multi's loop watches. */
+static void op_end(docker_op_t *op)
+{
+	http_multi_free(op->multi); /* aborts the transfer, if any */
+	op->multi = NULL;
+	http_request_free(op->req);
+	op->req = NULL;
+	op->busy = false;
+}
+
+static void on_answer(http_request_t *req, int ret, void *arg)
+{
+	docker_t *k = arg;
+	docker_op_t *op = &k->op;
+	df_detail_t d = {""};
+	bool running = false;
+
+	ret = call_end(k, &op->call, req, ret, &running, &d);
+	enum watch_verb verb = op->call.verb;
+	watch_done_cb done = op->done;
+	void *done_arg = op->arg;
+	op_end(op);
+	done(done_arg, verb, ret, running, d.msg); /* may begin the next call */
+}
+
+/*
+ * A multi of its own per call: the backend holds no loop watch between
+ * calls, so the loop may be freed before the backend.
+ */
+static int docker_begin(watch_backend_t *b, loop_t *loop, enum watch_verb verb, watch_done_cb done,
+			void *arg, df_detail_t *d)
+{
+	docker_t *k = (docker_t *)b;
+	if (b == NULL || loop == NULL || done == NULL || verb > WATCH_STOP) {
+		return DF_EINVAL;
+	}
+	docker_op_t *op = &k->op;
+	if (op->busy) {
+		df_detail_set(d, "docker: a call to %s (DOCKER_HOST) is still in flight",
+			      k->socket);
+		return DF_EINVAL;
+	}
+	call_init(k, verb, &op->call);
+	int ret = request_new(k, &op->call, &op->req, d);
+	if (ret != DF_OK) {
+		return ret;
+	}
+	ret = http_multi_new(&op->multi, loop);
+	if (ret == DF_OK) {
+		ret = http_request_begin(op->multi, op->req, on_answer, k);
+	}
+	if (ret != DF_OK) {
+		if (http_request_fail(op->req) != HTTP_FAIL_NONE) {
+			/* The request was refused before it was sent, in the words and
+			 * with the error the blocking call gives. */
+			bool unused = false;
+			df_detail_set(d, "%s", http_request_reason(op->req));
+			ret = call_end(k, &op->call, op->req, ret, &unused, d);
+		} else {
+			df_detail_set(d, "docker: cannot send %s %s on the event loop: %s",
+				      op->call.method, op->call.path, df_strerror(ret));
+		}
+		op_end(op);
+		return ret;
+	}
+	op->busy = true;
+	op->done = done;
+	op->arg = arg;
+	return DF_OK;
+}
+
+static void docker_cancel(watch_backend_t *b)
+{
+	docker_t *k = (docker_t *)b;
+	if (k != NULL && k->op.busy) {
+		op_end(&k->op);
+	}
 }
 
 static void docker_free(watch_backend_t *b)
@@ -293,6 +446,7 @@ static void docker_free(watch_backend_t *b)
 	if (k == NULL) {
 		return;
 	}
+	docker_cancel(b);
 	free(k->escaped);
 	free(k);
 }
@@ -302,6 +456,8 @@ static const watch_backend_ops_t docker_ops = {
 	.status = docker_status,
 	.start = docker_start,
 	.stop = docker_stop,
+	.begin = docker_begin,
+	.cancel = docker_cancel,
 	.free = docker_free,
 };
 

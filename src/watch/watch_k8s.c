@@ -10,6 +10,10 @@
  * K8S_TOKEN_FILE at every call, because projected service-account tokens
  * rotate (the kubelet rewrites the file about hourly), and it is wiped from
  * memory after the call; it never reaches a log or a message.
+ *
+ * begin() sends the same requests through a curl multi on the caller's loop
+ * (src/http/http_multi.h) and reads their answers with the same code as the
+ * blocking calls, so both give the same results, messages and log lines.
  */
 #include "src/watch/watch.h"
 #include <config.h> /* the build's, for PACKAGE_VERSION */
@@ -28,12 +32,31 @@
 #include "src/common/error.h"
 #include "src/common/log.h"
 #include "src/http/http_client.h"
+#include "src/http/http_multi.h"
 
 #define K8S_CONNECT_S  5	   /* connect and TLS handshake */
 #define K8S_TIMEOUT_S  10	   /* a whole call: a scale answers at once */
 #define K8S_TOKEN_MAX  (64u << 10) /* service-account JWTs are 1-2 KiB */
 #define K8S_BODY_MAX   (1u << 20)  /* a Scale or a Status is well under 1 KiB */
 #define K8S_MERGE_TYPE "application/merge-patch+json"
+
+/* One call of the scale subresource, as the blocking and the loop forms make it. */
+typedef struct k8s_call {
+	enum watch_verb verb;
+	uint32_t replicas; /* start, stop: the count patched */
+	char body[64];	   /* start, stop: the merge patch */
+	long timeout_ms;   /* the whole call (or the test's b->timeout_ms) */
+} k8s_call_t;
+
+/* The call begun on a loop; its multi lives only while it is in flight. */
+typedef struct k8s_op {
+	bool busy;
+	k8s_call_t call;
+	http_request_t *req;
+	http_multi_t *multi;
+	watch_done_cb done;
+	void *arg;
+} k8s_op_t;
 
 typedef struct k8s {
 	watch_backend_t base;		 /* first: the ops receive &base */
@@ -44,6 +67,7 @@ typedef struct k8s {
 	char token_file[CONFIG_STR_MAX]; /* K8S_TOKEN_FILE */
 	char ca_file[CONFIG_STR_MAX];	 /* K8S_CA_FILE */
 	uint32_t active, inactive;	 /* OTEL_REPLICAS_ACTIVE / _INACTIVE */
+	k8s_op_t op;			 /* begin() */
 } k8s_t;
 
 /*
@@ -172,34 +196,48 @@ static int explain_fail(const k8s_t *k, const http_request_t *req, long timeout_
 	}
 }
 
+/* The call for verb: a GET, or the PATCH to the replicas it wants. */
+static void call_init(const k8s_t *k, enum watch_verb verb, k8s_call_t *c)
+{
+	c->verb = verb;
+	c->replicas = verb == WATCH_START ? k->active : k->inactive;
+	c->body[0] = '\0';
+	if (verb != WATCH_STATUS) {
+		snprintf(c->body, sizeof(c->body), "{\"spec\":{\"replicas\":%" PRIu32 "}}",
+			 c->replicas);
+	}
+	c->timeout_ms = k->base.timeout_ms > 0 ? k->base.timeout_ms : K8S_TIMEOUT_S * 1000L;
+}
+
 /*
- * GET (body NULL) or PATCH (body: a merge patch) of the scale subresource.
- * DF_OK with the HTTP answer in the request *out (the caller frees it with
- * http_request_free()).
+ * The request for c (GET, or PATCH with the merge patch) of the scale
+ * subresource, with the token read afresh, not yet sent. DF_OK with *out
+ * owning it (the caller frees it with http_request_free(), which wipes the
+ * token); otherwise an error explained in d.
  */
-static int request(const k8s_t *k, const char *body, http_request_t **out, df_detail_t *d)
+static int request_new(const k8s_t *k, const k8s_call_t *c, http_request_t **out, df_detail_t *d)
 {
 	char *auth = NULL;
 	http_request_t *req = NULL;
+	bool patch = c->verb != WATCH_STATUS;
 	/* Never a redirect (max_redirects 0): it would carry the token elsewhere. */
 	http_options_t opt = {
 		.user_agent = "dnsfailover-watch/" PACKAGE_VERSION,
 		.ca_file = k->ca_file,
 		.connect_timeout_ms = K8S_CONNECT_S * 1000L,
-		.timeout_ms = K8S_TIMEOUT_S * 1000L,
+		.timeout_ms = c->timeout_ms,
 		.body_max = K8S_BODY_MAX,
 	};
 	int ret;
 
 	if (k->base.timeout_ms > 0) {
 		opt.connect_timeout_ms = k->base.timeout_ms;
-		opt.timeout_ms = k->base.timeout_ms;
 	}
 	ret = read_token(k, &auth, d);
 	if (ret != DF_OK) {
 		return ret;
 	}
-	ret = http_request_new(&req, body != NULL ? "PATCH" : "GET", k->url, &opt, d);
+	ret = http_request_new(&req, patch ? "PATCH" : "GET", k->url, &opt, d);
 	if (ret != DF_OK) {
 		df_detail_prefix(d, "kubernetes");
 		goto out;
@@ -209,13 +247,9 @@ static int request(const k8s_t *k, const char *body, http_request_t **out, df_de
 	    (ret = http_request_add_header(req, "Accept: application/json")) != DF_OK) {
 		goto out;
 	}
-	if (body != NULL &&
+	if (patch &&
 	    ((ret = http_request_add_header(req, "Content-Type: " K8S_MERGE_TYPE)) != DF_OK ||
-	     (ret = http_request_set_body(req, body, strlen(body))) != DF_OK)) {
-		goto out;
-	}
-	if (http_client_perform(req, NULL) != DF_OK) {
-		ret = explain_fail(k, req, opt.timeout_ms, d);
+	     (ret = http_request_set_body(req, c->body, strlen(c->body))) != DF_OK)) {
 		goto out;
 	}
 	*out = req;
@@ -308,80 +342,166 @@ static int scale_replicas(const k8s_t *k, const http_request_t *r, json_int_t *o
 	return DF_OK;
 }
 
-static int k8s_status(watch_backend_t *b, bool *running, df_detail_t *d)
+/*
+ * What c's transfer on req, ended with ret, means: the same result,
+ * message and log lines whether it ran blocking or on the loop. *running
+ * (status) is only written on success.
+ */
+static int call_end(const k8s_t *k, const k8s_call_t *c, const http_request_t *req, int ret,
+		    bool *running, df_detail_t *d)
 {
-	k8s_t *k = (k8s_t *)b;
-	http_request_t *r = NULL;
 	json_int_t n = 0;
 
-	if (b == NULL || running == NULL) {
-		return DF_EINVAL;
-	}
-	int ret = request(k, NULL, &r, d);
 	if (ret != DF_OK) {
-		return ret;
+		return explain_fail(k, req, c->timeout_ms, d);
 	}
-	if (http_request_status(r) != 200) {
-		ret = answer_error(k, "get scale", r, d);
+	bool patch = c->verb != WATCH_STATUS;
+	if (http_request_status(req) != 200) {
+		ret = answer_error(k, patch ? "patch scale" : "get scale", req, d);
 	} else {
-		ret = scale_replicas(k, r, &n, d);
+		ret = scale_replicas(k, req, &n, d);
 	}
-	http_request_free(r);
 	if (ret != DF_OK) {
 		return ret;
 	}
-	*running = k->active > 0 && n == (json_int_t)k->active;
-	return DF_OK;
-}
-
-static int scale(k8s_t *k, uint32_t replicas, df_detail_t *d)
-{
-	http_request_t *r = NULL;
-	char body[64];
-	json_int_t n = 0;
-
-	snprintf(body, sizeof(body), "{\"spec\":{\"replicas\":%" PRIu32 "}}", replicas);
-	int ret = request(k, body, &r, d);
-	if (ret != DF_OK) {
-		return ret;
-	}
-	if (http_request_status(r) != 200) {
-		ret = answer_error(k, "patch scale", r, d);
-	} else {
-		ret = scale_replicas(k, r, &n, d);
-	}
-	http_request_free(r);
-	if (ret != DF_OK) {
-		return ret;
-	}
-	if (n != (json_int_t)replicas) {
+	if (!patch) {
+		*running = k->active > 0 && n == (json_int_t)k->active;
+	} else if (n != (json_int_t)c->replicas) {
 		/* An admission webhook or an autoscaler may hold it elsewhere. */
 		log_warn("watch kubernetes: deployment %s/%s scaled to %" PRIu32
 			 " but the API server answered spec.replicas=%" JSON_INTEGER_FORMAT,
-			 k->ns, k->deploy, replicas, n);
+			 k->ns, k->deploy, c->replicas, n);
 	} else {
 		log_debug("watch kubernetes: deployment %s/%s scaled to %" PRIu32, k->ns, k->deploy,
-			  replicas);
+			  c->replicas);
 	}
 	return DF_OK;
+}
+
+/* verb, blocking, bounded by its timeouts. */
+static int run(k8s_t *k, enum watch_verb verb, bool *running, df_detail_t *d)
+{
+	k8s_call_t c;
+	http_request_t *req = NULL;
+
+	call_init(k, verb, &c);
+	int ret = request_new(k, &c, &req, d);
+	if (ret != DF_OK) {
+		return ret;
+	}
+	ret = http_client_perform(req, NULL);
+	ret = call_end(k, &c, req, ret, running, d);
+	http_request_free(req);
+	return ret;
+}
+
+static int k8s_status(watch_backend_t *b, bool *running, df_detail_t *d)
+{
+	if (b == NULL || running == NULL) {
+		return DF_EINVAL;
+	}
+	return run((k8s_t *)b, WATCH_STATUS, running, d);
 }
 
 static int k8s_start(watch_backend_t *b, df_detail_t *d)
 {
+	bool unused = false;
+
 	if (b == NULL) {
 		return DF_EINVAL;
 	}
-	k8s_t *k = (k8s_t *)b;
-	return scale(k, k->active, d);
+	return run((k8s_t *)b, WATCH_START, &unused, d);
 }
 
 static int k8s_stop(watch_backend_t *b, df_detail_t *d)
 {
+	bool unused = false;
+
 	if (b == NULL) {
 		return DF_EINVAL;
 	}
+	return run((k8s_t *)b, WATCH_STOP, &unused, d);
+}
+
+/* ---- The same calls on the loop ---- */
+
+/* Drops the call in flight (no callback) with its multi's loop watches. */
+static void op_end(k8s_op_t *op)
+{
+	http_multi_free(op->multi); /* aborts the transfer, if any */
+	op->multi = NULL;
+	http_request_free(op->req); /* wipes the token */
+	op->req = NULL;
+	op->busy = false;
+}
+
+static void on_answer(http_request_t *req, int ret, void *arg)
+{
+	k8s_t *k = arg;
+	k8s_op_t *op = &k->op;
+	df_detail_t d = {""};
+	bool running = false;
+
+	ret = call_end(k, &op->call, req, ret, &running, &d);
+	enum watch_verb verb = op->call.verb;
+	watch_done_cb done = op->done;
+	void *done_arg = op->arg;
+	op_end(op);
+	done(done_arg, verb, ret, running, d.msg); /* may begin the next call */
+}
+
+/*
+ * A multi of its own per call: the backend holds no loop watch between
+ * calls, so the loop may be freed before the backend.
+ */
+static int k8s_begin(watch_backend_t *b, loop_t *loop, enum watch_verb verb, watch_done_cb done,
+		     void *arg, df_detail_t *d)
+{
 	k8s_t *k = (k8s_t *)b;
-	return scale(k, k->inactive, d);
+	if (b == NULL || loop == NULL || done == NULL || verb > WATCH_STOP) {
+		return DF_EINVAL;
+	}
+	k8s_op_t *op = &k->op;
+	if (op->busy) {
+		df_detail_set(d, "kubernetes: a call to the API server %s is still in flight",
+			      k->api);
+		return DF_EINVAL;
+	}
+	call_init(k, verb, &op->call);
+	int ret = request_new(k, &op->call, &op->req, d);
+	if (ret != DF_OK) {
+		return ret;
+	}
+	ret = http_multi_new(&op->multi, loop);
+	if (ret == DF_OK) {
+		ret = http_request_begin(op->multi, op->req, on_answer, k);
+	}
+	if (ret != DF_OK) {
+		if (http_request_fail(op->req) != HTTP_FAIL_NONE) {
+			/* Refused before it was sent: what the blocking call says. */
+			bool unused = false;
+			ret = call_end(k, &op->call, op->req, ret, &unused, d);
+		} else {
+			df_detail_set(d,
+				      "kubernetes: cannot send the request to the API server %s on "
+				      "the event loop: %s",
+				      k->api, df_strerror(ret));
+		}
+		op_end(op);
+		return ret;
+	}
+	op->busy = true;
+	op->done = done;
+	op->arg = arg;
+	return DF_OK;
+}
+
+static void k8s_cancel(watch_backend_t *b)
+{
+	k8s_t *k = (k8s_t *)b;
+	if (k != NULL && k->op.busy) {
+		op_end(&k->op);
+	}
 }
 
 static void k8s_free(watch_backend_t *b)
@@ -391,6 +511,7 @@ static void k8s_free(watch_backend_t *b)
 	if (k == NULL) {
 		return;
 	}
+	k8s_cancel(b);
 	free(k);
 }
 
@@ -399,6 +520,8 @@ static const watch_backend_ops_t k8s_ops = {
 	.status = k8s_status,
 	.start = k8s_start,
 	.stop = k8s_stop,
+	.begin = k8s_begin,
+	.cancel = k8s_cancel,
 	.free = k8s_free,
 };
 

@@ -28,8 +28,10 @@
 #include "src/failover/config_modules.h"
 #include "src/common/clock.h"
 #include "src/conf/config.h"
+#include "src/loop/loop.h"
 #include "src/watch/watch.h"
 #include "tests/unit/src/http/unit_http_server.h"
+#include "tests/unit/src/watch/unit_watch_loop.h"
 
 #define BASE                                                            \
 	"ROLE=primary\nDNS_PROVIDER=bind-tsig\nDNS_ZONE=example.test\n" \
@@ -604,6 +606,212 @@ static void test_new_validates(void **state)
 	assert_int_equal(watch_docker_new(&b, NULL, &d), DF_EINVAL);
 }
 
+/* ---- the same calls on the event loop ---- */
+
+/* The log lines of the last check_same(), for a closer look. */
+static char same_log[4096];
+
+/* Every container of the engine at arg is stopped. */
+static void reset_stopped(void *arg)
+{
+	struct engine *e = arg;
+	pthread_mutex_lock(&e->lock);
+	e->box[0].running = e->box[1].running = false;
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* Every container of the engine at arg runs. */
+static void reset_running(void *arg)
+{
+	struct engine *e = arg;
+	pthread_mutex_lock(&e->lock);
+	e->box[0].running = e->box[1].running = true;
+	pthread_mutex_unlock(&e->lock);
+}
+
+static int async(watch_backend_t *b, loop_t *loop, enum watch_verb verb, bool *running)
+{
+	return unit_watch_async(b, loop, verb, running, &d);
+}
+
+/* verb blocking, then on the loop, from the state given: the same outcome. */
+static void check_same(struct engine *e, watch_backend_t *b, loop_t *loop, enum watch_verb verb,
+		       bool was_running)
+{
+	void (*reset)(void *) = e == NULL ? NULL : was_running ? reset_running : reset_stopped;
+	unit_watch_check_same(b, loop, verb, reset, e, &d, same_log, sizeof(same_log));
+}
+
+/* Every verb from every state, through begin(), as the blocking calls. */
+static void test_async_same_as_blocking(void **state)
+{
+	(void)state;
+	static const enum watch_verb verbs[] = {WATCH_STATUS, WATCH_START, WATCH_STOP};
+	loop_t *loop = NULL;
+	assert_int_equal(loop_new(&loop), DF_OK);
+	struct engine *e = engine_start(E_NORMAL);
+	const char *names[] = {COLLECTOR, BROKEN, "otel-colector"};
+	watch_backend_t *b = NULL;
+	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
+		b = backend(names[n], e->path);
+		for (size_t v = 0; v < 3; v++) {
+			check_same(e, b, loop, verbs[v], false);
+			check_same(e, b, loop, verbs[v], true);
+		}
+		b->ops->free(b);
+	}
+	/* What the last cases said and logged, the same both ways. */
+	assert_msg_has("no container named 'otel-colector'");
+	b = backend(COLLECTOR, e->path);
+	check_same(e, b, loop, WATCH_START, true);
+	assert_non_null(strstr(same_log, "[INFO] watch docker: container '" COLLECTOR
+					 "' was already running (HTTP 304); nothing to do\n"));
+	check_same(e, b, loop, WATCH_STOP, true);
+	assert_non_null(
+		strstr(same_log, "[DEBUG] watch docker: container '" COLLECTOR "' stopped\n"));
+	b->ops->free(b);
+	b = backend(BROKEN, e->path);
+	check_same(e, b, loop, WATCH_START, false);
+	assert_msg_has("start of container '" BROKEN "' failed: HTTP 500: OCI runtime");
+	/* A start through the loop is seen by the next inspect. */
+	b->ops->free(b);
+	b = backend(COLLECTOR, e->path);
+	bool running = false;
+	reset_stopped(e);
+	ok(async(b, loop, WATCH_START, &running));
+	assert_string_equal(last(e), "POST /containers/" COLLECTOR "/start");
+	ok(async(b, loop, WATCH_STATUS, &running));
+	assert_true(running);
+	ok(async(b, loop, WATCH_STOP, &running));
+	assert_string_equal(last(e), "POST /containers/" COLLECTOR "/stop?t=10");
+	ok(async(b, loop, WATCH_STATUS, &running));
+	assert_false(running);
+	b->ops->free(b);
+	engine_stop(e);
+
+	e = engine_start(E_GARBAGE);
+	b = backend(COLLECTOR, e->path);
+	check_same(e, b, loop, WATCH_STATUS, true);
+	b->ops->free(b);
+	engine_stop(e);
+
+	/* No socket, a socket nobody listens on, and a file that is no socket. */
+	char dir[] = "/tmp/df-docker-XXXXXX", path[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/docker.sock", dir);
+	b = backend(COLLECTOR, path);
+	check_same(NULL, b, loop, WATCH_STATUS, false);
+	assert_non_null(strstr(d.msg, "does not exist"));
+	check_same(NULL, b, loop, WATCH_START, false);
+	close(listen_unix(dir, "docker.sock", path, sizeof(path)));
+	check_same(NULL, b, loop, WATCH_STOP, false);
+	assert_non_null(strstr(d.msg, "cannot connect to socket"));
+	unlink(path);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	check_same(NULL, b, loop, WATCH_STATUS, false);
+	assert_non_null(strstr(d.msg, "is not a unix socket"));
+	unlink(path);
+	rmdir(dir);
+	b->ops->free(b);
+	loop_free(loop);
+}
+
+/*
+ * A daemon that takes the request and never answers: the call ends with
+ * the blocking form's timeout error, and meanwhile the loop serves a timer
+ * on time.
+ */
+static void test_async_silent(void **state)
+{
+	(void)state;
+	static const enum watch_verb verbs[] = {WATCH_STATUS, WATCH_STOP};
+	struct engine *e = engine_start(E_SILENT);
+	watch_backend_t *b = backend(COLLECTOR, e->path);
+	loop_t *loop = NULL;
+	assert_int_equal(loop_new(&loop), DF_OK);
+	b->timeout_ms = 300;
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		bool running = true;
+		char msg[sizeof(d.msg)];
+		memset(&d, 0, sizeof(d));
+		int ret = verbs[i] == WATCH_STATUS ? b->ops->status(b, &running, &d)
+						   : b->ops->stop(b, &d);
+		assert_int_equal(ret, DF_ETIMEDOUT);
+		memcpy(msg, d.msg, sizeof(msg));
+
+		unit_watch_outcome_t o = {.loop = loop};
+		unit_watch_mark_t m = {.loop = loop};
+		loop_timer_t *t = NULL;
+		assert_int_equal(loop_timer_new(loop, &t, unit_watch_on_mark, &m), DF_OK);
+		int64_t t0 = clock_mono_ms();
+		memset(&d, 0, sizeof(d));
+		ok(b->ops->begin(b, loop, verbs[i], unit_watch_on_done, &o, &d));
+		m.armed = clock_mono_ms();
+		loop_timer_arm(t, 100, 0);
+		assert_int_equal(loop_run(loop), DF_OK);
+		loop_timer_free(t);
+
+		assert_int_equal(o.calls, 1);
+		assert_int_equal(o.ret, DF_ETIMEDOUT);
+		assert_string_equal(o.msg, msg);
+		assert_false(o.running);
+		assert_true(m.fired > 0);
+		if (m.fired - m.armed < 100 || m.fired - m.armed >= 120) {
+			fail_msg("a 100 ms timer fired after %lld ms while the call was in flight",
+				 (long long)(m.fired - m.armed));
+		}
+		if (o.at - t0 < 250 || o.at - t0 > 800) {
+			fail_msg("the silent call ended after %lld ms, expected about 300",
+				 (long long)(o.at - t0));
+		}
+	}
+	b->ops->free(b);
+	loop_free(loop);
+	engine_stop(e);
+}
+
+/* Cancelled or freed in flight: no callback, nothing left behind. */
+static void test_async_cancel(void **state)
+{
+	(void)state;
+	struct engine *e = engine_start(E_SILENT);
+	watch_backend_t *b = backend(COLLECTOR, e->path);
+	loop_t *loop = NULL;
+	assert_int_equal(loop_new(&loop), DF_OK);
+	unit_watch_outcome_t o = {.loop = loop};
+	b->timeout_ms = 200;
+
+	b->ops->cancel(b); /* nothing in flight: harmless */
+	ok(b->ops->begin(b, loop, WATCH_START, unit_watch_on_done, &o, &d));
+	/* One call at a time. */
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(b->ops->begin(b, loop, WATCH_STATUS, unit_watch_on_done, &o, &d),
+			 DF_EINVAL);
+	assert_msg_has("still in flight");
+	unit_watch_run_for(loop, 80); /* sent, waiting for the answer */
+	b->ops->cancel(b);
+	unit_watch_run_for(loop, 400); /* past the timeout: still no callback */
+	assert_int_equal(o.calls, 0);
+	b->ops->cancel(b);
+
+	/* The backend takes the next call as usual. */
+	bool running = true;
+	assert_int_equal(async(b, loop, WATCH_STATUS, &running), DF_ETIMEDOUT);
+	assert_msg_has("got no answer within 200 ms");
+
+	/* Freed in flight, before the loop: free() cancels. */
+	ok(b->ops->begin(b, loop, WATCH_STOP, unit_watch_on_done, &o, &d));
+	unit_watch_run_for(loop, 50);
+	b->ops->free(b);
+	unit_watch_run_for(loop, 300);
+	assert_int_equal(o.calls, 0);
+	loop_free(loop);
+	engine_stop(e);
+}
+
 int main(void)
 {
 	/* A client that hangs up must not end the fake engine with SIGPIPE. */
@@ -619,6 +827,9 @@ int main(void)
 		cmocka_unit_test(test_socket_permission),
 		cmocka_unit_test(test_silent),
 		cmocka_unit_test(test_new_validates),
+		cmocka_unit_test(test_async_same_as_blocking),
+		cmocka_unit_test(test_async_silent),
+		cmocka_unit_test(test_async_cancel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,8 +33,10 @@
 #include "src/common/clock.h"
 #include "src/conf/config.h"
 #include "src/common/log.h"
+#include "src/loop/loop.h"
 #include "src/watch/watch.h"
 #include "tests/unit/src/http/unit_http_server.h"
+#include "tests/unit/src/watch/unit_watch_loop.h"
 
 #define BASE                                                       \
 	"ROLE=dr\nDNS_PROVIDER=bind-tsig\nDNS_ZONE=example.test\n" \
@@ -831,17 +833,227 @@ static void test_new_validates(void **state)
 	assert_int_equal(watch_k8s_new(&b, NULL, &d), DF_EINVAL);
 }
 
+/* ---- the same calls on the event loop ---- */
+
+/* The state each call starts from: the deployment's spec.replicas. */
+struct preset {
+	struct apiserver *s;
+	int replicas;
+};
+
+static void reset_replicas(void *arg)
+{
+	struct preset *p = arg;
+	pthread_mutex_lock(&p->s->lock);
+	p->s->replicas = p->replicas;
+	pthread_mutex_unlock(&p->s->lock);
+}
+
+/* verb blocking, then on the loop, from replicas: the same outcome. */
+static void check_same(struct apiserver *s, watch_backend_t *b, loop_t *loop, enum watch_verb verb,
+		       int from, char *log, size_t size)
+{
+	struct preset p = {s, from};
+	unit_watch_check_same(b, loop, verb, reset_replicas, &p, &d, log, size);
+	assert_no_token(d.msg);
+	if (log != NULL) {
+		assert_no_token(log);
+	}
+}
+
+static void check_all_verbs(struct apiserver *s, watch_backend_t *b, loop_t *loop)
+{
+	static const enum watch_verb verbs[] = {WATCH_STATUS, WATCH_START, WATCH_STOP};
+	char log[4096];
+	for (size_t v = 0; v < 3; v++) {
+		check_same(s, b, loop, verbs[v], 0, log, sizeof(log));
+		check_same(s, b, loop, verbs[v], 1, log, sizeof(log));
+		check_same(s, b, loop, verbs[v], 3, log, sizeof(log));
+	}
+}
+
+/* Every verb, every answer, through begin(), as the blocking calls. */
+static void test_async_same_as_blocking(void **state)
+{
+	(void)state;
+	struct apiserver *s = server_start(false);
+	loop_t *loop = NULL;
+	char log[4096];
+	assert_int_equal(loop_new(&loop), DF_OK);
+	write_file(token_path, TOKEN "\n");
+
+	watch_backend_t *b = backend(s, DEPLOY, ca_path, NULL);
+	check_all_verbs(s, b, loop);
+	check_same(s, b, loop, WATCH_START, 0, log, sizeof(log));
+	assert_string_equal(log,
+			    "[DEBUG] watch kubernetes: deployment " NS "/" DEPLOY " scaled to 1\n");
+	/* A patch through the loop is seen by the next read. */
+	bool running = false;
+	ok(unit_watch_async(b, loop, WATCH_STOP, &running, &d));
+	assert_int_equal(replicas(s), 0);
+	ok(unit_watch_async(b, loop, WATCH_START, &running, &d));
+	assert_int_equal(replicas(s), 1);
+	ok(unit_watch_async(b, loop, WATCH_STATUS, &running, &d));
+	assert_true(running);
+	b->ops->free(b);
+
+	/* HTTP 500, 404. */
+	b = backend(s, FLAKY, ca_path, NULL);
+	check_all_verbs(s, b, loop);
+	assert_msg_has("patch scale of deployment " NS "/" FLAKY " failed: HTTP 500");
+	b->ops->free(b);
+	b = backend(s, "otel-colector", ca_path, NULL);
+	check_all_verbs(s, b, loop);
+	assert_msg_has("deployment otel-colector not found in namespace " NS);
+	b->ops->free(b);
+
+	/* 401, and 403 on the patch of a read-only token. */
+	b = backend(s, DEPLOY, ca_path, NULL);
+	write_file(token_path, "wrong-token\n");
+	check_all_verbs(s, b, loop);
+	assert_msg_has("(K8S_TOKEN_FILE) (HTTP 401: Unauthorized)");
+	write_file(token_path, READ_ONLY "\n");
+	check_all_verbs(s, b, loop);
+	assert_msg_has("is forbidden (HTTP 403: ");
+	/* Token files that are refused before anything is sent. */
+	unlink(token_path);
+	check_all_verbs(s, b, loop);
+	assert_msg_has("cannot read the token file");
+	write_file(token_path, TOKEN "\r\nX-Injected: 1\n");
+	check_all_verbs(s, b, loop);
+	assert_msg_has("holds characters a bearer token cannot have");
+	write_file(token_path, TOKEN "\n");
+	b->ops->free(b);
+
+	/* A certificate that does not verify, and a CA file that is not there. */
+	b = backend(s, DEPLOY, other_ca, NULL);
+	check_same(s, b, loop, WATCH_STATUS, 1, NULL, 0);
+	assert_msg_has("TLS with the API server https://127.0.0.1:");
+	check_same(s, b, loop, WATCH_START, 0, NULL, 0);
+	b->ops->free(b);
+	char missing[160];
+	snprintf(missing, sizeof(missing), "%s/no-ca.crt", tmpdir);
+	b = backend(s, DEPLOY, missing, NULL);
+	check_same(s, b, loop, WATCH_STOP, 1, NULL, 0);
+	assert_msg_has("cannot use the CA file");
+	b->ops->free(b);
+
+	loop_free(loop);
+	server_stop(s);
+}
+
+/*
+ * A server that takes the request and never answers: the call ends with
+ * the blocking form's timeout error, and meanwhile the loop serves a timer
+ * on time.
+ */
+static void test_async_silent(void **state)
+{
+	(void)state;
+	static const enum watch_verb verbs[] = {WATCH_STATUS, WATCH_START};
+	struct apiserver *s = server_start(true);
+	write_file(token_path, TOKEN);
+	watch_backend_t *b = backend(s, DEPLOY, ca_path, NULL);
+	loop_t *loop = NULL;
+	assert_int_equal(loop_new(&loop), DF_OK);
+	b->timeout_ms = 300;
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		bool running = true;
+		char msg[sizeof(d.msg)];
+		memset(&d, 0, sizeof(d));
+		int ret = verbs[i] == WATCH_STATUS ? b->ops->status(b, &running, &d)
+						   : b->ops->start(b, &d);
+		assert_int_equal(ret, DF_ETIMEDOUT);
+		assert_msg_has("did not answer within 300 ms");
+		memcpy(msg, d.msg, sizeof(msg));
+
+		unit_watch_outcome_t o = {.loop = loop};
+		unit_watch_mark_t m = {.loop = loop};
+		loop_timer_t *t = NULL;
+		assert_int_equal(loop_timer_new(loop, &t, unit_watch_on_mark, &m), DF_OK);
+		int64_t t0 = clock_mono_ms();
+		memset(&d, 0, sizeof(d));
+		ok(b->ops->begin(b, loop, verbs[i], unit_watch_on_done, &o, &d));
+		m.armed = clock_mono_ms();
+		loop_timer_arm(t, 100, 0);
+		assert_int_equal(loop_run(loop), DF_OK);
+		loop_timer_free(t);
+
+		assert_int_equal(o.calls, 1);
+		assert_int_equal(o.ret, DF_ETIMEDOUT);
+		assert_string_equal(o.msg, msg);
+		assert_true(m.fired > 0);
+		if (m.fired - m.armed < 100 || m.fired - m.armed >= 120) {
+			fail_msg("a 100 ms timer fired after %lld ms while the call was in flight",
+				 (long long)(m.fired - m.armed));
+		}
+		if (o.at - t0 < 250 || o.at - t0 > 800) {
+			fail_msg("the silent call ended after %lld ms, expected about 300",
+				 (long long)(o.at - t0));
+		}
+	}
+	b->ops->free(b);
+	loop_free(loop);
+	server_stop(s);
+}
+
+/* Cancelled or freed in flight: no callback, nothing left behind. */
+static void test_async_cancel(void **state)
+{
+	(void)state;
+	struct apiserver *s = server_start(true);
+	write_file(token_path, TOKEN);
+	watch_backend_t *b = backend(s, DEPLOY, ca_path, NULL);
+	loop_t *loop = NULL;
+	assert_int_equal(loop_new(&loop), DF_OK);
+	unit_watch_outcome_t o = {.loop = loop};
+	b->timeout_ms = 200;
+
+	b->ops->cancel(b); /* nothing in flight: harmless */
+	ok(b->ops->begin(b, loop, WATCH_START, unit_watch_on_done, &o, &d));
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(b->ops->begin(b, loop, WATCH_STOP, unit_watch_on_done, &o, &d), DF_EINVAL);
+	assert_msg_has("still in flight");
+	unit_watch_run_for(loop, 100); /* connected, sent, waiting */
+	b->ops->cancel(b);
+	unit_watch_run_for(loop, 400); /* past the timeout: still no callback */
+	assert_int_equal(o.calls, 0);
+
+	bool running = true;
+	assert_int_equal(unit_watch_async(b, loop, WATCH_STATUS, &running, &d), DF_ETIMEDOUT);
+	assert_msg_has("did not answer within 200 ms");
+
+	/* Freed in flight, before the loop: free() cancels. */
+	ok(b->ops->begin(b, loop, WATCH_STOP, unit_watch_on_done, &o, &d));
+	unit_watch_run_for(loop, 50);
+	b->ops->free(b);
+	unit_watch_run_for(loop, 300);
+	assert_int_equal(o.calls, 0);
+	loop_free(loop);
+	server_stop(s);
+}
+
 int main(void)
 {
 	/* A client that hangs up must not end the fake server with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_replica_counts),
-		cmocka_unit_test(test_in_cluster),     cmocka_unit_test(test_wrong_token),
-		cmocka_unit_test(test_token_rotation), cmocka_unit_test(test_token_file_problems),
-		cmocka_unit_test(test_wrong_ca),       cmocka_unit_test(test_not_found),
-		cmocka_unit_test(test_server_error),   cmocka_unit_test(test_silent),
-		cmocka_unit_test(test_fake_enforces),  cmocka_unit_test(test_new_validates),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_replica_counts),
+		cmocka_unit_test(test_in_cluster),
+		cmocka_unit_test(test_wrong_token),
+		cmocka_unit_test(test_token_rotation),
+		cmocka_unit_test(test_token_file_problems),
+		cmocka_unit_test(test_wrong_ca),
+		cmocka_unit_test(test_not_found),
+		cmocka_unit_test(test_server_error),
+		cmocka_unit_test(test_silent),
+		cmocka_unit_test(test_fake_enforces),
+		cmocka_unit_test(test_new_validates),
+		cmocka_unit_test(test_async_same_as_blocking),
+		cmocka_unit_test(test_async_silent),
+		cmocka_unit_test(test_async_cancel),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

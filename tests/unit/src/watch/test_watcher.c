@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -472,6 +474,95 @@ static void hung_start_is_killed_on_step_down(void **state)
 	loop_free(loop);
 }
 
+/* A unix socket that takes connections into its backlog and never answers. */
+static int listen_silent(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	assert_true(strlen(path) < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	return fd;
+}
+
+static bool idle(void *w)
+{
+	return !watcher_busy(w);
+}
+
+/* A timer that notes when it fired. */
+static void on_mark(loop_timer_t *t, void *arg)
+{
+	(void)t;
+	*(int64_t *)arg = clock_mono_ms();
+}
+
+/* The Docker backend on a loop: a daemon that never answers costs a watched
+ * socket, not the loop; a timer armed meanwhile fires on time. */
+static void docker_on_a_silent_socket_does_not_hold_the_loop(void **state)
+{
+	(void)state;
+	char path[128], text[512];
+	snprintf(path, sizeof(path), "%s/docker.sock", dir);
+	int lfd = listen_silent(path);
+	snprintf(text, sizeof(text),
+		 "WATCH_MODE=docker\nOTEL_CONTAINER=otel-collector\nDOCKER_HOST=unix://%s\n", path);
+	watch_backend_t *b = NULL;
+	df_detail_t d = {""};
+	assert_int_equal(watch_backend_new(&b, config_for(text), &d), DF_OK);
+	b->timeout_ms = 300;
+	loop_t *loop = NULL;
+	assert_int_equal(loop_new(&loop), DF_OK);
+	watcher_t *w = NULL;
+	assert_int_equal(watcher_new(&w, b, "collector"), DF_OK);
+	watcher_set_loop(w, loop);
+
+	int64_t fired = 0;
+	loop_timer_t *t = NULL;
+	assert_int_equal(loop_timer_new(loop, &t, on_mark, &fired), DF_OK);
+	int64_t t0 = clock_mono_ms();
+	assert_int_equal(watcher_apply(w, true, t0), INT64_MAX); /* at once */
+	assert_true(clock_mono_ms() - t0 < 50);
+	assert_true(watcher_busy(w));
+	int64_t armed = clock_mono_ms();
+	loop_timer_arm(t, 100, 0);
+	assert_true(run_until(loop, idle, w, 3000));
+	int64_t took = clock_mono_ms() - t0;
+	if (fired - armed < 100 || fired - armed >= 120) {
+		fail_msg("a 100 ms timer fired after %lld ms while the inspect was in flight",
+			 (long long)(fired - armed));
+	}
+	if (took < 250 || took > 800) {
+		fail_msg("the silent inspect ended after %lld ms, expected about 300",
+			 (long long)took);
+	}
+	/* The state could not be read: nothing was started, a retry is due. */
+	watcher_counts_t c;
+	watcher_get_counts(w, &c);
+	assert_int_equal(c.start_ok + c.start_failed, 0);
+	int64_t now = clock_mono_ms();
+	int64_t retry = watcher_apply(w, true, now);
+	assert_true(retry > now && retry <= now + 2000);
+
+	/* A step-down begins a fresh inspect; the loop stops while it is in
+	 * flight, and the loop is freed before the watcher, as the daemon does. */
+	watcher_apply(w, false, now);
+	assert_true(watcher_busy(w));
+	fired = 0;
+	loop_timer_arm(t, 50, 0);
+	run_until(loop, idle, w, 60);
+	assert_true(watcher_busy(w));
+	watcher_set_loop(w, NULL);
+	assert_false(watcher_busy(w));
+	loop_timer_free(t);
+	loop_free(loop);
+	watcher_free(w);
+	close(lfd);
+	unlink(path);
+}
+
 static void command_backend_needs_its_commands(void **state)
 {
 	(void)state;
@@ -585,6 +676,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(command_backend_lsb_status, setup_dir,
 						teardown_dir),
 		cmocka_unit_test(command_backend_needs_its_commands),
+		cmocka_unit_test_setup_teardown(docker_on_a_silent_socket_does_not_hold_the_loop,
+						setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(systemd_backend_through_systemctl, setup_dir,
 						teardown_dir),
 	};
