@@ -3,6 +3,7 @@
  *
  *   http_clients hold PORT SECONDS ADDR COUNT [ADDR COUNT ...]
  *   http_clients get ADDR PORT PATH TIMEOUT_MS
+ *   http_clients silent PATH SECONDS
  *
  * hold opens COUNT connections from each source ADDR to 127.0.0.1:PORT, sends half a
  * request line on each (so none is answered), prints "holding N" on stdout once all are
@@ -12,6 +13,10 @@
  * get sends GET PATH HTTP/1.1 with "Connection: close" from source ADDR and prints the
  * status line and the body; it exits 0 on an answer, 1 when there is none within
  * TIMEOUT_MS (or the connection fails or is closed unanswered), naming which.
+ *
+ * silent listens on the unix socket PATH, accepts every connection and never answers
+ * (an API server that hangs), for SECONDS or until SIGTERM; it prints "listening"
+ * once bound.
  *
  * A command line it cannot use exits 2. Standalone on purpose: only libc.
  */
@@ -26,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -192,6 +198,47 @@ static int get(int argc, char **argv)
 	return ret;
 }
 
+static int silent(int argc, char **argv)
+{
+	if (argc != 4) {
+		return 2;
+	}
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	if (strlen(argv[2]) >= sizeof(a.sun_path)) {
+		fprintf(stderr, "http_clients: socket path too long\n");
+		return 2;
+	}
+	strcpy(a.sun_path, argv[2]);
+	unlink(a.sun_path);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 64) != 0) {
+		perror("http_clients: silent");
+		return 1;
+	}
+	printf("listening\n");
+	fflush(stdout);
+	int held[HOLD_MAX];
+	int n = 0;
+	time_t end = time(NULL) + atoi(argv[3]);
+	while (!stop && time(NULL) < end) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 100) > 0) {
+			int c = accept(fd, NULL, NULL);
+			if (c >= 0 && n < HOLD_MAX) {
+				held[n++] = c; /* read nothing, answer nothing */
+			} else if (c >= 0) {
+				close(c);
+			}
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		close(held[i]);
+	}
+	close(fd);
+	unlink(a.sun_path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_term};
@@ -203,7 +250,11 @@ int main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "get") == 0) {
 		return get(argc, argv);
 	}
+	if (argc >= 2 && strcmp(argv[1], "silent") == 0) {
+		return silent(argc, argv);
+	}
 	fprintf(stderr, "usage: http_clients hold PORT SECONDS ADDR COUNT [ADDR COUNT ...]\n"
-			"       http_clients get ADDR PORT PATH TIMEOUT_MS\n");
+			"       http_clients get ADDR PORT PATH TIMEOUT_MS\n"
+			"       http_clients silent PATH SECONDS\n");
 	return 2;
 }
