@@ -12,8 +12,8 @@
 typedef struct daemon_opts {
 	const char *config_path; /* NULL: environment only */
 	char *const *envp;
-	bool daemonize;          /* fork into the background (init scripts) */
-	const char *pidfile;     /* written once running; NULL: none */
+	bool daemonize;	     /* fork into the background (init scripts) */
+	const char *pidfile; /* written once running; NULL: none */
 } daemon_opts_t;
 
 /* Runs until SIGTERM or SIGINT; returns the process exit code. */
