@@ -39,6 +39,7 @@
 
 MONO_NOW=${MONO_NOW:-$top_builddir/tests/system/mono_now}
 FAKE_COLLECTOR=${FAKE_COLLECTOR:-$top_builddir/tests/system/fake_collector}
+LOSSY_PROXY=${LOSSY_PROXY:-$top_builddir/tests/system/lossy_proxy}
 
 # Timings (seconds): short, so that a run takes seconds.
 CH_I=1 CH_D=3 CH_L=5 CH_STALE=2 CH_FAIL=2
@@ -47,7 +48,10 @@ CH_PAUSE_GRACE=1.0
 # The longest fault window (s) a run draws, and the most faults in one run.
 CH_MAX_WINDOW=${CH_MAX_WINDOW:-6}
 CH_MAX_FAULTS=${CH_MAX_FAULTS:-3}
-CH_FAULTS="link drop_in drop_out named pause hang outage"
+# The faults a run draws from. "loss" (DNS through lossy_proxy, chaos_fault_loss) is
+# left out by default so that the seeds' plans stay as they were; CH_FAULTS="... loss"
+# adds it.
+CH_FAULTS=${CH_FAULTS:-"link drop_in drop_out named pause hang outage"}
 
 CH_NAMESPACES=()
 
@@ -247,6 +251,24 @@ _ch_configs()
 		HEALTH_URL=http://127.0.0.1:9100/metrics
 }
 
+# With "loss" in CH_FAULTS: each site's DNS goes through a lossy_proxy inside its own
+# namespace (127.0.0.1:5300 there, relaying to named over the site's link), which
+# chaos_fault_loss tells to lose and delay datagrams. Health checks stay direct.
+_ch_proxies()
+{
+	local s addr
+	sys_require "$LOSSY_PROXY"
+	for s in primary dr; do
+		case $s in primary) addr=10.200.1.2 ;; dr) addr=10.200.2.2 ;; esac
+		echo "0 0" >"$T/loss-$s"
+		sys_spawn "proxy-$s" ip netns exec "$(_ch_nsname "$s")" "$LOSSY_PROXY" -p 5300 \
+			-u 53 -a "$addr" -c "$T/loss-$s" -P "$T/proxy-$s.ready"
+		sys_wait_for 5 "the lossy proxy of $s" test -s "$T/proxy-$s.ready"
+		sed -i -e 's/^DNS_SERVER=.*/DNS_SERVER=127.0.0.1/' -e 's/^DNS_PORT=.*/DNS_PORT=5300/' \
+			"$T/$s.env"
+	done
+}
+
 # chaos_begin: see the top of the file.
 chaos_begin()
 {
@@ -265,6 +287,7 @@ chaos_begin()
 	_ch_write_initd primary 9100
 	_ch_write_initd dr 9200
 	_ch_configs
+	case " $CH_FAULTS " in *" loss "*) _ch_proxies ;; esac
 	CH_RESULTS=$T/results
 	: >"$CH_RESULTS"
 	: >"$T/lateness"
@@ -469,6 +492,16 @@ chaos_fault_outage()
 	[ "$2" = off ] || mode=${CH_OUTAGE_MODE:-error}
 	echo "$mode" >"$f.tmp" && mv -f "$f.tmp" "$f"
 	_ch_event "$1" "outage_$mode" "$2"
+}
+
+# Loss and delay on the site's DNS (only with "loss" in CH_FAULTS, see _ch_proxies):
+# CH_LOSS percent of the datagrams either way are lost, answers are held CH_DELAY ms.
+chaos_fault_loss()
+{
+	local v="0 0"
+	[ "$2" = off ] || v="${CH_LOSS:-40} ${CH_DELAY:-300}"
+	echo "$v" >"$T/loss-$1.tmp" && mv -f "$T/loss-$1.tmp" "$T/loss-$1"
+	_ch_event "$1" loss "$2"
 }
 
 # ---------------------------------------------------------------------------
