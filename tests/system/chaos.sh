@@ -463,12 +463,15 @@ chaos_fault_pause()
 {
 	local pid
 	read -r pid _ <"$T/run/$1.pid"
+	# The window is logged wide: from after the SIGSTOP, to before the SIGCONT (the
+	# thawed daemon may act before kill returns).
 	if [ "$2" = on ]; then
 		kill -STOP "$pid"
+		_ch_event "$1" pause "$2"
 	else
+		_ch_event "$1" pause "$2"
 		kill -CONT "$pid"
 	fi
-	_ch_event "$1" pause "$2"
 }
 
 # The site's watcher start hangs (a start in flight keeps hanging until the daemon
@@ -817,19 +820,33 @@ _ch_lateness()
 	done
 }
 
-# _ch_resume DIR SEED: for each SIGSTOP of a daemon that was active when frozen,
-# "SEED SITE MS": how long after SIGCONT it logged its step-down.
+# _ch_resume DIR SEED: for each SIGSTOP of a daemon that was active when frozen (every
+# pause is longer than LEASE_TTL, so its deadline passed while it was frozen), one line
+# "SEED SITE stepdown MS" when the first thing it did after SIGCONT was to step down (MS
+# after SIGCONT), or "SEED SITE kept -" when its first tick renewed the lease (its own
+# value, nobody had taken it) before the step-down timer ran, so it never stepped down.
 _ch_resume()
 {
 	local dir=$1 seed=$2 s
 	for s in primary dr; do
-		sed -n "s/.*Site is now \(ACTIVE\|STANDBY\).*\[t=\([0-9.]*\)\].*/\2 T \1/p" "$dir/$s.log" |
-			cat - <(awk -v s="$s" '$2 == s && $3 == "pause" { print $1, "P", $4 }' "$dir/events") |
-			LC_ALL=C sort -n -k1,1 | awk -v seed="$seed" -v s="$s" '
-				$2 == "T" { state = $3; if (waiting && $3 == "STANDBY") {
-					printf "%s %s %.0f\n", seed, s, ($1 - cont) * 1000; waiting = 0 } }
-				$2 == "P" && $3 == "on" { frozen_active = (state == "ACTIVE"); waiting = 0 }
-				$2 == "P" && $3 == "off" { if (frozen_active) { cont = $1; waiting = 1 } }'
+		{
+			sed -n "s/.*Site is now \(ACTIVE\|STANDBY\): stepping down (\([a-z]*\).*\[t=\([0-9.]*\)\].*/\3 T STANDBY \2/p
+				s/.*Site is now ACTIVE.*\[t=\([0-9.]*\)\].*/\1 T ACTIVE x/p" "$dir/$s.log"
+			awk -v s="$s" '$2 == s && $3 == "pause" { print $1, "P", $4, "x" }' "$dir/events"
+		} | LC_ALL=C sort -n -k1,1 | awk -v seed="$seed" -v s="$s" '
+			$2 == "T" {
+				if (waiting) {
+					if ($3 == "STANDBY" && $4 != "shutting")
+						printf "%s %s stepdown %.0f\n", seed, s, ($1 - cont) * 1000
+					else
+						printf "%s %s kept -\n", seed, s
+					waiting = 0
+				}
+				state = $3
+			}
+			$2 == "P" && $3 == "on" { frozen_active = (state == "ACTIVE"); waiting = 0 }
+			$2 == "P" && $3 == "off" { if (frozen_active) { cont = $1; waiting = 1 } }
+			END { if (waiting) printf "%s %s kept -\n", seed, s }'
 	done
 }
 
@@ -848,6 +865,8 @@ chaos_summary()
 				      printf "step-down lateness after RENEW_DEADLINE (%s, %d step-downs): p50 %d ms, p99 %d ms, max %d ms (goal p99 <= 100 ms)\n",
 					c == 3 ? "upper bound" : "estimate", NR, p50, p99, v[NR] }'
 		done
+		awk '$3 > 100 { printf "late step-down (upper bound over 100 ms): seed %s %s %d ms\n", $1, $2, $3 }' \
+			"$T/lateness"
 	else
 		echo "step-down lateness: no step-down at the renewal deadline in these runs"
 	fi
@@ -855,7 +874,9 @@ chaos_summary()
 		END { printf "samples with both collectors up while a daemon was frozen (exempt): %d\n", n }' \
 		< <(sed -n 's/.* pause_overlap=\([0-9]*\) .*/x \1/p' "$CH_RESULTS")
 	if [ -s "$T/resume" ]; then
-		sort -n -k3,3 "$T/resume" | awk '{ v[NR] = $3 } END {
-			printf "a holder frozen past its deadline steps down after SIGCONT: %d cases, max %d ms\n", NR, v[NR] }'
+		sort -n -k4,4 "$T/resume" | awk '$3 == "kept" { kept++; next } { v[++n] = $4 } END {
+			printf "holders frozen past their deadline: %d stepped down after SIGCONT", n + 0
+			if (n) printf " (max %d ms after it)", v[n]
+			printf ", %d renewed first and never stepped down\n", kept + 0 }'
 	fi
 }
