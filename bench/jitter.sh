@@ -53,7 +53,7 @@ chmod 600 "$T/primary-nocheck.env"
 # measure SCENARIO OWNER HUNG DR_HEALTH_URL PRIMARY_SELF_CHECK(0|1)
 measure()
 {
-	local name=$1 owner=$2 hung=$3 url=$4 self=$5 from ip s
+	local name=$1 owner=$2 hung=$3 url=$4 self=$5 from ip s m0 w0 m1 w1
 	ip=$(_ch_site_ip "$owner")
 	sed -i "s|^HEALTH_URL=.*|HEALTH_URL=$url|" "$T/dr.env"
 	if [ "$self" = 1 ]; then
@@ -79,7 +79,9 @@ measure()
 	fi
 	[ "$hung" = 0 ] || sys_wait_for 5 "the hung start of $owner" test -s "$T/hang-$owner.pid"
 	from=$(stat -c %s "$T/named-chaos.log")
+	read -r m0 w0 _ < <("$MONO_NOW" -w)
 	sleep "$DURATION"
+	read -r m1 w1 _ < <("$MONO_NOW" -w)
 	tail -c +$((from + 1)) "$T/named-chaos.log" >"$T/$name.named.log"
 	if [ "$hung" != 0 ]; then
 		grep -q "Watcher: collector .* started" "$T/$owner.log" &&
@@ -91,9 +93,12 @@ measure()
 		rm -f "$T/hang-start-$s"
 		"$T/initd-$s" stop >/dev/null 2>&1 || true
 	done
-	awk -v ip="$ip" -v i="$CH_I" -v name="$name" "$_CH_AWK_ISO"'
+	# named's stamps are wall clock, which may be slewed: intervals are scaled to the
+	# monotonic clock by the rate measured over the same window.
+	awk -v ip="$ip" -v i="$CH_I" -v name="$name" -v rate="$(awk -v a="$m0" -v b="$w0" -v c="$m1" -v d="$w1" \
+		'BEGIN { printf "%.9f", (d - b) / (c - a) }')" "$_CH_AWK_ISO"'
 		index($0, " " ip "#") && /updating zone/ && /adding an RR at .* TXT / {
-			t = iso($1); if (n) { iv[n] = t - last } ; last = t; n++ }
+			t = iso($1); if (n) { iv[n] = (t - last) / rate } ; last = t; n++ }
 		END {
 			m = n - 1
 			if (m < 3) { printf "%-13s only %d renewals\n", name, n; exit 1 }

@@ -300,11 +300,31 @@ chaos_begin()
 
 # Wall-clock seconds (float) of now; named's and the sampler's stamps are wall clock.
 # CH_OFFSET (wall - mono) maps them to the daemons' monotonic [t=...] stamps.
+# The two clocks do not run at the same rate while the wall clock is slewed (0.5 %
+# was seen here: 75 ms over one run), so a run measures the offset at its start
+# (CH_M0, CH_OFF0) and at its end (CH_M1, CH_OFF1), and _CH_AWK_W2M interpolates.
 _ch_offset()
 {
 	local m w s
 	read -r m w s < <("$MONO_NOW" -w)
 	CH_OFFSET=$(awk -v m="$m" -v w="$w" 'BEGIN { printf "%.6f", w - m }')
+	CH_M=$m
+}
+
+# awk: w2m(WALL) is the monotonic time of a wall-clock stamp (-v m0 off0 m1 off1).
+_CH_AWK_W2M='
+function w2m(w,   m, o) {
+	m = w - off0
+	o = (m1 > m0) ? off0 + (m - m0) * (off1 - off0) / (m1 - m0) : off0
+	return w - o
+}'
+
+# The -v arguments for _CH_AWK_W2M from the run's clock file.
+_ch_w2m_args()
+{
+	local m0 off0 m1 off1
+	read -r m0 off0 m1 off1 <"$1/clock"
+	printf '%s\n' -v "m0=$m0" -v "off0=$off0" -v "m1=$m1" -v "off1=$off1"
 }
 
 _ch_mono()
@@ -621,6 +641,7 @@ chaos_run()
 	echo up >"$T/primary-collector.mode"
 	echo up >"$T/dr-collector.mode"
 	_ch_offset
+	local clock0="$CH_M $CH_OFFSET"
 	named_from=$(stat -c %s "$T/named-chaos.log" 2>/dev/null || echo 0)
 
 	ch_ns core "$DNSFAILOVER" -c "$T/core-$owner.env" init --force >"$dir/init.log" 2>&1 ||
@@ -679,6 +700,8 @@ chaos_run()
 	_sys_stop named 3 >/dev/null 2>&1 || true
 	rm -f "$T/example.test.db.jnl"
 	_ch_named_up || fail "named did not come back in core"
+	_ch_offset
+	echo "$clock0 $CH_M $CH_OFFSET" >"$dir/clock"
 	cp "$T/plan" "$T/events" "$T/samples" "$T/primary.log" "$T/dr.log" "$dir/" 2>/dev/null
 	tail -c +$((named_from + 1)) "$T/named-chaos.log" >"$dir/named.log" 2>/dev/null
 
@@ -723,11 +746,13 @@ _ch_pauses()
 _ch_check_samples()
 {
 	local dir=$1
-	awk -v off="$CH_OFFSET" -v pauses="$(_ch_pauses "$dir" | tr '\n' ';')" '
+	local -a w2m
+	mapfile -t w2m < <(_ch_w2m_args "$dir")
+	awk "${w2m[@]}" -v pauses="$(_ch_pauses "$dir" | tr '\n' ';')" "$_CH_AWK_W2M"'
 		BEGIN { n = split(pauses, p, ";"); for (i = 1; i <= n; i++) if (p[i] != "") {
 			split(p[i], q, " "); np++; ps[np] = q[2]; pe[np] = q[3] } }
 		$2 == 1 && $3 == 1 {
-			t = $1 - off; ok = 0
+			t = w2m($1); ok = 0
 			for (i = 1; i <= np; i++) if (t >= ps[i] && t <= pe[i]) ok = 1
 			if (ok) paused++; else { bad++; if (!first) first = t }
 		}
@@ -779,6 +804,8 @@ function iso(s,   y, mo, d, h, mi, se, era, yoe, doy, doe, days) {
 # D). The daemon does not log when it sent a renewal (its log stamps have a resolution of
 # one second), so the send time comes from named's log (ms stamps, mapped onto the
 # monotonic clock with CH_OFFSET):
+# named's stamps are mapped with the offsets measured at the run's start and end,
+# interpolated (the wall clock may be slewed):
 #   - the last "Lease renewed, expires at N" (or "Lease created/acquired ... expires at N")
 #     before the step-down names the renewal; its UPDATE is the first one named logged
 #     from the site's address that adds "... exp=N ..." (the first: a later one with the
@@ -794,6 +821,8 @@ function iso(s,   y, mo, d, h, mi, se, era, yoe, doy, doe, days) {
 _ch_lateness()
 {
 	local dir=$1 seed=$2 s ip x n
+	local -a w2m
+	mapfile -t w2m < <(_ch_w2m_args "$dir")
 	for s in primary dr; do
 		ip=$(_ch_site_ip "$s")
 		awk '/Site is now STANDBY: stepping down \(no successful renewal within RENEW_DEADLINE\)/ {
@@ -806,15 +835,15 @@ _ch_lateness()
 					$2 == s && $3 == "pause" && $4 == "on" { from = $1 }
 					$2 == s && $3 == "pause" && $4 == "off" { if (from != "" && from <= x && $1 >= x - 0.5) hit = 1; from = "" }
 					END { if (from != "" && from <= x) hit = 1; exit !hit }' "$dir/events" && continue
-				awk -v x="$x" -v n="$n" -v ip="$ip" -v off="$CH_OFFSET" -v d="$CH_D" -v seed="$seed" -v s="$s" \
-					"$_CH_AWK_ISO"'
+				awk -v x="$x" -v n="$n" -v ip="$ip" "${w2m[@]}" -v d="$CH_D" -v seed="$seed" -v s="$s" \
+					"$_CH_AWK_ISO$_CH_AWK_W2M"'
 					index($0, " " ip "#") == 0 { next }
 					/ query: / { lastq = iso($1) }
 					/updating zone/ && index($0, "exp=" n " ") && /adding an RR/ && !found {
 						found = 1; up = lastq; est = iso($1) }
 					END {
 						if (!found || up == "") exit
-						printf "%s %s %.0f %.0f\n", seed, s, (x - (up - off + d)) * 1000, (x - (est - off + d)) * 1000 }' \
+						printf "%s %s %.0f %.0f\n", seed, s, (x - (w2m(up) + d)) * 1000, (x - (w2m(est) + d)) * 1000 }' \
 					"$dir/named.log"
 			done
 	done
