@@ -12,10 +12,12 @@
 # estimate. The logs of a failed run are kept in $CHAOS_KEEP_FAILED (default
 # /tmp/dnsfailover-chaos-failed/SEED). Needs root (network namespaces).
 #
-# Seeds 10, 21 and 42 (of 1-50) show a primary holder, partitioned by a link down
-# while it checks its own collector (HEALTH_URL), stepping down about HEALTH_TIMEOUT
-# (1 s) after RENEW_DEADLINE: its tick's read of the lease runs up to the deadline,
-# then the self-check, which hangs on the dead link, still runs before the step-down.
+# Seeds 10, 21 and 42 (of 1-50) are the cases to replay for a late step-down: a
+# primary holder partitioned by a link down while it checks its own collector
+# (HEALTH_URL). While the health check ran inside the tick after the read, its
+# read ran up to the deadline and the check, hanging on the dead link, held the
+# step-down for HEALTH_TIMEOUT (1 s); with the check on the loop they step down on
+# time.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build-bench}

@@ -16,11 +16,12 @@
 #                 primary has no HEALTH_URL here: checking its own collector, which
 #                 the hung start never brings up, it would rightly stop renewing
 #   dr-hung       the DR holds; its start hangs; its HEALTH_URL stops answering once
-#                 it holds. (Not from the start: with HEALTH_TIMEOUT = UPDATE_INTERVAL a
-#                 DR whose check never answers spends its whole tick on the check, and
-#                 the UPDATE that would take the lease finds no time left before the
-#                 tick's deadline, every tick: "Failed to take the lease: ... no time
-#                 was left before the deadline (0 of 1 attempts sent)".)
+#                 it holds. (While the check ran inside the tick, a DR whose check
+#                 never answered with HEALTH_TIMEOUT = UPDATE_INTERVAL spent the whole
+#                 tick on it and the UPDATE that would take the lease found no time
+#                 left: "Failed to take the lease: ... no time was left before the
+#                 deadline (0 of 1 attempts sent)". With the check on the loop it takes
+#                 the lease either way; the late hang keeps the scenario the same.)
 # A primary whose own health check (HEALTH_URL on the primary) never answers stops
 # renewing by design, so there is no interval to measure in that case.
 set -eu
