@@ -2,9 +2,10 @@
  * fake_collector: a stand-in for an OpenTelemetry collector's Prometheus endpoint on
  * 127.0.0.1, for the health-check system tests and the demo.
  *
- *   fake_collector -p PORT -c CONTROL_FILE [-m METRIC] [-s STEP] [-i MS] [-P PIDFILE]
+ *   fake_collector -p PORT -c CONTROL_FILE [-a ADDR] [-m METRIC] [-s STEP] [-i MS] [-P PIDFILE]
  *
- * Serves HTTP/1.1 on 127.0.0.1:PORT, one request per connection ("Connection: close").
+ * Serves HTTP/1.1 on 127.0.0.1:PORT (ADDR:PORT with -a, e.g. 0.0.0.0 inside a network
+ * namespace of the chaos tests), one request per connection ("Connection: close").
  * GET /metrics returns a Prometheus text page (version 0.0.4) with HELP and TYPE lines and
  * the counter METRIC (default otelcol_receiver_accepted_metric_points_total) in two label
  * sets, {receiver="prometheus",transport="http"} and {receiver="otlp",transport="grpc"},
@@ -108,6 +109,7 @@ static struct {
 	uint64_t up_ms;
 	int64_t up_since; /* -1 when not up */
 	int64_t started;
+	struct in_addr addr; /* -a, default 127.0.0.1 */
 } g;
 
 static void on_signal(int sig)
@@ -118,7 +120,7 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: fake_collector -p PORT -c CONTROL_FILE [-m METRIC] [-s STEP] "
+	fprintf(stderr, "usage: fake_collector -p PORT -c CONTROL_FILE [-a ADDR] [-m METRIC] [-s STEP] "
 			"[-i MS] [-P PIDFILE]\n"
 			"modes in CONTROL_FILE: up flat down hang garbage huge error\n");
 	exit(2);
@@ -218,7 +220,7 @@ static int listen_on(int port)
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_addr = g.addr;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
 		int e = errno;
@@ -537,8 +539,13 @@ int main(int argc, char **argv)
 	g.metric = "otelcol_receiver_accepted_metric_points_total";
 	g.step = 55;
 	g.interval_ms = 200;
-	while ((opt = getopt(argc, argv, "p:m:s:i:c:P:")) != -1) {
+	g.addr.s_addr = htonl(INADDR_LOOPBACK);
+	while ((opt = getopt(argc, argv, "p:m:s:i:c:P:a:")) != -1) {
 		switch (opt) {
+		case 'a':
+			if (inet_pton(AF_INET, optarg, &g.addr) != 1)
+				usage();
+			break;
 		case 'p':
 			if (!parse_u64(optarg, 1, 65535, &port))
 				usage();
