@@ -16,6 +16,7 @@
  * blocking calls, so both give the same results, messages and log lines.
  */
 #include "src/watch/watch.h"
+#include "src/watch/watch_http.h"
 #include <config.h> /* the build's, for PACKAGE_VERSION */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,15 +50,6 @@ typedef struct k8s_call {
 } k8s_call_t;
 
 /* The call begun on a loop; its multi lives only while it is in flight. */
-typedef struct k8s_op {
-	bool busy;
-	k8s_call_t call;
-	http_request_t *req;
-	http_multi_t *multi;
-	watch_done_cb done;
-	void *arg;
-} k8s_op_t;
-
 typedef struct k8s {
 	watch_backend_t base;		 /* first: the ops receive &base */
 	char api[1024];			 /* https://host:port[/prefix], no trailing slash */
@@ -67,7 +59,8 @@ typedef struct k8s {
 	char token_file[CONFIG_STR_MAX]; /* K8S_TOKEN_FILE */
 	char ca_file[CONFIG_STR_MAX];	 /* K8S_CA_FILE */
 	uint32_t active, inactive;	 /* OTEL_REPLICAS_ACTIVE / _INACTIVE */
-	k8s_op_t op;			 /* begin() */
+	k8s_call_t call;		 /* of begin() */
+	watch_http_op_t op;		 /* begin() */
 } k8s_t;
 
 /*
@@ -425,82 +418,41 @@ static int k8s_stop(watch_backend_t *b, df_detail_t *d)
 
 /* ---- The same calls on the loop ---- */
 
-/* Drops the call in flight (no callback) with its multi's loop watches. */
-static void op_end(k8s_op_t *op)
+/* ---- The same calls on the loop ---- */
+
+static int begin_finish(void *ctx, const http_request_t *req, int ret, bool *running,
+			df_detail_t *d)
 {
-	http_multi_free(op->multi); /* aborts the transfer, if any */
-	op->multi = NULL;
-	http_request_free(op->req); /* wipes the token */
-	op->req = NULL;
-	op->busy = false;
+	const k8s_t *k = ctx;
+	return call_end(k, &k->call, req, ret, running, d);
 }
 
-static void on_answer(http_request_t *req, int ret, void *arg)
-{
-	k8s_t *k = arg;
-	k8s_op_t *op = &k->op;
-	df_detail_t d = {""};
-	bool running = false;
-
-	ret = call_end(k, &op->call, req, ret, &running, &d);
-	enum watch_verb verb = op->call.verb;
-	watch_done_cb done = op->done;
-	void *done_arg = op->arg;
-	op_end(op);
-	done(done_arg, verb, ret, running, d.msg); /* may begin the next call */
-}
-
-/*
- * A multi of its own per call: the backend holds no loop watch between
- * calls, so the loop may be freed before the backend.
- */
 static int k8s_begin(watch_backend_t *b, loop_t *loop, enum watch_verb verb, watch_done_cb done,
 		     void *arg, df_detail_t *d)
 {
 	k8s_t *k = (k8s_t *)b;
+	http_request_t *req = NULL;
 	if (b == NULL || loop == NULL || done == NULL || verb > WATCH_STOP) {
 		return DF_EINVAL;
 	}
-	k8s_op_t *op = &k->op;
-	if (op->busy) {
+	if (k->op.busy) {
 		df_detail_set(d, "kubernetes: a call to the API server %s is still in flight",
 			      k->api);
 		return DF_EINVAL;
 	}
-	call_init(k, verb, &op->call);
-	int ret = request_new(k, &op->call, &op->req, d);
+	call_init(k, verb, &k->call);
+	int ret = request_new(k, &k->call, &req, d);
 	if (ret != DF_OK) {
 		return ret;
 	}
-	ret = http_multi_new(&op->multi, loop);
-	if (ret == DF_OK) {
-		ret = http_request_begin(op->multi, op->req, on_answer, k);
-	}
-	if (ret != DF_OK) {
-		if (http_request_fail(op->req) != HTTP_FAIL_NONE) {
-			/* Refused before it was sent: what the blocking call says. */
-			bool unused = false;
-			ret = call_end(k, &op->call, op->req, ret, &unused, d);
-		} else {
-			df_detail_set(d,
-				      "kubernetes: cannot send the request to the API server %s on "
-				      "the event loop: %s",
-				      k->api, df_strerror(ret));
-		}
-		op_end(op);
-		return ret;
-	}
-	op->busy = true;
-	op->done = done;
-	op->arg = arg;
-	return DF_OK;
+	return watch_http_op_begin(&k->op, loop, req, verb, begin_finish, k, done, arg,
+				   "kubernetes", d);
 }
 
 static void k8s_cancel(watch_backend_t *b)
 {
-	k8s_t *k = (k8s_t *)b;
-	if (k != NULL && k->op.busy) {
-		op_end(&k->op);
+	if (b != NULL) {
+		watch_http_op_cancel(&((k8s_t *)b)->op);
 	}
 }
 
