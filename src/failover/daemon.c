@@ -340,6 +340,10 @@ static void on_health(health_t *h, bool healthy, const char *why, void *arg)
 static void tick(daemon_t *dm)
 {
 	const config_t *cfg = dm->cfg;
+	/* First what the clock says: a holder that was frozen (SIGSTOP, a
+	 * paused VM) past its deadline steps down before it writes anything,
+	 * whichever of the timers the loop runs first after the resume. */
+	update_activity(dm, NULL);
 	if (dm->checking) {
 		/* Still waiting for the last check (HEALTH_TIMEOUT is not below
 		 * UPDATE_INTERVAL): that tick finishes when it answers. */
