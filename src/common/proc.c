@@ -14,6 +14,9 @@
 
 #include "src/common/clock.h"
 
+/* What a child that could not execute its program writes before exiting 127. */
+#define EXEC_FAILED "cannot execute"
+
 int proc_split(const char *line, char *buf, size_t size, char *argv[PROC_MAX_ARGS + 1],
 	       df_detail_t *d)
 {
@@ -67,7 +70,7 @@ int proc_split(const char *line, char *buf, size_t size, char *argv[PROC_MAX_ARG
 	return argc;
 }
 
-static void keep(char *output, size_t size, size_t *used, const char *chunk, size_t n)
+void proc_output_keep(char *output, size_t size, size_t *used, const char *chunk, size_t n)
 {
 	if (output != NULL && *used + 1 < size) {
 		size_t take = n < size - 1 - *used ? n : size - 1 - *used;
@@ -97,7 +100,7 @@ static int wait_child(pid_t pid, int fd, char *output, size_t size, int64_t dead
 			/* Bounded: a daemon it left behind may write on and on. */
 			for (int i = 0;
 			     open_fd && i < 64 && (n = read(fd, chunk, sizeof(chunk))) > 0; i++) {
-				keep(output, size, &used, chunk, (size_t)n);
+				proc_output_keep(output, size, &used, chunk, (size_t)n);
 			}
 			return DF_OK;
 		}
@@ -115,7 +118,7 @@ static int wait_child(pid_t pid, int fd, char *output, size_t size, int64_t dead
 			char chunk[512];
 			ssize_t got = read(fd, chunk, sizeof(chunk));
 			if (got > 0) {
-				keep(output, size, &used, chunk, (size_t)got);
+				proc_output_keep(output, size, &used, chunk, (size_t)got);
 			} else if (got == 0) {
 				open_fd = false;
 			}
@@ -240,7 +243,7 @@ static int spawn(char *const argv[], pid_t *out_pid, int *out_fd, df_detail_t *d
 		/* execvp() looks argv[0] up in this PATH too. */
 		environ = env; /* declared by <unistd.h> with _GNU_SOURCE */
 		execvp(argv[0], argv);
-		dprintf(STDERR_FILENO, "cannot execute %s: %s", argv[0], strerror(errno));
+		dprintf(STDERR_FILENO, EXEC_FAILED " %s: %s", argv[0], strerror(errno));
 		_exit(127);
 	}
 	setpgid(pid, pid);
@@ -249,6 +252,11 @@ static int spawn(char *const argv[], pid_t *out_pid, int *out_fd, df_detail_t *d
 	*out_pid = pid;
 	*out_fd = pipefd[0];
 	return DF_OK;
+}
+
+bool proc_exec_failed(int status, const char *output)
+{
+	return status == 127 && strncmp(output, EXEC_FAILED, sizeof(EXEC_FAILED) - 1) == 0;
 }
 
 int proc_spawn(char *const argv[], pid_t *pid, int *out_fd, df_detail_t *d)
@@ -291,8 +299,7 @@ int proc_run(char *const argv[], int timeout_ms, int *status, char *output, size
 			      timeout_ms / 1000);
 		return DF_ETIMEDOUT;
 	}
-	if (ret == DF_OK && *status == 127 && output != NULL &&
-	    strncmp(output, "cannot execute", 14) == 0) {
+	if (ret == DF_OK && output != NULL && proc_exec_failed(*status, output)) {
 		df_detail_set(d, "%s", output);
 		return DF_ENOENT;
 	}

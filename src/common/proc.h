@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -47,6 +48,15 @@ int proc_run(char *const argv[], int timeout_ms, int *status, char *output, size
  * cannot be executed exits 127 after writing "cannot execute PROGRAM: why".
  */
 int proc_spawn(char *const argv[], pid_t *pid, int *out_fd, df_detail_t *d);
+
+/* Whether a program that exited with status after writing output (its
+ * first bytes) could not be executed at all (not found, not executable). */
+bool proc_exec_failed(int status, const char *output);
+
+/* Appends n bytes of chunk to output (size bytes, *used so far), as much as
+ * fits, keeping it NUL-terminated: the first bytes of what a program wrote.
+ * output may be NULL (nothing kept). */
+void proc_output_keep(char *output, size_t size, size_t *used, const char *chunk, size_t n);
 
 /* Sends signo to the process group that proc_spawn() made for pid. */
 void proc_kill_group(pid_t pid, int signo);

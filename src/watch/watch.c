@@ -139,11 +139,7 @@ static void op_read(cmd_op_t *op)
 			}
 			return;
 		}
-		size_t room = sizeof(op->output) - 1 - op->used;
-		size_t take = (size_t)n < room ? (size_t)n : room;
-		memcpy(op->output + op->used, chunk, take);
-		op->used += take;
-		op->output[op->used] = '\0';
+		proc_output_keep(op->output, sizeof(op->output), &op->used, chunk, (size_t)n);
 	}
 }
 
@@ -179,7 +175,7 @@ static void on_child_exit(loop_child_t *c, pid_t pid, int status, void *arg)
 			      cmd_verbs[op->verb], cb->argv[op->verb][0], cb->argv[op->verb][0],
 			      cb->timeout_ms / 1000);
 		ret = DF_ETIMEDOUT;
-	} else if (status == 127 && strncmp(op->output, "cannot execute", 14) == 0) {
+	} else if (proc_exec_failed(status, op->output)) {
 		df_detail_set(&d, "watcher %s (%s): %s", cmd_verbs[op->verb], cb->argv[op->verb][0],
 			      op->output);
 		ret = DF_ENOENT;
