@@ -107,18 +107,24 @@ static int64_t action_done(watcher_t *w, bool want, int ret, const char *msg, in
 	return succeeded(w);
 }
 
-/* Whether to act now: a new goal is tried at once, a failed one after its backoff. */
-static bool due(watcher_t *w, bool want, int64_t now_mono)
+/* Records the goal; a new one is tried at once, whatever the backoff said. */
+static void set_goal(watcher_t *w, bool want)
 {
-	if (w->want_known && want == w->last_want && now_mono < w->retry_at_ms) {
-		return false;
-	}
 	if (!w->want_known || want != w->last_want) {
 		w->backoff_ms = 0;
 		w->retry_at_ms = 0;
 	}
 	w->want_known = true;
 	w->last_want = want;
+}
+
+/* Whether to act now: a new goal at once, a failed one after its backoff. */
+static bool due(watcher_t *w, bool want, int64_t now_mono)
+{
+	if (w->want_known && want == w->last_want && now_mono < w->retry_at_ms) {
+		return false;
+	}
+	set_goal(w, want);
 	return true;
 }
 
@@ -195,10 +201,7 @@ int64_t watcher_apply(watcher_t *w, bool want, int64_t now_mono)
 		if (want == w->busy_want) {
 			return INT64_MAX; /* in flight */
 		}
-		w->want_known = true;
-		w->last_want = want;
-		w->backoff_ms = 0;
-		w->retry_at_ms = 0;
+		set_goal(w, want);
 		if (w->verb == WATCH_STOP) {
 			return INT64_MAX; /* let the stop finish; on_done follows the goal */
 		}
