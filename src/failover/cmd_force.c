@@ -34,7 +34,7 @@ int cmd_force(const config_t *cfg, const char *command)
 		return ret == DF_ECONFIG ? CMD_EXIT_USAGE : CMD_EXIT_FAIL;
 	}
 	memset(&current, 0, sizeof(current));
-	ret = p->ops->read(p, &current, &d);
+	ret = provider_read(p, &current, &d);
 	if (ret != DF_OK && ret != DF_ENOTFOUND) {
 		log_err("%s: %s", command, d.msg);
 		goto out;
@@ -67,7 +67,7 @@ int cmd_force(const config_t *cfg, const char *command)
 			 "replaces them",
 			 command, cfg->record, current.a_count, current.a_list);
 	}
-	ret = p->ops->swap(p, found ? &current : NULL, &next, &d);
+	ret = provider_swap(p, found ? &current : NULL, &next, &d);
 	if (ret == DF_ECONFLICT) {
 		log_err("%s: %s; nothing written: run '%s' again to decide on the new value",
 			command, d.msg, command);

@@ -20,7 +20,7 @@ int cmd_init(const config_t *cfg, bool force)
 		return ret == DF_ECONFIG ? CMD_EXIT_USAGE : CMD_EXIT_FAIL;
 	}
 	memset(&current, 0, sizeof(current));
-	ret = p->ops->read(p, &current, &d);
+	ret = provider_read(p, &current, &d);
 	if (ret != DF_OK && ret != DF_ENOTFOUND) {
 		log_err("init: %s", d.msg);
 		goto out;
@@ -51,7 +51,7 @@ int cmd_init(const config_t *cfg, bool force)
 		log_err("init: cannot format the lease for %s", next.lease.owner);
 		goto out;
 	}
-	ret = p->ops->swap(p, found ? &current : NULL, &next, &d);
+	ret = provider_swap(p, found ? &current : NULL, &next, &d);
 	if (ret == DF_ECONFLICT) {
 		log_err("init: %s; nothing written, run init again to decide on the new value",
 			d.msg);

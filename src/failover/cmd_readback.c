@@ -15,7 +15,7 @@ bool cmd_read_back(provider_t *p, const lease_t *next, const char *command)
 	df_detail_t d = {""};
 	lease_t now;
 	memset(&now, 0, sizeof(now));
-	int ret = p->ops->read(p, &now, &d);
+	int ret = provider_read(p, &now, &d);
 	if (ret != DF_OK && ret != DF_ENOTFOUND) {
 		log_err("%s: the outcome of the update is unknown and the lease could not be read "
 			"back (%s): run 'show' to see what the record holds",

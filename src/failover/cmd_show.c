@@ -59,7 +59,7 @@ int cmd_show(const config_t *cfg)
 		return ret == DF_ECONFIG ? CMD_EXIT_USAGE : CMD_EXIT_FAIL;
 	}
 	memset(&lease, 0, sizeof(lease));
-	ret = p->ops->read(p, &lease, &d);
+	ret = provider_read(p, &lease, &d);
 	if (ret != DF_OK && ret != DF_ENOTFOUND) {
 		log_err("show: %s", d.msg);
 		goto out;

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "src/http/http_multi.h"
+#include "src/loop/loop.h"
+
 typedef int (*provider_new_fn)(provider_t **out, const config_t *cfg, df_detail_t *d);
 
 static const struct {
@@ -121,4 +124,113 @@ void provider_free(provider_t *p)
 		return;
 	}
 	p->ops->free(p);
+}
+
+/* The outcome of one operation run on a private loop. */
+typedef struct private_call {
+	loop_t *loop;
+	bool done;
+	int ret;
+	df_detail_t detail;
+} private_call_t;
+
+static void private_done(provider_t *p, int ret, const df_detail_t *d, void *arg)
+{
+	private_call_t *c = arg;
+	(void)p;
+	c->done = true;
+	c->ret = ret;
+	c->detail = *d;
+	loop_stop(c->loop);
+}
+
+/*
+ * Runs one operation of a provider that works on the loop to its end, on a
+ * loop and multi of its own: the blocking form the commands call.
+ */
+static int run_private(provider_t *p, const lease_t *expected, lease_t *out, bool swap,
+		       df_detail_t *d)
+{
+	private_call_t c = {.ret = DF_EUNKNOWN};
+	http_multi_t *m = NULL;
+	int ret = loop_new(&c.loop);
+	if (ret == DF_OK) {
+		ret = http_multi_new(&m, c.loop);
+	}
+	if (ret == DF_OK) {
+		ret = swap ? p->ops->swap_begin(p, m, expected, out, private_done, &c)
+			   : p->ops->read_begin(p, m, out, private_done, &c);
+		if (ret != DF_OK && d != NULL && d->msg[0] == '\0') {
+			df_detail_set(d, "%s", df_strerror(ret));
+		}
+	}
+	if (ret == DF_OK) {
+		/* Every request of the operation is bounded by the provider's
+		 * timeouts and p->deadline_ms: the loop ends with done. */
+		ret = loop_run(c.loop);
+		if (!c.done) {
+			p->ops->cancel(p);
+			if (ret == DF_OK) {
+				ret = DF_EUNKNOWN;
+			}
+			df_detail_set(d, "the %s call ended without an outcome", p->ops->id);
+		} else {
+			ret = c.ret;
+			if (d != NULL) {
+				*d = c.detail;
+			}
+		}
+	} else if (d != NULL && d->msg[0] == '\0') {
+		df_detail_set(d, "cannot set up the %s call: %s", p->ops->id, df_strerror(ret));
+	}
+	http_multi_free(m);
+	loop_free(c.loop);
+	return ret;
+}
+
+int provider_read(provider_t *p, lease_t *out, df_detail_t *d)
+{
+	if (p->ops->read != NULL) {
+		return p->ops->read(p, out, d);
+	}
+	return run_private(p, NULL, out, false, d);
+}
+
+int provider_swap(provider_t *p, const lease_t *expected, lease_t *next, df_detail_t *d)
+{
+	if (p->ops->swap != NULL) {
+		return p->ops->swap(p, expected, next, d);
+	}
+	return run_private(p, expected, next, true, d);
+}
+
+int provider_read_begin(provider_t *p, http_multi_t *m, lease_t *out, provider_done_fn done,
+			void *arg)
+{
+	if (p->ops->read_begin != NULL) {
+		return p->ops->read_begin(p, m, out, done, arg);
+	}
+	df_detail_t d = {""};
+	int ret = p->ops->read(p, out, &d);
+	done(p, ret, &d, arg);
+	return DF_OK;
+}
+
+int provider_swap_begin(provider_t *p, http_multi_t *m, const lease_t *expected, lease_t *next,
+			provider_done_fn done, void *arg)
+{
+	if (p->ops->swap_begin != NULL) {
+		return p->ops->swap_begin(p, m, expected, next, done, arg);
+	}
+	df_detail_t d = {""};
+	int ret = p->ops->swap(p, expected, next, &d);
+	done(p, ret, &d, arg);
+	return DF_OK;
+}
+
+void provider_cancel(provider_t *p)
+{
+	if (p != NULL && p->ops->cancel != NULL) {
+		p->ops->cancel(p);
+	}
 }

@@ -8,6 +8,15 @@
  * fills it, swap() makes its write conditional on the expected lease's
  * version and fills next's with the version its write gives the record.
  *   check -> proves credentials and reachability with no change
+ *
+ * A provider whose calls are DNS exchanges runs them blocking, bounded by
+ * the caller's deadline (DESIGN section 8 allows it). A provider that talks
+ * HTTP runs them on the event loop instead (read_begin, swap_begin): its
+ * requests go through the caller's http_multi_t and its completion comes
+ * back as a callback, so that the daemon's step-down timer, /metrics and
+ * the watcher go on while an API is slow. Callers use provider_read(),
+ * provider_swap() (blocking, for the commands) and provider_read_begin(),
+ * provider_swap_begin() (the daemon), which work with either kind.
  */
 #pragma once
 
@@ -20,6 +29,15 @@
 #include "src/lease/lease_value.h"
 
 typedef struct provider provider_t;
+typedef struct http_multi http_multi_t;
+
+/*
+ * Called once when an operation begun with read_begin() / swap_begin()
+ * ends: ret is what the blocking form would have returned, d (never NULL)
+ * its detail; the lease handed to the begin call is filled by then. The
+ * operation is over: the callback may begin another or free the provider.
+ */
+typedef void (*provider_done_fn)(provider_t *p, int ret, const df_detail_t *d, void *arg);
 
 /* Called by check() for every step it proves or fails. */
 typedef void (*provider_report_fn)(void *arg, bool ok, const char *what);
@@ -35,6 +53,19 @@ typedef struct provider_ops {
 	 * before reading it back). */
 	int (*swap)(provider_t *p, const lease_t *expected, lease_t *next, df_detail_t *d);
 	int (*check)(provider_t *p, provider_report_fn report, void *arg, df_detail_t *d);
+	/* The same operations on the loop, for providers that talk HTTP: the
+	 * requests go through m (borrowed until done ran or cancel), done runs
+	 * once from the loop, never inside the begin call. A provider has
+	 * read and swap, or read_begin, swap_begin and cancel, or all five.
+	 * The begin calls return DF_OK, or an error when nothing started (done
+	 * never runs then). One operation at a time per provider. */
+	int (*read_begin)(provider_t *p, http_multi_t *m, lease_t *out, provider_done_fn done,
+			  void *arg);
+	int (*swap_begin)(provider_t *p, http_multi_t *m, const lease_t *expected, lease_t *next,
+			  provider_done_fn done, void *arg);
+	/* Stops the operation in flight; its done never runs. Harmless when
+	 * none is. What a cancelled swap sent may still apply: re-read. */
+	void (*cancel)(provider_t *p);
 	/* Negotiated keys (GSS-TSIG): contexts negotiated so far and seconds
 	 * the current one remains valid. NULL for providers with fixed keys. */
 	void (*key_state)(provider_t *p, uint64_t *negotiations, int64_t *remaining);
@@ -57,6 +88,27 @@ void provider_free(provider_t *p);
 int provider_bind_new(provider_t **out, const config_t *cfg, df_detail_t *d);
 int provider_dryrun_new(provider_t **out, const config_t *cfg, df_detail_t *d);
 int provider_adgss_new(provider_t **out, const config_t *cfg, df_detail_t *d); /* GSSAPI builds */
+
+/*
+ * The blocking forms, for the commands: a provider that runs on the loop
+ * gets a private loop and multi for the call, bounded by p->deadline_ms
+ * and its own timeouts.
+ */
+int provider_read(provider_t *p, lease_t *out, df_detail_t *d);
+int provider_swap(provider_t *p, const lease_t *expected, lease_t *next, df_detail_t *d);
+
+/*
+ * The forms for the daemon's loop. A provider that runs on the loop starts
+ * the operation on m and returns; a blocking provider makes its call now
+ * (bounded by p->deadline_ms) and done runs before this returns. Either
+ * way done runs exactly once when DF_OK is returned, never when an error
+ * is (nothing started). provider_cancel() stops what is in flight.
+ */
+int provider_read_begin(provider_t *p, http_multi_t *m, lease_t *out, provider_done_fn done,
+			void *arg);
+int provider_swap_begin(provider_t *p, http_multi_t *m, const lease_t *expected, lease_t *next,
+			provider_done_fn done, void *arg);
+void provider_cancel(provider_t *p);
 
 /* Lists the provider ids, for error messages. */
 const char *provider_list(void);

@@ -33,7 +33,7 @@ static int writer(const config_t *cfg, const lease_t *seen, int index, int gate)
 	if (read(gate, &go, 1) < 0) {
 		return 2;
 	}
-	int ret = p->ops->swap(p, seen, &next, &d);
+	int ret = provider_swap(p, seen, &next, &d);
 	provider_free(p);
 	if (ret == DF_OK) {
 		printf("writer %d: won exp=%lld\n", index, (long long)next.lease.exp);
@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 	provider_t *p = NULL;
 	lease_t seen;
 	if (config_load(&cfg, failover_config_modules, path, environ, NULL, &d) != DF_OK ||
-	    provider_new(&p, &cfg, &d) != DF_OK || p->ops->read(p, &seen, &d) != DF_OK) {
+	    provider_new(&p, &cfg, &d) != DF_OK || provider_read(p, &seen, &d) != DF_OK) {
 		fprintf(stderr, "cas_race: %s\n", d.msg);
 		return 2;
 	}
