@@ -273,8 +273,8 @@ static void wipe_str(char *s)
 	}
 }
 
-/* AppRole or Kubernetes login: the session gets a new token. */
-static int login(const config_vault_t *v, df_detail_t *d)
+/* AppRole or Kubernetes login: a new token in *out. */
+static int login(const config_vault_t *v, vault_auth_t *out, df_detail_t *d)
 {
 	const char *path, *check;
 	char *body = NULL, *jwt = NULL;
@@ -326,25 +326,19 @@ static int login(const config_vault_t *v, df_detail_t *d)
 		ret = DF_ECONFIG;
 	} else if (ret == DF_OK) {
 		df_detail_t why = {""};
-		vault_auth_t auth;
-		ret = vault_parse_auth(ans, len, &auth, &why);
+		ret = vault_parse_auth(ans, len, out, &why);
 		if (ret != DF_OK) {
 			df_detail_set(d, "Vault at VAULT_ADDR=%s: POST /v1/%s answered 200 but %s",
 				      v->addr, path, why.msg);
 			ret = DF_ECONFIG;
-		} else {
-			explicit_bzero(&session.auth, sizeof(session.auth));
-			session.auth = auth;
-			explicit_bzero(&auth, sizeof(auth));
-			session.from_login = true;
 		}
 	}
 	http_request_free(req);
 	return ret;
 }
 
-/* VAULT_TOKEN: the session takes it, with its lease from lookup-self when allowed. */
-static int use_token(const config_vault_t *v, df_detail_t *d)
+/* VAULT_TOKEN into *out, with its lease from lookup-self when allowed. */
+static int use_token(const config_vault_t *v, vault_auth_t *out, df_detail_t *d)
 {
 	static const char path[] = "auth/token/lookup-self";
 	http_request_t *req = NULL;
@@ -357,28 +351,30 @@ static int use_token(const config_vault_t *v, df_detail_t *d)
 		return ret;
 	}
 	ret = perform(v, "GET", path, req, &status, &ans, &len, d);
-	explicit_bzero(&session.auth, sizeof(session.auth));
 	if (ret == DF_OK && vault_is_sealed(status, ans, len)) {
 		sealed_error(v, "GET", path, d);
 		ret = DF_ECONFIG;
 	} else if (ret == DF_OK) {
 		/* A token whose policy denies lookup-self still reads: the read decides. */
-		if (status != 200 || vault_parse_lookup(ans, len, &session.auth, NULL) != DF_OK) {
-			session.auth.lease_s = 0;
-			session.auth.renewable = false;
+		if (status != 200 || vault_parse_lookup(ans, len, out, NULL) != DF_OK) {
+			out->lease_s = 0;
+			out->renewable = false;
 			log_debug(
 				"Vault: lookup-self answered %ld: the token's lease is unknown and "
 				"it is not renewed",
 				status);
 		}
-		snprintf(session.auth.token, sizeof(session.auth.token), "%s", v->token);
-		session.from_login = false;
+		snprintf(out->token, sizeof(out->token), "%s", v->token);
 	}
 	http_request_free(req);
 	return ret;
 }
 
-/* A token for v in the session: the one it has when still good, else a new one. */
+/*
+ * A token for v in the session: the one it has when still good, else a new
+ * one. A failed login leaves the session as it was, so that a daemon whose
+ * reload failed keeps renewing the token of the configuration it runs.
+ */
 static int get_token(const config_vault_t *v, bool fresh, df_detail_t *d)
 {
 	char ident[sizeof(session.ident)];
@@ -388,13 +384,22 @@ static int get_token(const config_vault_t *v, bool fresh, df_detail_t *d)
 	    clock_mono_ms() + REUSE_MARGIN_MS < session_expires_ms()) {
 		return DF_OK;
 	}
-	vault_session_clear();
 	int64_t now = clock_mono_ms();
-	int ret = v->auth == CONFIG_VAULT_TOKEN ? use_token(v, d) : login(v, d);
+	vault_auth_t *auth = calloc(1, sizeof(*auth));
+	if (auth == NULL) {
+		return DF_ENOMEM;
+	}
+	int ret = v->auth == CONFIG_VAULT_TOKEN ? use_token(v, auth, d) : login(v, auth, d);
 	if (ret != DF_OK) {
-		vault_session_clear();
+		explicit_bzero(auth, sizeof(*auth));
+		free(auth);
 		return ret;
 	}
+	vault_session_clear();
+	session.auth = *auth;
+	explicit_bzero(auth, sizeof(*auth));
+	free(auth);
+	session.from_login = v->auth != CONFIG_VAULT_TOKEN;
 	session.valid = true;
 	session.got_ms = now;
 	snprintf(session.ident, sizeof(session.ident), "%s", ident);
