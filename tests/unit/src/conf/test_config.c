@@ -1061,7 +1061,7 @@ static void test_every_secret_takes_file(void **state)
 		assert_msg_lacks(SECRET);
 		checked++;
 	}
-	assert_int_equal(checked, 3);
+	assert_true(checked >= 3); /* TSIG_KEY, VAULT_TOKEN, VAULT_SECRET_ID at least */
 }
 
 /* A module that puts values from elsewhere (as Vault's does), for the hook's tests. */
