@@ -253,6 +253,7 @@ static int source(const config_t *cfg, config_ctx_t *ctx, df_detail_t *d)
 	struct put_ctx pc = {.ctx = ctx, .origin = origin};
 
 	if (cfg->vault.addr[0] == '\0') {
+		vault_session_clear(); /* a reload that drops Vault stops renewing its token */
 		return DF_OK;
 	}
 	int ret = relate((config_t *)cfg, ctx, d);

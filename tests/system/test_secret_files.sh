@@ -8,8 +8,7 @@ set -eu
 . "$top_srcdir/tests/system/lib.sh"
 sys_require named dig tsig-keygen openssl
 sys_setup
-FAKE_VAULT=$top_builddir/tests/system/fake_vault
-sys_require "$FAKE_VAULT" "$top_builddir/tests/system/config_keys"
+sys_require "$top_builddir/tests/system/config_keys"
 
 sys_start_named hmac-sha256
 TSIG="$KEY_ALG:$KEY_NAME:$KEY_SECRET"
@@ -46,23 +45,12 @@ assert_exit 0 "TSIG_KEY_FILE from the environment at 0600" -- \
 	env TSIG_KEY_FILE="$T/tsig.secret" "$DNSFAILOVER" -c "$T/bare.env" show
 
 sys_log "VAULT_TOKEN_FILE"
-(
-	cd "$T"
-	umask 077
-	ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-	openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.pem -days 2 -subj /CN=fake-vault-ca
-	openssl req "${ec[@]}" -keyout srv.key -out srv.csr -subj /CN=127.0.0.1
-	printf 'subjectAltName=IP:127.0.0.1\n' >srv.ext
-	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem \
-		-days 2 -extfile srv.ext
-) >"$T/openssl.log" 2>&1 || fail "openssl could not make the test CA: $(cat "$T/openssl.log")"
+sys_make_test_ca
 TOKEN=hvs.file-token-$RANDOM$RANDOM
 (umask 077 && printf '%s\n' "$TOKEN" >"$T/vault-token")
 printf '{"tsig_key": "%s"}\n' "$TSIG" >"$T/secret.json"
-sys_spawn vault "$FAKE_VAULT" -c "$T/srv.pem" -k "$T/srv.key" -P "$T/vault.port" \
-	-d "$T/secret.json" -t "$TOKEN"
-sys_wait_for 10 "fake_vault listening" test -s "$T/vault.port"
-sys_write_config "$T/vault.env" TSIG_KEYFILE= VAULT_ADDR="https://127.0.0.1:$(cat "$T/vault.port")" \
+sys_start_fake_vault vault -t "$TOKEN"
+sys_write_config "$T/vault.env" TSIG_KEYFILE= VAULT_ADDR="https://127.0.0.1:$VAULT_PORT" \
 	VAULT_CACERT="$T/ca.pem" VAULT_TOKEN_FILE="$T/vault-token"
 chmod 644 "$T/vault.env"
 assert_exit 0 "show with VAULT_TOKEN_FILE at 0600" -- "$DNSFAILOVER" -c "$T/vault.env" show
@@ -72,7 +60,7 @@ assert_not_contains "$OUT" "$TOKEN" "no token in the refusal"
 grep -c "secret read" "$T/vault.log" | grep -qx 1 || fail "the refused token file still reached Vault"
 
 sys_log "a secret written in a world-readable configuration file is refused"
-sys_write_config "$T/open.env" TSIG_KEYFILE= VAULT_ADDR="https://127.0.0.1:$(cat "$T/vault.port")" \
+sys_write_config "$T/open.env" TSIG_KEYFILE= VAULT_ADDR="https://127.0.0.1:$VAULT_PORT" \
 	VAULT_CACERT="$T/ca.pem" VAULT_TOKEN="$TOKEN"
 chmod 644 "$T/open.env"
 assert_exit 2 "VAULT_TOKEN in a 0644 file" -- "$DNSFAILOVER" -c "$T/open.env" show

@@ -10,24 +10,10 @@ set -eu
 . "$top_srcdir/tests/system/lib.sh"
 sys_require named dig tsig-keygen openssl jq
 sys_setup
-FAKE_VAULT=$top_builddir/tests/system/fake_vault
-sys_require "$FAKE_VAULT"
 
 sys_start_named hmac-sha256
 
-# A CA, the server's certificate for 127.0.0.1 signed by it, and another CA.
-(
-	cd "$T"
-	umask 077
-	ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-	openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.pem -days 2 -subj /CN=fake-vault-ca
-	openssl req -x509 "${ec[@]}" -keyout other.key -out other-ca.pem -days 2 \
-		-subj /CN=fake-vault-ca
-	openssl req "${ec[@]}" -keyout srv.key -out srv.csr -subj /CN=127.0.0.1
-	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >srv.ext
-	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem \
-		-days 2 -extfile srv.ext
-) >"$T/openssl.log" 2>&1 || fail "openssl could not make the test CA: $(cat "$T/openssl.log")"
+sys_make_test_ca
 
 TOKEN=hvs.fake-static-$RANDOM$RANDOM
 ROLE_ID=role-$RANDOM
@@ -46,19 +32,6 @@ set_secret()
 	printf '%s\n' "$1" >"$T/secret.json"
 }
 set_secret "{\"tsig_key\": \"$TSIG\"}"
-
-# start_vault NAME [fake_vault options]: sets VAULT_PORT, VAULT_LOG.
-start_vault()
-{
-	local name=$1
-	shift
-	rm -f "$T/$name.port"
-	sys_spawn "$name" "$FAKE_VAULT" -c "$T/srv.pem" -k "$T/srv.key" -P "$T/$name.port" \
-		-d "$T/secret.json" -S "$T/sealed" "$@"
-	VAULT_LOG=$T/$name.log
-	sys_wait_for 10 "fake_vault $name listening" test -s "$T/$name.port"
-	VAULT_PORT=$(cat "$T/$name.port")
-}
 
 # vault_config FILE [KEY=VALUE...]: our named's config without any TSIG key of its own.
 vault_config()
@@ -80,7 +53,7 @@ no_secret()
 }
 
 sys_log "token, KV v2: the TSIG key only from Vault"
-start_vault vault -t "$TOKEN" -T 0
+sys_start_fake_vault vault -t "$TOKEN" -T 0
 vault_config "$T/token.env" VAULT_TOKEN_FILE="$T/token"
 assert_exit 0 "init with the key from Vault" -- "$DNSFAILOVER" -c "$T/token.env" init
 assert_contains "$OUT" "Lease initialized: owner=primary" "init wrote the lease"
@@ -161,9 +134,12 @@ assert_contains "$OUT" "Vault at VAULT_ADDR=https://127.0.0.1:$VAULT_PORT is not
 assert_contains "$OUT" "check VAULT_ADDR and that Vault is up" "down says what to check"
 no_secret "down"
 
-sys_log "token, KV v1"
-start_vault vault1 -t "$TOKEN" -v 1
+sys_log "token, KV v1, in a namespace"
+sys_start_fake_vault vault1 -t "$TOKEN" -v 1 -n team-dns
 vault_config "$T/v1.env" VAULT_TOKEN_FILE="$T/token"
+assert_exit 2 "a namespace Vault requires and the config lacks" -- "$DNSFAILOVER" -c "$T/v1.env" show
+assert_contains "$OUT" "denied reading the secret" "the namespace's 403 reported"
+vault_config "$T/v1.env" VAULT_TOKEN_FILE="$T/token" VAULT_NAMESPACE=team-dns
 assert_exit 0 "show from a KV v1 mount" -- "$DNSFAILOVER" -c "$T/v1.env" show
 assert_contains "$OUT" "from Vault secret/dns-failover (KV v1)" "read as KV v1"
 no_secret "v1"
@@ -172,7 +148,7 @@ grep -q "GET /v1/secret/dns-failover 200 secret read" "$VAULT_LOG" || fail "no K
 sys_kill vault1
 
 sys_log "AppRole"
-start_vault vault2 -r "$ROLE_ID" -s "$SECRET_ID" -L 3600 -m kv -K team/dns
+sys_start_fake_vault vault2 -r "$ROLE_ID" -s "$SECRET_ID" -L 3600 -m kv -K team/dns
 vault_config "$T/approle.env" VAULT_AUTH_METHOD=approle VAULT_ROLE_ID="$ROLE_ID" \
 	VAULT_SECRET_ID_FILE="$T/secret-id" VAULT_MOUNT=kv VAULT_KEY=team/dns
 assert_exit 0 "validate with an AppRole login" -- "$DNSFAILOVER" -c "$T/approle.env" validate
@@ -197,7 +173,7 @@ assert_contains "$OUT" "VAULT_AUTH_METHOD=approle needs VAULT_ROLE_ID and VAULT_
 sys_kill vault2
 
 sys_log "Kubernetes"
-start_vault vault3 -R dnsfailover -j "$T/jwt"
+sys_start_fake_vault vault3 -R dnsfailover -j "$T/jwt"
 vault_config "$T/k8s.env" VAULT_AUTH_METHOD=kubernetes VAULT_K8S_ROLE=dnsfailover \
 	VAULT_K8S_JWT_PATH="$T/jwt"
 assert_exit 0 "show with a Kubernetes login" -- "$DNSFAILOVER" -c "$T/k8s.env" show
@@ -219,7 +195,7 @@ sys_kill vault3
 
 sys_log "run: the token renewed, a reload reads Vault again, a reload with Vault down keeps the values"
 set_secret "{\"tsig_key\": \"$TSIG\", \"update_interval\": \"2\"}"
-start_vault vault4 -r "$ROLE_ID" -s "$SECRET_ID" -L 3
+sys_start_fake_vault vault4 -r "$ROLE_ID" -s "$SECRET_ID" -L 3
 vault_config "$T/run.env" VAULT_AUTH_METHOD=approle VAULT_ROLE_ID="$ROLE_ID" \
 	VAULT_SECRET_ID_FILE="$T/secret-id" UPDATE_INTERVAL=10
 sys_spawn daemon "$DNSFAILOVER" -c "$T/run.env" run
