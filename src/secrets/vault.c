@@ -20,6 +20,7 @@
 #include "src/http/http_multi.h"
 #include "src/loop/loop.h"
 
+/* Bounds of one request, and of all the requests of one configuration load. */
 #define CONNECT_MS 5000
 #define TIMEOUT_MS 10000
 #define BODY_MAX   (256 * 1024)
@@ -51,6 +52,8 @@ static struct session {
 } session;
 
 static vault_keeper_t *the_keeper;
+/* While vault_read_secret() runs: when its requests must all be done (monotonic). */
+static int64_t read_deadline_ms;
 static void keeper_rearm(vault_keeper_t *k);
 
 void vault_session_clear(void)
@@ -120,6 +123,15 @@ static int vault_request(const char *addr, const char *ca_file, const char *ns, 
 	};
 	http_request_t *req = NULL;
 
+	/* A load blocks its caller (a reload blocks the daemon's loop): bounded in all. */
+	if (read_deadline_ms != 0) {
+		int64_t left = read_deadline_ms - clock_mono_ms();
+		opt.timeout_ms = left < 1 ? 1 : left < TIMEOUT_MS ? (long)left : TIMEOUT_MS;
+		if (opt.connect_timeout_ms > opt.timeout_ms) {
+			opt.connect_timeout_ms = opt.timeout_ms;
+		}
+	}
+
 	make_url(addr, path, url, sizeof(url));
 	int ret = http_request_new(&req, method, url, &opt, d);
 	if (ret != DF_OK) {
@@ -166,7 +178,7 @@ static void transport_error(const config_vault_t *v, const char *method, const c
 		hint = "check that VAULT_CACERT names a readable PEM file";
 		break;
 	case HTTP_FAIL_TIMEOUT:
-		hint = "check VAULT_ADDR and that Vault is up (it did not answer in time)";
+		hint = "check VAULT_ADDR and that Vault is up (it did not answer within 10 s)";
 		break;
 	default:
 		hint = "check VAULT_ADDR and that Vault is up and reachable from here";
@@ -524,11 +536,11 @@ int vault_read_secret(const config_vault_t *v, vault_kv_cb cb, void *arg, char *
 	}
 	make_ident(v, ident, sizeof(ident));
 	reused = session.valid && strcmp(ident, session.ident) == 0;
+	read_deadline_ms = clock_mono_ms() + TIMEOUT_MS;
 	int ret = get_token(v, false, d);
-	if (ret != DF_OK) {
-		return ret;
+	if (ret == DF_OK) {
+		ret = read_both(v, cb, arg, origin, size, &s2, d);
 	}
-	ret = read_both(v, cb, arg, origin, size, &s2, d);
 	if (ret == DF_EACCES && reused && session.from_login) {
 		/* The kept token may have been revoked: one fresh login. */
 		log_info("Vault: the kept token was refused; logging in again");
@@ -537,6 +549,7 @@ int vault_read_secret(const config_vault_t *v, vault_kv_cb cb, void *arg, char *
 			ret = read_both(v, cb, arg, origin, size, &s2, d);
 		}
 	}
+	read_deadline_ms = 0;
 	return ret == DF_EACCES ? DF_ECONFIG : ret;
 }
 
