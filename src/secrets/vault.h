@@ -76,7 +76,7 @@ bool vault_is_sealed(long status, const char *body, size_t len);
  * Logs in (or reuses the session's token) as v says, reads the secret and
  * calls cb for each of its keys. origin (size bytes) receives where the
  * secret was found ("Vault secret/dns-failover (KV v2)") for messages.
- * Blocking, bounded by a 5 s connect and a 10 s total timeout per request.
+ * Blocking: all its requests end within 10 s (5 s at most to connect).
  * DF_OK; DF_ECONFIG (refused credentials, no such secret, sealed, ...),
  * DF_ECONNREFUSED, DF_ETIMEDOUT or DF_ENETWORK (Vault not reachable) with d
  * naming VAULT_ADDR, the path and what to check.

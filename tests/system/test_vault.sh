@@ -68,6 +68,8 @@ assert_exit 0 "validate" -- "$DNSFAILOVER" -c "$T/token.env" validate
 assert_contains "$OUT" "configuration OK" "validate verdict"
 assert_contains "$OUT" "key lease-key. may update lease.example.test. A and TXT" \
 	"validate proves the key from Vault"
+assert_contains "$OUT" "[ OK ] Vault https://127.0.0.1:$VAULT_PORT: logged in and read secret/dns-failover" \
+	"validate reports the Vault read"
 no_secret "validate"
 grep -q "GET /v1/auth/token/lookup-self 200" "$VAULT_LOG" || fail "no lookup-self seen"
 grep -q "GET /v1/secret/data/dns-failover 200 secret read" "$VAULT_LOG" || fail "no KV v2 read"
