@@ -189,6 +189,12 @@ assert_contains "$OUT" "refused the kubernetes login (POST /v1/auth/kubernetes/l
 	"bad kubernetes login named"
 assert_contains "$OUT" "check VAULT_K8S_ROLE=other-role" "bad kubernetes login says what to check"
 no_secret "bad kubernetes"
+(umask 077 && printf 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvdGhlciJ9.forged' >"$T/other-jwt")
+vault_config "$T/k8s-forged.env" VAULT_AUTH_METHOD=kubernetes VAULT_K8S_ROLE=dnsfailover \
+	VAULT_K8S_JWT_PATH="$T/other-jwt"
+assert_exit 2 "a JWT Vault does not accept" -- "$DNSFAILOVER" -c "$T/k8s-forged.env" show
+assert_contains "$OUT" "refused the kubernetes login" "forged JWT refused"
+assert_not_contains "$OUT" "forged" "the JWT is not shown"
 vault_config "$T/k8s-nojwt.env" VAULT_AUTH_METHOD=kubernetes VAULT_K8S_ROLE=dnsfailover \
 	VAULT_K8S_JWT_PATH="$T/nonexistent-jwt"
 assert_exit 2 "no JWT file" -- "$DNSFAILOVER" -c "$T/k8s-nojwt.env" show
@@ -212,6 +218,11 @@ set_secret "{\"tsig_key\": \"$TSIG\", \"update_interval\": \"3\"}"
 kill -HUP "$daemon_pid"
 reloaded() { grep -q "Configuration reloaded: ROLE=primary, UPDATE_INTERVAL=3" "$DLOG"; }
 sys_wait_for 10 "the reload with the new value from Vault" reloaded
+touch "$T/sealed"
+kill -HUP "$daemon_pid"
+kept_sealed() { grep -q "Reload failed, keeping the current configuration: Vault at VAULT_ADDR=https://127.0.0.1:$VAULT_PORT is sealed" "$DLOG"; }
+sys_wait_for 10 "the reload refused by a sealed Vault logged" kept_sealed
+rm -f "$T/sealed"
 sys_kill vault4
 kill -HUP "$daemon_pid"
 kept() { grep -q "Reload failed, keeping the current configuration: Vault at VAULT_ADDR=https://127.0.0.1:$VAULT_PORT is not reachable" "$DLOG"; }
