@@ -271,9 +271,10 @@ static int read_jwt(const config_vault_t *v, char **out, df_detail_t *d)
 /* The login's JSON body: {"role_id":..,"secret_id":..} or {"role":..,"jwt":..}. */
 static char *login_body(const char *k1, const char *v1, const char *k2, const char *v2)
 {
+	vault_json_wipe_on_free(); /* the copies json_pack() makes are wiped when freed */
 	json_t *o = json_pack("{s:s, s:s}", k1, v1, k2, v2);
 	char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o); /* jansson keeps copies it frees unwiped: the best it allows */
+	json_decref(o);
 	return s;
 }
 

@@ -69,6 +69,12 @@ int vault_parse_kv(const char *body, size_t len, int version, vault_kv_cb cb, vo
  */
 void vault_parse_errors(const char *body, size_t len, char *out, size_t size);
 
+/*
+ * Makes jansson wipe every block it frees, for the whole process (the
+ * readers above and the login's request body call it). Idempotent.
+ */
+void vault_json_wipe_on_free(void);
+
 /* Whether an answer says the Vault is sealed (503, "sealed" in its errors). */
 bool vault_is_sealed(long status, const char *body, size_t len);
 

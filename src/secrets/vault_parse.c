@@ -8,12 +8,34 @@
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/*
+ * jansson's free for the whole process: wipes what it frees, so that the
+ * tokens and secrets a parsed or packed document held do not stay in freed
+ * memory. malloc_usable_size() works on any malloc'd block, so blocks
+ * jansson allocated before this was set are freed just as well.
+ */
+static void wiping_free(void *p)
+{
+	if (p != NULL) {
+		explicit_bzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+void vault_json_wipe_on_free(void)
+{
+	json_set_alloc_funcs(malloc, wiping_free);
+}
 
 /* A JSON document from len bytes (not NUL-terminated), or NULL. */
 static json_t *parse(const char *body, size_t len)
 {
+	vault_json_wipe_on_free();
 	if (body == NULL) {
 		return NULL;
 	}
@@ -66,7 +88,7 @@ int vault_parse_auth(const char *body, size_t len, vault_auth_t *out, df_detail_
 	out->renewable = json_is_true(json_object_get(auth, "renewable"));
 	ret = DF_OK;
 out:
-	json_decref(root); /* jansson does not wipe: the token copy in out is ours to wipe */
+	json_decref(root); /* wiped (vault_json_wipe_on_free()); the copy in out is the caller's */
 	return ret;
 }
 
