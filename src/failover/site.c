@@ -29,8 +29,9 @@ struct site {
 	lease_obs_t obs;
 	char read_error[sizeof(((df_detail_t *)0)->msg)];
 	lease_plan_t plan;
-	size_t logged;	 /* plan events logged so far */
-	int64_t sent_ms; /* when the write was sent */
+	size_t logged;	   /* plan events logged so far */
+	int64_t sent_ms;   /* when the write was sent */
+	bool reading_back; /* the read after a write of unknown outcome */
 };
 
 static int64_t now_ms(const site_t *s)
@@ -170,6 +171,8 @@ static void end_tick(site_t *s)
 	update_activity(s, NULL);
 }
 
+static void read_back(site_t *s);
+
 static void on_swapped(provider_t *p, int ret, const df_detail_t *d, void *arg)
 {
 	site_t *s = arg;
@@ -187,6 +190,14 @@ static void on_swapped(provider_t *p, int ret, const df_detail_t *d, void *arg)
 		    d->msg[0] != '\0' ? d->msg : df_strerror(ret), s->sent_ms, now);
 	update_key_metrics(s);
 	log_events(s);
+	if (provider_outcome_unknown(ret) && s->state.pending && now < p->deadline_ms) {
+		/* The write may have applied (its answer was lost, or a resent
+		 * copy met our first one): read the lease back now rather than
+		 * a tick later, so that a holder whose every answer is lost
+		 * still confirms its renewals within RENEW_DEADLINE. */
+		read_back(s);
+		return;
+	}
 	end_tick(s);
 }
 
@@ -215,6 +226,13 @@ static void on_read(provider_t *p, int ret, const df_detail_t *d, void *arg)
 		     &s->plan);
 	s->logged = 0;
 	log_events(s);
+	if (s->reading_back) {
+		/* What was read settled the write of unknown outcome; this
+		 * tick has written once and writes no more. */
+		s->reading_back = false;
+		end_tick(s);
+		return;
+	}
 	if (s->plan.action == LEASE_ACT_NONE) {
 		end_tick(s);
 		return;
@@ -231,21 +249,10 @@ static void on_read(provider_t *p, int ret, const df_detail_t *d, void *arg)
 	}
 }
 
-/*
- * The second part of a tick, once the health check (if any) has answered:
- * read the lease, decide, write at most once. Neither call runs past the
- * next tick nor past the instant the holder must step down.
- */
-static void read_lease(site_t *s, enum lease_health health)
+/* Begins the read of the lease; on_read() goes on from there. */
+static void start_read(site_t *s, enum lease_health health)
 {
 	provider_t *p = s->parts.provider;
-	int64_t start = now_ms(s);
-	int64_t deadline = start + (int64_t)s->parts.cfg->update_interval * 1000;
-	int64_t sd = step_down_at(s);
-	if (sd > start && sd < deadline) {
-		deadline = sd;
-	}
-	p->deadline_ms = deadline;
 	memset(&s->obs, 0, sizeof(s->obs));
 	s->obs.health = health;
 	s->step = SITE_READING;
@@ -255,6 +262,32 @@ static void read_lease(site_t *s, enum lease_health health)
 		df_detail_set(&why, "the read could not start: %s", df_strerror(ret));
 		on_read(p, ret, &why, s);
 	}
+}
+
+/* The read after a write of unknown outcome, within the same tick and
+ * deadline; the health was counted once this tick already. */
+static void read_back(site_t *s)
+{
+	s->reading_back = true;
+	log_debug("reading the lease back to learn whether the write applied");
+	start_read(s, LEASE_HEALTH_UNKNOWN);
+}
+
+/*
+ * The second part of a tick, once the health check (if any) has answered:
+ * read the lease, decide, write at most once. Neither call runs past the
+ * next tick nor past the instant the holder must step down.
+ */
+static void read_lease(site_t *s, enum lease_health health)
+{
+	int64_t start = now_ms(s);
+	int64_t deadline = start + (int64_t)s->parts.cfg->update_interval * 1000;
+	int64_t sd = step_down_at(s);
+	if (sd > start && sd < deadline) {
+		deadline = sd;
+	}
+	s->parts.provider->deadline_ms = deadline;
+	start_read(s, health);
 }
 
 static void on_health(health_t *h, bool healthy, const char *why, void *arg)
@@ -350,6 +383,7 @@ static void cancel_step(site_t *s)
 	}
 	s->parts.provider->deadline_ms = 0;
 	s->step = SITE_IDLE;
+	s->reading_back = false;
 }
 
 static void take_parts(site_t *s, const site_parts_t *parts)
