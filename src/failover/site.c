@@ -301,6 +301,33 @@ static void on_health(health_t *h, bool healthy, const char *why, void *arg)
 }
 
 /*
+ * A primary whose watcher stopped its collector after the collector
+ * failed its check, and that has been standing down since: whether to try
+ * again (renew, which starts the collector, whose next check decides).
+ * Without this the primary would reuse the failed result for ever, and
+ * with the DR down or cut off from DNS nobody would be active. The wait
+ * lets a DR that can take over do it first: FAIL_THRESHOLD failed checks
+ * of the stopped collector plus a tick, and the lease unchanged for
+ * LEASE_TTL after our last write.
+ */
+static bool retry_after_failure(site_t *s)
+{
+	const config_t *cfg = s->parts.cfg;
+	if (s->last_health != LEASE_HEALTH_FAILED || s->active || !s->state.holding) {
+		return false;
+	}
+	int64_t wait = s->params.lease_ttl_ms +
+		       ((int64_t)cfg->fail_threshold + 1) * (int64_t)cfg->update_interval * 1000;
+	if (now_ms(s) < step_down_at(s) + wait) {
+		return false;
+	}
+	log_info("Own collector failed its last check %llds ago and is stopped: renewing the "
+		 "lease to start it and check it again",
+		 (long long)((now_ms(s) - step_down_at(s)) / 1000));
+	return true;
+}
+
+/*
  * The first part of a tick: the health check, on the loop. It blocks
  * nothing: renewals, the step-down timer, /metrics and the watcher go on
  * while a collector's page is slow to come or never comes.
@@ -333,8 +360,11 @@ void site_tick(site_t *s)
 			/* Not checked while the watcher keeps our collector
 			 * stopped: a holder goes on from the last result (an
 			 * unhealthy one must not renew), a site that holds
-			 * nothing starts afresh. */
-			if (!s->state.holding) {
+			 * nothing starts afresh, and so does a holder that
+			 * stepped down for that result long enough ago for
+			 * the DR to have taken over if it could: nobody else
+			 * will start our collector to check it again. */
+			if (!s->state.holding || retry_after_failure(s)) {
 				s->last_health = LEASE_HEALTH_UNKNOWN;
 			}
 			health = s->last_health;
