@@ -488,6 +488,15 @@ struct sim {
 
 static sim_t *g_sim; /* for the log sink and the clock functions */
 
+/* What a run exercised, over all its schedules. */
+static struct {
+	uint64_t owner_changes; /* writes that changed the lease's owner */
+	uint64_t unknown;	/* writes whose outcome the site could not know */
+	uint64_t cancels;	/* watcher operations cancelled (a hung start) */
+	uint64_t crashes;
+	uint64_t live_checked; /* schedules with the liveness check */
+} stats;
+
 /* ------------------------------------------------------------- the trace */
 
 static void trace(sim_t *sim, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -726,6 +735,7 @@ static void fb_cancel(watch_backend_t *b)
 	fake_backend_t *fb = (fake_backend_t *)b;
 	if (fb->busy) {
 		trace(fb->vs->sim, "watch operation cancelled");
+		stats.cancels++;
 	}
 	fb->busy = false;
 	fb->gen++;
@@ -968,6 +978,9 @@ static void dns_arrive(sim_t *sim, vsite_t *vs, const event_t *ev)
 	if (m.swap) {
 		bool ok = m.exp_has ? sim->has && strcmp(sim->txt, m.exp_txt) == 0 : !sim->has;
 		if (ok) {
+			if (!sim->has || strncmp(sim->txt, m.next_txt, 10) != 0) {
+				stats.owner_changes++;
+			}
 			sim->has = true;
 			snprintf(sim->txt, sizeof(sim->txt), "%s", m.next_txt);
 			snprintf(sim->a, sizeof(sim->a), "%s", m.next_a);
@@ -994,6 +1007,9 @@ static void provider_end(vsite_t *vs, int ret, const char *why)
 	snprintf(d.msg, sizeof(d.msg), "%s", why);
 	fp->busy = false;
 	fp->gen++;
+	if (fp->swap && ret != DF_OK && ret != DF_ECONFLICT) {
+		stats.unknown++;
+	}
 	trace(vs->sim, "provider %s ends: %s%s%s", fp->swap ? "swap" : "read", df_strerror(ret),
 	      why[0] != '\0' ? ": " : "", why);
 	fp->done(&fp->p, ret, &d, fp->arg);
@@ -1320,6 +1336,7 @@ static void gen_schedule(sim_t *sim)
 	sim->other = (int)other;
 	push(sim, sim->t0, EV_T0, vS_of(sim, S), 0, 0, NULL);
 	sim->check_live = other != O_FLAKY;
+	stats.live_checked += sim->check_live;
 	if (S == SD && O == SP && (other == O_CUT || other == O_BROKEN)) {
 		/* The DR takes over only from a primary it sees failing. */
 		win_add(&sim->link_cut, sim->t0, far, 0);
@@ -1374,6 +1391,7 @@ static bool step(sim_t *sim)
 	switch (ev.kind) {
 	case EV_CRASH:
 		if (vs->up) {
+			stats.crashes++;
 			site_down(vs);
 		}
 		break;
@@ -1583,6 +1601,12 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	printf("exercised: %llu writes that created the lease or changed its owner, %llu writes of "
+	       "unknown outcome, %llu watcher "
+	       "operations cancelled, %llu crashes, liveness checked in %llu schedules\n",
+	       (unsigned long long)stats.owner_changes, (unsigned long long)stats.unknown,
+	       (unsigned long long)stats.cancels, (unsigned long long)stats.crashes,
+	       (unsigned long long)stats.live_checked);
 	printf("%llu schedules from seed %llu, %llu events: %llu failed\n",
 	       (unsigned long long)count, (unsigned long long)seed0, (unsigned long long)events,
 	       (unsigned long long)failures);
