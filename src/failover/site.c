@@ -176,7 +176,6 @@ static void read_back(site_t *s);
 static void on_swapped(provider_t *p, int ret, const df_detail_t *d, void *arg)
 {
 	site_t *s = arg;
-	(void)p;
 	int64_t now = now_ms(s);
 	metrics_set_update_latency(s->metrics, (double)(now - s->sent_ms) / 1000.0);
 	metrics_count_renewal(s->metrics, ret == DF_OK		? "ok"
