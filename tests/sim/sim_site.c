@@ -151,11 +151,18 @@
  *
  * What is not modelled: a collector that cannot be stopped or whose state
  * cannot be read (no lease can make that safe; the watcher retries with
- * backoff), the keep policy, reloads (SIGHUP), the metrics listener, the
- * DNS wire format, TSIG and the transports (the fake provider stands for
- * src/provider/provider_bind.c and src/dns/), the HTTP of the health check
- * (its stale-count logic is real), a frozen process (SIGSTOP: covered by
- * test_daemon_resume.sh), clock steps (the monotonic clock never steps).
+ * backoff), status failures of the watcher backend, a hung stop, a start
+ * that lands after it was cancelled; WATCH_ON_DNS_FAILURE=keep; reloads
+ * (SIGHUP: site_reload() is not driven) and the metrics listener; the
+ * DNS wire format, TSIG, the transports and their own retry rules (the
+ * fake provider stands for src/provider/provider_bind.c and src/dns/,
+ * mirroring its classification of a failed prerequisite); the HTTP of the
+ * health check (its stale-count logic is real) and the tcp mode; a
+ * frozen process (SIGSTOP: test_daemon_resume.sh) and clock steps (the
+ * monotonic clock never steps; the wall clock only has a fixed offset); a
+ * crash in the middle of a blocking call happens when the call returns;
+ * operators' commands (init, promote, failback); more than one DNS
+ * server or a server that loses what it applied.
  */
 #include <stdarg.h>
 #include <stdint.h>
