@@ -256,7 +256,7 @@ static int answer_error(r53_t *r, const char *doing)
 				"Route 53 %s: AWS does not know the credentials (%s: %s): check "
 				"AWS_ACCESS_KEY_ID=%s%s",
 				doing, ecode, emsg, cfg->route53.access_key_id,
-				r->token[0] != '\0' ? " and AWS_SESSION_TOKEN (expired?)" : "");
+				r->token[0] != '\0' ? " and AWS_SESSION_TOKEN (expired?)" : "; temporary credentials also need AWS_SESSION_TOKEN");
 		} else {
 			df_detail_set(
 				&r->d,
