@@ -256,7 +256,9 @@ static int answer_error(r53_t *r, const char *doing)
 				"Route 53 %s: AWS does not know the credentials (%s: %s): check "
 				"AWS_ACCESS_KEY_ID=%s%s",
 				doing, ecode, emsg, cfg->route53.access_key_id,
-				r->token[0] != '\0' ? " and AWS_SESSION_TOKEN (expired?)" : "; temporary credentials also need AWS_SESSION_TOKEN");
+				r->token[0] != '\0'
+					? " and AWS_SESSION_TOKEN (expired?)"
+					: "; temporary credentials also need AWS_SESSION_TOKEN");
 		} else {
 			df_detail_set(
 				&r->d,
@@ -418,6 +420,15 @@ static bool advance(r53_t *r, int http_ret, int64_t *delay)
 			      http_request_reason(r->req));
 		if (http_request_fail(r->req) == HTTP_FAIL_CA_FILE) {
 			df_detail_prefix(&r->d, "ROUTE53_CA_FILE=%s", cfg->route53.ca_file);
+		} else if (http_request_fail(r->req) == HTTP_FAIL_TLS) {
+			df_detail_prefix(
+				&r->d,
+				"the certificate of ROUTE53_ENDPOINT=%s does not verify against "
+				"%s%s",
+				cfg->route53.endpoint,
+				cfg->route53.ca_file[0] != '\0' ? "ROUTE53_CA_FILE="
+								: "the system CA store",
+				cfg->route53.ca_file);
 		}
 		/* A batch sent and not answered may have applied, and so
 		 * may one accepted and not yet seen in sync. */
@@ -443,7 +454,8 @@ static bool advance(r53_t *r, int http_ret, int64_t *delay)
 			df_detail_prefix(&r->d, "still refused at the deadline after %u attempts",
 					 r->retries);
 		} else if (r->step == ST_CHANGE && kind == ROUTE53_ERR_SERVER) {
-			df_detail_prefix(&r->d, "the outcome of %s is unknown", r->what);
+			df_detail_prefix(&r->d, "the outcome of the change of %s (%s) is unknown",
+					 cfg->record, r->what);
 			ret = DF_EUNKNOWN;
 		}
 		if (r->step == ST_POLL) {
@@ -628,7 +640,12 @@ static int setup(r53_t *r, enum op_kind kind, lease_t *out, const lease_t *expec
 	r->kind = kind;
 	r->out = out;
 	r->expected = expected;
-	r->deadline = r->base.deadline_ms > 0 ? r->base.deadline_ms : now + OP_DEFAULT_MAX;
+	/* Without the daemon's deadline (the commands), an operation takes at
+	 * most one UPDATE_INTERVAL, as a tick of the daemon would. */
+	int64_t bound = r->base.cfg->update_interval > 0
+				? (int64_t)r->base.cfg->update_interval * 1000
+				: OP_DEFAULT_MAX;
+	r->deadline = r->base.deadline_ms > 0 ? r->base.deadline_ms : now + bound;
 	r->pages = r->retries = r->polls = 0;
 	r->sent = false;
 	r->change_id[0] = '\0';

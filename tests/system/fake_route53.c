@@ -183,7 +183,8 @@ static void sort_key(const char *name, char *out, size_t size)
 	while (n > 0) {
 		char *dot = strrchr(tmp, '.');
 		const char *label = dot != NULL ? dot + 1 : tmp;
-		used += (size_t)snprintf(out + used, size - used, "%s%s", used > 0 ? "." : "", label);
+		used += (size_t)snprintf(out + used, size - used, "%s%s", used > 0 ? "." : "",
+					 label);
 		if (dot == NULL) {
 			break;
 		}
@@ -346,7 +347,8 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 	(void)kind;
 	if (a->n < 16) {
 		snprintf(a->a[a->n].name, sizeof(a->a[a->n].name), "%s", key);
-		snprintf(a->a[a->n].value, sizeof(a->a[a->n].value), "%s", value != NULL ? value : "");
+		snprintf(a->a[a->n].value, sizeof(a->a[a->n].value), "%s",
+			 value != NULL ? value : "");
 		a->n++;
 	}
 	return MHD_YES;
@@ -377,7 +379,8 @@ static const char *check_signature(struct MHD_Connection *c, const char *method,
 		   "AWS4-HMAC-SHA256 Credential=%127[^/]/%15[^/]/%63[^/]/%63[^/]/aws4_request, "
 		   "SignedHeaders=%511[^,], Signature=%127s",
 		   akid, scope_date, sregion, service, signed_h, sig) != 6) {
-		snprintf(msg, msize, "Authorization header requires Credential, SignedHeaders, Signature");
+		snprintf(msg, msize,
+			 "Authorization header requires Credential, SignedHeaders, Signature");
 		return "IncompleteSignature";
 	}
 	if (strcmp(akid, access_key) != 0) {
@@ -386,7 +389,8 @@ static const char *check_signature(struct MHD_Connection *c, const char *method,
 	}
 	if (strcmp(sregion, region) != 0 || strcmp(service, "route53") != 0 ||
 	    strncmp(date, scope_date, 8) != 0) {
-		snprintf(msg, msize, "Credential should be scoped to a valid region, service and date.");
+		snprintf(msg, msize,
+			 "Credential should be scoped to a valid region, service and date.");
 		return "SignatureDoesNotMatch";
 	}
 	struct tm tm = {0};
@@ -396,7 +400,8 @@ static const char *check_signature(struct MHD_Connection *c, const char *method,
 	}
 	time_t t = timegm(&tm);
 	if (llabs((long long)(t - time(NULL))) > 300) {
-		snprintf(msg, msize, "Signature expired: %s is now earlier or later than 5 min", date);
+		snprintf(msg, msize, "Signature expired: %s is now earlier or later than 5 min",
+			 date);
 		return "SignatureDoesNotMatch";
 	}
 	sigv4_header_t h[16];
@@ -550,8 +555,9 @@ static enum MHD_Result list_sets(struct MHD_Connection *c, const args_t *q, cons
 		snprintf(tmp, sizeof(tmp),
 			 "<IsTruncated>true</IsTruncated><NextRecordName>%s</NextRecordName>"
 			 "<NextRecordType>%s</NextRecordType>%s%s%s",
-			 sets[i].name, sets[i].type, sets[i].set_id[0] != '\0' ? "<NextRecordIdentifier>" : "",
-			 sets[i].set_id, sets[i].set_id[0] != '\0' ? "</NextRecordIdentifier>" : "");
+			 sets[i].name, sets[i].type,
+			 sets[i].set_id[0] != '\0' ? "<NextRecordIdentifier>" : "", sets[i].set_id,
+			 sets[i].set_id[0] != '\0' ? "</NextRecordIdentifier>" : "");
 	} else {
 		snprintf(tmp, sizeof(tmp), "<IsTruncated>false</IsTruncated>");
 	}
@@ -583,8 +589,7 @@ static bool same_values(const rset_t *a, const rset_t *b)
 static bool in_zone(const char *name)
 {
 	size_t n = strlen(name), z = strlen(zone_name);
-	return n >= z && strcmp(name + n - z, zone_name) == 0 &&
-	       (n == z || name[n - z - 1] == '.');
+	return n >= z && strcmp(name + n - z, zone_name) == 0 && (n == z || name[n - z - 1] == '.');
 }
 
 static enum MHD_Result change_sets(struct MHD_Connection *c, const req_ctx_t *ctx,
@@ -603,8 +608,8 @@ static enum MHD_Result change_sets(struct MHD_Connection *c, const req_ctx_t *ct
 	}
 	if (fail500_n > 0) {
 		fail500_n--;
-		return error(c, 500, "Receiver", "InternalFailure", "We encountered an internal error.",
-			     method, url);
+		return error(c, 500, "Receiver", "InternalFailure",
+			     "We encountered an internal error.", method, url);
 	}
 	xml_doc_t *doc = NULL;
 	char why[200];
@@ -615,8 +620,8 @@ static enum MHD_Result change_sets(struct MHD_Connection *c, const req_ctx_t *ct
 	const xml_node_t *changes_n = xml_path(root, "ChangeBatch/Changes");
 	if (strcmp(xml_name(root), "ChangeResourceRecordSetsRequest") != 0 || changes_n == NULL) {
 		xml_free(doc);
-		return error(c, 400, "Sender", "MalformedInput", "not a ChangeResourceRecordSetsRequest",
-			     method, url);
+		return error(c, 400, "Sender", "MalformedInput",
+			     "not a ChangeResourceRecordSetsRequest", method, url);
 	}
 	/* Applied to a copy: all or nothing. */
 	static rset_t work[SETS_MAX];
@@ -635,8 +640,9 @@ static enum MHD_Result change_sets(struct MHD_Connection *c, const req_ctx_t *ct
 		const char *ty = xml_child_text(rs, "Type");
 		const char *ttl = xml_child_text(rs, "TTL");
 		if (action == NULL || nm == NULL || ty == NULL || ttl == NULL) {
-			snprintf(msgs[nmsg < 8 ? nmsg++ : 7], 600, "Invalid request: a Change lacks "
-								   "Action, Name, Type or TTL");
+			snprintf(msgs[nmsg < 8 ? nmsg++ : 7], 600,
+				 "Invalid request: a Change lacks "
+				 "Action, Name, Type or TTL");
 			continue;
 		}
 		snprintf(in.name, sizeof(in.name), "%s", nm);
@@ -648,15 +654,18 @@ static enum MHD_Result change_sets(struct MHD_Connection *c, const req_ctx_t *ct
 		}
 		snprintf(in.type, sizeof(in.type), "%s", ty);
 		in.ttl = (uint32_t)strtoul(ttl, NULL, 10);
-		for (const xml_node_t *rr = xml_child(xml_child(rs, "ResourceRecords"), "ResourceRecord");
+		for (const xml_node_t *rr =
+			     xml_child(xml_child(rs, "ResourceRecords"), "ResourceRecord");
 		     rr != NULL && in.count < VALUES_MAX; rr = xml_next(rr, "ResourceRecord")) {
-			snprintf(in.values[in.count++], VALUE_MAX, "%s", xml_child_text(rr, "Value"));
+			snprintf(in.values[in.count++], VALUE_MAX, "%s",
+				 xml_child_text(rr, "Value"));
 		}
 		char id[400];
 		snprintf(id, sizeof(id), "[name='%s', type='%s']", in.name, in.type);
 		if (!in_zone(in.name)) {
 			snprintf(msgs[nmsg < 8 ? nmsg++ : 7], 600,
-				 "RRSet with DNS name %s is not permitted in zone %s", in.name, zone_name);
+				 "RRSet with DNS name %s is not permitted in zone %s", in.name,
+				 zone_name);
 			continue;
 		}
 		bool bad_txt = false;
@@ -666,7 +675,8 @@ static enum MHD_Result change_sets(struct MHD_Connection *c, const req_ctx_t *ct
 		if (bad_txt || in.count == 0) {
 			snprintf(msgs[nmsg < 8 ? nmsg++ : 7], 600,
 				 "Invalid Resource Record: FATAL problem: InvalidCharacterString "
-				 "(Value should be enclosed in quotation marks) encountered with '%s'",
+				 "(Value should be enclosed in quotation marks) encountered with "
+				 "'%s'",
 				 in.count > 0 ? in.values[0] : "");
 			continue;
 		}
@@ -674,10 +684,13 @@ static enum MHD_Result change_sets(struct MHD_Connection *c, const req_ctx_t *ct
 		if (strcmp(action, "DELETE") == 0) {
 			if (cur == NULL) {
 				snprintf(msgs[nmsg < 8 ? nmsg++ : 7], 600,
-					 "Tried to delete resource record set %s but it was not found", id);
+					 "Tried to delete resource record set %s but it was not "
+					 "found",
+					 id);
 			} else if (!same_values(cur, &in)) {
 				snprintf(msgs[nmsg < 8 ? nmsg++ : 7], 600,
-					 "Tried to delete resource record set %s but the values provided "
+					 "Tried to delete resource record set %s but the values "
+					 "provided "
 					 "do not match the current values",
 					 id);
 			} else {
@@ -686,7 +699,9 @@ static enum MHD_Result change_sets(struct MHD_Connection *c, const req_ctx_t *ct
 		} else if (strcmp(action, "CREATE") == 0) {
 			if (cur != NULL) {
 				snprintf(msgs[nmsg < 8 ? nmsg++ : 7], 600,
-					 "Tried to create resource record set %s but it already exists", id);
+					 "Tried to create resource record set %s but it already "
+					 "exists",
+					 id);
 			} else if (nwork < SETS_MAX) {
 				work[nwork++] = in;
 			}
@@ -714,7 +729,8 @@ static enum MHD_Result change_sets(struct MHD_Connection *c, const req_ctx_t *ct
 			for (size_t i = 0; i < nmsg; i++) {
 				char *e = xml_escape(msgs[i]);
 				used += (size_t)snprintf(body + used, sizeof(body) - used,
-							 "<Message>%s</Message>", e != NULL ? e : "");
+							 "<Message>%s</Message>",
+							 e != NULL ? e : "");
 				free(e);
 			}
 			snprintf(body + used, sizeof(body) - used,
@@ -821,7 +837,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (strncmp(url, "/2013-04-01/change/", 19) == 0 && strcmp(method, "GET") == 0) {
 		return get_change(c, url + 19, method, url);
 	}
-	if (strncmp(url, "/2013-04-01/hostedzone/", 23) == 0 && strncmp(url, zpath, strlen(zpath)) != 0) {
+	if (strncmp(url, "/2013-04-01/hostedzone/", 23) == 0 &&
+	    strncmp(url, zpath, strlen(zpath)) != 0) {
 		char m[400];
 		snprintf(m, sizeof(m), "No hosted zone found with ID: %.64s", url + 23);
 		return error(c, 404, "Sender", "NoSuchHostedZone", m, method, url);
@@ -842,7 +859,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (strlen(url) == strlen(rpath) + 1 && strncmp(url, rpath, strlen(rpath)) == 0 &&
 	    url[strlen(rpath)] == '/' && strcmp(method, "POST") == 0) {
 		if (ctx->too_big) {
-			return error(c, 400, "Sender", "MalformedInput", "request too large", method, url);
+			return error(c, 400, "Sender", "MalformedInput", "request too large",
+				     method, url);
 		}
 		return change_sets(c, ctx, method, url);
 	}
@@ -888,20 +906,47 @@ int main(int argc, char **argv)
 	const char *seed = NULL, *pidfile = NULL;
 	while ((opt = getopt(argc, argv, "p:C:K:a:s:t:z:n:r:c:i:S:P:")) != -1) {
 		switch (opt) {
-		case 'p': port = (unsigned)atoi(optarg); break;
-		case 'C': cert = optarg; break;
-		case 'K': keyf = optarg; break;
-		case 'a': access_key = optarg; break;
-		case 's': secret_file = optarg; break;
-		case 't': token_file = optarg; break;
-		case 'z': zone_id = optarg; break;
-		case 'n': zone_name = optarg; break;
-		case 'r': region = optarg; break;
-		case 'c': control_path = optarg; break;
-		case 'i': seed = optarg; break;
-		case 'S': state_path = optarg; break;
-		case 'P': pidfile = optarg; break;
-		default: return 2;
+		case 'p':
+			port = (unsigned)atoi(optarg);
+			break;
+		case 'C':
+			cert = optarg;
+			break;
+		case 'K':
+			keyf = optarg;
+			break;
+		case 'a':
+			access_key = optarg;
+			break;
+		case 's':
+			secret_file = optarg;
+			break;
+		case 't':
+			token_file = optarg;
+			break;
+		case 'z':
+			zone_id = optarg;
+			break;
+		case 'n':
+			zone_name = optarg;
+			break;
+		case 'r':
+			region = optarg;
+			break;
+		case 'c':
+			control_path = optarg;
+			break;
+		case 'i':
+			seed = optarg;
+			break;
+		case 'S':
+			state_path = optarg;
+			break;
+		case 'P':
+			pidfile = optarg;
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (port == 0 || cert == NULL || keyf == NULL || access_key == NULL ||

@@ -45,6 +45,7 @@ r53_start()
 	R53_CONTROL=$T/r53-control
 	: >"$R53_CONTROL"
 	R53_LOG=$T/fake_route53.log
+	: >"$R53_LOG" # counts start afresh with each fake
 	for i in 1 2 3 4 5; do
 		R53_PORT=$(sys_free_port)
 		rm -f "$T/run/r53.ready"
