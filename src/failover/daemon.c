@@ -40,6 +40,14 @@ typedef struct daemon {
 	bool active;		       /* as last reported */
 	enum lease_health last_health; /* the last check's result */
 	bool checking;		       /* a health check is in flight: its tick waits */
+	bool providing; /* a provider read or swap is in flight: the next tick waits */
+	bool swapping;	/* the swap of that tick is in flight */
+	/* The tick in flight, while the provider works on the loop. */
+	lease_obs_t obs;
+	lease_plan_t plan;
+	char read_error[sizeof(((df_detail_t *)NULL)->msg)];
+	size_t logged;	   /* events of plan already logged */
+	int64_t swap_sent; /* when the swap went out */
 	loop_t *loop;
 	http_multi_t *multi;	    /* the health check's HTTP, on the loop */
 	loop_timer_t *tick_timer;   /* every UPDATE_INTERVAL */
@@ -144,6 +152,17 @@ static void unload(daemon_t *dm)
 	dm->watcher = NULL;
 	health_free(dm->health); /* cancels a check in flight */
 	dm->checking = false;
+	provider_cancel(dm->provider);
+	if (dm->swapping) {
+		/* What the cancelled swap sent may still apply: the next read
+		 * tells, as after any write whose answer was lost. */
+		lease_apply(&dm->params, &dm->state, &dm->plan, DF_EUNKNOWN,
+			    "the write was cancelled by a reload or shutdown", dm->swap_sent,
+			    clock_mono_ms());
+		log_events(&dm->plan.events, dm->logged);
+		dm->swapping = false;
+	}
+	dm->providing = false;
 	provider_free(dm->provider);
 	if (dm->cfg != NULL) {
 		config_deinit(dm->cfg);
@@ -255,18 +274,89 @@ static void update_key_metrics(daemon_t *dm)
 	}
 }
 
+/* The end of a tick: the provider is idle again. */
+static void end_tick(daemon_t *dm)
+{
+	dm->providing = false;
+	if (dm->provider != NULL) {
+		dm->provider->deadline_ms = 0;
+	}
+	update_activity(dm, NULL);
+}
+
+static void on_swap(provider_t *p, int ret, const df_detail_t *d, void *arg)
+{
+	daemon_t *dm = arg;
+	(void)p;
+	dm->swapping = false;
+	metrics_set_update_latency(dm->metrics, (double)(clock_mono_ms() - dm->swap_sent) / 1000.0);
+	metrics_count_renewal(dm->metrics, ret == DF_OK		 ? "ok"
+					   : ret == DF_ECONFLICT ? "conflict"
+								 : "error");
+	if (ret == DF_OK) {
+		metrics_set_lease(dm->metrics, dm->plan.next.lease.exp, dm->plan.next.lease.epoch,
+				  dm->plan.next.lease.owner);
+	}
+	lease_apply(&dm->params, &dm->state, &dm->plan, ret,
+		    d->msg[0] != '\0' ? d->msg : df_strerror(ret), dm->swap_sent, clock_mono_ms());
+	update_key_metrics(dm);
+	log_events(&dm->plan.events, dm->logged);
+	end_tick(dm);
+}
+
+static void on_read(provider_t *p, int ret, const df_detail_t *d, void *arg)
+{
+	daemon_t *dm = arg;
+	(void)p;
+	lease_obs_t *obs = &dm->obs;
+	obs->read = ret;
+	if (dm->state.holding && obs->read != DF_OK && obs->read != DF_ENOTFOUND) {
+		/* Logged as "Failed to renew lease": a holder that cannot read
+		 * the lease cannot renew it. */
+		metrics_count_renewal(dm->metrics, "error");
+	}
+	if (obs->read == DF_OK && obs->lease.txt_valid) {
+		metrics_set_lease(dm->metrics, obs->lease.lease.exp, obs->lease.lease.epoch,
+				  obs->lease.lease.owner);
+	}
+	if (obs->lease.has_skew) {
+		metrics_set_clock_skew(dm->metrics, obs->lease.clock_skew);
+	}
+	update_key_metrics(dm);
+	snprintf(dm->read_error, sizeof(dm->read_error), "%s", d->msg);
+	obs->read_error = dm->read_error;
+
+	int64_t now_wall = clock_lease_wall();
+	lease_decide(&dm->params, &dm->state, obs, now_wall, clock_mono_ms(), &dm->plan);
+	log_events(&dm->plan.events, 0);
+	dm->logged = dm->plan.events.count;
+	if (dm->plan.action == LEASE_ACT_NONE) {
+		end_tick(dm);
+		return;
+	}
+	dm->swap_sent = clock_mono_ms();
+	dm->swapping = true;
+	const lease_t *expected = dm->plan.expected.has_txt ? &dm->plan.expected : NULL;
+	ret = provider_swap_begin(dm->provider, dm->multi, expected, &dm->plan.next, on_swap, dm);
+	if (ret != DF_OK) {
+		df_detail_t e = {""};
+		df_detail_set(&e, "the %s write could not start: %s", dm->provider->ops->id,
+			      df_strerror(ret));
+		on_swap(dm->provider, ret, &e, dm);
+	}
+}
+
 /*
  * The second half of a tick, once the health check (if any) has answered:
- * read the lease, decide, write at most once. The DNS exchanges block, but
- * never past the next tick nor past the instant the holder must step down.
+ * read the lease, decide, write at most once. A provider that talks HTTP
+ * does both on the loop (the step-down timer, /metrics and the watcher go
+ * on meanwhile); a DNS provider's exchanges block, but never past the next
+ * tick nor past the instant the holder must step down.
  */
 static void finish_tick(daemon_t *dm, enum lease_health health)
 {
 	const config_t *cfg = dm->cfg;
 	int64_t start = clock_mono_ms();
-	df_detail_t d = {""};
-	lease_obs_t obs;
-	lease_plan_t plan;
 
 	int64_t deadline = start + (int64_t)cfg->update_interval * 1000;
 	int64_t sd = step_down_at(dm);
@@ -274,51 +364,17 @@ static void finish_tick(daemon_t *dm, enum lease_health health)
 		deadline = sd;
 	}
 	dm->provider->deadline_ms = deadline;
+	dm->providing = true;
 
-	memset(&obs, 0, sizeof(obs));
-	obs.health = health;
-	obs.read = dm->provider->ops->read(dm->provider, &obs.lease, &d);
-	if (dm->state.holding && obs.read != DF_OK && obs.read != DF_ENOTFOUND) {
-		/* Logged as "Failed to renew lease": a holder that cannot read
-		 * the lease cannot renew it. */
-		metrics_count_renewal(dm->metrics, "error");
+	memset(&dm->obs, 0, sizeof(dm->obs));
+	dm->obs.health = health;
+	int ret = provider_read_begin(dm->provider, dm->multi, &dm->obs.lease, on_read, dm);
+	if (ret != DF_OK) {
+		df_detail_t e = {""};
+		df_detail_set(&e, "the %s read could not start: %s", dm->provider->ops->id,
+			      df_strerror(ret));
+		on_read(dm->provider, ret, &e, dm);
 	}
-	if (obs.read == DF_OK && obs.lease.txt_valid) {
-		metrics_set_lease(dm->metrics, obs.lease.lease.exp, obs.lease.lease.epoch,
-				  obs.lease.lease.owner);
-	}
-	if (obs.lease.has_skew) {
-		metrics_set_clock_skew(dm->metrics, obs.lease.clock_skew);
-	}
-	update_key_metrics(dm);
-	char read_error[sizeof(d.msg)];
-	memcpy(read_error, d.msg, sizeof(read_error));
-	obs.read_error = read_error;
-
-	int64_t now_wall = clock_lease_wall();
-	lease_decide(&dm->params, &dm->state, &obs, now_wall, clock_mono_ms(), &plan);
-	log_events(&plan.events, 0);
-	size_t logged = plan.events.count;
-	if (plan.action != LEASE_ACT_NONE) {
-		d.msg[0] = '\0';
-		int64_t sent = clock_mono_ms();
-		const lease_t *expected = plan.expected.has_txt ? &plan.expected : NULL;
-		int ret = dm->provider->ops->swap(dm->provider, expected, &plan.next, &d);
-		metrics_set_update_latency(dm->metrics, (double)(clock_mono_ms() - sent) / 1000.0);
-		metrics_count_renewal(dm->metrics, ret == DF_OK		 ? "ok"
-						   : ret == DF_ECONFLICT ? "conflict"
-									 : "error");
-		if (ret == DF_OK) {
-			metrics_set_lease(dm->metrics, plan.next.lease.exp, plan.next.lease.epoch,
-					  plan.next.lease.owner);
-		}
-		lease_apply(&dm->params, &dm->state, &plan, ret,
-			    d.msg[0] != '\0' ? d.msg : df_strerror(ret), sent, clock_mono_ms());
-		update_key_metrics(dm);
-		log_events(&plan.events, logged);
-	}
-	dm->provider->deadline_ms = 0;
-	update_activity(dm, NULL);
 }
 
 static void on_health(health_t *h, bool healthy, const char *why, void *arg)
@@ -348,6 +404,11 @@ static void tick(daemon_t *dm)
 		/* Still waiting for the last check (HEALTH_TIMEOUT is not below
 		 * UPDATE_INTERVAL): that tick finishes when it answers. */
 		log_debug("health check still running: this tick waits for it");
+		return;
+	}
+	if (dm->providing) {
+		/* The provider's calls are bounded by the last tick's deadline. */
+		log_debug("%s call still running: this tick waits for it", dm->provider->ops->id);
 		return;
 	}
 	/* The DR checks the primary while it does not hold the lease. The
