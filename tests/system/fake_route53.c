@@ -35,6 +35,8 @@
  *   envelope=errorresponse|batch
  *   insync_ms=MS
  *   maxitems=N  cap on a listing page (default 100)
+ *   hang_ms=MS  every request waits MS before it is read (a stalled API; the
+ *               fake serves one request at a time, so all of them stall)
  * SEED_FILE lines: "NAME TYPE TTL VALUE [VALUE...]" (a value with spaces in
  * double quotes as Route 53 writes TXT), or "NAME TYPE weighted ID" for a
  * foreign weighted set. STATE_FILE is rewritten after every applied batch:
@@ -90,7 +92,7 @@ static const char *access_key, *zone_id, *zone_name, *region = "us-east-1";
 static char secret[256], token[4096];
 static const char *control_path, *state_path;
 static char control_text[1024];
-static int throttle_n, prior_n, fail500_n, insync_ms = 200, maxitems_cap = 100;
+static int throttle_n, prior_n, fail500_n, insync_ms = 200, maxitems_cap = 100, hang_ms;
 static bool envelope_batch;
 static volatile sig_atomic_t stop;
 
@@ -142,7 +144,7 @@ static void reload_control(void)
 		return;
 	}
 	snprintf(control_text, sizeof(control_text), "%s", s);
-	throttle_n = prior_n = fail500_n = 0;
+	throttle_n = prior_n = fail500_n = hang_ms = 0;
 	envelope_batch = false;
 	for (char *line = strtok(s, "\n"); line != NULL; line = strtok(NULL, "\n")) {
 		int v;
@@ -155,6 +157,8 @@ static void reload_control(void)
 			fail500_n = v;
 		} else if (sscanf(line, "insync_ms=%d", &v) == 1) {
 			insync_ms = v;
+		} else if (sscanf(line, "hang_ms=%d", &v) == 1) {
+			hang_ms = v;
 		} else if (sscanf(line, "maxitems=%d", &v) == 1) {
 			maxitems_cap = v;
 		} else if (sscanf(line, "envelope=%31s", w) == 1) {
@@ -824,6 +828,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	reload_control();
+	if (hang_ms > 0) {
+		struct timespec ts = {.tv_sec = hang_ms / 1000, .tv_nsec = (hang_ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 	args_t q = {.n = 0};
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
 	char msg[300];
