@@ -680,7 +680,7 @@ static enum MHD_Result change_sets(struct MHD_Connection *c, const req_ctx_t *ct
 			snprintf(msgs[nmsg < 8 ? nmsg++ : 7], 600,
 				 "Invalid Resource Record: FATAL problem: InvalidCharacterString "
 				 "(Value should be enclosed in quotation marks) encountered with "
-				 "'%s'",
+				 "'%.200s'",
 				 in.count > 0 ? in.values[0] : "");
 			continue;
 		}
