@@ -11,44 +11,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "src/common/strbuf.h"
+
 #define MAX_HEADERS 32
 #define MAX_PARAMS  64
-
-/* A growing string; on allocation failure it stays failed and empty. */
-typedef struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool failed;
-} sbuf_t;
-
-static void sb_add(sbuf_t *b, const char *s, size_t n)
-{
-	if (b->failed) {
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap == 0 ? 256 : b->cap;
-		while (cap < b->len + n + 1) {
-			cap *= 2;
-		}
-		char *ns = realloc(b->s, cap);
-		if (ns == NULL) {
-			free(b->s);
-			*b = (sbuf_t){.failed = true};
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void sb_str(sbuf_t *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
 
 static bool unreserved(unsigned char c)
 {
@@ -56,16 +22,16 @@ static bool unreserved(unsigned char c)
 }
 
 /* Appends s[0..n) with every byte but the unreserved ones as %XX. */
-static void sb_encode(sbuf_t *b, const char *s, size_t n)
+static void sb_encode(strbuf_t *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (unreserved(c)) {
-			sb_add(b, (const char *)&c, 1);
+			strbuf_add(b, (const char *)&c, 1);
 		} else {
 			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-			sb_add(b, e, 3);
+			strbuf_add(b, e, 3);
 		}
 	}
 }
@@ -80,7 +46,7 @@ static int hexval(char c)
 }
 
 /* Appends the percent-decoded s[0..n), then encoded: one canonical form for a query part. */
-static void sb_reencode(sbuf_t *b, const char *s, size_t n)
+static void sb_reencode(strbuf_t *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
@@ -115,7 +81,7 @@ int sigv4_date(int64_t t, char out[SIGV4_DATE_SIZE])
 }
 
 /* The path, normalized (RFC 3986 dot segments, empty segments dropped) and encoded. */
-static void canonical_uri(sbuf_t *b, const char *path)
+static void canonical_uri(strbuf_t *b, const char *path)
 {
 	const char *segs[64];
 	size_t lens[64];
@@ -153,11 +119,11 @@ static void canonical_uri(sbuf_t *b, const char *path)
 			n++;
 		}
 	}
-	sb_add(b, "/", 1);
+	strbuf_add(b, "/", 1);
 	for (size_t i = 0; i < n; i++) {
 		sb_encode(b, segs[i], lens[i]);
 		if (i + 1 < n || trailing) {
-			sb_add(b, "/", 1);
+			strbuf_add(b, "/", 1);
 		}
 	}
 }
@@ -181,7 +147,7 @@ static int param_cmp(const void *a, const void *b)
 	return strcmp(x->enc + x->name_len, y->enc + y->name_len);
 }
 
-static int canonical_query(sbuf_t *b, const char *q)
+static int canonical_query(strbuf_t *b, const char *q)
 {
 	param_t params[MAX_PARAMS];
 	size_t n = 0;
@@ -204,10 +170,10 @@ static int canonical_query(sbuf_t *b, const char *q)
 			goto out;
 		}
 		const char *eq = memchr(s, '=', (size_t)(e - s));
-		sbuf_t one = {0};
+		strbuf_t one = {0};
 		sb_reencode(&one, s, (size_t)((eq != NULL ? eq : e) - s));
 		size_t name_len = one.len;
-		sb_add(&one, "=", 1);
+		strbuf_add(&one, "=", 1);
 		if (eq != NULL) {
 			sb_reencode(&one, eq + 1, (size_t)(e - eq - 1));
 		}
@@ -222,9 +188,9 @@ static int canonical_query(sbuf_t *b, const char *q)
 	qsort(params, n, sizeof(params[0]), param_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0) {
-			sb_add(b, "&", 1);
+			strbuf_add(b, "&", 1);
 		}
-		sb_str(b, params[i].enc);
+		strbuf_str(b, params[i].enc);
 	}
 out:
 	for (size_t i = 0; i < n; i++) {
@@ -250,7 +216,7 @@ static int hdr_cmp(const void *a, const void *b)
 }
 
 /* Appends v trimmed, with inner runs of spaces and tabs folded to one space. */
-static void sb_trimmed(sbuf_t *b, const char *v)
+static void sb_trimmed(strbuf_t *b, const char *v)
 {
 	while (*v == ' ' || *v == '\t') {
 		v++;
@@ -262,10 +228,10 @@ static void sb_trimmed(sbuf_t *b, const char *v)
 			continue;
 		}
 		if (space) {
-			sb_add(b, " ", 1);
+			strbuf_add(b, " ", 1);
 			space = false;
 		}
-		sb_add(b, v, 1);
+		strbuf_add(b, v, 1);
 	}
 }
 
@@ -293,46 +259,46 @@ int sigv4_canonical_request(const sigv4_request_t *req, char **out, char *signed
 	}
 	qsort(h, req->header_count, sizeof(h[0]), hdr_cmp);
 
-	sbuf_t b = {0};
-	sbuf_t sh = {0};
-	sb_str(&b, req->method);
-	sb_add(&b, "\n", 1);
+	strbuf_t b = {0};
+	strbuf_t sh = {0};
+	strbuf_str(&b, req->method);
+	strbuf_add(&b, "\n", 1);
 	canonical_uri(&b, req->path);
-	sb_add(&b, "\n", 1);
+	strbuf_add(&b, "\n", 1);
 	int ret = canonical_query(&b, req->query);
 	if (ret != DF_OK) {
 		goto out;
 	}
-	sb_add(&b, "\n", 1);
+	strbuf_add(&b, "\n", 1);
 	for (size_t i = 0; i < req->header_count; i++) {
 		bool again = i > 0 && strcmp(h[i].name, h[i - 1].name) == 0;
 		if (again) {
-			sb_add(&b, ",", 1);
+			strbuf_add(&b, ",", 1);
 		} else {
 			if (i > 0) {
-				sb_add(&b, "\n", 1);
-				sb_add(&sh, ";", 1);
+				strbuf_add(&b, "\n", 1);
+				strbuf_add(&sh, ";", 1);
 			}
-			sb_str(&b, h[i].name);
-			sb_add(&b, ":", 1);
-			sb_str(&sh, h[i].name);
+			strbuf_str(&b, h[i].name);
+			strbuf_add(&b, ":", 1);
+			strbuf_str(&sh, h[i].name);
 		}
 		sb_trimmed(&b, h[i].value);
 	}
 	if (req->header_count > 0) {
-		sb_add(&b, "\n", 1);
+		strbuf_add(&b, "\n", 1);
 	}
-	sb_add(&b, "\n", 1);
-	sb_str(&sh, "");
+	strbuf_add(&b, "\n", 1);
+	strbuf_str(&sh, "");
 	if (sh.failed || b.failed) {
 		ret = DF_ENOMEM;
 		goto out;
 	}
-	sb_str(&b, sh.s != NULL ? sh.s : "");
-	sb_add(&b, "\n", 1);
+	strbuf_str(&b, sh.s != NULL ? sh.s : "");
+	strbuf_add(&b, "\n", 1);
 	char hex[65];
 	sigv4_sha256_hex(req->body, req->body_len, hex);
-	sb_str(&b, hex);
+	strbuf_str(&b, hex);
 	if (b.failed) {
 		ret = DF_ENOMEM;
 		goto out;
@@ -378,17 +344,18 @@ int sigv4_string_to_sign(const sigv4_key_t *key, const char *amz_date, const cha
 	}
 	char hex[65];
 	sigv4_sha256_hex(creq, strlen(creq), hex);
-	sbuf_t b = {0};
-	sb_str(&b, "AWS4-HMAC-SHA256\n");
-	sb_str(&b, amz_date);
-	sb_add(&b, "\n", 1);
-	sb_str(&b, sc);
-	sb_add(&b, "\n", 1);
-	sb_str(&b, hex);
-	if (b.failed) {
+	strbuf_t b = {0};
+	strbuf_str(&b, "AWS4-HMAC-SHA256\n");
+	strbuf_str(&b, amz_date);
+	strbuf_add(&b, "\n", 1);
+	strbuf_str(&b, sc);
+	strbuf_add(&b, "\n", 1);
+	strbuf_str(&b, hex);
+	char *sts = strbuf_take(&b);
+	if (sts == NULL) {
 		return DF_ENOMEM;
 	}
-	*out = b.s;
+	*out = sts;
 	return DF_OK;
 }
 

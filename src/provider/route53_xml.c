@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/common/strbuf.h"
 #include "src/http/xml_read.h"
 
 #define NS "https://route53.amazonaws.com/doc/2013-04-01/"
@@ -507,61 +508,33 @@ int route53_version_get(const lease_version_t *v, route53_set_t *a, route53_set_
 	return DF_OK;
 }
 
-typedef struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool failed;
-} sbuf_t;
-
-static void sb_str(sbuf_t *b, const char *s)
-{
-	size_t n = strlen(s);
-	if (b->failed) {
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap == 0 ? 1024 : b->cap;
-		while (cap < b->len + n + 1) {
-			cap *= 2;
-		}
-		char *ns = realloc(b->s, cap);
-		if (ns == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n + 1);
-	b->len += n;
-}
-
-static void add_change(sbuf_t *b, const char *action, const char *record, const char *type,
+static void add_change(strbuf_t *b, const char *action, const char *record, const char *type,
 		       const route53_set_t *s, char *what, size_t size)
 {
 	char num[16];
-	sb_str(b, "<Change><Action>");
-	sb_str(b, action);
-	sb_str(b, "</Action><ResourceRecordSet><Name>");
-	sb_str(b, record);
-	sb_str(b, "</Name><Type>");
-	sb_str(b, type);
-	sb_str(b, "</Type><TTL>");
+	strbuf_str(b, "<Change><Action>");
+	strbuf_str(b, action);
+	strbuf_str(b, "</Action><ResourceRecordSet><Name>");
+	strbuf_str(b, record);
+	strbuf_str(b, "</Name><Type>");
+	strbuf_str(b, type);
+	strbuf_str(b, "</Type><TTL>");
 	snprintf(num, sizeof(num), "%" PRIu32, s->ttl);
-	sb_str(b, num);
-	sb_str(b, "</TTL><ResourceRecords>");
+	strbuf_str(b, num);
+	strbuf_str(b, "</TTL><ResourceRecords>");
 	for (size_t i = 0; i < s->count; i++) {
 		char *e = xml_escape(s->values[i]);
 		if (e == NULL) {
+			strbuf_deinit(b);
 			b->failed = true;
 			return;
 		}
-		sb_str(b, "<ResourceRecord><Value>");
-		sb_str(b, e);
-		sb_str(b, "</Value></ResourceRecord>");
+		strbuf_str(b, "<ResourceRecord><Value>");
+		strbuf_str(b, e);
+		strbuf_str(b, "</Value></ResourceRecord>");
 		free(e);
 	}
-	sb_str(b, "</ResourceRecords></ResourceRecordSet></Change>");
+	strbuf_str(b, "</ResourceRecords></ResourceRecordSet></Change>");
 	size_t used = strlen(what);
 	snprintf(what + used, size - used, "%s%s %s", used > 0 ? ", " : "", action, type);
 }
@@ -591,11 +564,11 @@ int route53_change_batch(const char *record, uint32_t ttl, const route53_set_t *
 	bool keep_a = old_a != NULL && old_a->present && old_a->count == 1 && old_a->ttl == ttl &&
 		      strcmp(old_a->values[0], next->a) == 0;
 
-	sbuf_t b = {0};
+	strbuf_t b = {0};
 	what[0] = '\0';
-	sb_str(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		   "<ChangeResourceRecordSetsRequest xmlns=\"" NS "\"><ChangeBatch>"
-		   "<Comment>dnsfailover lease</Comment><Changes>");
+	strbuf_str(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		       "<ChangeResourceRecordSetsRequest xmlns=\"" NS "\"><ChangeBatch>"
+		       "<Comment>dnsfailover lease</Comment><Changes>");
 	if (old_txt != NULL && old_txt->present) {
 		add_change(&b, "DELETE", record, "TXT", old_txt, what, size);
 	}
@@ -606,11 +579,11 @@ int route53_change_batch(const char *record, uint32_t ttl, const route53_set_t *
 	if (!keep_a) {
 		add_change(&b, "CREATE", record, "A", new_a, what, size);
 	}
-	sb_str(&b, "</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>");
-	if (b.failed) {
-		free(b.s);
+	strbuf_str(&b, "</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>");
+	char *batch = strbuf_take(&b);
+	if (batch == NULL) {
 		return DF_ENOMEM;
 	}
-	*out = b.s;
+	*out = batch;
 	return DF_OK;
 }

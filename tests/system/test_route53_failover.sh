@@ -22,22 +22,12 @@ r53_config "$T/dr.env" ROLE=dr "${common[@]}"
 : >"$T/kills"
 fo_initd_watchers WATCH_CMD_TIMEOUT=5
 
-sampler()
-{
-	while :; do
-		p=0 d=0
-		running primary && p=1
-		running dr && d=1
-		echo "$p$d"
-		sleep 0.2
-	done
-}
 
 assert_exit 0 "init" -- "$DNSFAILOVER" -c "$T/primary.env" init
 fo_start primary
 fo_start dr
 fo_wait_log primary "Watcher: collector (commands of $T/initd-primary) started" 15
-sampler >"$T/samples" &
+fo_sampler >"$T/samples" &
 sampler_pid=$!
 sleep 3 # a window: renewals go on, the DR's collector must not start in it
 running primary || fail "the primary's collector is not running while it is active"
