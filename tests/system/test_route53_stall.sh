@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A holder on route53 whose API stalls: its calls run on the event loop, so it
 # steps down at RENEW_DEADLINE and /healthz answers at once while a Route 53
-# request is in flight; when the API answers again it takes the lease back.
+# request is in flight; a reload then cancels the request in flight; when the API
+# answers again it takes the lease back.
 set -eu
 . "$top_srcdir/tests/system/failover.sh"
 . "$top_srcdir/tests/system/route53.sh"
@@ -34,6 +35,12 @@ for i in 1 2 3 4 5; do
 done
 assert_eq "$slow" 0 "/healthz answered within 500 ms while Route 53 stalled"
 [ "$(r53_requests '^conn')" -ge 1 ] || fail "no request reached the fake"
+
+sys_log "a reload while a Route 53 request is in flight cancels it"
+read -r pid _ <"$T/run/primary.pid"
+kill -HUP "$pid"
+fo_wait_log primary "Configuration reloaded" 5
+kill -0 "$pid" || fail "the daemon died on a reload during a stalled request"
 
 sys_log "Route 53 answers again: the primary takes its expired lease back"
 r53_control insync_ms=50
