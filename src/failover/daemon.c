@@ -23,6 +23,7 @@
 #include "src/metrics/metrics_http.h"
 #include "src/common/log.h"
 #include "src/provider/provider.h"
+#include "src/secrets/vault.h"
 #include "src/watch/watcher.h"
 
 typedef struct daemon {
@@ -50,6 +51,7 @@ typedef struct daemon {
 	int64_t swap_sent; /* when the swap went out */
 	loop_t *loop;
 	http_multi_t *multi;	    /* the health check's HTTP, on the loop */
+	vault_keeper_t *vault;	    /* renews the Vault token of the configuration */
 	loop_timer_t *tick_timer;   /* every UPDATE_INTERVAL */
 	loop_timer_t *change_timer; /* the next change that needs no tick */
 	loop_io_t *http_io;	    /* metrics_http_fd(); NULL without METRICS_LISTEN */
@@ -596,6 +598,9 @@ static int setup_loop(daemon_t *dm)
 	if (ret == DF_OK) {
 		ret = http_multi_new(&dm->multi, dm->loop);
 	}
+	if (ret == DF_OK) {
+		ret = vault_keeper_new(&dm->vault, dm->multi);
+	}
 	if (ret != DF_OK) {
 		log_err("cannot set up the event loop: %s", df_strerror(ret));
 		return -1;
@@ -696,6 +701,7 @@ out:
 	metrics_http_stop(dm.http);
 	/* What is in flight on the loop goes before the loop does. */
 	unload(&dm);
+	vault_keeper_free(dm.vault);
 	http_multi_free(dm.multi);
 	loop_free(dm.loop);
 	metrics_free(dm.metrics);

@@ -610,6 +610,10 @@ int http_request_prepare(http_request_t *req, df_detail_t *d)
 	if (o->accept_encoding) {
 		SET(CURLOPT_ACCEPT_ENCODING, "");
 	}
+	SET(CURLOPT_CONNECT_ONLY, o->connect_only ? 1L : 0L);
+	/* A connect check proves nothing on a kept connection. */
+	SET(CURLOPT_FRESH_CONNECT, o->connect_only ? 1L : 0L);
+	SET(CURLOPT_FORBID_REUSE, o->connect_only ? 1L : 0L);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, req);
 	SET(CURLOPT_ERRORBUFFER, req->errbuf);

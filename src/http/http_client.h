@@ -44,6 +44,11 @@ typedef struct http_options {
 	size_t body_max;	 /* largest answer body accepted; at least 1 */
 	unsigned max_redirects;	 /* 0: a 3xx is the answer; else followed, same host only */
 	bool accept_encoding;	 /* offer gzip and deflate; the cap applies to decoded bytes */
+	/* Resolve and connect only, within connect_timeout_ms, and send
+	 * nothing: a TCP reachability check whose host name is resolved by
+	 * libcurl's threaded resolver instead of a blocking getaddrinfo(). A
+	 * new connection every time, closed after. */
+	bool connect_only;
 } http_options_t;
 
 /* Why a transfer got no usable answer (http_request_fail()). */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "src/common/clock.h"
 #include "src/http/http_multi.h"
 #include "src/loop/loop.h"
 
@@ -134,6 +135,10 @@ typedef struct private_call {
 	df_detail_t detail;
 } private_call_t;
 
+/* Past the deadline, or this long without one, a call has no outcome. */
+#define PRIVATE_CALL_GRACE_MS 1000
+#define PRIVATE_CALL_MAX_MS   (5 * 60 * 1000)
+
 static void private_done(provider_t *p, int ret, const df_detail_t *d, void *arg)
 {
 	private_call_t *c = arg;
@@ -144,45 +149,66 @@ static void private_done(provider_t *p, int ret, const df_detail_t *d, void *arg
 	loop_stop(c->loop);
 }
 
+static void private_guard(loop_timer_t *t, void *arg)
+{
+	private_call_t *c = arg;
+	(void)t;
+	loop_stop(c->loop);
+}
+
 /*
  * Runs one operation of a provider that works on the loop to its end, on a
- * loop and multi of its own: the blocking form the commands call.
+ * loop and multi of its own: the blocking form the commands call. Every
+ * request of the operation is bounded by the provider's timeouts and
+ * p->deadline_ms; a guard timer a little past the deadline makes sure the
+ * call returns even if a provider forgot a bound.
  */
 static int run_private(provider_t *p, const lease_t *expected, lease_t *out, bool swap,
 		       df_detail_t *d)
 {
 	private_call_t c = {.ret = DF_EUNKNOWN};
 	http_multi_t *m = NULL;
+	loop_timer_t *guard = NULL;
 	int ret = loop_new(&c.loop);
 	if (ret == DF_OK) {
 		ret = http_multi_new(&m, c.loop);
 	}
 	if (ret == DF_OK) {
-		ret = swap ? p->ops->swap_begin(p, m, expected, out, private_done, &c)
-			   : p->ops->read_begin(p, m, out, private_done, &c);
-		if (ret != DF_OK && d != NULL && d->msg[0] == '\0') {
-			df_detail_set(d, "%s", df_strerror(ret));
-		}
+		ret = loop_timer_new(c.loop, &guard, private_guard, &c);
 	}
-	if (ret == DF_OK) {
-		/* Every request of the operation is bounded by the provider's
-		 * timeouts and p->deadline_ms: the loop ends with done. */
-		ret = loop_run(c.loop);
-		if (!c.done) {
-			p->ops->cancel(p);
-			if (ret == DF_OK) {
-				ret = DF_EUNKNOWN;
-			}
-			df_detail_set(d, "the %s call ended without an outcome", p->ops->id);
-		} else {
-			ret = c.ret;
-			if (d != NULL) {
-				*d = c.detail;
-			}
-		}
-	} else if (d != NULL && d->msg[0] == '\0') {
+	if (ret != DF_OK) {
 		df_detail_set(d, "cannot set up the %s call: %s", p->ops->id, df_strerror(ret));
+		goto out;
 	}
+	int64_t left = PRIVATE_CALL_MAX_MS;
+	if (p->deadline_ms > 0) {
+		left = p->deadline_ms - clock_mono_ms();
+		left = (left > 0 ? left : 0) + PRIVATE_CALL_GRACE_MS;
+	}
+	loop_timer_arm(guard, left, 0);
+	ret = swap ? p->ops->swap_begin(p, m, expected, out, private_done, &c)
+		   : p->ops->read_begin(p, m, out, private_done, &c);
+	if (ret != DF_OK) {
+		if (d != NULL && d->msg[0] == '\0') {
+			df_detail_set(d, "the %s call could not start: %s", p->ops->id,
+				      df_strerror(ret));
+		}
+		goto out;
+	}
+	ret = loop_run(c.loop);
+	if (c.done) {
+		ret = c.ret;
+		if (d != NULL) {
+			*d = c.detail;
+		}
+	} else {
+		p->ops->cancel(p);
+		/* What a cancelled swap sent may still apply: re-read. */
+		ret = DF_EUNKNOWN;
+		df_detail_set(d, "the %s call ended without an outcome", p->ops->id);
+	}
+out:
+	loop_timer_free(guard);
 	http_multi_free(m);
 	loop_free(c.loop);
 	return ret;

@@ -20,6 +20,7 @@
 
 #include "src/conf/config.h"
 #include "src/failover/config_modules.h"
+#include "src/provider/provider_conf.h"
 
 /* The smallest valid configuration; tests append to it. */
 #define BASE                                                            \
@@ -1006,8 +1007,9 @@ static void test_key_table(void **state)
 	assert_false(config_key_at(failover_config_modules, n, &info));
 	assert_false(config_key_at(failover_config_modules, 0, NULL));
 	assert_true(n >= 50);
-	/* TSIG_KEY, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (route53). */
-	assert_int_equal(secrets, 3);
+	/* TSIG_KEY, VAULT_TOKEN, VAULT_SECRET_ID, and AWS_SECRET_ACCESS_KEY and
+	 * AWS_SESSION_TOKEN (route53). */
+	assert_int_equal(secrets, 5);
 	assert_true(config_key_at(failover_config_modules, 0, &info));
 	assert_string_equal(info.name, "ROLE");
 	assert_true(info.required);
@@ -1032,6 +1034,119 @@ static void test_key_table(void **state)
 	snprintf(all, sizeof(all), BASE "WATCH_START_CMD=%sx\n", cmd);
 	expect_error(all, "WATCH_START_CMD=");
 	assert_msg_has("is too long; expected at most 4095 characters");
+}
+
+/*
+ * Every secret key of the program, whichever module declares it, takes the
+ * NAME_FILE form under the one secret-file rule: a file private to us is
+ * read, one that others can read is refused with the chmod that fixes it.
+ */
+static void test_every_secret_takes_file(void **state)
+{
+	(void)state;
+	config_key_info_t info;
+	size_t checked = 0;
+	char path[256], entry[320];
+
+	for (size_t i = 0; config_key_at(failover_config_modules, i, &info); i++) {
+		if (!info.secret) {
+			continue;
+		}
+		const char *value =
+			strcmp(info.name, "TSIG_KEY") == 0 ? "hmac-sha256:k:" SECRET : SECRET;
+		char text[64];
+		snprintf(text, sizeof(text), "%s\n", value);
+		snprintf(entry, sizeof(entry), "%s_FILE=%s", info.name,
+			 write_file("private.secret", text, 0600, path, sizeof(path)));
+		char *env[] = {entry, NULL};
+		write_file("base.env", BASE, 0644, path, sizeof(path));
+		if (load(path, env) != DF_OK) {
+			fail_msg("%s_FILE with mode 0600: %s", info.name, d.msg);
+		}
+		write_file("private.secret", text, 0644, path, sizeof(path));
+		write_file("base.env", BASE, 0644, path, sizeof(path));
+		assert_int_equal(load(path, env), DF_ECONFIG);
+		snprintf(text, sizeof(text), "%s_FILE=", info.name);
+		assert_msg_has(text);
+		assert_msg_has("is readable by group and others (mode 0644");
+		assert_msg_has("chmod 600 ");
+		assert_msg_lacks(SECRET);
+		checked++;
+	}
+	assert_true(checked >= 3); /* TSIG_KEY, VAULT_TOKEN, VAULT_SECRET_ID at least */
+}
+
+/* A module that puts values from elsewhere (as Vault's does), for the hook's tests. */
+static const char *put_name, *put_value;
+static int put_ret;
+static int put_source(const config_t *c, config_ctx_t *ctx, df_detail_t *dd)
+{
+	(void)dd;
+	/* The module's own keys are stored before its source runs. */
+	assert_string_equal(c->metrics_listen, "127.0.0.1:9");
+	put_ret = config_put(ctx, put_name, put_value, "Store s/k");
+	return put_ret == DF_ENOENT ? DF_OK : put_ret;
+}
+
+static const config_key_t src_keys[] = {
+	{.name = "METRICS_LISTEN",
+	 .type = CONFIG_STR,
+	 CONFIG_FIELD(metrics_listen),
+	 .def = "127.0.0.1:9",
+	 .help = "h"},
+};
+
+static void test_source_puts(void **state)
+{
+	(void)state;
+	const config_module_t src = {
+		.name = "src", .keys = src_keys, .count = 1, .source = put_source};
+	const config_module_t *const mods[] = {&provider_config, &src, NULL};
+	char path[256];
+	char *env[] = {"DNS_TTL=50", NULL};
+
+	write_file("src.env", BASE "DNS_TTL=40\n", 0644, path, sizeof(path));
+	/* Over the file and the environment, in any case. */
+	put_name = "dns_ttl";
+	put_value = "45";
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(config_load(&cfg, mods, path, env, NULL, &d), DF_OK);
+	assert_int_equal(cfg.dns_ttl, 45);
+	/* A secret from the store needs no private configuration file. */
+	put_name = "tsig_key";
+	put_value = "hmac-sha256:k:" SECRET;
+	assert_int_equal(config_load(&cfg, mods, path, env, NULL, &d), DF_OK);
+	assert_string_equal(cfg.tsig_key, "hmac-sha256:k:" SECRET);
+	/* Through the same checks; the message names the store and shows no value. */
+	put_name = "DNS_TTL";
+	put_value = "forty-" SECRET;
+	assert_int_equal(config_load(&cfg, mods, path, env, NULL, &d), DF_ECONFIG);
+	assert_msg_has("Store s/k: DNS_TTL is not a decimal number (value not shown)");
+	assert_msg_lacks(SECRET);
+	put_name = "tsig_key";
+	put_value = SECRET;
+	assert_int_equal(config_load(&cfg, mods, path, env, NULL, &d), DF_ECONFIG);
+	assert_msg_has("Store s/k: TSIG_KEY is not of the form");
+	assert_msg_lacks(SECRET);
+	/* Not a key, or the NAME_FILE form: DF_ENOENT for the source to report. */
+	put_name = "dns_tll";
+	assert_int_equal(config_load(&cfg, mods, path, env, NULL, &d), DF_OK);
+	assert_int_equal(put_ret, DF_ENOENT);
+	put_name = "tsig_key_file";
+	assert_int_equal(config_load(&cfg, mods, path, env, NULL, &d), DF_OK);
+	assert_int_equal(put_ret, DF_ENOENT);
+	assert_int_equal(cfg.dns_ttl, 50);
+	/* NAME_FILE secrets are read before any source runs: their errors come first. */
+	put_name = "tsig_keyfile";
+	put_value = "/etc/k.conf";
+	write_file("src.env", BASE "TSIG_KEY_FILE=/nonexistent\n", 0644, path, sizeof(path));
+	assert_int_equal(config_load(&cfg, mods, path, NULL, NULL, &d), DF_ECONFIG);
+	assert_msg_has("TSIG_KEY_FILE=/nonexistent: cannot open the file");
+	/* config_parse_text() runs no source. */
+	put_ret = 99;
+	assert_int_equal(config_parse_text(&cfg, mods, BASE, strlen(BASE), "t", &d), DF_OK);
+	assert_int_equal(put_ret, 99);
+	assert_int_equal(config_put(NULL, "a", "b", "c"), DF_EINVAL);
 }
 
 /* Each template loads as shipped and mentions every key, with its default. */
@@ -1112,6 +1227,8 @@ int main(void)
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_untouched_on_error),
 		cmocka_unit_test(test_key_table),
+		cmocka_unit_test(test_every_secret_takes_file),
+		cmocka_unit_test(test_source_puts),
 		cmocka_unit_test(test_templates),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
