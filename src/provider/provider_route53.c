@@ -77,7 +77,6 @@ typedef struct r53 {
 	char what[160];	     /* its changes, for messages */
 	route53_set_t new_a, new_txt;
 	char change_id[128];
-	bool sent; /* the batch was sent: an unanswered one may have applied */
 	int ret;
 	df_detail_t d;
 } r53_t;
@@ -647,7 +646,6 @@ static int setup(r53_t *r, enum op_kind kind, lease_t *out, const lease_t *expec
 				: OP_DEFAULT_MAX;
 	r->deadline = r->base.deadline_ms > 0 ? r->base.deadline_ms : now + bound;
 	r->pages = r->retries = r->polls = 0;
-	r->sent = false;
 	r->change_id[0] = '\0';
 	r->what[0] = '\0';
 	r->ret = DF_OK;

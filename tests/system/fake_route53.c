@@ -37,6 +37,8 @@
  *   maxitems=N  cap on a listing page (default 100)
  *   hang_ms=MS  every request waits MS before it is read (a stalled API; the
  *               fake serves one request at a time, so all of them stall)
+ *   lose=N      the next N batches are applied, then answered only after
+ *               lose_ms (default 1500): the client's timeout loses the answer
  * SEED_FILE lines: "NAME TYPE TTL VALUE [VALUE...]" (a value with spaces in
  * double quotes as Route 53 writes TXT), or "NAME TYPE weighted ID" for a
  * foreign weighted set. STATE_FILE is rewritten after every applied batch:
@@ -93,6 +95,7 @@ static char secret[256], token[4096];
 static const char *control_path, *state_path;
 static char control_text[1024];
 static int throttle_n, prior_n, fail500_n, insync_ms = 200, maxitems_cap = 100, hang_ms;
+static int lose_n, lose_ms = 1500;
 static bool envelope_batch;
 static volatile sig_atomic_t stop;
 
@@ -144,7 +147,8 @@ static void reload_control(void)
 		return;
 	}
 	snprintf(control_text, sizeof(control_text), "%s", s);
-	throttle_n = prior_n = fail500_n = hang_ms = 0;
+	throttle_n = prior_n = fail500_n = hang_ms = lose_n = 0;
+	lose_ms = 1500;
 	envelope_batch = false;
 	for (char *line = strtok(s, "\n"); line != NULL; line = strtok(NULL, "\n")) {
 		int v;
@@ -157,6 +161,10 @@ static void reload_control(void)
 			fail500_n = v;
 		} else if (sscanf(line, "insync_ms=%d", &v) == 1) {
 			insync_ms = v;
+		} else if (sscanf(line, "lose=%d", &v) == 1) {
+			lose_n = v;
+		} else if (sscanf(line, "lose_ms=%d", &v) == 1) {
+			lose_ms = v;
 		} else if (sscanf(line, "hang_ms=%d", &v) == 1) {
 			hang_ms = v;
 		} else if (sscanf(line, "maxitems=%d", &v) == 1) {
@@ -761,6 +769,13 @@ static enum MHD_Result change_sets(struct MHD_Connection *c, const req_ctx_t *ct
 	nsets = nwork;
 	qsort(sets, nsets, sizeof(sets[0]), set_cmp);
 	save_state();
+	if (lose_n > 0) {
+		/* Applied; the answer comes too late for the client. */
+		lose_n--;
+		struct timespec ts = {.tv_sec = lose_ms / 1000,
+				      .tv_nsec = (lose_ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 	change_t *chg = &changes[nchanges++ % (sizeof(changes) / sizeof(changes[0]))];
 	snprintf(chg->id, sizeof(chg->id), "C%08u", ++change_seq);
 	chg->at_ms = now_ms();
@@ -829,7 +844,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 	reload_control();
 	if (hang_ms > 0) {
-		struct timespec ts = {.tv_sec = hang_ms / 1000, .tv_nsec = (hang_ms % 1000) * 1000000L};
+		struct timespec ts = {.tv_sec = hang_ms / 1000,
+				      .tv_nsec = (hang_ms % 1000) * 1000000L};
 		nanosleep(&ts, NULL);
 	}
 	args_t q = {.n = 0};

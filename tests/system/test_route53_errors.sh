@@ -90,6 +90,14 @@ expect_fail "a 500 to the batch" "lease.example.com." -- "$DNSFAILOVER" -c "$T/d
 assert_contains "$OUT" "unknown" "the outcome is called unknown"
 r53_control
 
+sys_log "the answer to an applied batch is lost: the command reads back and finds it applied"
+r53_config "$T/dr1.env" ROLE=dr DNS_TIMEOUT=1
+r53_control lose=1
+assert_exit 0 "promote whose answer is lost" -- "$DNSFAILOVER" -c "$T/dr1.env" promote
+assert_contains "$OUT" "the update applied" "the read-back finds the write"
+assert_contains "$(r53_state)" "lease.example.com. A 30 192.0.2.20" "the DR holds the lease"
+r53_control
+
 sys_log "a routing-policy set at the lease name is reported and left alone"
 sys_kill fake_route53
 printf 'lease.example.com. A weighted blue\n' >"$T/seed"
