@@ -168,7 +168,7 @@ static int build(r53_t *r)
 		snprintf(query, sizeof(query), "name=%s%s%s%s%s&maxitems=%s", en,
 			 et[0] != '\0' ? "&type=" : "", et,
 			 r->pages > 0 && ei[0] != '\0' ? "&identifier=" : "",
-			 r->pages > 0 ? ei : "", r->kind == OP_CHECK ? "1" : PAGE_ITEMS);
+			 r->pages > 0 ? ei : "", PAGE_ITEMS);
 		free(en);
 		free(et);
 		free(ei);
@@ -512,8 +512,7 @@ static bool advance(r53_t *r, int http_ret, int64_t *delay)
 			return true;
 		}
 		r->pages++;
-		if (r->page.truncated && strcmp(r->page.next_name, cfg->record) == 0 &&
-		    r->kind != OP_CHECK) {
+		if (r->page.truncated && strcmp(r->page.next_name, cfg->record) == 0) {
 			if (r->pages >= PAGES_MAX) {
 				df_detail_set(&r->d, "more than %d pages of record sets at %s",
 					      PAGES_MAX, cfg->record);

@@ -42,6 +42,9 @@ case $(txt_of) in '"owner=primary exp='*' epoch=1"') ;; *) fail "TXT after init:
 assert_contains "$(r53_state)" "lease.example.com. AAAA 300 2001:db8::1" "other types at the name untouched"
 assert_contains "$(r53_state)" "www.example.com. A 60 192.0.2.99 weighted=blue" "foreign set untouched"
 
+assert_exit 0 "validate after init" -- "$DNSFAILOVER" -c "$T/primary.env" validate
+assert_contains "$OUT" "read lease.example.com. in hosted zone $R53_ZONE_ID: A and TXT found" \
+	"validate reads the lease"
 assert_exit 0 "show" -- "$DNSFAILOVER" -c "$T/primary.env" show
 json=$OUT
 assert_eq "$(jq -r .A <<<"$json")" "192.0.2.10" "show A"
@@ -52,6 +55,8 @@ sys_log "a listing of one set per page is followed to the lease's TXT"
 r53_control maxitems=1
 assert_exit 0 "show with one set per page" -- "$DNSFAILOVER" -c "$T/primary.env" show
 assert_eq "$(jq -r .owner <<<"$OUT")" "primary" "paged show owner"
+assert_exit 0 "validate with one set per page" -- "$DNSFAILOVER" -c "$T/primary.env" validate
+assert_contains "$OUT" "A and TXT found" "validate pages to the TXT too"
 r53_control
 
 assert_exit 3 "init as dr refused while primary holds the lease" -- "$DNSFAILOVER" -c "$T/dr.env" init
