@@ -435,6 +435,10 @@ static bool advance(r53_t *r, int http_ret, int64_t *delay)
 			      http_request_fail(r->req) != HTTP_FAIL_TLS &&
 			      http_request_fail(r->req) != HTTP_FAIL_CA_FILE) ||
 			     r->step == ST_POLL;
+		if (maybe) {
+			df_detail_prefix(&r->d, "the outcome of the change of %s (%s) is unknown",
+					 cfg->record, r->what);
+		}
 		finish(r, maybe ? DF_EUNKNOWN : http_ret);
 		return true;
 	}
