@@ -8,6 +8,6 @@
 
 /* The order keys are listed in (config_key_at()), after the core keys. */
 const config_module_t *const failover_config_modules[] = {
-	&provider_config, &route53_config, &health_config, &watch_config, &metrics_config,
-	&vault_config, NULL,
+	&provider_config, &route53_config, &health_config, &watch_config,
+	&metrics_config,  &vault_config,   NULL,
 };
