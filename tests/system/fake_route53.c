@@ -32,6 +32,8 @@
  *   throttle=N  the next N batches answer 400 Throttling (Rate exceeded)
  *   prior=N     the next N batches answer 400 PriorRequestNotComplete
  *   fail500=N   the next N batches answer 500 without applying
+ *   deny=N      the next N batches answer 403 AccessDenied (a policy without
+ *               route53:ChangeResourceRecordSets)
  *   envelope=errorresponse|batch
  *   insync_ms=MS
  *   maxitems=N  cap on a listing page (default 100)
@@ -95,7 +97,7 @@ static char secret[256], token[4096];
 static const char *control_path, *state_path;
 static char control_text[1024];
 static int throttle_n, prior_n, fail500_n, insync_ms = 200, maxitems_cap = 100, hang_ms;
-static int lose_n, lose_ms = 1500;
+static int lose_n, lose_ms = 1500, deny_n;
 static bool envelope_batch;
 static volatile sig_atomic_t stop;
 
@@ -147,7 +149,7 @@ static void reload_control(void)
 		return;
 	}
 	snprintf(control_text, sizeof(control_text), "%s", s);
-	throttle_n = prior_n = fail500_n = hang_ms = lose_n = 0;
+	throttle_n = prior_n = fail500_n = hang_ms = lose_n = deny_n = 0;
 	lose_ms = 1500;
 	envelope_batch = false;
 	for (char *line = strtok(s, "\n"); line != NULL; line = strtok(NULL, "\n")) {
@@ -161,6 +163,8 @@ static void reload_control(void)
 			fail500_n = v;
 		} else if (sscanf(line, "insync_ms=%d", &v) == 1) {
 			insync_ms = v;
+		} else if (sscanf(line, "deny=%d", &v) == 1) {
+			deny_n = v;
 		} else if (sscanf(line, "lose=%d", &v) == 1) {
 			lose_n = v;
 		} else if (sscanf(line, "lose_ms=%d", &v) == 1) {
@@ -617,6 +621,16 @@ static enum MHD_Result change_sets(struct MHD_Connection *c, const req_ctx_t *ct
 			     "The request was rejected because Route 53 was still processing a "
 			     "prior request.",
 			     method, url);
+	}
+	if (deny_n > 0) {
+		char m[300];
+		deny_n--;
+		snprintf(m, sizeof(m),
+			 "User: arn:aws:iam::123456789012:user/dnsfailover is not authorized to "
+			 "perform: route53:ChangeResourceRecordSets on resource: "
+			 "arn:aws:route53:::hostedzone/%s",
+			 zone_id);
+		return error(c, 403, "Sender", "AccessDenied", m, method, url);
 	}
 	if (fail500_n > 0) {
 		fail500_n--;

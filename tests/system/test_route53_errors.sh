@@ -71,6 +71,12 @@ r53_config "$T/nokey.env" ROLE=dr AWS_ACCESS_KEY_ID=
 expect_fail "no access key" "DNS_PROVIDER=route53 needs AWS_ACCESS_KEY_ID" -- \
 	"$DNSFAILOVER" -c "$T/nokey.env" show
 
+r53_control deny=1
+expect_fail "a policy without ChangeResourceRecordSets" "AWS_ACCESS_KEY_ID=$R53_AKID needs route53:ListResourceRecordSets, ChangeResourceRecordSets" -- \
+	"$DNSFAILOVER" -c "$T/dr.env" promote
+assert_contains "$OUT" "AccessDenied" "the fake's code is shown"
+r53_control
+
 sys_log "Throttling and PriorRequestNotComplete are retried"
 r53_control throttle=2
 assert_exit 0 "init renews through two Throttling answers" -- "$DNSFAILOVER" -c "$T/primary.env" init
