@@ -724,10 +724,11 @@ static void end_op(r53_t *r)
 	r->kind = OP_NONE;
 }
 
-static int r53_read(provider_t *p, lease_t *out, df_detail_t *d)
+/* One operation to its end, blocking: the form the commands and validate use. */
+static int run_op(r53_t *r, enum op_kind kind, lease_t *out, const lease_t *expected,
+		  df_detail_t *d)
 {
-	r53_t *r = r_of(p);
-	int ret = setup(r, OP_READ, out, NULL);
+	int ret = setup(r, kind, out, expected);
 	if (ret == DF_OK) {
 		ret = run_blocking(r);
 	}
@@ -738,18 +739,14 @@ static int r53_read(provider_t *p, lease_t *out, df_detail_t *d)
 	return ret;
 }
 
+static int r53_read(provider_t *p, lease_t *out, df_detail_t *d)
+{
+	return run_op(r_of(p), OP_READ, out, NULL, d);
+}
+
 static int r53_swap(provider_t *p, const lease_t *expected, lease_t *next, df_detail_t *d)
 {
-	r53_t *r = r_of(p);
-	int ret = setup(r, OP_SWAP, next, expected);
-	if (ret == DF_OK) {
-		ret = run_blocking(r);
-	}
-	if (d != NULL) {
-		*d = r->d;
-	}
-	end_op(r);
-	return ret;
+	return run_op(r_of(p), OP_SWAP, next, expected, d);
 }
 
 static int r53_check(provider_t *p, provider_report_fn report, void *arg, df_detail_t *d)
@@ -758,18 +755,12 @@ static int r53_check(provider_t *p, provider_report_fn report, void *arg, df_det
 	lease_t tmp;
 	r->report = report;
 	r->report_arg = arg;
-	int ret = setup(r, OP_CHECK, &tmp, NULL);
-	if (ret == DF_OK) {
-		ret = run_blocking(r);
-	}
+	int ret = run_op(r, OP_CHECK, &tmp, NULL, d);
+	/* The listing step reports itself; an earlier failure is said here. */
 	if (ret != DF_OK && report != NULL && r->d.msg[0] != '\0' && r->step != ST_LIST) {
 		report(arg, false, r->d.msg);
 	}
 	r->report = NULL;
-	if (d != NULL) {
-		*d = r->d;
-	}
-	end_op(r);
 	return ret;
 }
 
