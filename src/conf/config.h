@@ -66,6 +66,18 @@ typedef struct config_gss {
 	enum config_gss_alg alg;     /* GSS_TSIG_ALG = gss-tsig */
 } config_gss_t;
 
+/* The route53 provider's keys (src/provider/route53_conf.c). */
+typedef struct config_route53 {
+	char access_key_id[128];	  /* AWS_ACCESS_KEY_ID */
+	char secret_access_key[256];	  /* AWS_SECRET_ACCESS_KEY (secret!) */
+	char session_token[4096];	  /* AWS_SESSION_TOKEN (secret!) */
+	char region[64];		  /* AWS_REGION = us-east-1 */
+	char zone_id[64];		  /* ROUTE53_ZONE_ID, bare (no /hostedzone/) */
+	char endpoint[CONFIG_STR_MAX];	  /* ROUTE53_ENDPOINT = https://route53.amazonaws.com */
+	char ca_file[CONFIG_STR_MAX];	  /* ROUTE53_CA_FILE */
+	char https_proxy[CONFIG_STR_MAX]; /* HTTPS_PROXY (empty: no proxy) */
+} config_route53_t;
+
 /* Secrets from HashiCorp Vault (src/secrets/vault_conf.c). */
 typedef struct config_vault {
 	char addr[CONFIG_STR_MAX];	   /* VAULT_ADDR (empty: no Vault) */
@@ -114,6 +126,7 @@ typedef struct config {
 	enum log_level log_level;	       /* LOG_LEVEL = info (error|warn|info|debug) */
 	config_gss_t gss;		       /* GSS_* (ad-gss) */
 	config_watch_t watch;		       /* the watcher's keys */
+	config_route53_t route53;	       /* AWS_*, ROUTE53_* (route53) */
 	char metrics_listen[256];	       /* METRICS_LISTEN (empty: off) */
 	config_vault_t vault;		       /* VAULT_* */
 	char source[CONFIG_STR_MAX]; /* file the config came from, "" = environment only */

@@ -81,6 +81,18 @@ int http_request_new(http_request_t **out, const char *method, const char *url,
 void http_request_free(http_request_t *req);
 
 /*
+ * Makes req a request for method on url with no header and no body (both
+ * wiped), keeping its libcurl handle and so the connection it holds: a
+ * client that signs every request (SigV4) makes each one afresh on one
+ * kept-alive connection. Not while req is in flight. DF_OK, DF_EINVAL or
+ * DF_ENOMEM (req unchanged).
+ */
+int http_request_retarget(http_request_t *req, const char *method, const char *url);
+
+/* Changes the connect and total timeouts of the next transfers (at least 1 ms each). */
+int http_request_set_timeouts(http_request_t *req, long connect_timeout_ms, long timeout_ms);
+
+/*
  * Adds one header line, "Name: value" ("Name:" removes a header libcurl
  * would send). The line is copied and wiped when the request is freed.
  * DF_OK, DF_EINVAL (NULL, or a CR or LF in the line) or DF_ENOMEM.

@@ -27,7 +27,7 @@ static const struct {
 	{"ad-gss", NULL}, /* built without MIT Kerberos GSSAPI (libkrb5-dev) */
 #endif
 	{"script", NULL},
-	{"route53", NULL},
+	{"route53", provider_route53_new},
 	{"cloudflare", NULL},
 	{"infoblox", NULL},
 	{"azure-dns", NULL},

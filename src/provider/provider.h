@@ -88,6 +88,7 @@ void provider_free(provider_t *p);
 int provider_bind_new(provider_t **out, const config_t *cfg, df_detail_t *d);
 int provider_dryrun_new(provider_t **out, const config_t *cfg, df_detail_t *d);
 int provider_adgss_new(provider_t **out, const config_t *cfg, df_detail_t *d); /* GSSAPI builds */
+int provider_route53_new(provider_t **out, const config_t *cfg, df_detail_t *d);
 
 /*
  * The blocking forms, for the commands: a provider that runs on the loop

@@ -190,9 +190,20 @@ static void test_every_key_set(void **state)
 		  "GSS_TSIG_ALG=gss.microsoft.com\nMY_IP=2001:DB8::20\nOTEL_CHECK_INTERVAL=7\n"
 		  "WATCH_MODE=kubernetes\nOTEL_NAMESPACE=otel\nOTEL_DEPLOYMENT=collector\n"
 		  "OTEL_REPLICAS_ACTIVE=3\nOTEL_REPLICAS_INACTIVE=1\nWATCH_CMD_TIMEOUT=9\n"
-		  "METRICS_LISTEN=127.0.0.1:9464\n");
+		  "METRICS_LISTEN=127.0.0.1:9464\nAWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n"
+		  "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n"
+		  "AWS_SESSION_TOKEN=FQoGZXIvYXdzEXAMPLE=\nAWS_REGION=us-gov-west-1\n"
+		  "ROUTE53_ZONE_ID=/hostedzone/Z1D633PJN98FT9\n"
+		  "ROUTE53_ENDPOINT=https://route53.us-gov.amazonaws.com\n"
+		  "ROUTE53_CA_FILE=/etc/ssl/certs/ca-certificates.crt\n"
+		  "HTTPS_PROXY=http://proxy.example.test:3128\n");
 	assert_int_equal(cfg.role, CONFIG_ROLE_DR);
 	assert_string_equal(cfg.provider, "route53");
+	assert_string_equal(cfg.route53.access_key_id, "AKIAIOSFODNN7EXAMPLE");
+	assert_string_equal(cfg.route53.session_token, "FQoGZXIvYXdzEXAMPLE=");
+	assert_string_equal(cfg.route53.zone_id, "Z1D633PJN98FT9"); /* stored bare */
+	assert_string_equal(cfg.route53.region, "us-gov-west-1");
+	assert_string_equal(cfg.route53.https_proxy, "http://proxy.example.test:3128");
 	assert_string_equal(cfg.server, "ns1.example.test");
 	assert_int_equal(cfg.port, 5353);
 	assert_string_equal(cfg.zone, "example.test.");
@@ -996,8 +1007,9 @@ static void test_key_table(void **state)
 	assert_false(config_key_at(failover_config_modules, n, &info));
 	assert_false(config_key_at(failover_config_modules, 0, NULL));
 	assert_true(n >= 50);
-	/* TSIG_KEY, VAULT_TOKEN, VAULT_SECRET_ID: the others come with their providers. */
-	assert_int_equal(secrets, 3);
+	/* TSIG_KEY, VAULT_TOKEN, VAULT_SECRET_ID, and AWS_SECRET_ACCESS_KEY and
+	 * AWS_SESSION_TOKEN (route53). */
+	assert_int_equal(secrets, 5);
 	assert_true(config_key_at(failover_config_modules, 0, &info));
 	assert_string_equal(info.name, "ROLE");
 	assert_true(info.required);
