@@ -40,6 +40,13 @@ typedef struct daemon {
 	bool active;		       /* as last reported */
 	enum lease_health last_health; /* the last check's result */
 	bool checking;		       /* a health check is in flight: its tick waits */
+	bool operating;		       /* a provider read or swap is in flight */
+	/* The tick in flight: what was read, the decision, when the write went out. */
+	lease_obs_t obs;
+	lease_plan_t plan;
+	char read_error[sizeof(((df_detail_t *)NULL)->msg)];
+	size_t logged; /* events of plan already logged */
+	int64_t sent;
 	loop_t *loop;
 	http_multi_t *multi;	    /* the health check's HTTP, on the loop */
 	loop_timer_t *tick_timer;   /* every UPDATE_INTERVAL */
@@ -144,6 +151,8 @@ static void unload(daemon_t *dm)
 	dm->watcher = NULL;
 	health_free(dm->health); /* cancels a check in flight */
 	dm->checking = false;
+	provider_cancel(dm->provider); /* and a read or swap */
+	dm->operating = false;
 	provider_free(dm->provider);
 	if (dm->cfg != NULL) {
 		config_deinit(dm->cfg);
@@ -255,18 +264,85 @@ static void update_key_metrics(daemon_t *dm)
 	}
 }
 
+/* The end of a tick, with or without a write. */
+static void end_tick(daemon_t *dm)
+{
+	dm->operating = false;
+	dm->provider->deadline_ms = 0;
+	update_activity(dm, NULL);
+}
+
+/* The write of a tick is over: record its outcome. */
+static void on_swapped(provider_t *p, int ret, const df_detail_t *d, void *arg)
+{
+	daemon_t *dm = arg;
+	(void)p;
+	metrics_set_update_latency(dm->metrics, (double)(clock_mono_ms() - dm->sent) / 1000.0);
+	metrics_count_renewal(dm->metrics, ret == DF_OK		 ? "ok"
+					   : ret == DF_ECONFLICT ? "conflict"
+								 : "error");
+	if (ret == DF_OK) {
+		metrics_set_lease(dm->metrics, dm->plan.next.lease.exp, dm->plan.next.lease.epoch,
+				  dm->plan.next.lease.owner);
+	}
+	lease_apply(&dm->params, &dm->state, &dm->plan, ret,
+		    d->msg[0] != '\0' ? d->msg : df_strerror(ret), dm->sent, clock_mono_ms());
+	update_key_metrics(dm);
+	log_events(&dm->plan.events, dm->logged);
+	end_tick(dm);
+}
+
+/* The read of a tick is over: decide, and write at most once. */
+static void on_read(provider_t *p, int ret, const df_detail_t *d, void *arg)
+{
+	daemon_t *dm = arg;
+	lease_obs_t *obs = &dm->obs;
+	lease_plan_t *plan = &dm->plan;
+	obs->read = ret;
+	if (dm->state.holding && obs->read != DF_OK && obs->read != DF_ENOTFOUND) {
+		/* Logged as "Failed to renew lease": a holder that cannot read
+		 * the lease cannot renew it. */
+		metrics_count_renewal(dm->metrics, "error");
+	}
+	if (obs->read == DF_OK && obs->lease.txt_valid) {
+		metrics_set_lease(dm->metrics, obs->lease.lease.exp, obs->lease.lease.epoch,
+				  obs->lease.lease.owner);
+	}
+	if (obs->lease.has_skew) {
+		metrics_set_clock_skew(dm->metrics, obs->lease.clock_skew);
+	}
+	update_key_metrics(dm);
+	snprintf(dm->read_error, sizeof(dm->read_error), "%s", d->msg);
+	obs->read_error = dm->read_error;
+
+	int64_t now_wall = clock_lease_wall();
+	lease_decide(&dm->params, &dm->state, obs, now_wall, clock_mono_ms(), plan);
+	log_events(&plan->events, 0);
+	dm->logged = plan->events.count;
+	if (plan->action == LEASE_ACT_NONE) {
+		end_tick(dm);
+		return;
+	}
+	dm->sent = clock_mono_ms();
+	const lease_t *expected = plan->expected.has_txt ? &plan->expected : NULL;
+	ret = provider_swap_begin(p, dm->multi, expected, &plan->next, on_swapped, dm);
+	if (ret != DF_OK) {
+		df_detail_t why = {""};
+		df_detail_set(&why, "the write could not start: %s", df_strerror(ret));
+		on_swapped(p, ret, &why, dm);
+	}
+}
+
 /*
  * The second half of a tick, once the health check (if any) has answered:
- * read the lease, decide, write at most once. The DNS exchanges block, but
- * never past the next tick nor past the instant the holder must step down.
+ * read the lease, decide, write at most once. An HTTP provider's calls run
+ * on the loop; a DNS provider's exchanges block, but never past the next
+ * tick nor past the instant the holder must step down.
  */
 static void finish_tick(daemon_t *dm, enum lease_health health)
 {
 	const config_t *cfg = dm->cfg;
 	int64_t start = clock_mono_ms();
-	df_detail_t d = {""};
-	lease_obs_t obs;
-	lease_plan_t plan;
 
 	int64_t deadline = start + (int64_t)cfg->update_interval * 1000;
 	int64_t sd = step_down_at(dm);
@@ -275,50 +351,15 @@ static void finish_tick(daemon_t *dm, enum lease_health health)
 	}
 	dm->provider->deadline_ms = deadline;
 
-	memset(&obs, 0, sizeof(obs));
-	obs.health = health;
-	obs.read = dm->provider->ops->read(dm->provider, &obs.lease, &d);
-	if (dm->state.holding && obs.read != DF_OK && obs.read != DF_ENOTFOUND) {
-		/* Logged as "Failed to renew lease": a holder that cannot read
-		 * the lease cannot renew it. */
-		metrics_count_renewal(dm->metrics, "error");
+	memset(&dm->obs, 0, sizeof(dm->obs));
+	dm->obs.health = health;
+	dm->operating = true;
+	int ret = provider_read_begin(dm->provider, dm->multi, &dm->obs.lease, on_read, dm);
+	if (ret != DF_OK) {
+		df_detail_t why = {""};
+		df_detail_set(&why, "the read could not start: %s", df_strerror(ret));
+		on_read(dm->provider, ret, &why, dm);
 	}
-	if (obs.read == DF_OK && obs.lease.txt_valid) {
-		metrics_set_lease(dm->metrics, obs.lease.lease.exp, obs.lease.lease.epoch,
-				  obs.lease.lease.owner);
-	}
-	if (obs.lease.has_skew) {
-		metrics_set_clock_skew(dm->metrics, obs.lease.clock_skew);
-	}
-	update_key_metrics(dm);
-	char read_error[sizeof(d.msg)];
-	memcpy(read_error, d.msg, sizeof(read_error));
-	obs.read_error = read_error;
-
-	int64_t now_wall = clock_lease_wall();
-	lease_decide(&dm->params, &dm->state, &obs, now_wall, clock_mono_ms(), &plan);
-	log_events(&plan.events, 0);
-	size_t logged = plan.events.count;
-	if (plan.action != LEASE_ACT_NONE) {
-		d.msg[0] = '\0';
-		int64_t sent = clock_mono_ms();
-		const lease_t *expected = plan.expected.has_txt ? &plan.expected : NULL;
-		int ret = dm->provider->ops->swap(dm->provider, expected, &plan.next, &d);
-		metrics_set_update_latency(dm->metrics, (double)(clock_mono_ms() - sent) / 1000.0);
-		metrics_count_renewal(dm->metrics, ret == DF_OK		 ? "ok"
-						   : ret == DF_ECONFLICT ? "conflict"
-									 : "error");
-		if (ret == DF_OK) {
-			metrics_set_lease(dm->metrics, plan.next.lease.exp, plan.next.lease.epoch,
-					  plan.next.lease.owner);
-		}
-		lease_apply(&dm->params, &dm->state, &plan, ret,
-			    d.msg[0] != '\0' ? d.msg : df_strerror(ret), sent, clock_mono_ms());
-		update_key_metrics(dm);
-		log_events(&plan.events, logged);
-	}
-	dm->provider->deadline_ms = 0;
-	update_activity(dm, NULL);
 }
 
 static void on_health(health_t *h, bool healthy, const char *why, void *arg)
@@ -344,6 +385,11 @@ static void tick(daemon_t *dm)
 	 * paused VM) past its deadline steps down before it writes anything,
 	 * whichever of the timers the loop runs first after the resume. */
 	update_activity(dm, NULL);
+	if (dm->operating) {
+		log_debug("the last tick's %s call is still running: this tick waits for it",
+			  dm->provider->ops->id);
+		return;
+	}
 	if (dm->checking) {
 		/* Still waiting for the last check (HEALTH_TIMEOUT is not below
 		 * UPDATE_INTERVAL): that tick finishes when it answers. */
@@ -614,6 +660,13 @@ int daemon_run(const daemon_opts_t *opts)
 		 PACKAGE_VERSION, config_role_name(dm.cfg->role), dm.cfg->record,
 		 dm.provider->ops->id, dm.cfg->update_interval, dm.cfg->renew_deadline,
 		 dm.cfg->lease_ttl, dm.cfg->fail_threshold);
+	if (!dm.provider->ops->atomic_cas) {
+		log_warn("provider %s has no atomic compare-and-swap: %s", dm.provider->ops->id,
+			 dm.provider->ops->cas_note != NULL
+				 ? dm.provider->ops->cas_note
+				 : "it reads, compares, writes and reads back, so two writers can "
+				   "race");
+	}
 	if (dm.watcher != NULL) {
 		/* Not active yet: a collector left running here is stopped. */
 		watcher_apply(dm.watcher, false, clock_mono_ms());
