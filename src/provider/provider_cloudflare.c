@@ -640,7 +640,7 @@ static bool version_get(const lease_version_t *v, char *txt_id, char *a_id)
 	return id_ok(txt_id) && (a_id[0] == '\0' || id_ok(a_id));
 }
 
-/* Fills l from the list read. DF_ENOTFOUND when neither record exists. */
+/* Fills l from the list read. DF_ENOTFOUND when there is no TXT record. */
 static int lease_from_list(const cloudflare_t *cf, lease_t *l, df_detail_t *d)
 {
 	const cloudflare_list_t *li = &cf->list;
@@ -679,7 +679,9 @@ static int lease_from_list(const cloudflare_t *cf, lease_t *l, df_detail_t *d)
 		}
 	}
 	version_set(&l->version, li->txt_id, li->a_id);
-	if (li->a_count == 0 && li->txt_count == 0) {
+	if (li->txt_count == 0) {
+		df_detail_set(d, "no lease TXT record at %s in zone %s on %s", cf->record_name,
+			      cf->zone_name, cf->api);
 		return DF_ENOTFOUND;
 	}
 	return DF_OK;
@@ -878,7 +880,8 @@ static int cf_swap_begin(provider_t *p, http_multi_t *m, const lease_t *expected
 			 provider_done_fn done, void *arg)
 {
 	cloudflare_t *cf = cf_of(p);
-	if (next == NULL || !next->has_txt) {
+	/* The TXT written is always the one made from the lease value. */
+	if (next == NULL || lease_value_format(next) != DF_OK) {
 		return DF_EINVAL;
 	}
 	if (cf->step != CF_IDLE) {
