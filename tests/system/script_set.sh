@@ -12,7 +12,7 @@ env | sort >"$state.set-env"
 mode=$(cat "$state.set-mode" 2>/dev/null)
 case $mode in
 fail) echo "set: the DNS API said no (HTTP 403)" >&2; exit 1 ;;
-hang) sleep 60 ;;
+hang) echo $$ >"$state.pgid"; sleep 60 ;;
 esac
 txt=$DNS_TXT
 [ -e "$state.drop-epoch" ] && txt="owner=$3 exp=$4"
