@@ -62,6 +62,7 @@ typedef struct cloudflare {
 	/* The operation in flight. */
 	enum cf_step step;
 	bool swap;
+	long budget_ms; /* the time the request in flight was given */
 	http_multi_t *multi;
 	http_request_t *req;
 	lease_t *out; /* read: the lease to fill; swap: next */
@@ -435,6 +436,7 @@ static int make_request(cloudflare_t *cf, const char *method, const char *path, 
 	const config_cloudflare_t *c = &cf->base.cfg->cloudflare;
 	char url[CF_URL_MAX];
 	long budget = request_budget(cf);
+	cf->budget_ms = budget;
 	if (budget <= 0) {
 		df_detail_set(d, "cloudflare: no time left before the deadline for %s %s", method,
 			      path);
@@ -497,8 +499,11 @@ static void transfer_detail(const cloudflare_t *cf, const http_request_t *req, c
 {
 	char took[32];
 	if (http_request_fail(req) == HTTP_FAIL_TIMEOUT) {
-		df_detail_set(d, "cloudflare: %s: no answer from %s within %s%s", what, cf->api,
-			      http_client_duration(took, sizeof(took), request_budget(cf)),
+		df_detail_set(d, "cloudflare: %s: no answer from %s within %s%s%s", what, cf->api,
+			      http_client_duration(took, sizeof(took), cf->budget_ms),
+			      cf->budget_ms < (long)cf->base.cfg->cloudflare.timeout * 1000
+				      ? " (what was left before the renewal's deadline)"
+				      : "",
 			      ret == DF_EUNKNOWN ? " (the write may have applied: read again)"
 						 : "");
 		return;

@@ -52,6 +52,12 @@ _pf_sampler()
 	done
 }
 
+# _pf_lost_more N: the primary's log has more than N "Lease lost" lines.
+_pf_lost_more()
+{
+	[ "$(grep -c "Lease lost: the record now holds" "$T/primary.log" || true)" -gt "$1" ]
+}
+
 pf_daemons()
 {
 	local rival=$1 sampler_pid both
@@ -91,8 +97,13 @@ pf_daemons()
 
 	sys_log "a rival rewrites the lease behind the holder"
 	fo_stop dr
+	sleep 1 # the holder renews once more
+	local lost
+	lost=$(grep -c "Lease lost: the record now holds" "$T/primary.log" || true)
 	$rival
-	fo_wait_log primary "Lease lost: the record now holds" 5
+	sys_wait_for 5 "the holder noticing the rival's write" _pf_lost_more "$lost"
+	assert_contains "$(grep "Lease lost: the record now holds" "$T/primary.log" | tail -n 1)" \
+		"epoch=99" "the holder names the rival's value"
 	kill "$sampler_pid" 2>/dev/null || true
 	fo_stop primary
 	fo_check_never_both

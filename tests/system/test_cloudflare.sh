@@ -131,4 +131,17 @@ handshakes=$(cf_stats connections)
 requests=$(cf_stats requests)
 sys_log "fake API: $requests requests over $handshakes TLS connections"
 [ "$handshakes" -lt "$requests" ] || fail "no connection was reused ($handshakes connections for $requests requests)"
+sys_log "a holder whose API hangs steps down on time"
+assert_exit 0 "init --force" -- "$DNSFAILOVER" -c "$P" init --force
+mv "$T/primary.log" "$T/primary-daemons.log"
+fo_start primary
+fo_wait_log primary "Site is now ACTIVE" 10
+echo hang >"$CF_MODE_FILE"
+hung=$SECONDS
+fo_wait_log primary "Site is now STANDBY" $((FO_D + 3))
+sys_log "stepped down $((SECONDS - hung)) s after the API hung (RENEW_DEADLINE=$FO_D)"
+assert_contains "$(cat "$T/primary.log")" "no answer from $CF_URL within" "the log says the API did not answer"
+echo ok >"$CF_MODE_FILE"
+fo_wait_log primary "Lease renewed" 10
+fo_stop primary
 sys_log "PASS"
