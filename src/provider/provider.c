@@ -6,8 +6,11 @@
 
 #include "src/provider/provider.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "src/common/clock.h"
 
 #include "src/http/http_multi.h"
 #include "src/loop/loop.h"
@@ -293,6 +296,39 @@ void provider_lease_add_a(lease_t *l, const char *addr)
 		snprintf(l->a_list + used, sizeof(l->a_list) - used, "...");
 	}
 	l->a_count++;
+}
+
+void provider_report(provider_report_fn fn, void *arg, bool ok, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (fn != NULL) {
+		fn(arg, ok, line);
+	}
+}
+
+void provider_name_bare(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s", name);
+	size_t len = strlen(buf);
+	if (len > 1 && buf[len - 1] == '.') {
+		buf[len - 1] = '\0';
+	}
+}
+
+long provider_budget_ms(const provider_t *p, long configured_ms)
+{
+	long ms = configured_ms;
+	if (p->deadline_ms > 0) {
+		int64_t left = p->deadline_ms - clock_mono_ms();
+		if (left < ms) {
+			ms = left > 0 ? (long)left : 0;
+		}
+	}
+	return ms;
 }
 
 void provider_free(provider_t *p)

@@ -141,6 +141,19 @@ int provider_txt_encode(const char *text, char *out, size_t size);
 /* For providers: adds one A address read to l (a, a_count, a_list). */
 void provider_lease_add_a(lease_t *l, const char *addr);
 
+/* For check(): one line through fn (may be NULL), formatted. */
+void provider_report(provider_report_fn fn, void *arg, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* For providers: name (a DNS name) without its trailing dot, into buf. */
+void provider_name_bare(char *buf, size_t size, const char *name);
+
+/*
+ * For providers: the milliseconds one request or program may take now,
+ * configured_ms cut by p->deadline_ms (0 or less: no time is left).
+ */
+long provider_budget_ms(const provider_t *p, long configured_ms);
+
 /* Lists the provider ids, for error messages. */
 const char *provider_list(void);
 

@@ -26,13 +26,11 @@
 
 #include <arpa/inet.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "src/common/clock.h"
 #include "src/common/log.h"
 #include "src/http/http_client.h"
 #include "src/http/http_multi.h"
@@ -419,14 +417,7 @@ static cloudflare_t *cf_of(provider_t *p)
 /* Milliseconds a request may take now: CLOUDFLARE_TIMEOUT, cut by the deadline. */
 static long request_budget(const cloudflare_t *cf)
 {
-	long ms = (long)cf->base.cfg->cloudflare.timeout * 1000;
-	if (cf->base.deadline_ms > 0) {
-		int64_t left = cf->base.deadline_ms - clock_mono_ms();
-		if (left < ms) {
-			ms = left > 0 ? (long)left : 0;
-		}
-	}
-	return ms;
+	return provider_budget_ms(&cf->base, (long)cf->base.cfg->cloudflare.timeout * 1000);
 }
 
 /* A request to the API: method on path (after the base URL), body or NULL. */
@@ -928,21 +919,6 @@ static void cf_cancel(provider_t *p)
 
 /* ---- check --------------------------------------------------------------- */
 
-static void report(provider_report_fn fn, void *arg, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void report(provider_report_fn fn, void *arg, bool ok, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (fn != NULL) {
-		fn(arg, ok, line);
-	}
-}
-
 static int cf_check(provider_t *p, provider_report_fn fn, void *arg, df_detail_t *d)
 {
 	cloudflare_t *cf = cf_of(p);
@@ -953,12 +929,13 @@ static int cf_check(provider_t *p, provider_report_fn fn, void *arg, df_detail_t
 	int ret;
 
 	if (cfg->dns_ttl == CLOUDFLARE_TTL_AUTO) {
-		report(fn, arg, true,
-		       "DNS_TTL=1: Cloudflare's automatic TTL (300 s for unproxied "
-		       "records): resolvers may keep the old address that long");
+		provider_report(fn, arg, true,
+				"DNS_TTL=1: Cloudflare's automatic TTL (300 s for unproxied "
+				"records): resolvers may keep the old address that long");
 	} else {
-		report(fn, arg, true, "DNS_TTL=%u is at least Cloudflare's minimum of %d s",
-		       cfg->dns_ttl, CLOUDFLARE_TTL_MIN);
+		provider_report(fn, arg, true,
+				"DNS_TTL=%u is at least Cloudflare's minimum of %d s", cfg->dns_ttl,
+				CLOUDFLARE_TTL_MIN);
 	}
 	/* 1. The token and the zone, blocking (validate only). */
 	if (cfg->cloudflare.zone_id[0] != '\0') {
@@ -986,13 +963,14 @@ static int cf_check(provider_t *p, provider_report_fn fn, void *arg, df_detail_t
 	}
 	http_request_free(req);
 	if (ret == DF_OK) {
-		report(fn, arg, true, "CLOUDFLARE_API_TOKEN accepted by %s; zone %s has id %s%s",
-		       cf->api, cf->zone_name, cf->zone_id,
-		       cfg->cloudflare.zone_id[0] != '\0' ? " (CLOUDFLARE_ZONE_ID)"
-							  : " (looked up by DNS_ZONE)");
+		provider_report(fn, arg, true,
+				"CLOUDFLARE_API_TOKEN accepted by %s; zone %s has id %s%s", cf->api,
+				cf->zone_name, cf->zone_id,
+				cfg->cloudflare.zone_id[0] != '\0' ? " (CLOUDFLARE_ZONE_ID)"
+								   : " (looked up by DNS_ZONE)");
 	} else {
-		report(fn, arg, false, "CLOUDFLARE_API_TOKEN and zone %s: %s", cf->zone_name,
-		       sub.msg);
+		provider_report(fn, arg, false, "CLOUDFLARE_API_TOKEN and zone %s: %s",
+				cf->zone_name, sub.msg);
 		df_detail_set(d, "%s", sub.msg);
 		return ret;
 	}
@@ -1004,12 +982,12 @@ static int cf_check(provider_t *p, provider_report_fn fn, void *arg, df_detail_t
 	sub.msg[0] = '\0';
 	ret = provider_read(p, l, &sub);
 	if (ret == DF_OK || ret == DF_ENOTFOUND) {
-		report(fn, arg, true, "lease records at %s readable%s", cf->record_name,
-		       ret == DF_ENOTFOUND ? " (none yet: run init)" : "");
+		provider_report(fn, arg, true, "lease records at %s readable%s", cf->record_name,
+				ret == DF_ENOTFOUND ? " (none yet: run init)" : "");
 		ret = DF_OK;
 	} else {
-		report(fn, arg, false, "lease records at %s readable: %s", cf->record_name,
-		       sub.msg);
+		provider_report(fn, arg, false, "lease records at %s readable: %s", cf->record_name,
+				sub.msg);
 		df_detail_set(d, "%s", sub.msg);
 	}
 	free(l);
@@ -1038,16 +1016,6 @@ static const provider_ops_t cloudflare_ops = {
 	.free = cf_free,
 };
 
-/* name without its trailing dot, into buf. */
-static void strip_dot(char *buf, size_t size, const char *name)
-{
-	snprintf(buf, size, "%s", name);
-	size_t len = strlen(buf);
-	if (len > 1 && buf[len - 1] == '.') {
-		buf[len - 1] = '\0';
-	}
-}
-
 int provider_cloudflare_new(provider_t **out, const config_t *cfg, df_detail_t *d)
 {
 	if (out == NULL || cfg == NULL) {
@@ -1073,8 +1041,8 @@ int provider_cloudflare_new(provider_t **out, const config_t *cfg, df_detail_t *
 	while (len > 0 && cf->api[len - 1] == '/') {
 		cf->api[--len] = '\0';
 	}
-	strip_dot(cf->zone_name, sizeof(cf->zone_name), cfg->zone);
-	strip_dot(cf->record_name, sizeof(cf->record_name), cfg->record);
+	provider_name_bare(cf->zone_name, sizeof(cf->zone_name), cfg->zone);
+	provider_name_bare(cf->record_name, sizeof(cf->record_name), cfg->record);
 	snprintf(cf->zone_id, sizeof(cf->zone_id), "%s", c->zone_id);
 	snprintf(cf->token_hdr, sizeof(cf->token_hdr), "Authorization: Bearer %s", c->api_token);
 	*out = &cf->base;

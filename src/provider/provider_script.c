@@ -29,7 +29,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "src/common/clock.h"
 #include "src/common/log.h"
 #include "src/common/proc.h"
 #include "src/http/http_multi.h"
@@ -293,19 +292,6 @@ static void finish(script_t *sp, int ret, const df_detail_t *d)
 
 static void on_exit_status(loop_child_t *c, pid_t pid, int status, void *arg);
 
-/* Milliseconds the program may run now: SCRIPT_TIMEOUT, cut by the deadline. */
-static long run_budget(const script_t *sp)
-{
-	long ms = (long)sp->base.cfg->script.timeout * 1000;
-	if (sp->base.deadline_ms > 0) {
-		int64_t left = sp->base.deadline_ms - clock_mono_ms();
-		if (left < ms) {
-			ms = left > 0 ? (long)left : 0;
-		}
-	}
-	return ms;
-}
-
 /* Starts the program of step. On error nothing runs and d says why. */
 static int start_step(script_t *sp, enum sc_step step, df_detail_t *d)
 {
@@ -317,7 +303,7 @@ static int start_step(script_t *sp, enum sc_step step, df_detail_t *d)
 	df_detail_t why = {""};
 
 	program_end(sp, true);
-	sp->timeout_ms = run_budget(sp);
+	sp->timeout_ms = provider_budget_ms(&sp->base, (long)sp->base.cfg->script.timeout * 1000);
 	if (sp->timeout_ms <= 0) {
 		df_detail_set(d, "script: no time left before the deadline to run %s", key);
 		return DF_ETIMEDOUT;
@@ -749,15 +735,6 @@ static const provider_ops_t script_ops = {
 	.free = sc_free,
 };
 
-static void strip_dot(char *buf, size_t size, const char *name)
-{
-	snprintf(buf, size, "%s", name);
-	size_t len = strlen(buf);
-	if (len > 1 && buf[len - 1] == '.') {
-		buf[len - 1] = '\0';
-	}
-}
-
 int provider_script_new(provider_t **out, const config_t *cfg, df_detail_t *d)
 {
 	if (out == NULL || cfg == NULL) {
@@ -779,8 +756,8 @@ int provider_script_new(provider_t **out, const config_t *cfg, df_detail_t *d)
 	sp->output = output;
 	sp->out_fd = -1;
 	sp->err_fd = -1;
-	strip_dot(sp->record, sizeof(sp->record), cfg->record);
-	strip_dot(sp->zone, sizeof(sp->zone), cfg->zone);
+	provider_name_bare(sp->record, sizeof(sp->record), cfg->record);
+	provider_name_bare(sp->zone, sizeof(sp->zone), cfg->zone);
 	*out = &sp->base;
 	return DF_OK;
 }

@@ -16,6 +16,8 @@
 #   fo_check_never_both [SITE...] fails when the two sites' ACTIVE periods ever overlap,
 #                              or when it found no transitions of the SITEs to check
 #   fo_active SITE             true when SITE's last transition was ACTIVE (a kill ends it)
+#   fo_sampler                 with fo_initd_watchers: which collector stand-ins run, a
+#                              line every 0.2 s (run it in the background)
 
 . "$top_srcdir/tests/system/lib.sh"
 . "$top_srcdir/tests/system/collector.sh"
@@ -116,6 +118,20 @@ fo_initd_watchers()
 running()
 {
 	"$T/initd-$1" status >/dev/null 2>&1
+}
+
+# fo_sampler: both sites' collector stand-ins (fo_initd_watchers) every 0.2 s,
+# one line per sample: "PD", 1 where it runs (10: only the primary's).
+fo_sampler()
+{
+	local p d
+	while :; do
+		p=0 d=0
+		running primary && p=1
+		running dr && d=1
+		echo "$p$d"
+		sleep 0.2
+	done
 }
 
 fo_start()

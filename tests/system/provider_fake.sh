@@ -39,19 +39,6 @@ pf_lease()
 		sed -n 's/^  "A": "\(.*\)",$/\1/p; s/^  "owner": "\(.*\)",$/\1/p' | paste -sd' '
 }
 
-# _pf_sampler: both sites' collector stand-ins every 0.2 s, one "PD" line per sample.
-_pf_sampler()
-{
-	local p d
-	while :; do
-		p=0 d=0
-		running primary && p=1
-		running dr && d=1
-		echo "$p$d"
-		sleep 0.2
-	done
-}
-
 # _pf_lost_more N: the primary's log has more than N "Lease lost" lines.
 _pf_lost_more()
 {
@@ -67,7 +54,7 @@ pf_daemons()
 	fo_start dr
 	fo_wait_log primary "Site is now ACTIVE" 15
 	fo_wait_log primary "Watcher: collector (commands of $T/initd-primary) started" 15
-	_pf_sampler >"$T/samples" &
+	fo_sampler >"$T/samples" &
 	sampler_pid=$!
 	trap '_rc=$?; set +e; kill '"$sampler_pid"' 2>/dev/null; fo_stop_initd; (exit $_rc); sys_cleanup' EXIT
 	sleep 3 # a window: the DR must not take over nor start its collector in it
