@@ -81,7 +81,7 @@ int main(int argc, char **argv)
 	df_detail_t d = {""};
 	provider_t *p = NULL;
 	lease_t cur, next;
-	call_t c = {NULL, DF_OK, {""}};
+	call_t call = {NULL, DF_OK, {""}};
 	http_multi_t *m = NULL;
 	if (config_load(&cfg, failover_config_modules, path, environ, NULL, &d) != DF_OK ||
 	    provider_new(&p, &cfg, &d) != DF_OK || provider_read(p, &cur, &d) != DF_OK) {
@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (p->ops->swap_begin != NULL &&
-	    (loop_new(&c.loop) != DF_OK || http_multi_new(&m, c.loop) != DF_OK)) {
+	    (loop_new(&call.loop) != DF_OK || http_multi_new(&m, call.loop) != DF_OK)) {
 		fprintf(stderr, "bench_renew: cannot set up the event loop\n");
 		return 1;
 	}
@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 		if (lease_value_format(&next) != DF_OK) {
 			return 1;
 		}
-		if (swap(p, &c, m, &cur, &next, &d) != DF_OK) {
+		if (swap(p, &call, m, &cur, &next, &d) != DF_OK) {
 			fprintf(stderr, "bench_renew: renewal %ld: %s\n", i, d.msg);
 			return 1;
 		}
@@ -119,6 +119,6 @@ int main(int argc, char **argv)
 	       (long long)(cpu_ms() - cpu_start));
 	provider_free(p);
 	http_multi_free(m);
-	loop_free(c.loop);
+	loop_free(call.loop);
 	return 0;
 }
