@@ -67,6 +67,7 @@ typedef struct cloudflare {
 	bool has_expected;
 	char exp_txt_id[CLOUDFLARE_ID_MAX];
 	char exp_a_id[CLOUDFLARE_ID_MAX];
+	char exp_a_ids[CLOUDFLARE_A_IDS_MAX]; /* all of them: the extra ones are deleted */
 	char exp_a[64];
 	char new_txt_id[CLOUDFLARE_ID_MAX];
 	char new_a_id[CLOUDFLARE_ID_MAX];
@@ -336,6 +337,18 @@ int cloudflare_parse_list(const char *body, size_t len, long status, const char 
 			if (l->a_count == 0) {
 				memcpy(out->a_id, id, sizeof(id));
 			}
+			size_t used = strlen(out->a_ids);
+			if (used + strlen(id) + 2 > sizeof(out->a_ids)) {
+				df_detail_set(
+					d,
+					"cloudflare: %s: too many A records at %s; delete the "
+					"extra ones in the dashboard",
+					what, name);
+				ret = DF_EMALFORMED;
+				break;
+			}
+			snprintf(out->a_ids + used, sizeof(out->a_ids) - used, "%s%s",
+				 used > 0 ? "," : "", id);
 			provider_lease_add_a(l, content);
 			continue;
 		}
@@ -553,6 +566,13 @@ static int start_step(cloudflare_t *cf, enum cf_step step, df_detail_t *d)
 			ok = json_array_append_new(deletes,
 						   json_pack("{s:s}", "id", cf->exp_txt_id)) == 0;
 		}
+		/* A lease has one A record: the others go (the first is patched). */
+		for (const char *id = strchr(cf->exp_a_ids, ','); ok && id != NULL;
+		     id = strchr(id + 1, ',')) {
+			char one[CLOUDFLARE_ID_MAX];
+			snprintf(one, sizeof(one), "%.*s", (int)strcspn(id + 1, ","), id + 1);
+			ok = json_array_append_new(deletes, json_pack("{s:s}", "id", one)) == 0;
+		}
 		if (ok && next->has_a && cf->exp_a_id[0] != '\0' &&
 		    strcmp(cf->exp_a, next->a) != 0) {
 			ok = json_array_append_new(patches,
@@ -604,17 +624,19 @@ static int start_step(cloudflare_t *cf, enum cf_step step, df_detail_t *d)
 	return DF_OK;
 }
 
-/* The version of a lease on Cloudflare: the TXT record's id and the A's. */
+/* The version of a lease on Cloudflare: the TXT record's id and the A's
+ * ("txt=ID a=ID[,ID...]"). */
 static void version_set(lease_version_t *v, const char *txt_id, const char *a_id)
 {
 	int n = snprintf((char *)v->bytes, sizeof(v->bytes), "txt=%s a=%s", txt_id, a_id);
 	v->len = n > 0 ? (size_t)n : 0;
 }
 
-/* Reads the ids back out of a version that version_set() made. */
-static bool version_get(const lease_version_t *v, char *txt_id, char *a_id)
+/* Reads the ids back out of a version that version_set() made: the TXT's,
+ * the first A's and every A's. */
+static bool version_get(const lease_version_t *v, char *txt_id, char *a_id, char *a_ids)
 {
-	char buf[2 * CLOUDFLARE_ID_MAX + 16];
+	char buf[CLOUDFLARE_ID_MAX + CLOUDFLARE_A_IDS_MAX + 16];
 	if (v->len == 0 || v->len >= sizeof(buf)) {
 		return false;
 	}
@@ -628,12 +650,31 @@ static bool version_get(const lease_version_t *v, char *txt_id, char *a_id)
 		return false;
 	}
 	*sp = '\0';
-	if (strlen(buf + 4) >= CLOUDFLARE_ID_MAX || strlen(sp + 3) >= CLOUDFLARE_ID_MAX) {
+	const char *ids = sp + 3;
+	size_t first = strcspn(ids, ",");
+	if (strlen(buf + 4) >= CLOUDFLARE_ID_MAX || first >= CLOUDFLARE_ID_MAX ||
+	    strlen(ids) >= CLOUDFLARE_A_IDS_MAX) {
 		return false;
 	}
 	memcpy(txt_id, buf + 4, strlen(buf + 4) + 1);
-	memcpy(a_id, sp + 3, strlen(sp + 3) + 1);
-	return id_ok(txt_id) && (a_id[0] == '\0' || id_ok(a_id));
+	memcpy(a_ids, ids, strlen(ids) + 1);
+	memcpy(a_id, ids, first);
+	a_id[first] = '\0';
+	/* Every id listed is one. */
+	for (const char *id = ids; *id != '\0';) {
+		char one[CLOUDFLARE_ID_MAX];
+		size_t n = strcspn(id, ",");
+		if (n == 0 || n >= sizeof(one)) {
+			return false;
+		}
+		memcpy(one, id, n);
+		one[n] = '\0';
+		if (!id_ok(one)) {
+			return false;
+		}
+		id += n + (id[n] == ',' ? 1 : 0);
+	}
+	return id_ok(txt_id);
 }
 
 /* Fills l from the list read. DF_ENOTFOUND when there is no TXT record. */
@@ -674,7 +715,7 @@ static int lease_from_list(const cloudflare_t *cf, lease_t *l, df_detail_t *d)
 			snprintf(l->txt_error, sizeof(l->txt_error), "%s", li->txt_error);
 		}
 	}
-	version_set(&l->version, li->txt_id, li->a_id);
+	version_set(&l->version, li->txt_id, li->a_ids);
 	if (li->txt_count == 0) {
 		df_detail_set(d, "no lease TXT record at %s in zone %s on %s", cf->record_name,
 			      cf->zone_name, cf->api);
@@ -725,6 +766,7 @@ static int after_pre_read(cloudflare_t *cf, df_detail_t *d)
 		return DF_ECONFLICT;
 	}
 	snprintf(cf->exp_a_id, sizeof(cf->exp_a_id), "%s", li->a_id);
+	snprintf(cf->exp_a_ids, sizeof(cf->exp_a_ids), "%s", li->a_ids);
 	snprintf(cf->exp_a, sizeof(cf->exp_a), "%s", li->a);
 	return start_step(cf, CF_BATCH, d);
 }
@@ -885,10 +927,11 @@ static int cf_swap_begin(provider_t *p, http_multi_t *m, const lease_t *expected
 	}
 	cf->exp_txt_id[0] = '\0';
 	cf->exp_a_id[0] = '\0';
+	cf->exp_a_ids[0] = '\0';
 	cf->exp_a[0] = '\0';
 	cf->has_expected = expected != NULL && expected->has_txt;
 	if (cf->has_expected) {
-		if (!version_get(&expected->version, cf->exp_txt_id, cf->exp_a_id)) {
+		if (!version_get(&expected->version, cf->exp_txt_id, cf->exp_a_id, cf->exp_a_ids)) {
 			log_warn("cloudflare: the lease to replace carries no record id; read it "
 				 "again");
 			return DF_EINVAL;

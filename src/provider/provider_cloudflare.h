@@ -19,12 +19,15 @@
 #include "src/lease/lease_value.h"
 
 #define CLOUDFLARE_ID_MAX 64 /* ids are 32 hex digits */
+/* Room for the ids of a few A records, ","-separated. */
+#define CLOUDFLARE_A_IDS_MAX (8 * CLOUDFLARE_ID_MAX)
 
 /* The lease records found at the lease name. */
 typedef struct cloudflare_list {
 	size_t a_count;
-	char a_id[CLOUDFLARE_ID_MAX]; /* the first A record's id */
-	char a[64];		      /* its address */
+	char a_id[CLOUDFLARE_ID_MAX];	  /* the first A record's id */
+	char a_ids[CLOUDFLARE_A_IDS_MAX]; /* every A record's id, ","-separated */
+	char a[64];			  /* its address */
 	char a_list[LEASE_A_LIST_MAX];
 	size_t txt_count;
 	char txt_id[CLOUDFLARE_ID_MAX];

@@ -55,6 +55,12 @@ assert_exit 0 "failback" -- "$DNSFAILOVER" -c "$P" failback
 assert_contains "$OUT" "FAILBACK: Restored primary as active, A=192.0.2.10" "failback line"
 assert_eq "$(pf_lease)" "192.0.2.10 primary" "failback: A and owner"
 assert_contains "$("$DNSFAILOVER" -c "$P" show)" '"epoch": 3,' "each change of owner raises the epoch"
+cf_api POST "/zones/$CF_ZONE_ID/dns_records" '{"type":"A","name":"'"$RECORD"'","content":"198.51.100.7","ttl":60}' >/dev/null
+assert_eq "$(cf_records | grep -c '^A ')" 2 "a second A record made by hand"
+assert_exit 0 "promote over two A records" -- "$DNSFAILOVER" -c "$DR" promote
+assert_contains "$OUT" "holds 2 A records (192.0.2.10, 198.51.100.7)" "promote warns"
+assert_eq "$(cf_records | grep '^A ' | cut -d' ' -f3)" 192.0.2.20 "the write leaves one A record"
+assert_exit 0 "failback" -- "$DNSFAILOVER" -c "$P" failback
 
 sys_log "errors: the token, the zone, the TTL"
 sed "s/^CLOUDFLARE_API_TOKEN=.*/CLOUDFLARE_API_TOKEN=wrong-token/" "$P" >"$T/badtoken.env"
