@@ -41,6 +41,7 @@ typedef struct daemon {
 	enum lease_health last_health; /* the last check's result */
 	bool checking;		       /* a health check is in flight: its tick waits */
 	bool operating;		       /* a provider read or swap is in flight */
+	bool reload_pending;	       /* SIGHUP came during it: reload once it ends */
 	/* The tick in flight: what was read, the decision, when the write went out. */
 	lease_obs_t obs;
 	lease_plan_t plan;
@@ -264,12 +265,18 @@ static void update_key_metrics(daemon_t *dm)
 	}
 }
 
+static void reload(daemon_t *dm);
+
 /* The end of a tick, with or without a write. */
 static void end_tick(daemon_t *dm)
 {
 	dm->operating = false;
 	dm->provider->deadline_ms = 0;
 	update_activity(dm, NULL);
+	if (dm->reload_pending) {
+		dm->reload_pending = false;
+		reload(dm);
+	}
 }
 
 /* The write of a tick is over: record its outcome. */
@@ -436,6 +443,13 @@ static void reload(daemon_t *dm)
 	health_t *h = NULL;
 	watcher_t *w = NULL;
 	df_detail_t d = {""};
+	if (dm->operating) {
+		/* A write cancelled now might still apply unseen: let it end. */
+		log_info("Reloading the configuration (SIGHUP) once the %s call in flight ends",
+			 dm->provider->ops->id);
+		dm->reload_pending = true;
+		return;
+	}
 	log_info("Reloading the configuration (SIGHUP)");
 	if (load(dm->opts, &cfg, &p, &h, &w, &d) != DF_OK) {
 		log_err("Reload failed, keeping the current configuration: %s", d.msg);

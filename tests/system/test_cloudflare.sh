@@ -144,10 +144,15 @@ fo_start primary
 fo_wait_log primary "Site is now ACTIVE" 10
 echo hang >"$CF_MODE_FILE"
 hung=$SECONDS
+sleep 0.5 # a read in flight
+read -r pid _ <"$T/run/primary.pid"
+kill -HUP "$pid"
+fo_wait_log primary "Reloading the configuration (SIGHUP) once the cloudflare call in flight ends" 3
 fo_wait_log primary "Site is now STANDBY" $((FO_D + 3))
 sys_log "stepped down $((SECONDS - hung)) s after the API hung (RENEW_DEADLINE=$FO_D)"
 assert_contains "$(cat "$T/primary.log")" "no answer from $CF_URL within" "the log says the API did not answer"
 echo ok >"$CF_MODE_FILE"
+fo_wait_log primary "Configuration reloaded" 5
 fo_wait_log primary "Lease renewed" 10
 fo_stop primary
 sys_log "PASS"
