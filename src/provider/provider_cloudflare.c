@@ -1007,8 +1007,9 @@ static int cf_check(provider_t *p, provider_report_fn fn, void *arg, df_detail_t
 	http_request_free(req);
 	if (ret == DF_OK) {
 		provider_report(fn, arg, true,
-				"CLOUDFLARE_API_TOKEN accepted by %s; zone %s has id %s%s", cf->api,
-				cf->zone_name, cf->zone_id,
+				"CLOUDFLARE_API_TOKEN accepted by %s; zone %s has id %s%s (this "
+				"proves read access; the DNS edit right shows at the first write)",
+				cf->api, cf->zone_name, cf->zone_id,
 				cfg->cloudflare.zone_id[0] != '\0' ? " (CLOUDFLARE_ZONE_ID)"
 								   : " (looked up by DNS_ZONE)");
 	} else {

@@ -3,7 +3,8 @@
 # over HTTPS with a CA made for the test, on top of provider_fake.sh.
 #
 #   cf_start_fake              a CA and a server certificate for 127.0.0.1 (openssl), and
-#                              the fake on a free port; sets CF_URL, CF_CA, CF_TOKEN,
+#                              the fake on a free port; sets CF_URL, CF_CA, CF_TOKEN
+#                              (CF_READ_TOKEN may only read),
 #                              CF_ZONE_ID, CF_MODE_FILE (ok hang error apply-500)
 #   cf_keys                    the provider's KEY=VALUE for pf_configs
 #   cf_api METHOD PATH [BODY]  one API call with the token (curl, verified); prints the body
@@ -14,6 +15,7 @@
 
 FAKE_CLOUDFLARE=${FAKE_CLOUDFLARE:-$top_builddir/tests/system/fake_cloudflare}
 CF_TOKEN=test-token-0123456789abcdef
+CF_READ_TOKEN=read-only-token-0123456789
 CF_ZONE_ID=023e105f4ecef8ad9ca31a8372d0c353
 ZONE=example.com
 RECORD=lease.example.com
@@ -39,7 +41,7 @@ cf_start_fake()
 		port=$(sys_free_port) || fail "cf_start_fake: no free port"
 		rm -f "$T/cloudflare.ready"
 		sys_spawn cloudflare "$FAKE_CLOUDFLARE" -p "$port" -k "$T/srv.key" -C "$T/srv.pem" \
-			-t "$CF_TOKEN" -z "$ZONE" -i "$CF_ZONE_ID" -c "$CF_MODE_FILE" -P "$T/cloudflare.ready"
+			-t "$CF_TOKEN" -r "$CF_READ_TOKEN" -z "$ZONE" -i "$CF_ZONE_ID" -c "$CF_MODE_FILE" -P "$T/cloudflare.ready"
 		for ((i = 0; i < 50; i++)); do
 			[ -s "$T/cloudflare.ready" ] && break
 			_sys_tracked_alive cloudflare || break

@@ -3,7 +3,7 @@
  * cloudflare provider's system tests and benchmark.
  *
  *   fake_cloudflare -p PORT -k KEY.pem -C CERT.pem -t TOKEN -z ZONE -i ZONE_ID
- *                   [-c CONTROL_FILE] [-P PIDFILE]
+ *                   [-r READ_TOKEN] [-c CONTROL_FILE] [-P PIDFILE]
  *
  * Serves https://127.0.0.1:PORT/client/v4 with the contract of
  * reference/rest-providers.md section 3:
@@ -24,6 +24,8 @@
  *                                 Authorization headers"
  *   not "Bearer <token>"          400, 6003 "Invalid request headers" (chain 6111)
  *   another token                 403, 9109 "Invalid access token" [unconfirmed wording]
+ *   READ_TOKEN on a write         403, 10000 "Authentication error" (a token without
+ *                                 Zone:DNS:Edit; reads are served)
  *   an unknown zone id            400, 7003 "Could not route to ..., perhaps your
  *                                 object identifier is invalid?"
  *   an unknown record id          404, 81044 "Record does not exist." (also inside a
@@ -86,7 +88,7 @@ typedef struct rec {
 static struct {
 	pthread_mutex_t lock;
 	rec_t recs[RECS_MAX];
-	const char *token, *zone, *zone_id, *control;
+	const char *token, *read_token, *zone, *zone_id, *control;
 	unsigned long connections, requests, writes, serial;
 } g = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -446,8 +448,12 @@ static MHD_RESULT api(struct MHD_Connection *c, const char *method, const char *
 		return send_err(c, 400, 6003, "Invalid request headers", 6111,
 				"Invalid format for Authorization header");
 	}
-	if (strcmp(auth + 7, g.token) != 0) {
+	bool reader = g.read_token != NULL && strcmp(auth + 7, g.read_token) == 0;
+	if (strcmp(auth + 7, g.token) != 0 && !reader) {
 		return send_err(c, 403, 9109, "Invalid access token", 0, NULL);
+	}
+	if (reader && strcmp(method, "GET") != 0) {
+		return send_err(c, 403, 10000, "Authentication error", 0, NULL);
 	}
 	if (strcmp(path, "/zones") == 0 && strcmp(method, "GET") == 0) {
 		const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "name");
@@ -662,7 +668,7 @@ int main(int argc, char **argv)
 {
 	int opt, port = 0;
 	const char *key = NULL, *cert = NULL, *pidfile = NULL;
-	while ((opt = getopt(argc, argv, "p:k:C:t:z:i:c:P:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:k:C:t:r:z:i:c:P:")) != -1) {
 		switch (opt) {
 		case 'p':
 			port = atoi(optarg);
@@ -675,6 +681,9 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			g.token = optarg;
+			break;
+		case 'r':
+			g.read_token = optarg;
 			break;
 		case 'z':
 			g.zone = optarg;

@@ -71,6 +71,10 @@ done
 expect_fail "bad token: promote" "CLOUDFLARE_API_TOKEN was refused" "$T/badtoken-dr.env" promote
 assert_contains "$OUT" "error 9109" "the API's code is quoted"
 assert_not_contains "$OUT" "wrong-token" "the token is never shown"
+sed "s/^CLOUDFLARE_API_TOKEN=.*/CLOUDFLARE_API_TOKEN=$CF_READ_TOKEN/" "$DR" >"$T/readonly-dr.env"
+assert_exit 0 "a read-only token passes validate" -- "$DNSFAILOVER" -c "$T/readonly-dr.env" validate
+assert_contains "$OUT" "the DNS edit right shows at the first write" "validate says what it did not prove"
+expect_fail "a read-only token: promote" "error 10000 \"Authentication error\": CLOUDFLARE_API_TOKEN was refused" "$T/readonly-dr.env" promote
 grep -v '^CLOUDFLARE_API_TOKEN=' "$P" >"$T/tokenfile.env"
 printf '%s\n' "$CF_TOKEN" >"$T/token"
 chmod 600 "$T/token"
@@ -142,9 +146,12 @@ assert_exit 0 "init --force" -- "$DNSFAILOVER" -c "$P" init --force
 mv "$T/primary.log" "$T/primary-daemons.log"
 fo_start primary
 fo_wait_log primary "Site is now ACTIVE" 10
+held=$(grep -c ' (hang)$' "$T/cloudflare.log" || true)
 echo hang >"$CF_MODE_FILE"
 hung=$SECONDS
-sleep 0.5 # a read in flight
+# A read in flight: the fake has it and does not answer.
+more_held() { [ "$(grep -c ' (hang)$' "$T/cloudflare.log" || true)" -gt "$held" ]; }
+sys_wait_for 3 "a request held by the fake" more_held
 read -r pid _ <"$T/run/primary.pid"
 kill -HUP "$pid"
 fo_wait_log primary "Reloading the configuration (SIGHUP) once the cloudflare call in flight ends" 3
