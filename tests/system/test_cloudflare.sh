@@ -99,6 +99,21 @@ done
 sed "s/^DNS_TTL=.*/DNS_TTL=1/" "$P" >"$T/ttl1.env"
 assert_exit 0 "DNS_TTL=1 (automatic) is accepted" -- "$DNSFAILOVER" -c "$T/ttl1.env" validate
 
+sys_log "a proxy only when configured"
+pport=$(sys_free_port)
+sys_spawn proxy "$top_builddir/tests/system/connect_proxy" -p "$pport" -P "$T/proxy.ready"
+sys_wait_for 5 "the proxy listening" test -s "$T/proxy.ready"
+cp "$P" "$T/proxy.env"
+echo "CLOUDFLARE_PROXY=http://127.0.0.1:$pport" >>"$T/proxy.env"
+assert_exit 0 "show through CLOUDFLARE_PROXY" -- "$DNSFAILOVER" -c "$T/proxy.env" show
+assert_contains "$(cat "$T/proxy.log")" "CONNECT ${CF_BASE#https://}" "the request went through the proxy"
+assert_contains "$OUT" '"owner": "primary"' "and read the lease"
+: >"$T/proxy.log"
+assert_exit 0 "https_proxy in the environment is not used" -- \
+	env https_proxy="http://127.0.0.1:$pport" HTTPS_PROXY="http://127.0.0.1:$pport" \
+	ALL_PROXY="http://127.0.0.1:$pport" "$DNSFAILOVER" -c "$P" show
+assert_eq "$(cat "$T/proxy.log")" "" "no request went through the proxy"
+
 sys_log "errors: an API that hangs, fails, or loses the answer to a write"
 echo hang >"$CF_MODE_FILE"
 expect_fail "the API hangs: promote" "no answer from $CF_URL within 2 s" "$DR" promote
