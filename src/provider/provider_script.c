@@ -663,6 +663,28 @@ static void sc_cancel(provider_t *p)
 	sp->done = NULL;
 }
 
+/* Whether prog can be executed: the path itself, or found in PATH as execvp() would. */
+static bool runnable(const char *prog)
+{
+	if (strchr(prog, '/') != NULL) {
+		return access(prog, X_OK) == 0;
+	}
+	const char *path = getenv("PATH");
+	if (path == NULL || path[0] == '\0') {
+		path = PROC_DEFAULT_PATH;
+	}
+	for (const char *dir = path; *dir != '\0';) {
+		size_t n = strcspn(dir, ":");
+		char full[1024];
+		snprintf(full, sizeof(full), "%.*s/%s", (int)n, n > 0 ? dir : ".", prog);
+		if (access(full, X_OK) == 0) {
+			return true;
+		}
+		dir += n + (dir[n] == ':' ? 1 : 0);
+	}
+	return false;
+}
+
 static int sc_check(provider_t *p, provider_report_fn fn, void *arg, df_detail_t *d)
 {
 	script_t *sp = sp_of(p);
@@ -676,8 +698,8 @@ static int sc_check(provider_t *p, provider_report_fn fn, void *arg, df_detail_t
 		char buf[CONFIG_CMD_MAX];
 		char *argv[PROC_MAX_ARGS + 1];
 		df_detail_t why = {""};
-		bool ok = proc_split(cmds[i], buf, sizeof(buf), argv, &why) > 0 &&
-			  (strchr(argv[0], '/') == NULL || access(argv[0], X_OK) == 0);
+		bool ok =
+			proc_split(cmds[i], buf, sizeof(buf), argv, &why) > 0 && runnable(argv[0]);
 		snprintf(line, sizeof(line), "%s %s %s", keys[i], argv[0] != NULL ? argv[0] : "",
 			 ok ? "is executable" : "cannot be run: check the path and its mode");
 		if (fn != NULL) {
