@@ -175,6 +175,27 @@ static void test_read_swap(void **state)
 	unlink(path);
 }
 
+/* What SCRIPT_GET prints is capped; what it writes on stderr is quoted escaped. */
+static void test_output_caps(void **state)
+{
+	fixture_t *f = *state;
+	lease_t cur;
+	df_detail_t d = {""};
+	char path[128];
+	snprintf(path, sizeof(path), "%s/get", f->dir);
+	write_script(path, "head -c 100000 /dev/zero | tr '\\0' a\n");
+	assert_int_equal(provider_read(f->p, &cur, &d), DF_ERCODE);
+	assert_non_null(strstr(d.msg, "printed more than 65536 bytes"));
+	write_script(path, "printf 'bad\\033[31m\\n' >&2; echo '{}'; exit 7\n");
+	assert_int_equal(provider_read(f->p, &cur, &d), DF_ERCODE);
+	assert_non_null(strstr(d.msg, "exited with status 7"));
+	assert_non_null(strstr(d.msg, "stderr: \"bad\\x1b[31m\""));
+	snprintf(path, sizeof(path), "%s/missing", f->dir);
+	snprintf(f->cfg.script.get_cmd, sizeof(f->cfg.script.get_cmd), "%s", path);
+	assert_int_equal(provider_read(f->p, &cur, &d), DF_ECONFIG);
+	assert_non_null(strstr(d.msg, "cannot be run: check the path"));
+}
+
 static void test_deadline(void **state)
 {
 	fixture_t *f = *state;
@@ -198,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test_setup_teardown(test_read_swap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output_caps, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
