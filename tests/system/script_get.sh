@@ -9,7 +9,7 @@ mode=$(cat "$state.get-mode" 2>/dev/null)
 case $mode in
 exit1) echo "get: cannot reach the DNS API" >&2; exit 1 ;;
 badjson) printf '{"A": "192.0.2.10", "TXT": '; exit 0 ;;
-hang) echo $$ >"$state.pgid"; sleep 60 ;;
+hang) echo $$ >"$state.pgid"; echo $$ >>"$state.pgids"; sleep 60 ;;
 esac
 a=$(cat "$state.a" 2>/dev/null)
 txt=$(cat "$state.txt" 2>/dev/null)

@@ -132,4 +132,24 @@ rival()
 }
 pf_daemons rival
 assert_contains "$(cat "$T/primary.log")" "provider script has no atomic compare-and-swap" "the start-up log says the CAS is not atomic"
+
+sys_log "a holder whose SCRIPT_GET hangs steps down on time"
+assert_exit 0 "init --force" -- "$DNSFAILOVER" -c "$P" init --force
+mv "$T/primary.log" "$T/primary-daemons.log"
+fo_start primary
+fo_wait_log primary "Site is now ACTIVE" 10
+rm -f "$ST.pgids"
+echo hang >"$ST.get-mode"
+hung=$SECONDS
+fo_wait_log primary "Site is now STANDBY" $((FO_D + 3))
+sys_log "stepped down $((SECONDS - hung)) s after SCRIPT_GET hung (RENEW_DEADLINE=$FO_D)"
+assert_contains "$(cat "$T/primary.log")" "did not finish within 1 s: killed it and its process group" "the log says the script was killed at the tick's deadline"
+rm "$ST.get-mode"
+fo_wait_log primary "Lease renewed" 10
+# Every SCRIPT_GET that hung was killed with its group (a new one may be
+# in flight only while get-mode said hang).
+all_groups_gone() { ! pgrep -g "$(paste -sd, "$ST.pgids")" >/dev/null; }
+sys_wait_for 3 "every hung SCRIPT_GET's process group gone" all_groups_gone
+sys_log "$(wc -l <"$ST.pgids") hung SCRIPT_GET runs, all killed"
+fo_stop primary
 sys_log "PASS"
