@@ -92,6 +92,23 @@ typedef struct config_vault {
 	char ca_file[CONFIG_STR_MAX];	   /* VAULT_CACERT */
 	char ns[256];			   /* VAULT_NAMESPACE */
 } config_vault_t;
+/* The cloudflare provider's keys (src/provider/cloudflare_conf.c). */
+typedef struct config_cloudflare {
+	char api_token[CONFIG_STR_MAX]; /* CLOUDFLARE_API_TOKEN (secret!) */
+	char zone_id[64];		/* CLOUDFLARE_ZONE_ID; "" = looked up by DNS_ZONE */
+	char api_url[CONFIG_STR_MAX];	/* CLOUDFLARE_API_URL = https://api.cloudflare.com/client/v4
+					 */
+	char ca_file[CONFIG_STR_MAX];	/* CLOUDFLARE_CA_FILE; "" = the system store */
+	char proxy[CONFIG_STR_MAX];	/* CLOUDFLARE_PROXY; "" = no proxy */
+	uint32_t timeout;		/* CLOUDFLARE_TIMEOUT = 10 (seconds, per request) */
+} config_cloudflare_t;
+
+/* The script provider's keys (src/provider/script_conf.c). */
+typedef struct config_script {
+	char set_cmd[CONFIG_CMD_MAX]; /* SCRIPT_SET */
+	char get_cmd[CONFIG_CMD_MAX]; /* SCRIPT_GET */
+	uint32_t timeout;	      /* SCRIPT_TIMEOUT = 10 (seconds) */
+} config_script_t;
 
 typedef struct config {
 	enum config_role role;		     /* ROLE (required) */
@@ -127,6 +144,8 @@ typedef struct config {
 	config_gss_t gss;		       /* GSS_* (ad-gss) */
 	config_watch_t watch;		       /* the watcher's keys */
 	config_route53_t route53;	       /* AWS_*, ROUTE53_* (route53) */
+	config_cloudflare_t cloudflare;	       /* CLOUDFLARE_* */
+	config_script_t script;		       /* SCRIPT_* */
 	char metrics_listen[256];	       /* METRICS_LISTEN (empty: off) */
 	config_vault_t vault;		       /* VAULT_* */
 	char source[CONFIG_STR_MAX]; /* file the config came from, "" = environment only */

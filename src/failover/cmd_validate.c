@@ -140,8 +140,12 @@ int cmd_validate(const char *path, char *const *envp)
 	check_health(&cfg, &t);
 	check_watcher(&cfg, &t);
 	if (!p->ops->atomic_cas) {
-		printf("[WARN] provider %s has no atomic compare-and-swap: two writers can race\n",
-		       p->ops->id);
+		printf("[WARN] provider %s has no atomic compare-and-swap: %s; keep one writer "
+		       "per site and never edit the lease records by hand while the daemons run\n",
+		       p->ops->id,
+		       p->ops->cas_note != NULL ? p->ops->cas_note
+						: "it reads, compares, writes and reads back, so "
+						  "two writers can race");
 	}
 verdict:
 	provider_free(p);

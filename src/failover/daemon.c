@@ -431,6 +431,13 @@ int daemon_run(const daemon_opts_t *opts)
 		 PACKAGE_VERSION, config_role_name(dm.cfg->role), dm.cfg->record,
 		 dm.provider->ops->id, dm.cfg->update_interval, dm.cfg->renew_deadline,
 		 dm.cfg->lease_ttl, dm.cfg->fail_threshold);
+	if (!dm.provider->ops->atomic_cas) {
+		log_warn("provider %s has no atomic compare-and-swap: %s", dm.provider->ops->id,
+			 dm.provider->ops->cas_note != NULL
+				 ? dm.provider->ops->cas_note
+				 : "it reads, compares, writes and reads back, so two writers can "
+				   "race");
+	}
 	run_loop(&dm);
 	if (dm.watcher != NULL) {
 		/* The loop has stopped: what is in flight is killed and the

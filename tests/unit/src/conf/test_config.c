@@ -1007,9 +1007,9 @@ static void test_key_table(void **state)
 	assert_false(config_key_at(failover_config_modules, n, &info));
 	assert_false(config_key_at(failover_config_modules, 0, NULL));
 	assert_true(n >= 50);
-	/* TSIG_KEY, VAULT_TOKEN, VAULT_SECRET_ID, and AWS_SECRET_ACCESS_KEY and
-	 * AWS_SESSION_TOKEN (route53). */
-	assert_int_equal(secrets, 5);
+	/* TSIG_KEY, VAULT_TOKEN, VAULT_SECRET_ID, AWS_SECRET_ACCESS_KEY and
+	 * AWS_SESSION_TOKEN (route53), CLOUDFLARE_API_TOKEN. */
+	assert_int_equal(secrets, 6);
 	assert_true(config_key_at(failover_config_modules, 0, &info));
 	assert_string_equal(info.name, "ROLE");
 	assert_true(info.required);
@@ -1201,6 +1201,54 @@ static void test_templates(void **state)
 	assert_int_equal(cfg.health_mode, CONFIG_HEALTH_METRICS);
 }
 
+/* The cloudflare and script providers' keys and the checks across them. */
+static void test_cloudflare_script_keys(void **state)
+{
+	(void)state;
+#define CF_BASE                                                                   \
+	"ROLE=primary\nDNS_PROVIDER=cloudflare\nDNS_ZONE=example.com\n"           \
+	"DNS_RECORD=lease.example.com\nPRIMARY_IP=192.0.2.10\nDR_IP=192.0.2.20\n" \
+	"CLOUDFLARE_API_TOKEN=" SECRET "\n"
+	assert_int_equal(parse(CF_BASE "DNS_TTL=30\n"), DF_ECONFIG);
+	assert_msg_has("DNS_TTL=30 is below Cloudflare's minimum TTL of 60 s (1 means automatic)");
+	assert_null(strstr(d.msg, SECRET));
+	assert_int_equal(parse(CF_BASE "DNS_TTL=59\n"), DF_ECONFIG);
+	assert_int_equal(parse(CF_BASE "DNS_TTL=1\n"), DF_OK);
+	assert_int_equal(parse(CF_BASE "DNS_TTL=60\n"), DF_OK);
+	assert_string_equal(cfg.cloudflare.api_token, SECRET);
+	assert_string_equal(cfg.cloudflare.api_url, "https://api.cloudflare.com/client/v4");
+	assert_int_equal(cfg.cloudflare.timeout, 10);
+	assert_string_equal(cfg.cloudflare.zone_id, "");
+	/* The default DNS_TTL (30) is refused with cloudflare, and only there. */
+	assert_int_equal(parse(CF_BASE), DF_ECONFIG);
+	assert_int_equal(parse(BASE "DNS_TTL=30\n"), DF_OK);
+	assert_int_equal(parse("ROLE=primary\nDNS_PROVIDER=cloudflare\nDNS_ZONE=example.com\n"
+			       "DNS_RECORD=lease.example.com\nPRIMARY_IP=192.0.2.10\n"
+			       "DR_IP=192.0.2.20\nDNS_TTL=60\n"),
+			 DF_ECONFIG);
+	assert_msg_has("DNS_PROVIDER=cloudflare needs CLOUDFLARE_API_TOKEN");
+	assert_int_equal(parse(CF_BASE "DNS_TTL=60\nCLOUDFLARE_ZONE_ID=xyz\n"), DF_ECONFIG);
+	assert_msg_has("is not a Cloudflare zone id");
+	assert_int_equal(parse(CF_BASE "DNS_TTL=60\nCLOUDFLARE_PROXY=socks://x\n"), DF_ECONFIG);
+	assert_int_equal(parse(CF_BASE "DNS_TTL=60\nCLOUDFLARE_PROXY=http://proxy:3128\n"), DF_OK);
+	assert_string_equal(cfg.cloudflare.proxy, "http://proxy:3128");
+#undef CF_BASE
+#define SC_BASE                                                     \
+	"ROLE=primary\nDNS_PROVIDER=script\nDNS_ZONE=example.com\n" \
+	"DNS_RECORD=lease.example.com\nPRIMARY_IP=192.0.2.10\nDR_IP=192.0.2.20\n"
+	assert_int_equal(parse(SC_BASE "SCRIPT_GET=/bin/get\n"), DF_ECONFIG);
+	assert_msg_has("DNS_PROVIDER=script needs SCRIPT_SET");
+	assert_int_equal(parse(SC_BASE "SCRIPT_SET=/bin/set\n"), DF_ECONFIG);
+	assert_msg_has("DNS_PROVIDER=script needs SCRIPT_GET");
+	assert_int_equal(parse(SC_BASE "SCRIPT_SET=/bin/set 'open\nSCRIPT_GET=/bin/get\n"),
+			 DF_ECONFIG);
+	assert_msg_has("SCRIPT_SET (t.env:7)");
+	assert_int_equal(parse(SC_BASE "SCRIPT_SET=/bin/set a\nSCRIPT_GET=/bin/get\n"), DF_OK);
+	assert_string_equal(cfg.script.set_cmd, "/bin/set a");
+	assert_int_equal(cfg.script.timeout, 10);
+#undef SC_BASE
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1230,6 +1278,7 @@ int main(void)
 		cmocka_unit_test(test_every_secret_takes_file),
 		cmocka_unit_test(test_source_puts),
 		cmocka_unit_test(test_templates),
+		cmocka_unit_test(test_cloudflare_script_keys),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
