@@ -168,13 +168,16 @@ hung=$SECONDS
 more_held() { [ "$(grep -c ' (hang)$' "$T/cloudflare.log" || true)" -gt "$held" ]; }
 sys_wait_for 3 "a request held by the fake" more_held
 read -r pid _ <"$T/run/primary.pid"
+# A reload cancels the call in flight (the next tick reads afresh) and does
+# not move the step-down.
 kill -HUP "$pid"
-fo_wait_log primary "Reloading the configuration (SIGHUP) once the cloudflare call in flight ends" 3
+fo_wait_log primary "Configuration reloaded" 3
 fo_wait_log primary "Site is now STANDBY" $((FO_D + 3))
 sys_log "stepped down $((SECONDS - hung)) s after the API hung (RENEW_DEADLINE=$FO_D)"
 assert_contains "$(cat "$T/primary.log")" "no answer from $CF_URL within" "the log says the API did not answer"
+renewed=$(grep -c "Lease renewed" "$T/primary.log" || true)
 echo ok >"$CF_MODE_FILE"
-fo_wait_log primary "Configuration reloaded" 5
-fo_wait_log primary "Lease renewed" 10
+renewed_again() { [ "$(grep -c "Lease renewed" "$T/primary.log" || true)" -gt "$renewed" ]; }
+sys_wait_for 10 "a renewal once the API answers again" renewed_again
 fo_stop primary
 sys_log "PASS"
