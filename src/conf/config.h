@@ -103,6 +103,30 @@ typedef struct config_cloudflare {
 	uint32_t timeout;		/* CLOUDFLARE_TIMEOUT = 10 (seconds, per request) */
 } config_cloudflare_t;
 
+/* The gcp-dns provider's keys (src/provider/gcp_conf.c). */
+typedef struct config_gcp {
+	char project_id[256];		   /* GCP_PROJECT_ID; "" = the key file's project_id */
+	char credentials_file[CONFIG_STR_MAX]; /* GCP_CREDENTIALS_FILE (a secret file) */
+	char managed_zone[256];		   /* GCP_MANAGED_ZONE */
+	char token_uri[CONFIG_STR_MAX];	   /* GCP_TOKEN_URI; "" = the key file's token_uri */
+	char api_url[CONFIG_STR_MAX];	   /* GCP_API_URL = https://dns.googleapis.com/dns/v1 */
+	char ca_file[CONFIG_STR_MAX];	   /* GCP_CA_FILE; "" = the system store */
+	uint32_t timeout;		   /* GCP_TIMEOUT = 10 (seconds, per request) */
+} config_gcp_t;
+
+/* The azure-dns provider's keys (src/provider/azure_conf.c). */
+typedef struct config_azure {
+	char subscription_id[128];	/* AZURE_SUBSCRIPTION_ID */
+	char resource_group[128];	/* AZURE_RESOURCE_GROUP */
+	char tenant_id[128];		/* AZURE_TENANT_ID */
+	char client_id[128];		/* AZURE_CLIENT_ID */
+	char client_secret[1024];	/* AZURE_CLIENT_SECRET (secret!) */
+	char login_url[CONFIG_STR_MAX]; /* AZURE_LOGIN_URL = https://login.microsoftonline.com */
+	char management_url[CONFIG_STR_MAX]; /* AZURE_MANAGEMENT_URL = https://management.azure.com */
+	char ca_file[CONFIG_STR_MAX];	     /* AZURE_CA_FILE; "" = the system store */
+	uint32_t timeout;		     /* AZURE_TIMEOUT = 10 (seconds, per request) */
+} config_azure_t;
+
 /* The script provider's keys (src/provider/script_conf.c). */
 typedef struct config_script {
 	char set_cmd[CONFIG_CMD_MAX]; /* SCRIPT_SET */
@@ -146,6 +170,8 @@ typedef struct config {
 	config_route53_t route53;	       /* AWS_*, ROUTE53_* (route53) */
 	config_cloudflare_t cloudflare;	       /* CLOUDFLARE_* */
 	config_script_t script;		       /* SCRIPT_* */
+	config_gcp_t gcp;		       /* GCP_* (gcp-dns) */
+	config_azure_t azure;		       /* AZURE_* (azure-dns) */
 	char metrics_listen[256];	       /* METRICS_LISTEN (empty: off) */
 	config_vault_t vault;		       /* VAULT_* */
 	char source[CONFIG_STR_MAX]; /* file the config came from, "" = environment only */

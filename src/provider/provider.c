@@ -33,7 +33,7 @@ static const struct {
 	{"cloudflare", provider_cloudflare_new},
 	{"infoblox", NULL},
 	{"azure-dns", NULL},
-	{"gcp-dns", NULL},
+	{"gcp-dns", provider_gcp_new},
 	{"f5-gtm", NULL},
 };
 

@@ -1,0 +1,73 @@
+/*
+ * The loop driver of a REST provider's operation (read, swap): a sequence
+ * of steps, one HTTP request each, through the caller's http_multi_t, with
+ * an optional pause between two steps (polling a change, backing off). The
+ * provider says how to make the request of the current step (build) and
+ * what its answer means (advance); the driver starts each request from the
+ * loop (so done never runs inside the begin call), keeps one request object
+ * (one kept-alive connection) and ends the operation with the provider's
+ * done callback. provider_read() / provider_swap() run the same steps on a
+ * private loop for the commands.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "src/common/error.h"
+#include "src/provider/provider.h"
+
+#include "src/http/http_client.h"
+
+typedef struct loop_timer loop_timer_t;
+
+/*
+ * Makes *req the request of the current step: a new one (http_request_new)
+ * when it is NULL, else retargeted (the connection is kept). DF_OK, or the
+ * error that ends the operation (d says why).
+ */
+typedef int (*rest_build_fn)(void *ctx, http_request_t **req, df_detail_t *d);
+
+/*
+ * The answer of the current step (http_ret as http_multi gave it): true
+ * when the operation is over (*ret its result, d its detail); false to go
+ * on with the next step (the provider changed its step) after *delay_ms.
+ */
+typedef bool (*rest_advance_fn)(void *ctx, http_request_t *req, int http_ret, int *ret,
+				int64_t *delay_ms, df_detail_t *d);
+
+typedef struct rest_op {
+	provider_t *p; /* handed to done */
+	rest_build_fn build;
+	rest_advance_fn advance;
+	void *ctx;
+	/* Kept between operations. */
+	http_request_t *req;
+	/* The operation in flight. */
+	bool busy;
+	http_multi_t *m;
+	loop_timer_t *timer;
+	provider_done_fn done;
+	void *arg;
+	df_detail_t d;
+} rest_op_t;
+
+/* Starts the operation's first step from the loop of m. DF_OK, DF_EINVAL (one is in flight). */
+int rest_op_begin(rest_op_t *op, http_multi_t *m, provider_done_fn done, void *arg);
+
+/* Stops the operation in flight without its done; harmless when none is. */
+void rest_op_cancel(rest_op_t *op);
+
+/* Cancels and frees the kept request. */
+void rest_op_free(rest_op_t *op);
+
+/* Backoff for attempt n (0, 1, ...): first, doubled each time, at most max (ms). */
+int64_t rest_backoff(unsigned n, int64_t first, int64_t max);
+
+/*
+ * A request for method on url made or retargeted in *req, with the options
+ * opt (used when it is made) and the timeouts of budget_ms. DF_OK, or an
+ * error with d saying why.
+ */
+int rest_request(http_request_t **req, const char *method, const char *url,
+		 const http_options_t *opt, long budget_ms, df_detail_t *d);
