@@ -21,7 +21,7 @@ typedef struct gcp_key {
 	char client_email[256];
 	char private_key_id[128];
 	char project_id[256];
-	char token_uri[1024];
+	char token_uri[512];
 	char *private_key; /* PEM, malloc'd; wiped by gcp_key_clear() */
 	size_t private_key_len;
 } gcp_key_t;

@@ -46,7 +46,7 @@
 #define GCP_POLL_FIRST	     100  /* ms */
 #define GCP_POLL_MAX	     1000 /* ms */
 #define GCP_OP_DEFAULT_MAX   30000
-#define GCP_URL_MAX	     (CONFIG_STR_MAX + 1024)
+#define GCP_URL_MAX	     (CONFIG_STR_MAX + 2048)
 #define GCP_JWT_LIFE	     3600
 
 enum gstep { G_TOKEN, G_LIST, G_CHANGE, G_POLL };
