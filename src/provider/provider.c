@@ -32,7 +32,7 @@ static const struct {
 	{"route53", provider_route53_new},
 	{"cloudflare", provider_cloudflare_new},
 	{"infoblox", NULL},
-	{"azure-dns", NULL},
+	{"azure-dns", provider_azure_new},
 	{"gcp-dns", provider_gcp_new},
 	{"f5-gtm", NULL},
 };
