@@ -53,6 +53,7 @@ typedef struct azure {
 	enum astep step, after_token;
 	lease_t *out;
 	int64_t deadline;
+	long budget_ms; /* the time the request in flight was given */
 	bool retried_auth;
 	bool has_txt, has_a;
 	azure_set_t txt, a; /* read, or written */
@@ -131,7 +132,8 @@ static int az_build(void *ctx, http_request_t **req, df_detail_t *d)
 			method = "PUT";
 		}
 	}
-	int ret = rest_request(req, method, url, &z->opt, budget(z), d);
+	z->budget_ms = budget(z);
+	int ret = rest_request(req, method, url, &z->opt, z->budget_ms, d);
 	if (ret != DF_OK) {
 		df_detail_prefix(d, "azure-dns %s", step_name[z->step]);
 		return ret;
@@ -318,7 +320,7 @@ static bool az_advance(void *ctx, http_request_t *req, int http_ret, int *ret, i
 		if (f == HTTP_FAIL_TIMEOUT) {
 			df_detail_set(d, "azure-dns %s: no answer from %s within %s",
 				      step_name[z->step], url,
-				      http_client_duration(took, sizeof(took), budget(z)));
+				      http_client_duration(took, sizeof(took), z->budget_ms));
 		} else {
 			df_detail_set(d, "azure-dns %s: %s: %s%s", step_name[z->step], url,
 				      http_request_reason(req),
@@ -476,12 +478,12 @@ over:
 static int setup(azure_t *z, enum akind kind, lease_t *out)
 {
 	int64_t now = clock_mono_ms();
-	const config_t *cfg = z->base.cfg;
-	int64_t bound = cfg->update_interval > 0 ? (int64_t)cfg->update_interval * 1000 : AZ_OP_MAX;
-	if (z->kind != AK_NONE || z->op.busy) {
+	if (z->op.busy) { /* kind may be left over from an operation a failed build ended */
 		return DF_EINVAL;
 	}
-	z->deadline = z->base.deadline_ms > 0 ? z->base.deadline_ms : now + bound;
+	/* The daemon's deadline, or for the commands a bound on the whole
+	 * operation (each request has its own timeout). */
+	z->deadline = z->base.deadline_ms > 0 ? z->base.deadline_ms : now + AZ_OP_MAX;
 	if (z->deadline <= now) {
 		return DF_ETIMEDOUT;
 	}

@@ -68,6 +68,7 @@ typedef struct gcp {
 	enum gstep step, after_token, failed;
 	lease_t *out;
 	int64_t deadline;
+	long budget_ms; /* the time the request in flight was given */
 	unsigned polls, pages;
 	bool retried_auth;
 	gcp_list_t list;
@@ -178,7 +179,8 @@ static int g_build(void *ctx, http_request_t **req, df_detail_t *d)
 		snprintf(url, sizeof(url), "%s%s/changes/%s", g->api, g->zone_path, g->change_id);
 		break;
 	}
-	int ret = rest_request(req, method, url, &g->opt, budget(g), d);
+	g->budget_ms = budget(g);
+	int ret = rest_request(req, method, url, &g->opt, g->budget_ms, d);
 	if (ret != DF_OK) {
 		df_detail_prefix(d, "gcp-dns %s", step_name[g->step]);
 		return g->step == G_POLL && ret == DF_ETIMEDOUT ? DF_EUNKNOWN : ret;
@@ -408,7 +410,7 @@ static bool g_advance(void *ctx, http_request_t *req, int http_ret, int *ret, in
 		char took[32];
 		if (f == HTTP_FAIL_TIMEOUT) {
 			df_detail_set(d, "gcp-dns %s: no answer from %s within %s", step_name[g->step],
-				      url, http_client_duration(took, sizeof(took), budget(g)));
+				      url, http_client_duration(took, sizeof(took), g->budget_ms));
 		} else {
 			df_detail_set(d, "gcp-dns %s: %s: %s%s", step_name[g->step], url,
 				      http_request_reason(req),
@@ -556,13 +558,12 @@ over:
 static int setup(gcp_t *g, enum gkind kind, lease_t *out)
 {
 	int64_t now = clock_mono_ms();
-	const config_t *cfg = g->base.cfg;
-	int64_t bound = cfg->update_interval > 0 ? (int64_t)cfg->update_interval * 1000
-						 : GCP_OP_DEFAULT_MAX;
-	if (g->kind != GK_NONE || g->op.busy) {
+	if (g->op.busy) { /* kind may be left over from an operation a failed build ended */
 		return DF_EINVAL;
 	}
-	g->deadline = g->base.deadline_ms > 0 ? g->base.deadline_ms : now + bound;
+	/* The daemon's deadline, or for the commands a bound on the whole
+	 * operation (each request has its own timeout). */
+	g->deadline = g->base.deadline_ms > 0 ? g->base.deadline_ms : now + GCP_OP_DEFAULT_MAX;
 	if (g->deadline <= now) {
 		return DF_ETIMEDOUT;
 	}

@@ -27,6 +27,7 @@
  *   Without a valid bearer token: 401 UNAUTHENTICATED (Google's error shape).
  *   Another project: 403 forbidden; another managed zone: 404 notFound.
  * The control file's own word: "forbidden" answers 403 to every API call.
+ *   POST /__fake/expires?s=N  the lifetime of the tokens issued from now on
  *   POST /__fake/revoke    forgets every token issued (as if they expired)
  *   GET  /__fake/records   every record set
  */
@@ -335,6 +336,10 @@ static MHD_RESULT api(fh_request_t *r)
 	const char *url = r->url;
 	if (strcmp(url, "/token") == 0 && strcmp(r->method, "POST") == 0) {
 		return token(r);
+	}
+	if (strcmp(r->url, "/__fake/expires") == 0 && fh_arg(r, "s") != NULL) {
+		g.expires_in = atol(fh_arg(r, "s")); /* for the tokens issued from now on */
+		return fh_send_json(r, 200, json_object());
 	}
 	if (strcmp(url, "/__fake/revoke") == 0) {
 		memset(g.tokens, 0, sizeof(g.tokens));
