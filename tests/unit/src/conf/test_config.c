@@ -1008,8 +1008,8 @@ static void test_key_table(void **state)
 	assert_false(config_key_at(failover_config_modules, 0, NULL));
 	assert_true(n >= 50);
 	/* TSIG_KEY, VAULT_TOKEN, VAULT_SECRET_ID, AWS_SECRET_ACCESS_KEY and
-	 * AWS_SESSION_TOKEN (route53), CLOUDFLARE_API_TOKEN. */
-	assert_int_equal(secrets, 6);
+	 * AWS_SESSION_TOKEN (route53), CLOUDFLARE_API_TOKEN, AZURE_CLIENT_SECRET. */
+	assert_int_equal(secrets, 7);
 	assert_true(config_key_at(failover_config_modules, 0, &info));
 	assert_string_equal(info.name, "ROLE");
 	assert_true(info.required);
@@ -1201,6 +1201,44 @@ static void test_templates(void **state)
 	assert_int_equal(cfg.health_mode, CONFIG_HEALTH_METRICS);
 }
 
+/* The gcp-dns and azure-dns providers' keys, their defaults and requirements. */
+static void test_gcp_azure_keys(void **state)
+{
+	(void)state;
+#define PB                                                                          \
+	"ROLE=primary\nDNS_ZONE=example.com\nDNS_RECORD=lease.example.com\n"         \
+	"PRIMARY_IP=192.0.2.10\nDR_IP=192.0.2.20\n"
+	assert_int_equal(parse(PB "DNS_PROVIDER=gcp-dns\nGCP_MANAGED_ZONE=example-com\n"),
+			 DF_ECONFIG);
+	assert_msg_has("DNS_PROVIDER=gcp-dns needs GCP_CREDENTIALS_FILE");
+	assert_int_equal(parse(PB "DNS_PROVIDER=gcp-dns\nGCP_CREDENTIALS_FILE=/k.json\n"
+				  "GCP_MANAGED_ZONE=example-com\n"),
+			 DF_OK);
+	assert_string_equal(cfg.gcp.api_url, "https://dns.googleapis.com/dns/v1");
+	assert_string_equal(cfg.gcp.token_uri, "");
+	assert_string_equal(cfg.gcp.project_id, "");
+	assert_int_equal(cfg.gcp.timeout, 10);
+	assert_int_equal(parse(PB "DNS_PROVIDER=gcp-dns\nGCP_CREDENTIALS_FILE=/k.json\n"
+				  "GCP_MANAGED_ZONE=example.com\n"),
+			 DF_ECONFIG);
+	assert_msg_has("is not a Cloud DNS managed zone name");
+#define AZ                                                                          \
+	PB "DNS_PROVIDER=azure-dns\nAZURE_SUBSCRIPTION_ID=sub\nAZURE_RESOURCE_GROUP=rg\n" \
+	   "AZURE_TENANT_ID=t\nAZURE_CLIENT_ID=c\n"
+	assert_int_equal(parse(AZ), DF_ECONFIG);
+	assert_msg_has("DNS_PROVIDER=azure-dns needs AZURE_CLIENT_SECRET");
+	assert_int_equal(parse(AZ "AZURE_CLIENT_SECRET=" SECRET "\n"), DF_OK);
+	assert_string_equal(cfg.azure.client_secret, SECRET);
+	assert_string_equal(cfg.azure.login_url, "https://login.microsoftonline.com");
+	assert_string_equal(cfg.azure.management_url, "https://management.azure.com");
+	assert_int_equal(cfg.azure.timeout, 10);
+	assert_int_equal(parse(AZ "AZURE_CLIENT_SECRET=" SECRET "\nAZURE_RESOURCE_GROUP=a/b\n"),
+			 DF_ECONFIG);
+	assert_null(strstr(d.msg, SECRET));
+#undef AZ
+#undef PB
+}
+
 /* The cloudflare and script providers' keys and the checks across them. */
 static void test_cloudflare_script_keys(void **state)
 {
@@ -1279,6 +1317,7 @@ int main(void)
 		cmocka_unit_test(test_source_puts),
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_cloudflare_script_keys),
+		cmocka_unit_test(test_gcp_azure_keys),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
