@@ -105,13 +105,13 @@ typedef struct config_cloudflare {
 
 /* The gcp-dns provider's keys (src/provider/gcp_conf.c). */
 typedef struct config_gcp {
-	char project_id[256];		   /* GCP_PROJECT_ID; "" = the key file's project_id */
+	char project_id[256];		       /* GCP_PROJECT_ID; "" = the key file's project_id */
 	char credentials_file[CONFIG_STR_MAX]; /* GCP_CREDENTIALS_FILE (a secret file) */
-	char managed_zone[256];		   /* GCP_MANAGED_ZONE */
-	char token_uri[CONFIG_STR_MAX];	   /* GCP_TOKEN_URI; "" = the key file's token_uri */
-	char api_url[CONFIG_STR_MAX];	   /* GCP_API_URL = https://dns.googleapis.com/dns/v1 */
-	char ca_file[CONFIG_STR_MAX];	   /* GCP_CA_FILE; "" = the system store */
-	uint32_t timeout;		   /* GCP_TIMEOUT = 10 (seconds, per request) */
+	char managed_zone[256];		       /* GCP_MANAGED_ZONE */
+	char token_uri[CONFIG_STR_MAX];	       /* GCP_TOKEN_URI; "" = the key file's token_uri */
+	char api_url[CONFIG_STR_MAX];	       /* GCP_API_URL = https://dns.googleapis.com/dns/v1 */
+	char ca_file[CONFIG_STR_MAX];	       /* GCP_CA_FILE; "" = the system store */
+	uint32_t timeout;		       /* GCP_TIMEOUT = 10 (seconds, per request) */
 } config_gcp_t;
 
 /* The azure-dns provider's keys (src/provider/azure_conf.c). */
@@ -122,7 +122,8 @@ typedef struct config_azure {
 	char client_id[128];		/* AZURE_CLIENT_ID */
 	char client_secret[1024];	/* AZURE_CLIENT_SECRET (secret!) */
 	char login_url[CONFIG_STR_MAX]; /* AZURE_LOGIN_URL = https://login.microsoftonline.com */
-	char management_url[CONFIG_STR_MAX]; /* AZURE_MANAGEMENT_URL = https://management.azure.com */
+	char management_url[CONFIG_STR_MAX]; /* AZURE_MANAGEMENT_URL = https://management.azure.com
+					      */
 	char ca_file[CONFIG_STR_MAX];	     /* AZURE_CA_FILE; "" = the system store */
 	uint32_t timeout;		     /* AZURE_TIMEOUT = 10 (seconds, per request) */
 } config_azure_t;

@@ -160,8 +160,8 @@ out:
 bool jwt_verify_rs256(const char *pem, size_t pem_len, const char *jws, size_t jws_len)
 {
 	const char *dot = memchr(jws, '.', jws_len);
-	const char *dot2 = dot != NULL ? memchr(dot + 1, '.', jws_len - (size_t)(dot + 1 - jws))
-				       : NULL;
+	const char *dot2 =
+		dot != NULL ? memchr(dot + 1, '.', jws_len - (size_t)(dot + 1 - jws)) : NULL;
 	if (dot2 == NULL || pem_len > INT32_MAX) {
 		return false;
 	}

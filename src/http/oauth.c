@@ -35,7 +35,8 @@ int oauth_parse_token(const char *body, size_t len, long status, oauth_answer_t 
 	if (status < 200 || status >= 300 || err != NULL) {
 		/* RFC 6749 5.2: a string; some servers nest {"code","message"}. */
 		if (json_is_object(err)) {
-			copy_escaped(out->error, sizeof(out->error), json_object_get(err, "status"));
+			copy_escaped(out->error, sizeof(out->error),
+				     json_object_get(err, "status"));
 			copy_escaped(out->description, sizeof(out->description),
 				     json_object_get(err, "message"));
 		} else {

@@ -47,8 +47,8 @@ typedef enum azure_err {
 } azure_err_t;
 
 /* {"error":{"code","message"}} with HTTP status: the kind, code and message (escaped). */
-azure_err_t azure_parse_error(const char *body, size_t len, long status, char *code,
-			      size_t csize, char *msg, size_t msize);
+azure_err_t azure_parse_error(const char *body, size_t len, long status, char *code, size_t csize,
+			      char *msg, size_t msize);
 
 /* The configuration key an Entra ID refusal points at (by its AADSTS code), and advice. */
 const char *azure_token_advice(const oauth_answer_t *a);

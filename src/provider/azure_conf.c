@@ -9,8 +9,18 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { AK_SUB, AK_RG, AK_TENANT, AK_CLIENT, AK_SECRET, AK_LOGIN, AK_MGMT, AK_CA_FILE, AK_TIMEOUT,
-       AK_COUNT };
+enum {
+	AK_SUB,
+	AK_RG,
+	AK_TENANT,
+	AK_CLIENT,
+	AK_SECRET,
+	AK_LOGIN,
+	AK_MGMT,
+	AK_CA_FILE,
+	AK_TIMEOUT,
+	AK_COUNT
+};
 
 /* Ids that go into a URL path: letters, digits, '-', '_', '.', '(' and ')'. */
 static const char *check_path_id(const char *v, char *expect, size_t esize)

@@ -32,8 +32,9 @@ int azure_parse_set(const char *body, size_t len, const char *type, azure_set_t 
 	json_t *ttl = json_object_get(props, "TTL");
 	int ret = DF_EMALFORMED;
 	if (!json_is_object(root) || !json_is_object(props)) {
-		df_detail_set(d, "azure-dns: the %s record set is not a JSON object with "
-				 "\"properties\"",
+		df_detail_set(d,
+			      "azure-dns: the %s record set is not a JSON object with "
+			      "\"properties\"",
 			      type);
 		goto out;
 	}
@@ -87,7 +88,8 @@ int azure_parse_set(const char *body, size_t len, const char *type, azure_set_t 
 			if (!json_is_string(r) || n > 255 ||
 			    memchr(json_string_value(r), '\0', n) != NULL ||
 			    used + n >= sizeof(out->txt)) {
-				df_detail_set(d, "azure-dns: a TXT value string is not usable text");
+				df_detail_set(d,
+					      "azure-dns: a TXT value string is not usable text");
 				goto out;
 			}
 			memcpy(out->txt + used, json_string_value(r), n);
@@ -128,8 +130,8 @@ out:
 	return ret;
 }
 
-azure_err_t azure_parse_error(const char *body, size_t len, long status, char *code,
-			      size_t csize, char *msg, size_t msize)
+azure_err_t azure_parse_error(const char *body, size_t len, long status, char *code, size_t csize,
+			      char *msg, size_t msize)
 {
 	code[0] = '\0';
 	msg[0] = '\0';
@@ -155,9 +157,9 @@ azure_err_t azure_parse_error(const char *body, size_t len, long status, char *c
 		return AZURE_ERR_FORBIDDEN;
 	}
 	if (status == 404) {
-		static const char *const zone_codes[] = {"ParentResourceNotFound",
-							 "ResourceGroupNotFound",
-							 "SubscriptionNotFound", "ResourceNotFound"};
+		static const char *const zone_codes[] = {
+			"ParentResourceNotFound", "ResourceGroupNotFound", "SubscriptionNotFound",
+			"ResourceNotFound"};
 		for (size_t i = 0; i < sizeof(zone_codes) / sizeof(zone_codes[0]); i++) {
 			if (strcmp(code, zone_codes[i]) == 0) {
 				return AZURE_ERR_ZONE;

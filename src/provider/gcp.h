@@ -82,5 +82,4 @@ int gcp_parse_change(const char *body, size_t len, char id[GCP_CHANGE_ID_MAX], b
 
 /* The version of a lease: the A and TXT sets as read. */
 int gcp_version_put(lease_version_t *v, const char *a_set, const char *txt_set);
-bool gcp_version_get(const lease_version_t *v, char a_set[GCP_SET_MAX],
-		     char txt_set[GCP_SET_MAX]);
+bool gcp_version_get(const lease_version_t *v, char a_set[GCP_SET_MAX], char txt_set[GCP_SET_MAX]);

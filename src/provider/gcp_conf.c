@@ -8,14 +8,23 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { GK_PROJECT, GK_CREDENTIALS, GK_ZONE, GK_TOKEN_URI, GK_API_URL, GK_CA_FILE, GK_TIMEOUT,
-       GK_COUNT };
+enum {
+	GK_PROJECT,
+	GK_CREDENTIALS,
+	GK_ZONE,
+	GK_TOKEN_URI,
+	GK_API_URL,
+	GK_CA_FILE,
+	GK_TIMEOUT,
+	GK_COUNT
+};
 
 /* A managed zone's name: 1-63 lower-case letters, digits and dashes, a letter first. */
 static const char *check_zone(const char *v, char *expect, size_t esize)
 {
-	snprintf(expect, esize, "the managed zone's name as `gcloud dns managed-zones list` "
-				"shows it (not its DNS name)");
+	snprintf(expect, esize,
+		 "the managed zone's name as `gcloud dns managed-zones list` "
+		 "shows it (not its DNS name)");
 	size_t n = strlen(v);
 	if (n == 0 || n > 63 || !(v[0] >= 'a' && v[0] <= 'z') ||
 	    strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") != n) {
@@ -57,8 +66,9 @@ static int relate(config_t *c, const config_ctx_t *ctx, df_detail_t *d)
 		return DF_OK;
 	}
 	if (c->gcp.credentials_file[0] == '\0' || c->gcp.managed_zone[0] == '\0') {
-		df_detail_set(d, "DNS_PROVIDER=gcp-dns needs GCP_CREDENTIALS_FILE (a service-account "
-				 "JSON key file) and GCP_MANAGED_ZONE (the managed zone's name)");
+		df_detail_set(d,
+			      "DNS_PROVIDER=gcp-dns needs GCP_CREDENTIALS_FILE (a service-account "
+			      "JSON key file) and GCP_MANAGED_ZONE (the managed zone's name)");
 		return DF_ECONFIG;
 	}
 	return DF_OK;

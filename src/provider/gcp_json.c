@@ -72,7 +72,8 @@ int gcp_parse_key_file(const char *text, size_t len, const char *path, gcp_key_t
 	}
 	if (json_object_get(root, "private_key_id") != NULL &&
 	    !get_str(root, "private_key_id", out->private_key_id, sizeof(out->private_key_id))) {
-		df_detail_set(d, "GCP_CREDENTIALS_FILE=%s: \"private_key_id\" is not a short string",
+		df_detail_set(d,
+			      "GCP_CREDENTIALS_FILE=%s: \"private_key_id\" is not a short string",
 			      path);
 		goto out;
 	}
@@ -160,10 +161,10 @@ int gcp_parse_error(const char *body, size_t len, long status, char *reason, siz
 /* {"name","type","ttl","rrdatas"} of set, compact, into buf. */
 static bool set_text(json_t *set, char *buf, size_t size)
 {
-	json_t *copy = json_pack("{s:O, s:O, s:O, s:O}", "name", json_object_get(set, "name"),
-				 "type", json_object_get(set, "type"), "ttl",
-				 json_object_get(set, "ttl"), "rrdatas",
-				 json_object_get(set, "rrdatas"));
+	json_t *copy =
+		json_pack("{s:O, s:O, s:O, s:O}", "name", json_object_get(set, "name"), "type",
+			  json_object_get(set, "type"), "ttl", json_object_get(set, "ttl"),
+			  "rrdatas", json_object_get(set, "rrdatas"));
 	if (copy == NULL) {
 		return false;
 	}
@@ -193,9 +194,9 @@ int gcp_parse_rrsets(const char *body, size_t len, const char *record, gcp_list_
 		df_detail_set(d, "gcp-dns: \"rrsets\" is not a list");
 		goto out;
 	}
-	if (next != NULL && (!get_str(root, "nextPageToken", out->next_page,
-				      sizeof(out->next_page)) ||
-			     strpbrk(out->next_page, "\r\n") != NULL)) {
+	if (next != NULL &&
+	    (!get_str(root, "nextPageToken", out->next_page, sizeof(out->next_page)) ||
+	     strpbrk(out->next_page, "\r\n") != NULL)) {
 		df_detail_set(d, "gcp-dns: a bad nextPageToken");
 		out->next_page[0] = '\0';
 		goto out;
@@ -280,8 +281,10 @@ int gcp_parse_rrsets(const char *body, size_t len, const char *record, gcp_list_
 		json_array_foreach(rr, k, v)
 		{
 			struct in_addr addr;
-			if (!json_is_string(v) || inet_pton(AF_INET, json_string_value(v), &addr) != 1) {
-				df_detail_set(d, "gcp-dns: an A rrdata at %s is not an IPv4 address",
+			if (!json_is_string(v) ||
+			    inet_pton(AF_INET, json_string_value(v), &addr) != 1) {
+				df_detail_set(d,
+					      "gcp-dns: an A rrdata at %s is not an IPv4 address",
 					      record);
 				free(l);
 				goto out;
@@ -307,8 +310,7 @@ int gcp_parse_change(const char *body, size_t len, char id[GCP_CHANGE_ID_MAX], b
 	int ret = DF_EMALFORMED;
 	*done = false;
 	id[0] = '\0';
-	if (!json_is_object(root) || !get_str(root, "id", id, GCP_CHANGE_ID_MAX) ||
-	    id[0] == '\0' ||
+	if (!json_is_object(root) || !get_str(root, "id", id, GCP_CHANGE_ID_MAX) || id[0] == '\0' ||
 	    strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
 		    strlen(id) ||
 	    !get_str(root, "status", status, sizeof(status))) {

@@ -149,7 +149,8 @@ static int az_build(void *ctx, http_request_t **req, df_detail_t *d)
 			ret = oauth_form_add(form, sizeof(form), "client_secret", c->client_secret);
 		}
 		if (ret == DF_OK) {
-			ret = oauth_form_add(form, sizeof(form), "grant_type", "client_credentials");
+			ret = oauth_form_add(form, sizeof(form), "grant_type",
+					     "client_credentials");
 		}
 		if (ret == DF_OK) {
 			ret = oauth_form_add(form, sizeof(form), "scope", AZ_SCOPE);
@@ -291,7 +292,8 @@ static int answer_error(azure_t *z, long status, const char *body, size_t len, d
 		df_detail_set(d, "azure-dns %s %s: HTTP %ld %s (%s): server error", what, z->rel,
 			      status, code, msg);
 		if (z->step == AZ_PUT_TXT) {
-			df_detail_prefix(d, "the outcome of the write of %s is unknown (read again)",
+			df_detail_prefix(d,
+					 "the outcome of the write of %s is unknown (read again)",
 					 z->rel);
 			return DF_EUNKNOWN;
 		}
@@ -314,8 +316,8 @@ static bool az_advance(void *ctx, http_request_t *req, int http_ret, int *ret, i
 	*delay = 0;
 	if (http_ret != DF_OK) {
 		http_fail_t f = http_request_fail(req);
-		const char *url = z->step == AZ_TOKEN ? cfg->azure.login_url
-						      : cfg->azure.management_url;
+		const char *url =
+			z->step == AZ_TOKEN ? cfg->azure.login_url : cfg->azure.management_url;
 		char took[32];
 		if (f == HTTP_FAIL_TIMEOUT) {
 			df_detail_set(d, "azure-dns %s: no answer from %s within %s",
@@ -331,7 +333,8 @@ static bool az_advance(void *ctx, http_request_t *req, int http_ret, int *ret, i
 		bool sent = f != HTTP_FAIL_SETUP && f != HTTP_FAIL_RESOLVE &&
 			    f != HTTP_FAIL_CONNECT && f != HTTP_FAIL_CA_FILE && f != HTTP_FAIL_TLS;
 		if (z->step == AZ_PUT_TXT && sent) {
-			df_detail_prefix(d, "the outcome of the write of %s is unknown (read again)",
+			df_detail_prefix(d,
+					 "the outcome of the write of %s is unknown (read again)",
 					 z->rel);
 			*ret = DF_EUNKNOWN;
 		} else if (z->step == AZ_PUT_A || z->step == AZ_PRE_A) {
@@ -395,8 +398,9 @@ static bool az_advance(void *ctx, http_request_t *req, int http_ret, int *ret, i
 		bool *has = is_txt ? &z->has_txt : &z->has_a;
 		if (!ok) {
 			char code[96], msg[200];
-			if (status == 404 && azure_parse_error(body, len, status, code, sizeof(code),
-							       msg, sizeof(msg)) == AZURE_ERR_ABSENT) {
+			if (status == 404 &&
+			    azure_parse_error(body, len, status, code, sizeof(code), msg,
+					      sizeof(msg)) == AZURE_ERR_ABSENT) {
 				*has = false;
 			} else {
 				*ret = answer_error(z, status, body, len, d);
@@ -442,7 +446,8 @@ static bool az_advance(void *ctx, http_request_t *req, int http_ret, int *ret, i
 		}
 		int r = azure_parse_set(body, len, "TXT", &z->txt, d);
 		if (r != DF_OK) {
-			df_detail_prefix(d, "the outcome of the write of %s is unknown (read again)",
+			df_detail_prefix(d,
+					 "the outcome of the write of %s is unknown (read again)",
 					 z->rel);
 			*ret = DF_EUNKNOWN;
 			goto over;
@@ -526,8 +531,9 @@ static int az_swap_begin(provider_t *p, http_multi_t *m, const lease_t *expected
 	z->create = expected == NULL || !expected->has_txt;
 	if (!z->create) {
 		if (!azure_version_get(&expected->version, z->exp_txt_etag, z->exp_a_etag)) {
-			log_warn("azure-dns: the lease to replace was not read from Azure DNS; read "
-				 "it again");
+			log_warn(
+				"azure-dns: the lease to replace was not read from Azure DNS; read "
+				"it again");
 			end_op(z);
 			return DF_EINVAL;
 		}
@@ -636,7 +642,8 @@ int provider_azure_new(provider_t **out, const config_t *cfg, df_detail_t *d)
 	trim_slash(mgmt);
 	provider_name_bare(zone, sizeof(zone), cfg->zone);
 	provider_name_bare(record, sizeof(record), cfg->record);
-	snprintf(z->token_url, sizeof(z->token_url), "%s/%s/oauth2/v2.0/token", login, c->tenant_id);
+	snprintf(z->token_url, sizeof(z->token_url), "%s/%s/oauth2/v2.0/token", login,
+		 c->tenant_id);
 	snprintf(z->zone_url, sizeof(z->zone_url),
 		 "%s/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/dnsZones/%s",
 		 mgmt, c->subscription_id, c->resource_group, zone);

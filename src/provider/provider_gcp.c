@@ -38,16 +38,16 @@
 #include "src/provider/gcp.h"
 #include "src/provider/rest_op.h"
 
-#define GCP_SCOPE	     "https://www.googleapis.com/auth/ndev.clouddns.readwrite"
-#define GCP_DEFAULT_TOKEN    "https://oauth2.googleapis.com/token"
-#define GCP_BODY_MAX	     (1024 * 1024)
-#define GCP_KEY_FILE_MAX     (64 * 1024)
-#define GCP_PAGES_MAX	     20
-#define GCP_POLL_FIRST	     100  /* ms */
-#define GCP_POLL_MAX	     1000 /* ms */
-#define GCP_OP_DEFAULT_MAX   30000
-#define GCP_URL_MAX	     (CONFIG_STR_MAX + 2048)
-#define GCP_JWT_LIFE	     3600
+#define GCP_SCOPE	   "https://www.googleapis.com/auth/ndev.clouddns.readwrite"
+#define GCP_DEFAULT_TOKEN  "https://oauth2.googleapis.com/token"
+#define GCP_BODY_MAX	   (1024 * 1024)
+#define GCP_KEY_FILE_MAX   (64 * 1024)
+#define GCP_PAGES_MAX	   20
+#define GCP_POLL_FIRST	   100	/* ms */
+#define GCP_POLL_MAX	   1000 /* ms */
+#define GCP_OP_DEFAULT_MAX 30000
+#define GCP_URL_MAX	   (CONFIG_STR_MAX + 2048)
+#define GCP_JWT_LIFE	   3600
 
 enum gstep { G_TOKEN, G_LIST, G_CHANGE, G_POLL };
 enum gkind { GK_NONE, GK_READ, GK_SWAP };
@@ -162,8 +162,8 @@ static int g_build(void *ctx, http_request_t **req, df_detail_t *d)
 		break;
 	case G_LIST: {
 		char *name = http_client_escape(g->base.cfg->record);
-		char *page = g->list.next_page[0] != '\0' ? http_client_escape(g->list.next_page)
-							  : NULL;
+		char *page =
+			g->list.next_page[0] != '\0' ? http_client_escape(g->list.next_page) : NULL;
 		snprintf(url, sizeof(url), "%s%s/rrsets?name=%s%s%s", g->api, g->zone_path,
 			 name != NULL ? name : "", page != NULL ? "&pageToken=" : "",
 			 page != NULL ? page : "");
@@ -291,8 +291,8 @@ static int plan_change(gcp_t *g, df_detail_t *d)
 		df_detail_set(d, "gcp-dns: the new TXT does not fit a record");
 		return DF_ENOSPACE;
 	}
-	json_t *txt = json_pack("{s:s, s:s, s:I, s:[s]}", "name", cfg->record, "type", "TXT",
-				"ttl", (json_int_t)cfg->dns_ttl, "rrdatas", content);
+	json_t *txt = json_pack("{s:s, s:s, s:I, s:[s]}", "name", cfg->record, "type", "TXT", "ttl",
+				(json_int_t)cfg->dns_ttl, "rrdatas", content);
 	g->new_a[0] = '\0';
 	size_t n = txt != NULL ? json_dumpb(txt, g->new_txt, GCP_SET_MAX - 1,
 					    JSON_COMPACT | JSON_PRESERVE_ORDER)
@@ -365,7 +365,8 @@ static int answer_error(gcp_t *g, long status, const char *body, size_t len, df_
 				      "GCP_PROJECT_ID=%s",
 				      what, reason, msg, cfg->gcp.managed_zone, g->project);
 		} else {
-			df_detail_set(d, "gcp-dns %s: HTTP %ld %s (%s): the API refused the request",
+			df_detail_set(d,
+				      "gcp-dns %s: HTTP %ld %s (%s): the API refused the request",
 				      what, status, reason, msg);
 		}
 		break;
@@ -409,8 +410,9 @@ static bool g_advance(void *ctx, http_request_t *req, int http_ret, int *ret, in
 		const char *url = g->step == G_TOKEN ? g->token_uri : g->api;
 		char took[32];
 		if (f == HTTP_FAIL_TIMEOUT) {
-			df_detail_set(d, "gcp-dns %s: no answer from %s within %s", step_name[g->step],
-				      url, http_client_duration(took, sizeof(took), g->budget_ms));
+			df_detail_set(d, "gcp-dns %s: no answer from %s within %s",
+				      step_name[g->step], url,
+				      http_client_duration(took, sizeof(took), g->budget_ms));
 		} else {
 			df_detail_set(d, "gcp-dns %s: %s: %s%s", step_name[g->step], url,
 				      http_request_reason(req),
@@ -421,7 +423,8 @@ static bool g_advance(void *ctx, http_request_t *req, int http_ret, int *ret, in
 		bool sent = f != HTTP_FAIL_SETUP && f != HTTP_FAIL_RESOLVE &&
 			    f != HTTP_FAIL_CONNECT && f != HTTP_FAIL_CA_FILE && f != HTTP_FAIL_TLS;
 		if ((g->step == G_CHANGE && sent) || g->step == G_POLL) {
-			df_detail_prefix(d, "the outcome of the change of %s is unknown (read again)",
+			df_detail_prefix(d,
+					 "the outcome of the change of %s is unknown (read again)",
 					 cfg->record);
 			*ret = DF_EUNKNOWN;
 		} else {
@@ -519,7 +522,8 @@ static bool g_advance(void *ctx, http_request_t *req, int http_ret, int *ret, in
 		bool done = false;
 		char id[GCP_CHANGE_ID_MAX];
 		if (gcp_parse_change(body, len, id, &done, d) != DF_OK) {
-			df_detail_prefix(d, "the outcome of the change of %s is unknown (read again)",
+			df_detail_prefix(d,
+					 "the outcome of the change of %s is unknown (read again)",
 					 cfg->record);
 			*ret = DF_EUNKNOWN;
 			goto over;

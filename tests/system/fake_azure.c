@@ -62,16 +62,16 @@ static MHD_RESULT aad_err(fh_request_t *r, unsigned status, const char *err, lon
 		 "AADSTS%ld: %s Trace ID: 00000000-0000-0000-0000-000000000000 Correlation ID: "
 		 "00000000-0000-0000-0000-000000000000 Timestamp: 2026-01-15 12:00:00Z",
 		 code, desc);
-	return fh_send_json(r, status, json_pack("{s:s, s:s, s:[I], s:s}", "error", err,
-						 "error_description", text, "error_codes",
-						 (json_int_t)code, "timestamp",
-						 "2026-01-15 12:00:00Z"));
+	return fh_send_json(r, status,
+			    json_pack("{s:s, s:s, s:[I], s:s}", "error", err, "error_description",
+				      text, "error_codes", (json_int_t)code, "timestamp",
+				      "2026-01-15 12:00:00Z"));
 }
 
 static MHD_RESULT arm_err(fh_request_t *r, unsigned status, const char *code, const char *msg)
 {
-	return fh_send_json(r, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message",
-						 msg));
+	return fh_send_json(r, status,
+			    json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
 }
 
 static MHD_RESULT token(fh_request_t *r, const char *tenant)
@@ -112,10 +112,11 @@ static MHD_RESULT token(fh_request_t *r, const char *tenant)
 		 "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.fake-%lu-%ld", g.serial, (long)now);
 	g.tokens[slot].exp = now + g.expires_in;
 	fh_count_token();
-	return fh_send_json(r, 200, json_pack("{s:s, s:I, s:I, s:s}", "token_type", "Bearer",
-					      "expires_in", (json_int_t)g.expires_in,
-					      "ext_expires_in", (json_int_t)g.expires_in,
-					      "access_token", g.tokens[slot].token));
+	return fh_send_json(r, 200,
+			    json_pack("{s:s, s:I, s:I, s:s}", "token_type", "Bearer", "expires_in",
+				      (json_int_t)g.expires_in, "ext_expires_in",
+				      (json_int_t)g.expires_in, "access_token",
+				      g.tokens[slot].token));
 }
 
 /* 0: a token in use; 1: none; 2: unknown; 3: expired. */
@@ -191,10 +192,12 @@ static MHD_RESULT put(fh_request_t *r, const char *key, const char *type, const 
 		return arm_err(r, 400, "BadRequest", "The request body is not a valid record set.");
 	}
 	char etag[64], id[600], fqdn[600];
-	snprintf(etag, sizeof(etag), "%08lx-0000-4000-8000-%012lx", ++g.etags, (unsigned long)time(NULL));
-	snprintf(id, sizeof(id),
-		 "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/dnszones/%s/%s/%s",
-		 g.sub, g.rg, g.zone, type, name);
+	snprintf(etag, sizeof(etag), "%08lx-0000-4000-8000-%012lx", ++g.etags,
+		 (unsigned long)time(NULL));
+	snprintf(
+		id, sizeof(id),
+		"/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/dnszones/%s/%s/%s",
+		g.sub, g.rg, g.zone, type, name);
 	snprintf(fqdn, sizeof(fqdn), "%s.%s.", name, g.zone);
 	json_t *set = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:O, s:O, s:s, s:{}}}", "id", id,
 				"name", name, "type",
@@ -238,8 +241,9 @@ static MHD_RESULT api(fh_request_t *r)
 			       "The access token is invalid.");
 	}
 	if (ts == 3) {
-		return arm_err(r, 401, "ExpiredAuthenticationToken",
-			       "The access token expiry UTC time is earlier than current UTC time.");
+		return arm_err(
+			r, 401, "ExpiredAuthenticationToken",
+			"The access token expiry UTC time is earlier than current UTC time.");
 	}
 	p = segment(r->url, "/subscriptions/", sub, sizeof(sub));
 	if (p == NULL) {
@@ -284,10 +288,11 @@ static MHD_RESULT api(fh_request_t *r)
 	json_t *cur = json_object_get(g.sets, key);
 	if (strcmp(r->method, "GET") == 0) {
 		if (cur == NULL) {
-			snprintf(msg, sizeof(msg),
-				 "The resource record '%s' does not exist in resource group '%s' of "
-				 "subscription '%s'.",
-				 name, g.rg, g.sub);
+			snprintf(
+				msg, sizeof(msg),
+				"The resource record '%s' does not exist in resource group '%s' of "
+				"subscription '%s'.",
+				name, g.rg, g.sub);
 			return arm_err(r, 404, "NotFound", msg);
 		}
 		return fh_send_json(r, 200, json_deep_copy(cur));
@@ -341,9 +346,10 @@ int main(int argc, char **argv)
 			s.pidfile = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: fake_azure -p PORT -k KEY -C CERT -t TENANT -i CLIENT "
-					"-s SECRET -S SUB -g RG -z ZONE [-E SECONDS] [-c CONTROL] "
-					"[-P PIDFILE]\n");
+			fprintf(stderr,
+				"usage: fake_azure -p PORT -k KEY -C CERT -t TENANT -i CLIENT "
+				"-s SECRET -S SUB -g RG -z ZONE [-E SECONDS] [-c CONTROL] "
+				"[-P PIDFILE]\n");
 			return 2;
 		}
 	}

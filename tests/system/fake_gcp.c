@@ -81,7 +81,8 @@ static MHD_RESULT gerr(fh_request_t *r, unsigned code, const char *reason, const
 
 static MHD_RESULT grant_err(fh_request_t *r, const char *err, const char *desc)
 {
-	return fh_send_json(r, 400, json_pack("{s:s, s:s}", "error", err, "error_description", desc));
+	return fh_send_json(r, 400,
+			    json_pack("{s:s, s:s}", "error", err, "error_description", desc));
 }
 
 /* ---- the token endpoint ---- */
@@ -98,7 +99,8 @@ static MHD_RESULT token(fh_request_t *r)
 	}
 	char *d1 = strchr(assertion, '.'), *d2 = d1 != NULL ? strchr(d1 + 1, '.') : NULL;
 	if (d2 == NULL) {
-		return grant_err(r, "invalid_grant", "Invalid JWT: not a JWS compact serialization");
+		return grant_err(r, "invalid_grant",
+				 "Invalid JWT: not a JWS compact serialization");
 	}
 	if (!jwt_verify_rs256(g.pub, g.pub_len, assertion, strlen(assertion))) {
 		return grant_err(r, "invalid_grant", "Invalid JWT Signature.");
@@ -111,7 +113,8 @@ static MHD_RESULT token(fh_request_t *r)
 		    DF_OK) {
 		return grant_err(r, "invalid_grant", "Invalid JWT: bad base64url");
 	}
-	json_t *h = json_loadb((char *)hdr, hl, 0, NULL), *c = json_loadb((char *)claims, cl, 0, NULL);
+	json_t *h = json_loadb((char *)hdr, hl, 0, NULL),
+	       *c = json_loadb((char *)claims, cl, 0, NULL);
 	const char *alg = json_string_value(json_object_get(h, "alg"));
 	const char *iss = json_string_value(json_object_get(c, "iss"));
 	const char *aud = json_string_value(json_object_get(c, "aud"));
@@ -128,24 +131,27 @@ static MHD_RESULT token(fh_request_t *r)
 	} else if (aud == NULL || strcmp(aud, want_aud) != 0) {
 		ret = grant_err(r, "invalid_grant", "Invalid JWT: Failed audience check.");
 	} else if (scope == NULL || strstr(scope, SCOPE) == NULL) {
-		ret = grant_err(r, "invalid_scope", "Invalid OAuth scope or ID token audience provided.");
+		ret = grant_err(r, "invalid_scope",
+				"Invalid OAuth scope or ID token audience provided.");
 	} else if (!json_is_integer(iat) || !json_is_integer(exp) ||
 		   json_integer_value(iat) > now + 300 || json_integer_value(iat) < now - 300 ||
 		   json_integer_value(exp) <= now ||
 		   json_integer_value(exp) - json_integer_value(iat) > 3600) {
-		ret = grant_err(r, "invalid_grant",
-				"Invalid JWT: Token must be a short-lived token (60 minutes) and in "
-				"a reasonable timeframe. Check your iat and exp values in the JWT "
-				"claim.");
+		ret = grant_err(
+			r, "invalid_grant",
+			"Invalid JWT: Token must be a short-lived token (60 minutes) and in "
+			"a reasonable timeframe. Check your iat and exp values in the JWT "
+			"claim.");
 	} else {
 		unsigned slot = (unsigned)(g.serial++ % TOKENS_MAX);
 		snprintf(g.tokens[slot].token, sizeof(g.tokens[slot].token), "ya29.fake-%lu-%ld",
 			 g.serial, (long)now);
 		g.tokens[slot].exp = now + g.expires_in;
 		fh_count_token();
-		ret = fh_send_json(r, 200, json_pack("{s:s, s:I, s:s}", "access_token",
-						     g.tokens[slot].token, "expires_in",
-						     (json_int_t)g.expires_in, "token_type", "Bearer"));
+		ret = fh_send_json(r, 200,
+				   json_pack("{s:s, s:I, s:s}", "access_token",
+					     g.tokens[slot].token, "expires_in",
+					     (json_int_t)g.expires_in, "token_type", "Bearer"));
 	}
 	json_decref(h);
 	json_decref(c);
@@ -198,15 +204,18 @@ static MHD_RESULT list(fh_request_t *r)
 	const char *name = fh_arg(r, "name"), *type = fh_arg(r, "type"),
 		   *page = fh_arg(r, "pageToken");
 	if (type != NULL && name == NULL) {
-		return gerr(r, 400, "invalid", "Invalid value for 'parameters.type': name is required", NULL);
+		return gerr(r, 400, "invalid",
+			    "Invalid value for 'parameters.type': name is required", NULL);
 	}
 	size_t start = page != NULL ? strtoul(page, NULL, 10) : 0, i, n = 0;
 	json_t *s, *out = json_array();
 	char next[32] = "";
 	json_array_foreach(g.sets, i, s)
 	{
-		if ((name != NULL && strcasecmp(json_string_value(json_object_get(s, "name")), name) != 0) ||
-		    (type != NULL && strcmp(json_string_value(json_object_get(s, "type")), type) != 0)) {
+		if ((name != NULL &&
+		     strcasecmp(json_string_value(json_object_get(s, "name")), name) != 0) ||
+		    (type != NULL &&
+		     strcmp(json_string_value(json_object_get(s, "type")), type) != 0)) {
 			continue;
 		}
 		if (n++ < start) {
@@ -262,14 +271,16 @@ static MHD_RESULT change(fh_request_t *r)
 	if (!json_is_object(body) || (del != NULL && !json_is_array(del)) ||
 	    (add != NULL && !json_is_array(add)) ||
 	    json_array_size(del) + json_array_size(add) == 0) {
-		ret = gerr(r, 400, "required", "The 'entity.change' parameter is required but was missing.", NULL);
+		ret = gerr(r, 400, "required",
+			   "The 'entity.change' parameter is required but was missing.", NULL);
 		goto out;
 	}
 	json_array_foreach(del, i, s)
 	{
 		size_t at;
 		if (!set_ok(s)) {
-			snprintf(msg, sizeof(msg), "Invalid value for 'entity.change.deletions[%zu]'", i);
+			snprintf(msg, sizeof(msg),
+				 "Invalid value for 'entity.change.deletions[%zu]'", i);
 			ret = gerr(r, 400, "invalid", msg, NULL);
 			goto out;
 		}
@@ -286,8 +297,8 @@ static MHD_RESULT change(fh_request_t *r)
 		}
 		if (!json_equal(json_object_get(cur, "ttl"), json_object_get(s, "ttl")) ||
 		    !json_equal(json_object_get(cur, "rrdatas"), json_object_get(s, "rrdatas"))) {
-			snprintf(msg, sizeof(msg), "Precondition not met for 'entity.change.deletions[%zu]'",
-				 i);
+			snprintf(msg, sizeof(msg),
+				 "Precondition not met for 'entity.change.deletions[%zu]'", i);
 			ret = gerr(r, 412, "conditionNotMet", msg, NULL);
 			goto out;
 		}
@@ -296,7 +307,8 @@ static MHD_RESULT change(fh_request_t *r)
 	json_array_foreach(add, i, s)
 	{
 		if (!set_ok(s)) {
-			snprintf(msg, sizeof(msg), "Invalid value for 'entity.change.additions[%zu]'", i);
+			snprintf(msg, sizeof(msg),
+				 "Invalid value for 'entity.change.additions[%zu]'", i);
 			ret = gerr(r, 400, "invalid", msg, NULL);
 			goto out;
 		}
@@ -373,7 +385,8 @@ static MHD_RESULT api(fh_request_t *r)
 	size_t zl = strcspn(p, "/");
 	if (zl != strlen(g.zone) || strncmp(p, g.zone, zl) != 0) {
 		char msg[300];
-		snprintf(msg, sizeof(msg), "The 'parameters.managedZone' resource named '%.*s' does not exist.",
+		snprintf(msg, sizeof(msg),
+			 "The 'parameters.managedZone' resource named '%.*s' does not exist.",
 			 (int)(zl < 64 ? zl : 64), p);
 		return gerr(r, 404, "notFound", msg, NULL);
 	}
@@ -394,8 +407,8 @@ static MHD_RESULT api(fh_request_t *r)
 			}
 		}
 		char msg[200];
-		snprintf(msg, sizeof(msg), "The 'parameters.changeId' resource named '%.40s' does not exist.",
-			 p + 9);
+		snprintf(msg, sizeof(msg),
+			 "The 'parameters.changeId' resource named '%.40s' does not exist.", p + 9);
 		return gerr(r, 404, "notFound", msg, NULL);
 	}
 	return gerr(r, 404, "notFound", "Not Found", NULL);
@@ -442,9 +455,10 @@ int main(int argc, char **argv)
 			s.pidfile = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: fake_gcp -p PORT -k KEY -C CERT -K SA_PUB -e EMAIL -j "
-					"PROJECT -z ZONE -d DNS_NAME [-E SECONDS] [-c CONTROL] "
-					"[-P PIDFILE]\n");
+			fprintf(stderr,
+				"usage: fake_gcp -p PORT -k KEY -C CERT -K SA_PUB -e EMAIL -j "
+				"PROJECT -z ZONE -d DNS_NAME [-E SECONDS] [-c CONTROL] "
+				"[-P PIDFILE]\n");
 			return 2;
 		}
 	}

@@ -89,7 +89,7 @@ void fh_count_token(void)
 
 static int hexval(char c)
 {
-	return c >= '0' && c <= '9' ? c - '0'
+	return c >= '0' && c <= '9'   ? c - '0'
 	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
 	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
 				      : -1;
@@ -161,9 +161,10 @@ static MHD_RESULT handler(void *cls, struct MHD_Connection *c, const char *url, 
 	fprintf(stderr, "%s: %s %s (%s)\n", g.s->name, method, url, mode);
 	if (strcmp(url, "/__fake/stats") == 0) {
 		pthread_mutex_lock(&g.lock);
-		json_t *s = json_pack("{s:I, s:I, s:I, s:I}", "connections",
-				      (json_int_t)g.connections, "requests", (json_int_t)g.requests,
-				      "writes", (json_int_t)g.writes, "tokens", (json_int_t)g.tokens);
+		json_t *s =
+			json_pack("{s:I, s:I, s:I, s:I}", "connections", (json_int_t)g.connections,
+				  "requests", (json_int_t)g.requests, "writes",
+				  (json_int_t)g.writes, "tokens", (json_int_t)g.tokens);
 		pthread_mutex_unlock(&g.lock);
 		fh_request_t r = {.c = c};
 		return fh_send_json(&r, 200, s);

@@ -1205,8 +1205,8 @@ static void test_templates(void **state)
 static void test_gcp_azure_keys(void **state)
 {
 	(void)state;
-#define PB                                                                          \
-	"ROLE=primary\nDNS_ZONE=example.com\nDNS_RECORD=lease.example.com\n"         \
+#define PB                                                                   \
+	"ROLE=primary\nDNS_ZONE=example.com\nDNS_RECORD=lease.example.com\n" \
 	"PRIMARY_IP=192.0.2.10\nDR_IP=192.0.2.20\n"
 	assert_int_equal(parse(PB "DNS_PROVIDER=gcp-dns\nGCP_MANAGED_ZONE=example-com\n"),
 			 DF_ECONFIG);
@@ -1222,7 +1222,7 @@ static void test_gcp_azure_keys(void **state)
 				  "GCP_MANAGED_ZONE=example.com\n"),
 			 DF_ECONFIG);
 	assert_msg_has("is not a Cloud DNS managed zone name");
-#define AZ                                                                          \
+#define AZ                                                                                \
 	PB "DNS_PROVIDER=azure-dns\nAZURE_SUBSCRIPTION_ID=sub\nAZURE_RESOURCE_GROUP=rg\n" \
 	   "AZURE_TENANT_ID=t\nAZURE_CLIENT_ID=c\n"
 	assert_int_equal(parse(AZ), DF_ECONFIG);

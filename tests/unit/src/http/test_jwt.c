@@ -90,9 +90,9 @@ static void test_rfc7515_a2(void **state)
 	assert_non_null(dot);
 	uint8_t raw[512];
 	size_t rl = 0;
-	assert_int_equal(jwt_b64url_decode(dot + 1, il - (size_t)(dot + 1 - input), raw,
-					   sizeof(raw), &rl),
-			 DF_OK);
+	assert_int_equal(
+		jwt_b64url_decode(dot + 1, il - (size_t)(dot + 1 - input), raw, sizeof(raw), &rl),
+		DF_OK);
 	jwt_key_t *k = load_key();
 	char *out = NULL;
 	df_detail_t d = {""};

@@ -55,9 +55,10 @@ static void test_answers(void **state)
 					     "\"token_type\":\"mac\"}"),
 					   200, &a),
 			 DF_EMALFORMED);
-	assert_int_equal(oauth_parse_token(P("{\"access_token\":\"a\\r\\nX: y\",\"expires_in\":60}"),
-					   200, &a),
-			 DF_EMALFORMED);
+	assert_int_equal(
+		oauth_parse_token(P("{\"access_token\":\"a\\r\\nX: y\",\"expires_in\":60}"), 200,
+				  &a),
+		DF_EMALFORMED);
 }
 
 static void test_cache(void **state)
@@ -66,9 +67,9 @@ static void test_cache(void **state)
 	oauth_token_t t;
 	memset(&t, 0, sizeof(t));
 	assert_false(oauth_token_usable(&t, 0));
-	assert_int_equal(oauth_parse_token(P("{\"access_token\":\"tok\",\"expires_in\":3599}"), 200,
-					   &a),
-			 DF_OK);
+	assert_int_equal(
+		oauth_parse_token(P("{\"access_token\":\"tok\",\"expires_in\":3599}"), 200, &a),
+		DF_OK);
 	oauth_token_keep(&t, &a, 1000);
 	assert_int_equal(t.fetched, 1);
 	assert_true(oauth_token_usable(&t, 1000));
@@ -76,9 +77,9 @@ static void test_cache(void **state)
 	assert_true(oauth_token_usable(&t, 1000 + (3599 - 60) * 1000 - 1));
 	assert_false(oauth_token_usable(&t, 1000 + (3599 - 60) * 1000));
 	/* A short-lived token is used for half its life. */
-	assert_int_equal(oauth_parse_token(P("{\"access_token\":\"tok2\",\"expires_in\":10}"), 200,
-					   &a),
-			 DF_OK);
+	assert_int_equal(
+		oauth_parse_token(P("{\"access_token\":\"tok2\",\"expires_in\":10}"), 200, &a),
+		DF_OK);
 	oauth_token_keep(&t, &a, 0);
 	assert_int_equal(t.fetched, 2);
 	assert_true(oauth_token_usable(&t, 4999));
@@ -92,15 +93,14 @@ static void test_form(void **state)
 {
 	(void)state;
 	char buf[128] = "";
-	assert_int_equal(oauth_form_add(buf, sizeof(buf), "scope",
-					"https://management.azure.com/.default"),
-			 DF_OK);
+	assert_int_equal(
+		oauth_form_add(buf, sizeof(buf), "scope", "https://management.azure.com/.default"),
+		DF_OK);
 	assert_int_equal(oauth_form_add(buf, sizeof(buf), "client_secret", "a&b=c d"), DF_OK);
 	assert_string_equal(buf, "scope=https%3A%2F%2Fmanagement.azure.com%2F.default&"
 				 "client_secret=a%26b%3Dc%20d");
 	char small[16] = "x=1";
-	assert_int_equal(oauth_form_add(small, sizeof(small), "name", "a long value"),
-			 DF_ENOSPACE);
+	assert_int_equal(oauth_form_add(small, sizeof(small), "name", "a long value"), DF_ENOSPACE);
 	assert_string_equal(small, "x=1");
 }
 

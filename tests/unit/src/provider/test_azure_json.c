@@ -42,8 +42,8 @@ static char *example_body(const char *rel)
 	char *text = read_vec(rel, &len);
 	json_t *root = json_loadb(text, len, 0, NULL);
 	assert_non_null(root);
-	json_t *body = json_object_get(json_object_get(json_object_get(root, "responses"), "200"),
-				       "body");
+	json_t *body =
+		json_object_get(json_object_get(json_object_get(root, "responses"), "200"), "body");
 	assert_non_null(body);
 	char *out = json_dumps(body, JSON_COMPACT);
 	json_decref(root);
@@ -63,7 +63,8 @@ static void test_sets(void **state)
 	assert_string_equal(s.a, "127.0.0.1");
 	assert_int_equal(s.a_count, 1);
 	free(body);
-	body = example_body("azure/azure-rest-api-specs-2018-05-01-CreateOrUpdateTXTRecordset.json");
+	body = example_body(
+		"azure/azure-rest-api-specs-2018-05-01-CreateOrUpdateTXTRecordset.json");
 	assert_int_equal(azure_parse_set(P(body), "TXT", &s, &d), DF_OK);
 	assert_string_equal(s.txt, "string1string2"); /* the strings of one record, joined */
 	free(body);
@@ -109,18 +110,20 @@ static void test_errors(void **state)
 					     "\"message\":\"Parent resource 'x' not found.\"}}"),
 					   404, code, sizeof(code), msg, sizeof(msg)),
 			 AZURE_ERR_ZONE);
-	assert_int_equal(azure_parse_error(P("{\"error\":{\"code\":\"NotFound\",\"message\":\"m\"}}"),
-					   404, code, sizeof(code), msg, sizeof(msg)),
-			 AZURE_ERR_ABSENT);
+	assert_int_equal(
+		azure_parse_error(P("{\"error\":{\"code\":\"NotFound\",\"message\":\"m\"}}"), 404,
+				  code, sizeof(code), msg, sizeof(msg)),
+		AZURE_ERR_ABSENT);
 	assert_int_equal(azure_parse_error(P("{\"error\":{\"code\":\"AuthorizationFailed\"}}"), 403,
 					   code, sizeof(code), msg, sizeof(msg)),
 			 AZURE_ERR_FORBIDDEN);
-	assert_int_equal(azure_parse_error(P("{\"error\":{\"code\":\"ExpiredAuthenticationToken\"}}"),
-					   401, code, sizeof(code), msg, sizeof(msg)),
-			 AZURE_ERR_AUTH);
-	assert_int_equal(azure_parse_error(P("<html>\n</html>"), 503, code, sizeof(code), msg,
-					   sizeof(msg)),
-			 AZURE_ERR_SERVER);
+	assert_int_equal(
+		azure_parse_error(P("{\"error\":{\"code\":\"ExpiredAuthenticationToken\"}}"), 401,
+				  code, sizeof(code), msg, sizeof(msg)),
+		AZURE_ERR_AUTH);
+	assert_int_equal(
+		azure_parse_error(P("<html>\n</html>"), 503, code, sizeof(code), msg, sizeof(msg)),
+		AZURE_ERR_SERVER);
 	assert_null(strchr(msg, '\n'));
 	assert_int_equal(azure_parse_error(P("{}"), 429, code, sizeof(code), msg, sizeof(msg)),
 			 AZURE_ERR_THROTTLED);

@@ -74,8 +74,9 @@ static void test_rrsets(void **state)
 	assert_string_equal(l.txt, "owner=primary exp=1768478400");
 	assert_true(l.txt_decoded);
 	/* The sets are kept exactly as listed, for the deletions. */
-	assert_string_equal(l.txt_set, "{\"name\":\"lease.example.com.\",\"type\":\"TXT\",\"ttl\":30,"
-				       "\"rrdatas\":[\"\\\"owner=primary exp=1768478400\\\"\"]}");
+	assert_string_equal(l.txt_set,
+			    "{\"name\":\"lease.example.com.\",\"type\":\"TXT\",\"ttl\":30,"
+			    "\"rrdatas\":[\"\\\"owner=primary exp=1768478400\\\"\"]}");
 	assert_string_equal(l.a_set, "{\"name\":\"lease.example.com.\",\"type\":\"A\",\"ttl\":30,"
 				     "\"rrdatas\":[\"192.0.2.10\"]}");
 	assert_string_equal(l.next_page, "");
@@ -91,33 +92,39 @@ static void test_rrsets(void **state)
 	assert_string_equal(l.next_page, "abc");
 	/* Other names and types are ignored; \DDD is decimal. */
 	memset(&l, 0, sizeof(l));
-	assert_int_equal(gcp_parse_rrsets(P("{\"rrsets\":[{\"name\":\"other.example.com.\",\"type\":"
-					    "\"TXT\",\"ttl\":1,\"rrdatas\":[\"x\"]},{\"name\":"
-					    "\"lease.example.com.\",\"type\":\"AAAA\",\"ttl\":1,"
-					    "\"rrdatas\":[\"::1\"]},{\"name\":\"lease.example.com.\","
-					    "\"type\":\"TXT\",\"ttl\":30,\"rrdatas\":[\"\\\"a\\\\061b\\\"\"]}]}"),
-					  REC, &l, &d),
-			 DF_OK);
+	assert_int_equal(
+		gcp_parse_rrsets(
+			P("{\"rrsets\":[{\"name\":\"other.example.com.\",\"type\":"
+			  "\"TXT\",\"ttl\":1,\"rrdatas\":[\"x\"]},{\"name\":"
+			  "\"lease.example.com.\",\"type\":\"AAAA\",\"ttl\":1,"
+			  "\"rrdatas\":[\"::1\"]},{\"name\":\"lease.example.com.\","
+			  "\"type\":\"TXT\",\"ttl\":30,\"rrdatas\":[\"\\\"a\\\\061b\\\"\"]}]}"),
+			REC, &l, &d),
+		DF_OK);
 	assert_string_equal(l.txt, "a=b");
 	assert_int_equal(l.a_count, 0);
 	/* Foreign: a routing policy, two TXT records. */
 	memset(&l, 0, sizeof(l));
-	assert_int_equal(gcp_parse_rrsets(P("{\"rrsets\":[{\"name\":\"lease.example.com.\",\"type\":"
-					    "\"A\",\"ttl\":30,\"routingPolicy\":{\"wrr\":{}}}]}"),
-					  REC, &l, &d),
-			 DF_ECONFIG);
+	assert_int_equal(
+		gcp_parse_rrsets(P("{\"rrsets\":[{\"name\":\"lease.example.com.\",\"type\":"
+				   "\"A\",\"ttl\":30,\"routingPolicy\":{\"wrr\":{}}}]}"),
+				 REC, &l, &d),
+		DF_ECONFIG);
 	assert_non_null(strstr(d.msg, "has a routing policy"));
 	memset(&l, 0, sizeof(l));
-	assert_int_equal(gcp_parse_rrsets(P("{\"rrsets\":[{\"name\":\"lease.example.com.\",\"type\":"
-					    "\"TXT\",\"ttl\":30,\"rrdatas\":[\"\\\"a\\\"\",\"\\\"b\\\"\"]}]}"),
-					  REC, &l, &d),
-			 DF_ECONFIG);
+	assert_int_equal(
+		gcp_parse_rrsets(
+			P("{\"rrsets\":[{\"name\":\"lease.example.com.\",\"type\":"
+			  "\"TXT\",\"ttl\":30,\"rrdatas\":[\"\\\"a\\\"\",\"\\\"b\\\"\"]}]}"),
+			REC, &l, &d),
+		DF_ECONFIG);
 	assert_non_null(strstr(d.msg, "holds 2 records"));
 	memset(&l, 0, sizeof(l));
-	assert_int_equal(gcp_parse_rrsets(P("{\"rrsets\":[{\"name\":\"lease.example.com.\",\"type\":"
-					    "\"A\",\"ttl\":30,\"rrdatas\":[\"bad\"]}]}"),
-					  REC, &l, &d),
-			 DF_EMALFORMED);
+	assert_int_equal(
+		gcp_parse_rrsets(P("{\"rrsets\":[{\"name\":\"lease.example.com.\",\"type\":"
+				   "\"A\",\"ttl\":30,\"rrdatas\":[\"bad\"]}]}"),
+				 REC, &l, &d),
+		DF_EMALFORMED);
 	assert_int_equal(gcp_parse_rrsets(P("[]"), REC, &l, &d), DF_EMALFORMED);
 }
 
