@@ -298,6 +298,23 @@ void provider_lease_add_a(lease_t *l, const char *addr)
 	l->a_count++;
 }
 
+void provider_lease_add_a_list(lease_t *l, const char *list)
+{
+	for (const char *a = list; *a != '\0';) {
+		char one[64];
+		size_t n = strcspn(a, ",");
+		snprintf(one, sizeof(one), "%.*s", (int)n, a);
+		provider_lease_add_a(l, one);
+		a += n;
+		while (*a == ',' || *a == ' ') {
+			a++;
+		}
+		if (strcmp(a, "...") == 0) {
+			break;
+		}
+	}
+}
+
 void provider_report(provider_report_fn fn, void *arg, bool ok, const char *fmt, ...)
 {
 	char line[1024];

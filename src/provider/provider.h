@@ -144,6 +144,9 @@ int provider_txt_encode(const char *text, char *out, size_t size);
 /* For providers: adds one A address read to l (a, a_count, a_list). */
 void provider_lease_add_a(lease_t *l, const char *addr);
 
+/* For providers: adds every address of list (an a_list as provider_lease_add_a() makes it). */
+void provider_lease_add_a_list(lease_t *l, const char *list);
+
 /* For check(): one line through fn (may be NULL), formatted. */
 void provider_report(provider_report_fn fn, void *arg, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

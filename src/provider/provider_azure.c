@@ -34,7 +34,6 @@
 #define AZ_API_VERSION "2018-05-01"
 #define AZ_SCOPE       "https://management.azure.com/.default"
 #define AZ_BODY_MAX    (1024 * 1024)
-#define AZ_OP_MAX      30000
 #define AZ_URL_MAX     (3 * CONFIG_STR_MAX + 1024)
 
 enum astep { AZ_TOKEN, AZ_GET_TXT, AZ_GET_A, AZ_PUT_TXT, AZ_PRE_A, AZ_PUT_A };
@@ -75,9 +74,7 @@ static azure_t *az_of(provider_t *p)
 
 static long budget(const azure_t *z)
 {
-	long b = provider_budget_ms(&z->base, (long)z->base.cfg->azure.timeout * 1000);
-	int64_t left = z->deadline - clock_mono_ms();
-	return left < b ? (long)left : b;
+	return rest_budget(&z->base, (long)z->base.cfg->azure.timeout * 1000, z->deadline);
 }
 
 static void end_op(azure_t *z)
@@ -165,12 +162,9 @@ static int az_build(void *ctx, http_request_t **req, df_detail_t *d)
 		explicit_bzero(form, sizeof(form));
 		return ret;
 	}
-	static char auth[OAUTH_TOKEN_MAX + 32];
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", z->token.access);
 	if (ret == DF_OK) {
-		ret = http_request_add_header(*req, auth);
+		ret = rest_add_bearer(*req, &z->token);
 	}
-	explicit_bzero(auth, sizeof(auth));
 	if (ret == DF_OK && (z->step == AZ_PUT_TXT || z->step == AZ_PUT_A)) {
 		char cond[AZURE_ETAG_MAX + 32];
 		const char *etag = z->step == AZ_PUT_TXT ? z->exp_txt_etag : z->exp_a_etag;
@@ -200,19 +194,7 @@ static int lease_from_sets(azure_t *z, lease_t *l, df_detail_t *d)
 	snprintf(l->server, sizeof(l->server), "%.*s", (int)sizeof(l->server) - 1,
 		 cfg->azure.management_url);
 	if (z->has_a) {
-		for (const char *a = z->a.a_list; *a != '\0';) {
-			char one[64];
-			size_t n = strcspn(a, ",");
-			snprintf(one, sizeof(one), "%.*s", (int)n, a);
-			provider_lease_add_a(l, one);
-			a += n;
-			while (*a == ',' || *a == ' ') {
-				a++;
-			}
-			if (strcmp(a, "...") == 0) {
-				break;
-			}
-		}
+		provider_lease_add_a_list(l, z->a.a_list);
 		l->a_count = z->a.a_count;
 		snprintf(l->a, sizeof(l->a), "%s", z->a.a);
 	}
@@ -315,23 +297,12 @@ static bool az_advance(void *ctx, http_request_t *req, int http_ret, int *ret, i
 	long status = http_request_status(req);
 	*delay = 0;
 	if (http_ret != DF_OK) {
-		http_fail_t f = http_request_fail(req);
-		const char *url =
-			z->step == AZ_TOKEN ? cfg->azure.login_url : cfg->azure.management_url;
-		char took[32];
-		if (f == HTTP_FAIL_TIMEOUT) {
-			df_detail_set(d, "azure-dns %s: no answer from %s within %s",
-				      step_name[z->step], url,
-				      http_client_duration(took, sizeof(took), z->budget_ms));
-		} else {
-			df_detail_set(d, "azure-dns %s: %s: %s%s", step_name[z->step], url,
-				      http_request_reason(req),
-				      f == HTTP_FAIL_TLS || f == HTTP_FAIL_CA_FILE
-					      ? " (check AZURE_CA_FILE)"
-					      : "");
-		}
-		bool sent = f != HTTP_FAIL_SETUP && f != HTTP_FAIL_RESOLVE &&
-			    f != HTTP_FAIL_CONNECT && f != HTTP_FAIL_CA_FILE && f != HTTP_FAIL_TLS;
+		char who[64];
+		snprintf(who, sizeof(who), "azure-dns %s", step_name[z->step]);
+		bool sent = rest_transfer_detail(req, who,
+						 z->step == AZ_TOKEN ? cfg->azure.login_url
+								     : cfg->azure.management_url,
+						 z->budget_ms, "AZURE_CA_FILE", d);
 		if (z->step == AZ_PUT_TXT && sent) {
 			df_detail_prefix(d,
 					 "the outcome of the write of %s is unknown (read again)",
@@ -381,11 +352,9 @@ static bool az_advance(void *ctx, http_request_t *req, int http_ret, int *ret, i
 		*ret = r;
 		goto over;
 	}
-	if (status == 401 && !z->retried_auth) {
-		oauth_token_drop(&z->token);
-		z->retried_auth = true;
-		log_info("azure-dns: %s answered 401: fetching a new access token",
-			 step_name[z->step]);
+	char who401[64];
+	snprintf(who401, sizeof(who401), "azure-dns: %s", step_name[z->step]);
+	if (rest_retry_401(&z->token, status, &z->retried_auth, who401)) {
 		return false;
 	}
 	bool ok = status == 200 || status == 201;
@@ -482,14 +451,10 @@ over:
 
 static int setup(azure_t *z, enum akind kind, lease_t *out)
 {
-	int64_t now = clock_mono_ms();
 	if (z->op.busy) { /* kind may be left over from an operation a failed build ended */
 		return DF_EINVAL;
 	}
-	/* The daemon's deadline, or for the commands a bound on the whole
-	 * operation (each request has its own timeout). */
-	z->deadline = z->base.deadline_ms > 0 ? z->base.deadline_ms : now + AZ_OP_MAX;
-	if (z->deadline <= now) {
+	if (rest_op_deadline(&z->base, &z->deadline) != DF_OK) {
 		return DF_ETIMEDOUT;
 	}
 	z->kind = kind;

@@ -690,19 +690,8 @@ static int lease_from_list(const cloudflare_t *cf, lease_t *l, df_detail_t *d)
 			      li->txt_count, cf->record_name);
 		return DF_EMALFORMED;
 	}
-	for (const char *a = li->a_list; li->a_count > 0 && *a != '\0';) {
-		/* Re-split the list kept by the parser. */
-		char one[64];
-		size_t n = strcspn(a, ",");
-		snprintf(one, sizeof(one), "%.*s", (int)n, a);
-		provider_lease_add_a(l, one);
-		a += n;
-		while (*a == ',' || *a == ' ') {
-			a++;
-		}
-		if (strcmp(a, "...") == 0) {
-			break;
-		}
+	if (li->a_count > 0) {
+		provider_lease_add_a_list(l, li->a_list); /* re-split the list kept */
 	}
 	l->a_count = li->a_count;
 	if (li->a_count > 0) {

@@ -38,16 +38,15 @@
 #include "src/provider/gcp.h"
 #include "src/provider/rest_op.h"
 
-#define GCP_SCOPE	   "https://www.googleapis.com/auth/ndev.clouddns.readwrite"
-#define GCP_DEFAULT_TOKEN  "https://oauth2.googleapis.com/token"
-#define GCP_BODY_MAX	   (1024 * 1024)
-#define GCP_KEY_FILE_MAX   (64 * 1024)
-#define GCP_PAGES_MAX	   20
-#define GCP_POLL_FIRST	   100	/* ms */
-#define GCP_POLL_MAX	   1000 /* ms */
-#define GCP_OP_DEFAULT_MAX 30000
-#define GCP_URL_MAX	   (CONFIG_STR_MAX + 2048)
-#define GCP_JWT_LIFE	   3600
+#define GCP_SCOPE	  "https://www.googleapis.com/auth/ndev.clouddns.readwrite"
+#define GCP_DEFAULT_TOKEN "https://oauth2.googleapis.com/token"
+#define GCP_BODY_MAX	  (1024 * 1024)
+#define GCP_KEY_FILE_MAX  (64 * 1024)
+#define GCP_PAGES_MAX	  20
+#define GCP_POLL_FIRST	  100  /* ms */
+#define GCP_POLL_MAX	  1000 /* ms */
+#define GCP_URL_MAX	  (CONFIG_STR_MAX + 2048)
+#define GCP_JWT_LIFE	  3600
 
 enum gstep { G_TOKEN, G_LIST, G_CHANGE, G_POLL };
 enum gkind { GK_NONE, GK_READ, GK_SWAP };
@@ -120,9 +119,7 @@ static int make_assertion(gcp_t *g, char **out, df_detail_t *d)
 
 static long budget(const gcp_t *g)
 {
-	long b = provider_budget_ms(&g->base, (long)g->base.cfg->gcp.timeout * 1000);
-	int64_t left = g->deadline - clock_mono_ms();
-	return left < b ? (long)left : b;
+	return rest_budget(&g->base, (long)g->base.cfg->gcp.timeout * 1000, g->deadline);
 }
 
 static char *change_body(const gcp_t *g)
@@ -214,12 +211,9 @@ static int g_build(void *ctx, http_request_t **req, df_detail_t *d)
 		explicit_bzero(form, sizeof(form));
 		return ret;
 	}
-	static char auth[OAUTH_TOKEN_MAX + 32];
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", g->token.access);
 	if (ret == DF_OK) {
-		ret = http_request_add_header(*req, auth);
+		ret = rest_add_bearer(*req, &g->token);
 	}
-	explicit_bzero(auth, sizeof(auth));
 	if (ret == DF_OK && g->step == G_CHANGE) {
 		ret = http_request_add_header(*req, "Content-Type: application/json");
 		if (ret == DF_OK) {
@@ -245,18 +239,8 @@ static int lease_from_list(gcp_t *g, lease_t *l, df_detail_t *d)
 	const config_t *cfg = g->base.cfg;
 	memset(l, 0, sizeof(*l));
 	snprintf(l->server, sizeof(l->server), "%.*s", (int)sizeof(l->server) - 1, g->api);
-	for (const char *a = li->a_list; li->a_count > 0 && *a != '\0';) {
-		char one[64];
-		size_t n = strcspn(a, ",");
-		snprintf(one, sizeof(one), "%.*s", (int)n, a);
-		provider_lease_add_a(l, one);
-		a += n;
-		while (*a == ',' || *a == ' ') {
-			a++;
-		}
-		if (strcmp(a, "...") == 0) {
-			break;
-		}
+	if (li->a_count > 0) {
+		provider_lease_add_a_list(l, li->a_list);
 	}
 	l->a_count = li->a_count;
 	if (li->a_count > 0) {
@@ -406,22 +390,11 @@ static bool g_advance(void *ctx, http_request_t *req, int http_ret, int *ret, in
 	*delay = 0;
 	g->failed = g->step;
 	if (http_ret != DF_OK) {
-		http_fail_t f = http_request_fail(req);
-		const char *url = g->step == G_TOKEN ? g->token_uri : g->api;
-		char took[32];
-		if (f == HTTP_FAIL_TIMEOUT) {
-			df_detail_set(d, "gcp-dns %s: no answer from %s within %s",
-				      step_name[g->step], url,
-				      http_client_duration(took, sizeof(took), g->budget_ms));
-		} else {
-			df_detail_set(d, "gcp-dns %s: %s: %s%s", step_name[g->step], url,
-				      http_request_reason(req),
-				      f == HTTP_FAIL_TLS || f == HTTP_FAIL_CA_FILE
-					      ? " (check GCP_CA_FILE)"
-					      : "");
-		}
-		bool sent = f != HTTP_FAIL_SETUP && f != HTTP_FAIL_RESOLVE &&
-			    f != HTTP_FAIL_CONNECT && f != HTTP_FAIL_CA_FILE && f != HTTP_FAIL_TLS;
+		char who[64];
+		snprintf(who, sizeof(who), "gcp-dns %s", step_name[g->step]);
+		bool sent =
+			rest_transfer_detail(req, who, g->step == G_TOKEN ? g->token_uri : g->api,
+					     g->budget_ms, "GCP_CA_FILE", d);
 		if ((g->step == G_CHANGE && sent) || g->step == G_POLL) {
 			df_detail_prefix(d,
 					 "the outcome of the change of %s is unknown (read again)",
@@ -468,12 +441,9 @@ static bool g_advance(void *ctx, http_request_t *req, int http_ret, int *ret, in
 		*ret = r;
 		goto over;
 	}
-	if (status == 401 && !g->retried_auth) {
-		/* The token expired or was revoked early: one more try with a new one. */
-		oauth_token_drop(&g->token);
-		g->retried_auth = true;
-		log_info("gcp-dns: %s answered 401: fetching a new access token",
-			 step_name[g->step]);
+	char who401[64];
+	snprintf(who401, sizeof(who401), "gcp-dns: %s", step_name[g->step]);
+	if (rest_retry_401(&g->token, status, &g->retried_auth, who401)) {
 		return false;
 	}
 	if (status != 200) {
@@ -561,14 +531,10 @@ over:
 
 static int setup(gcp_t *g, enum gkind kind, lease_t *out)
 {
-	int64_t now = clock_mono_ms();
 	if (g->op.busy) { /* kind may be left over from an operation a failed build ended */
 		return DF_EINVAL;
 	}
-	/* The daemon's deadline, or for the commands a bound on the whole
-	 * operation (each request has its own timeout). */
-	g->deadline = g->base.deadline_ms > 0 ? g->base.deadline_ms : now + GCP_OP_DEFAULT_MAX;
-	if (g->deadline <= now) {
+	if (rest_op_deadline(&g->base, &g->deadline) != DF_OK) {
 		return DF_ETIMEDOUT;
 	}
 	g->kind = kind;

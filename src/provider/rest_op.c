@@ -3,11 +3,18 @@
  */
 #include "src/provider/rest_op.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "src/common/clock.h"
+#include "src/common/log.h"
+#include "src/http/oauth.h"
 
 #include "src/http/http_client.h"
 #include "src/http/http_multi.h"
 #include "src/loop/loop.h"
+
+#define REST_OP_MAX_MS 30000 /* an operation of the commands */
 
 static void on_http(http_request_t *req, int http_ret, void *arg);
 
@@ -139,4 +146,57 @@ int rest_request(http_request_t **req, const char *method, const char *url,
 		df_detail_set(d, "cannot make %s %s: %s", method, url, df_strerror(ret));
 	}
 	return ret;
+}
+
+int rest_op_deadline(const provider_t *p, int64_t *deadline)
+{
+	int64_t now = clock_mono_ms();
+	*deadline = p->deadline_ms > 0 ? p->deadline_ms : now + REST_OP_MAX_MS;
+	return *deadline > now ? DF_OK : DF_ETIMEDOUT;
+}
+
+long rest_budget(const provider_t *p, long configured_ms, int64_t deadline)
+{
+	long b = provider_budget_ms(p, configured_ms);
+	int64_t left = deadline - clock_mono_ms();
+	return left < b ? (long)left : b;
+}
+
+int rest_add_bearer(http_request_t *req, const oauth_token_t *t)
+{
+	static char auth[OAUTH_TOKEN_MAX + 32];
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", t->access);
+	int ret = http_request_add_header(req, auth);
+	explicit_bzero(auth, sizeof(auth));
+	return ret;
+}
+
+bool rest_transfer_detail(const http_request_t *req, const char *who, const char *url,
+			  long budget_ms, const char *ca_key, df_detail_t *d)
+{
+	http_fail_t f = http_request_fail(req);
+	char took[32];
+	if (f == HTTP_FAIL_TIMEOUT) {
+		df_detail_set(d, "%s: no answer from %s within %s", who, url,
+			      http_client_duration(took, sizeof(took), budget_ms));
+	} else {
+		df_detail_set(d, "%s: %s: %s%s%s%s", who, url, http_request_reason(req),
+			      f == HTTP_FAIL_TLS || f == HTTP_FAIL_CA_FILE ? " (check " : "",
+			      f == HTTP_FAIL_TLS || f == HTTP_FAIL_CA_FILE ? ca_key : "",
+			      f == HTTP_FAIL_TLS || f == HTTP_FAIL_CA_FILE ? ")" : "");
+	}
+	return f != HTTP_FAIL_SETUP && f != HTTP_FAIL_RESOLVE && f != HTTP_FAIL_CONNECT &&
+	       f != HTTP_FAIL_CA_FILE && f != HTTP_FAIL_TLS && f != HTTP_FAIL_NOMEM;
+}
+
+bool rest_retry_401(oauth_token_t *t, long status, bool *retried, const char *who)
+{
+	if (status != 401 || *retried) {
+		return false;
+	}
+	/* The token expired or was revoked early: one more try with a new one. */
+	oauth_token_drop(t);
+	*retried = true;
+	log_info("%s answered 401: fetching a new access token", who);
+	return true;
 }

@@ -71,3 +71,35 @@ int64_t rest_backoff(unsigned n, int64_t first, int64_t max);
  */
 int rest_request(http_request_t **req, const char *method, const char *url,
 		 const http_options_t *opt, long budget_ms, df_detail_t *d);
+
+/* ---- Pieces every REST provider's steps share ---- */
+
+typedef struct oauth_token oauth_token_t;
+
+/*
+ * The bound of an operation starting now: p->deadline_ms (the daemon's), or
+ * for the commands now + 30 s (each request has its own timeout). DF_OK,
+ * or DF_ETIMEDOUT when no time is left.
+ */
+int rest_op_deadline(const provider_t *p, int64_t *deadline);
+
+/* The milliseconds a request may take now: configured_ms cut by deadline and p's. */
+long rest_budget(const provider_t *p, long configured_ms, int64_t deadline);
+
+/* Adds "Authorization: Bearer <token>" to req (the line is wiped after). */
+int rest_add_bearer(http_request_t *req, const oauth_token_t *t);
+
+/*
+ * A transfer that got no answer, in d: "<who>: no answer from <url> within
+ * <budget>" or "<who>: <url>: <reason>" (naming ca_key on a TLS or CA
+ * failure). Returns whether the request may have reached the server (a
+ * write's outcome is then unknown).
+ */
+bool rest_transfer_detail(const http_request_t *req, const char *who, const char *url,
+			  long budget_ms, const char *ca_key, df_detail_t *d);
+
+/*
+ * A 401 from the API with a cached token: drops it and says so (once per
+ * operation, *retried); true when the step is to be made again with a new one.
+ */
+bool rest_retry_401(oauth_token_t *t, long status, bool *retried, const char *who);
