@@ -18,7 +18,6 @@
  */
 #include "src/provider/provider.h"
 
-#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,13 +320,8 @@ static bool az_advance(void *ctx, http_request_t *req, int http_ret, int *ret, i
 			*ret = DF_ENOMEM;
 			goto over;
 		}
-		int r = oauth_parse_token(body, len, status, a);
+		int r = rest_token_take(&z->token, req, a);
 		if (r == DF_OK) {
-			oauth_token_keep(&z->token, a, clock_mono_ms());
-			log_debug("azure-dns: access token for AZURE_CLIENT_ID=%s, valid %" PRId64
-				  " s",
-				  cfg->azure.client_id, a->expires_in);
-			explicit_bzero(a, sizeof(*a));
 			free(a);
 			z->step = z->after_token;
 			return false;
@@ -524,32 +518,16 @@ static int az_check(provider_t *p, provider_report_fn fn, void *arg, df_detail_t
 {
 	azure_t *z = az_of(p);
 	const config_t *cfg = p->cfg;
-	lease_t *l = calloc(1, sizeof(*l));
-	df_detail_t sub = {""};
-	if (l == NULL) {
-		return DF_ENOMEM;
-	}
-	oauth_token_drop(&z->token); /* prove the secret now */
-	int ret = provider_read(p, l, &sub);
-	if (z->token.access[0] != '\0') {
-		provider_report(fn, arg, true,
-				"Entra ID tenant %s issued a token to AZURE_CLIENT_ID=%s "
-				"(AZURE_CLIENT_SECRET accepted)",
-				cfg->azure.tenant_id, cfg->azure.client_id);
-	}
-	if (ret == DF_OK || ret == DF_ENOTFOUND) {
-		provider_report(fn, arg, true,
-				"zone %s in resource group %s readable; lease record set %s%s "
-				"(the right to change it shows at the first write)",
-				cfg->zone, cfg->azure.resource_group, z->rel,
-				ret == DF_ENOTFOUND ? ": none yet (run init)" : " found");
-		ret = DF_OK;
-	} else {
-		provider_report(fn, arg, false, "%s", sub.msg);
-		df_detail_set(d, "%s", sub.msg);
-	}
-	free(l);
-	return ret;
+	char token_ok[512], read_ok[1024];
+	snprintf(token_ok, sizeof(token_ok),
+		 "Entra ID tenant %s issued a token to AZURE_CLIENT_ID=%s (AZURE_CLIENT_SECRET "
+		 "accepted)",
+		 cfg->azure.tenant_id, cfg->azure.client_id);
+	snprintf(read_ok, sizeof(read_ok),
+		 "zone %s in resource group %s readable (the right to change it shows at the "
+		 "first write); lease record set %s",
+		 cfg->zone, cfg->azure.resource_group, z->rel);
+	return rest_check(p, &z->token, fn, arg, token_ok, read_ok, d);
 }
 
 static void az_free(provider_t *p)

@@ -22,7 +22,6 @@
 #include "src/provider/provider.h"
 
 #include <fcntl.h>
-#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -411,12 +410,8 @@ static bool g_advance(void *ctx, http_request_t *req, int http_ret, int *ret, in
 			*ret = DF_ENOMEM;
 			goto over;
 		}
-		int r = oauth_parse_token(body, len, status, a);
+		int r = rest_token_take(&g->token, req, a);
 		if (r == DF_OK) {
-			oauth_token_keep(&g->token, a, clock_mono_ms());
-			log_debug("gcp-dns: access token for %s, valid %" PRId64 " s",
-				  g->key.client_email, a->expires_in);
-			explicit_bzero(a, sizeof(*a));
 			free(a);
 			g->step = g->after_token;
 			return false;
@@ -610,35 +605,19 @@ static int g_check(provider_t *p, provider_report_fn fn, void *arg, df_detail_t 
 {
 	gcp_t *g = g_of(p);
 	const config_t *cfg = p->cfg;
-	lease_t *l = calloc(1, sizeof(*l));
-	df_detail_t sub = {""};
-	if (l == NULL) {
-		return DF_ENOMEM;
-	}
+	char token_ok[CONFIG_STR_MAX + 64], read_ok[1024];
 	provider_report(fn, arg, true,
 			"GCP_CREDENTIALS_FILE=%s: service account %s, key %s, private to this "
 			"user",
 			cfg->gcp.credentials_file, g->key.client_email,
 			g->key.private_key_id[0] != '\0' ? g->key.private_key_id : "(no id)");
-	oauth_token_drop(&g->token); /* prove the key now */
-	int ret = provider_read(p, l, &sub);
-	if (g->token.access[0] != '\0') {
-		provider_report(fn, arg, true, "the token endpoint %s issued an access token",
-				g->token_uri);
-	}
-	if (ret == DF_OK || ret == DF_ENOTFOUND) {
-		provider_report(fn, arg, true,
-				"managed zone %s of project %s readable; lease at %s%s (the "
-				"right to change it shows at the first write)",
-				cfg->gcp.managed_zone, g->project, cfg->record,
-				ret == DF_ENOTFOUND ? ": none yet (run init)" : " found");
-		ret = DF_OK;
-	} else {
-		provider_report(fn, arg, false, "%s", sub.msg);
-		df_detail_set(d, "%s", sub.msg);
-	}
-	free(l);
-	return ret;
+	snprintf(token_ok, sizeof(token_ok), "the token endpoint %s issued an access token",
+		 g->token_uri);
+	snprintf(read_ok, sizeof(read_ok),
+		 "managed zone %s of project %s readable (the right to change it shows at the "
+		 "first write); lease at %s",
+		 cfg->gcp.managed_zone, g->project, cfg->record);
+	return rest_check(p, &g->token, fn, arg, token_ok, read_ok, d);
 }
 
 static void g_free(provider_t *p)

@@ -4,6 +4,7 @@
 #include "src/provider/rest_op.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "src/common/clock.h"
@@ -199,4 +200,42 @@ bool rest_retry_401(oauth_token_t *t, long status, bool *retried, const char *wh
 	*retried = true;
 	log_info("%s answered 401: fetching a new access token", who);
 	return true;
+}
+
+int rest_check(provider_t *p, oauth_token_t *t, provider_report_fn fn, void *arg,
+	       const char *token_ok, const char *read_ok, df_detail_t *d)
+{
+	lease_t *l = calloc(1, sizeof(*l));
+	df_detail_t sub = {""};
+	if (l == NULL) {
+		return DF_ENOMEM;
+	}
+	oauth_token_drop(t); /* prove the credentials now */
+	int ret = provider_read(p, l, &sub);
+	if (t->access[0] != '\0') {
+		provider_report(fn, arg, true, "%s", token_ok);
+	}
+	if (ret == DF_OK || ret == DF_ENOTFOUND) {
+		provider_report(fn, arg, true, "%s%s", read_ok,
+				ret == DF_ENOTFOUND ? ": none yet (run init)" : ": found");
+		ret = DF_OK;
+	} else {
+		provider_report(fn, arg, false, "%s", sub.msg);
+		df_detail_set(d, "%s", sub.msg);
+	}
+	free(l);
+	return ret;
+}
+
+int rest_token_take(oauth_token_t *t, http_request_t *req, oauth_answer_t *a)
+{
+	size_t len = 0;
+	const char *body = http_request_body(req, &len);
+	int ret = oauth_parse_token(body, len, http_request_status(req), a);
+	if (ret == DF_OK) {
+		oauth_token_keep(t, a, clock_mono_ms());
+		log_debug("access token valid %lld s", (long long)a->expires_in);
+		explicit_bzero(a->access, sizeof(a->access));
+	}
+	return ret;
 }

@@ -75,6 +75,7 @@ int rest_request(http_request_t **req, const char *method, const char *url,
 /* ---- Pieces every REST provider's steps share ---- */
 
 typedef struct oauth_token oauth_token_t;
+typedef struct oauth_answer oauth_answer_t;
 
 /*
  * The bound of an operation starting now: p->deadline_ms (the daemon's), or
@@ -103,3 +104,19 @@ bool rest_transfer_detail(const http_request_t *req, const char *who, const char
  * operation, *retried); true when the step is to be made again with a new one.
  */
 bool rest_retry_401(oauth_token_t *t, long status, bool *retried, const char *who);
+
+/*
+ * check() of a REST provider with a token: the cached token is dropped (so
+ * the credentials are proven now), the lease is read with provider_read(),
+ * and the steps are reported: token_ok when a token was issued, then
+ * "<read_ok>: found" / ": none yet (run init)" or the read's error.
+ */
+int rest_check(provider_t *p, oauth_token_t *t, provider_report_fn fn, void *arg,
+	       const char *token_ok, const char *read_ok, df_detail_t *d);
+
+/*
+ * The answer of a token request in req: kept in t when it is a token
+ * (DF_OK), else what oauth_parse_token() said, a (the caller's, wiped on
+ * success) holding the server's error.
+ */
+int rest_token_take(oauth_token_t *t, http_request_t *req, oauth_answer_t *a);
