@@ -27,8 +27,7 @@
  *        etag; 201 for a creation, 200 for an update.
  * The control file's own word: "forbidden" answers 403 AuthorizationFailed to
  * every write.
- *   POST /__fake/expires?s=N  the lifetime of the tokens issued from now on
- *   POST /__fake/revoke    forgets every token issued
+ *   POST /__fake/expires?s=N, POST /__fake/revoke: see fake_https.h
  *   GET  /__fake/records   every record set
  */
 #include <stdio.h>
@@ -40,19 +39,13 @@
 
 #include "tests/system/fake_https.h"
 
-#define TOKENS_MAX 256
-#define SCOPE	   "https://management.azure.com/.default"
+#define SCOPE "https://management.azure.com/.default"
 
 static struct {
 	const char *tenant, *client_id, *secret, *sub, *rg, *zone;
-	long expires_in;
 	json_t *sets; /* "TYPE/name" -> the record set as GET returns it */
-	struct {
-		char token[80];
-		time_t exp;
-	} tokens[TOKENS_MAX];
-	unsigned long serial, etags;
-} g = {.expires_in = 3599};
+	unsigned long etags;
+} g;
 
 static MHD_RESULT aad_err(fh_request_t *r, unsigned status, const char *err, long code,
 			  const char *desc)
@@ -106,35 +99,12 @@ static MHD_RESULT token(fh_request_t *r, const char *tenant)
 		return aad_err(r, 400, "invalid_scope", 70011,
 			       "The provided request must include a 'scope' input parameter.");
 	}
-	time_t now = time(NULL);
-	unsigned slot = (unsigned)(g.serial++ % TOKENS_MAX);
-	snprintf(g.tokens[slot].token, sizeof(g.tokens[slot].token),
-		 "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.fake-%lu-%ld", g.serial, (long)now);
-	g.tokens[slot].exp = now + g.expires_in;
-	fh_count_token();
+	long life;
+	const char *tok = fh_token_issue("eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.fake", &life);
 	return fh_send_json(r, 200,
 			    json_pack("{s:s, s:I, s:I, s:s}", "token_type", "Bearer", "expires_in",
-				      (json_int_t)g.expires_in, "ext_expires_in",
-				      (json_int_t)g.expires_in, "access_token",
-				      g.tokens[slot].token));
-}
-
-/* 0: a token in use; 1: none; 2: unknown; 3: expired. */
-static int token_state(const fh_request_t *r)
-{
-	const char *auth = fh_header(r, "Authorization");
-	if (auth == NULL) {
-		return 1;
-	}
-	if (strncmp(auth, "Bearer ", 7) != 0) {
-		return 2;
-	}
-	for (unsigned i = 0; i < TOKENS_MAX; i++) {
-		if (g.tokens[i].token[0] != '\0' && strcmp(g.tokens[i].token, auth + 7) == 0) {
-			return time(NULL) < g.tokens[i].exp ? 0 : 3;
-		}
-	}
-	return 2;
+				      (json_int_t)life, "ext_expires_in", (json_int_t)life,
+				      "access_token", tok));
 }
 
 /* One path segment after prefix, into buf; the rest of the path after it. */
@@ -216,14 +186,6 @@ static MHD_RESULT api(fh_request_t *r)
 {
 	char tenant[128], sub[128], rg[128], zone[256], type[16], name[256], msg[400];
 	const char *p;
-	if (strcmp(r->url, "/__fake/expires") == 0 && fh_arg(r, "s") != NULL) {
-		g.expires_in = atol(fh_arg(r, "s")); /* for the tokens issued from now on */
-		return fh_send_json(r, 200, json_object());
-	}
-	if (strcmp(r->url, "/__fake/revoke") == 0) {
-		memset(g.tokens, 0, sizeof(g.tokens));
-		return fh_send_json(r, 200, json_object());
-	}
 	if (strcmp(r->url, "/__fake/records") == 0) {
 		return fh_send_json(r, 200, json_deep_copy(g.sets));
 	}
@@ -231,16 +193,16 @@ static MHD_RESULT api(fh_request_t *r)
 	    strcmp(p, "/oauth2/v2.0/token") == 0 && strcmp(r->method, "POST") == 0) {
 		return token(r, tenant);
 	}
-	int ts = token_state(r);
-	if (ts == 1) {
+	fh_token_state_t ts = fh_token_check(r);
+	if (ts == FH_TOKEN_NONE) {
 		return arm_err(r, 401, "AuthenticationFailed",
 			       "Authentication failed. The 'Authorization' header is missing.");
 	}
-	if (ts == 2) {
+	if (ts == FH_TOKEN_UNKNOWN) {
 		return arm_err(r, 401, "InvalidAuthenticationToken",
 			       "The access token is invalid.");
 	}
-	if (ts == 3) {
+	if (ts == FH_TOKEN_EXPIRED) {
 		return arm_err(
 			r, 401, "ExpiredAuthenticationToken",
 			"The access token expiry UTC time is earlier than current UTC time.");
@@ -337,7 +299,7 @@ int main(int argc, char **argv)
 			g.zone = optarg;
 			break;
 		case 'E':
-			g.expires_in = atol(optarg);
+			fh_token_lifetime(atol(optarg));
 			break;
 		case 'c':
 			s.control = optarg;

@@ -27,8 +27,7 @@
  *   Without a valid bearer token: 401 UNAUTHENTICATED (Google's error shape).
  *   Another project: 403 forbidden; another managed zone: 404 notFound.
  * The control file's own word: "forbidden" answers 403 to every API call.
- *   POST /__fake/expires?s=N  the lifetime of the tokens issued from now on
- *   POST /__fake/revoke    forgets every token issued (as if they expired)
+ *   POST /__fake/expires?s=N, POST /__fake/revoke: see fake_https.h
  *   GET  /__fake/records   every record set
  */
 #include <stdio.h>
@@ -41,24 +40,18 @@
 #include "src/http/jwt.h"
 #include "tests/system/fake_https.h"
 
-#define API	   "/dns/v1"
-#define TOKENS_MAX 256
-#define SCOPE	   "https://www.googleapis.com/auth/ndev.clouddns.readwrite"
+#define API   "/dns/v1"
+#define SCOPE "https://www.googleapis.com/auth/ndev.clouddns.readwrite"
 
 static struct {
 	char *pub;
 	size_t pub_len;
 	const char *email, *project, *zone, *dns_name;
-	long expires_in;
 	int port;
 	json_t *sets; /* the record sets */
 	json_t *changes;
-	struct {
-		char token[64];
-		time_t exp;
-	} tokens[TOKENS_MAX];
-	unsigned long serial, change_serial;
-} g = {.expires_in = 3599};
+	unsigned long change_serial;
+} g;
 
 static double now_s(void)
 {
@@ -143,15 +136,11 @@ static MHD_RESULT token(fh_request_t *r)
 			"a reasonable timeframe. Check your iat and exp values in the JWT "
 			"claim.");
 	} else {
-		unsigned slot = (unsigned)(g.serial++ % TOKENS_MAX);
-		snprintf(g.tokens[slot].token, sizeof(g.tokens[slot].token), "ya29.fake-%lu-%ld",
-			 g.serial, (long)now);
-		g.tokens[slot].exp = now + g.expires_in;
-		fh_count_token();
+		long life;
+		const char *tok = fh_token_issue("ya29.fake", &life);
 		ret = fh_send_json(r, 200,
-				   json_pack("{s:s, s:I, s:s}", "access_token",
-					     g.tokens[slot].token, "expires_in",
-					     (json_int_t)g.expires_in, "token_type", "Bearer"));
+				   json_pack("{s:s, s:I, s:s}", "access_token", tok, "expires_in",
+					     (json_int_t)life, "token_type", "Bearer"));
 	}
 	json_decref(h);
 	json_decref(c);
@@ -160,17 +149,7 @@ static MHD_RESULT token(fh_request_t *r)
 
 static bool authorized(const fh_request_t *r)
 {
-	const char *auth = fh_header(r, "Authorization");
-	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0) {
-		return false;
-	}
-	time_t now = time(NULL);
-	for (unsigned i = 0; i < TOKENS_MAX; i++) {
-		if (g.tokens[i].token[0] != '\0' && strcmp(g.tokens[i].token, auth + 7) == 0) {
-			return now < g.tokens[i].exp;
-		}
-	}
-	return false;
+	return fh_token_check(r) == FH_TOKEN_OK;
 }
 
 /* ---- record sets ---- */
@@ -349,14 +328,6 @@ static MHD_RESULT api(fh_request_t *r)
 	if (strcmp(url, "/token") == 0 && strcmp(r->method, "POST") == 0) {
 		return token(r);
 	}
-	if (strcmp(r->url, "/__fake/expires") == 0 && fh_arg(r, "s") != NULL) {
-		g.expires_in = atol(fh_arg(r, "s")); /* for the tokens issued from now on */
-		return fh_send_json(r, 200, json_object());
-	}
-	if (strcmp(url, "/__fake/revoke") == 0) {
-		memset(g.tokens, 0, sizeof(g.tokens));
-		return fh_send_json(r, 200, json_object());
-	}
 	if (strcmp(url, "/__fake/records") == 0) {
 		return fh_send_json(r, 200, json_deep_copy(g.sets));
 	}
@@ -446,7 +417,7 @@ int main(int argc, char **argv)
 			g.dns_name = optarg;
 			break;
 		case 'E':
-			g.expires_in = atol(optarg);
+			fh_token_lifetime(atol(optarg));
 			break;
 		case 'c':
 			s.control = optarg;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BODY_MAX (256 * 1024)
@@ -82,9 +83,59 @@ const char *fh_arg(const fh_request_t *r, const char *name)
 	return MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, name);
 }
 
-void fh_count_token(void)
+#define TOKENS_MAX 256
+
+static struct {
+	char token[96];
+	time_t exp;
+} tokens[TOKENS_MAX];
+static long token_life = 3599;
+
+void fh_token_lifetime(long seconds)
 {
-	g.tokens++; /* under the lock */
+	token_life = seconds;
+}
+
+const char *fh_token_issue(const char *prefix, long *expires_in)
+{
+	time_t now = time(NULL);
+	unsigned slot = (unsigned)(g.tokens++ % TOKENS_MAX); /* under the lock */
+	snprintf(tokens[slot].token, sizeof(tokens[slot].token), "%s-%lu-%ld", prefix, g.tokens,
+		 (long)now);
+	tokens[slot].exp = now + token_life;
+	*expires_in = token_life;
+	return tokens[slot].token;
+}
+
+fh_token_state_t fh_token_check(const fh_request_t *r)
+{
+	const char *auth = fh_header(r, "Authorization");
+	if (auth == NULL) {
+		return FH_TOKEN_NONE;
+	}
+	if (strncmp(auth, "Bearer ", 7) != 0) {
+		return FH_TOKEN_UNKNOWN;
+	}
+	for (unsigned i = 0; i < TOKENS_MAX; i++) {
+		if (tokens[i].token[0] != '\0' && strcmp(tokens[i].token, auth + 7) == 0) {
+			return time(NULL) < tokens[i].exp ? FH_TOKEN_OK : FH_TOKEN_EXPIRED;
+		}
+	}
+	return FH_TOKEN_UNKNOWN;
+}
+
+/* The server's own /__fake/ calls; false when url is none of them. */
+static bool fake_call(fh_request_t *r, MHD_RESULT *ret)
+{
+	if (strcmp(r->url, "/__fake/expires") == 0 && fh_arg(r, "s") != NULL) {
+		token_life = atol(fh_arg(r, "s"));
+	} else if (strcmp(r->url, "/__fake/revoke") == 0) {
+		memset(tokens, 0, sizeof(tokens));
+	} else {
+		return false;
+	}
+	*ret = fh_send_json(r, 200, json_object());
+	return true;
 }
 
 static int hexval(char c)
@@ -197,7 +248,10 @@ static MHD_RESULT handler(void *cls, struct MHD_Connection *c, const char *url, 
 	};
 	pthread_mutex_lock(&g.lock);
 	lose_answer = strcmp(mode, "apply-500") == 0;
-	MHD_RESULT ret = g.s->handler(&r);
+	MHD_RESULT ret;
+	if (!fake_call(&r, &ret)) {
+		ret = g.s->handler(&r);
+	}
 	if (r.wrote) {
 		g.writes++;
 	}

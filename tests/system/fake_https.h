@@ -58,7 +58,22 @@ MHD_RESULT fh_send_text(struct MHD_Connection *c, unsigned status, const char *t
 const char *fh_header(const fh_request_t *r, const char *name);
 /* One query argument of the request, or NULL. */
 const char *fh_arg(const fh_request_t *r, const char *name);
-/* Counts a token issued, for /__fake/stats. */
-void fh_count_token(void);
+/*
+ * Bearer tokens, issued and checked under the lock. The server itself serves
+ *   POST /__fake/expires?s=N   the lifetime of the tokens issued from now on
+ *   POST /__fake/revoke        forgets every token issued (as if they expired)
+ */
+typedef enum fh_token_state {
+	FH_TOKEN_OK,	  /* a token issued and still valid */
+	FH_TOKEN_NONE,	  /* no Authorization header */
+	FH_TOKEN_UNKNOWN, /* not "Bearer <a token issued>" */
+	FH_TOKEN_EXPIRED,
+} fh_token_state_t;
+
+/* A new token "<prefix>-N-TIME" valid for the current lifetime (*expires_in, seconds). */
+const char *fh_token_issue(const char *prefix, long *expires_in);
+fh_token_state_t fh_token_check(const fh_request_t *r);
+/* The initial lifetime of the tokens (default 3599 s). */
+void fh_token_lifetime(long seconds);
 /* A value of an application/x-www-form-urlencoded body, decoded into buf; false if absent. */
 bool fh_form_value(const char *body, const char *name, char *buf, size_t size);
