@@ -12,6 +12,9 @@
 #                              exactly one site; then RIVAL (a command that rewrites the
 #                              lease behind the holder's back) and the holder noticing
 #                              it; never both sites active
+#   pf_token_revoked BASE      (an API fake of fake_https.c at BASE, CA $T/ca.pem) the
+#                              holder's bearer token revoked mid-run: a 401, a new token,
+#                              the lease kept
 
 . "$top_srcdir/tests/system/failover.sh"
 
@@ -99,4 +102,23 @@ pf_daemons()
 	[ "$both" -eq 0 ] || fail "both collectors ran at once in $both samples"
 	grep -q '^10$' "$T/samples" || fail "no sample with only the primary's collector"
 	grep -q '^01$' "$T/samples" || fail "no sample with only the DR's collector"
+}
+
+pf_token_revoked()
+{
+	local base=$1 renewed
+	sys_log "a token revoked mid-run is replaced"
+	assert_exit 0 "init --force" -- "$DNSFAILOVER" -c "$T/primary.env" init --force
+	# The next token outlives this part: only the revocation ends it.
+	curl -sS --cacert "$T/ca.pem" -X POST "$base/__fake/expires?s=3599" >/dev/null
+	mv "$T/primary.log" "$T/primary-daemons.log"
+	fo_start primary
+	fo_wait_log primary "Site is now ACTIVE" 10
+	curl -sS --cacert "$T/ca.pem" -X POST "$base/__fake/revoke" >/dev/null
+	fo_wait_log primary "answered 401: fetching a new access token" 10
+	renewed=$(grep -c "Lease renewed" "$T/primary.log" || true)
+	_pf_renewed_again() { [ "$(grep -c "Lease renewed" "$T/primary.log" || true)" -gt "$renewed" ]; }
+	sys_wait_for 10 "a renewal with the new token" _pf_renewed_again
+	assert_not_contains "$(cat "$T/primary.log")" "Site is now STANDBY" "the holder kept the lease"
+	fo_stop primary
 }

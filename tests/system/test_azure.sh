@@ -123,17 +123,5 @@ sys_log "fake API: $(az_stats requests) requests over $(az_stats connections) TL
 [ "$(az_stats tokens)" -gt $((tokens + 2)) ] || fail "the daemons did not fetch new tokens as theirs expired"
 assert_contains "$(cat "$T/primary.log")" "provider azure-dns has no atomic compare-and-swap" "the start-up log says what the CAS covers"
 
-sys_log "a token revoked mid-run is replaced"
-assert_exit 0 "init --force" -- "$DNSFAILOVER" -c "$P" init --force
-curl -sS --cacert "$T/ca.pem" -X POST "$AZ_BASE/__fake/expires?s=3599" >/dev/null # the next token outlives this part
-mv "$T/primary.log" "$T/primary-daemons.log"
-fo_start primary
-fo_wait_log primary "Site is now ACTIVE" 10
-curl -sS --cacert "$T/ca.pem" -X POST "$AZ_BASE/__fake/revoke" >/dev/null
-fo_wait_log primary "answered 401: fetching a new access token" 10
-renewed=$(grep -c "Lease renewed" "$T/primary.log" || true)
-renewed_again() { [ "$(grep -c "Lease renewed" "$T/primary.log" || true)" -gt "$renewed" ]; }
-sys_wait_for 10 "a renewal with the new token" renewed_again
-assert_not_contains "$(cat "$T/primary.log")" "Site is now STANDBY" "the holder kept the lease"
-fo_stop primary
+pf_token_revoked "$AZ_BASE"
 sys_log "PASS"

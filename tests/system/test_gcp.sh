@@ -117,17 +117,5 @@ sys_log "fake API: $(gcp_stats requests) requests over $(gcp_stats connections) 
 [ "$(gcp_stats tokens)" -gt $((tokens + 2)) ] || fail "the daemons did not fetch new tokens as theirs expired"
 assert_not_contains "$(cat "$T/primary.log")" "has no atomic compare-and-swap" "no CAS warning at start-up"
 
-sys_log "a token revoked mid-run is replaced"
-assert_exit 0 "init --force" -- "$DNSFAILOVER" -c "$P" init --force
-curl -sS --cacert "$T/ca.pem" -X POST "$GCP_BASE/__fake/expires?s=3599" >/dev/null # the next token outlives this part
-mv "$T/primary.log" "$T/primary-daemons.log"
-fo_start primary
-fo_wait_log primary "Site is now ACTIVE" 10
-curl -sS --cacert "$T/ca.pem" -X POST "$GCP_BASE/__fake/revoke" >/dev/null
-fo_wait_log primary "answered 401: fetching a new access token" 10
-renewed=$(grep -c "Lease renewed" "$T/primary.log" || true)
-renewed_again() { [ "$(grep -c "Lease renewed" "$T/primary.log" || true)" -gt "$renewed" ]; }
-sys_wait_for 10 "a renewal with the new token" renewed_again
-assert_not_contains "$(cat "$T/primary.log")" "Site is now STANDBY" "the holder kept the lease"
-fo_stop primary
+pf_token_revoked "$GCP_BASE"
 sys_log "PASS"
