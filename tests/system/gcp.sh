@@ -71,10 +71,10 @@ gcp_start_fake()
 
 gcp_keys()
 {
-	echo DNS_PROVIDER=gcp-dns DNS_ZONE=$ZONE DNS_RECORD=$RECORD \
+	echo "DNS_PROVIDER=gcp-dns DNS_ZONE=$ZONE DNS_RECORD=$RECORD \
 		GCP_CREDENTIALS_FILE=$GCP_KEY_FILE GCP_MANAGED_ZONE=$GCP_ZONE \
 		GCP_TOKEN_URI=$GCP_BASE/token GCP_API_URL=$GCP_BASE/dns/v1 GCP_CA_FILE=$T/ca.pem \
-		GCP_TIMEOUT=2
+		GCP_TIMEOUT=2"
 }
 
 _b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }

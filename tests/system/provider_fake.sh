@@ -117,6 +117,7 @@ pf_token_revoked()
 	curl -sS --cacert "$T/ca.pem" -X POST "$base/__fake/revoke" >/dev/null
 	fo_wait_log primary "answered 401: fetching a new access token" 10
 	renewed=$(grep -c "Lease renewed" "$T/primary.log" || true)
+	# shellcheck disable=SC2317 # called by sys_wait_for
 	_pf_renewed_again() { [ "$(grep -c "Lease renewed" "$T/primary.log" || true)" -gt "$renewed" ]; }
 	sys_wait_for 10 "a renewal with the new token" _pf_renewed_again
 	assert_not_contains "$(cat "$T/primary.log")" "Site is now STANDBY" "the holder kept the lease"
