@@ -26,27 +26,12 @@ RECORD=lease.example.com
 
 az_start_fake()
 {
-	local port i
-	sys_require "$FAKE_AZURE"
 	sys_make_test_ca
 	AZ_MODE_FILE=$T/azure.mode
 	echo ok >"$AZ_MODE_FILE"
-	for _ in 1 2 3; do
-		port=$(sys_free_port) || fail "az_start_fake: no free port"
-		rm -f "$T/azure.ready"
-		sys_spawn azure "$FAKE_AZURE" -p "$port" -k "$T/srv.key" -C "$T/srv.pem" \
-			-t "$AZ_TENANT" -i "$AZ_CLIENT" -s "$AZ_SECRET" -S "$AZ_SUB" -g "$AZ_RG" \
-			-z "$ZONE" -c "$AZ_MODE_FILE" -P "$T/azure.ready" "$@"
-		for ((i = 0; i < 50; i++)); do
-			[ -s "$T/azure.ready" ] && break
-			_sys_tracked_alive azure || break
-			sleep 0.1
-		done
-		[ -s "$T/azure.ready" ] && break
-		_sys_stop azure 2 || true
-	done
-	[ -s "$T/azure.ready" ] || fail "az_start_fake: the fake did not start; $(tail -n 5 "$T/azure.log")"
-	AZ_BASE=https://127.0.0.1:$port
+	pf_spawn_fake azure "$FAKE_AZURE" -k "$T/srv.key" -C "$T/srv.pem" -t "$AZ_TENANT" \
+		-i "$AZ_CLIENT" -s "$AZ_SECRET" -S "$AZ_SUB" -g "$AZ_RG" -z "$ZONE" -c "$AZ_MODE_FILE" "$@"
+	AZ_BASE=https://127.0.0.1:$PF_PORT
 	sys_log "fake Entra ID and Azure DNS on $AZ_BASE"
 }
 

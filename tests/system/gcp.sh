@@ -36,8 +36,6 @@ _gcp_key_file()
 
 gcp_start_fake()
 {
-	local port i
-	sys_require "$FAKE_GCP"
 	sys_make_test_ca
 	(
 		cd "$T" || exit 1
@@ -50,22 +48,9 @@ gcp_start_fake()
 	_gcp_key_file "$T/sa.pem" "$GCP_EMAIL" "$GCP_KEY_FILE"
 	GCP_MODE_FILE=$T/gcp.mode
 	echo ok >"$GCP_MODE_FILE"
-	for _ in 1 2 3; do
-		port=$(sys_free_port) || fail "gcp_start_fake: no free port"
-		rm -f "$T/gcp.ready"
-		sys_spawn gcp "$FAKE_GCP" -p "$port" -k "$T/srv.key" -C "$T/srv.pem" -K "$T/sa.pub" \
-			-e "$GCP_EMAIL" -j "$GCP_PROJECT" -z "$GCP_ZONE" -d "$ZONE." -c "$GCP_MODE_FILE" \
-			-P "$T/gcp.ready" "$@"
-		for ((i = 0; i < 50; i++)); do
-			[ -s "$T/gcp.ready" ] && break
-			_sys_tracked_alive gcp || break
-			sleep 0.1
-		done
-		[ -s "$T/gcp.ready" ] && break
-		_sys_stop gcp 2 || true
-	done
-	[ -s "$T/gcp.ready" ] || fail "gcp_start_fake: the fake did not start; $(tail -n 5 "$T/gcp.log")"
-	GCP_BASE=https://127.0.0.1:$port
+	pf_spawn_fake gcp "$FAKE_GCP" -k "$T/srv.key" -C "$T/srv.pem" -K "$T/sa.pub" \
+		-e "$GCP_EMAIL" -j "$GCP_PROJECT" -z "$GCP_ZONE" -d "$ZONE." -c "$GCP_MODE_FILE" "$@"
+	GCP_BASE=https://127.0.0.1:$PF_PORT
 	sys_log "fake Google token endpoint and Cloud DNS API on $GCP_BASE"
 }
 

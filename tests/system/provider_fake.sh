@@ -12,6 +12,9 @@
 #                              exactly one site; then RIVAL (a command that rewrites the
 #                              lease behind the holder's back) and the holder noticing
 #                              it; never both sites active
+#   pf_spawn_fake NAME BIN [ARG...]  an HTTPS fake (fake_https.c options -p PORT and
+#                              -P READY_FILE added) on a free port, tried three times;
+#                              sets PF_PORT
 #   pf_token_revoked BASE      (an API fake of fake_https.c at BASE, CA $T/ca.pem) the
 #                              holder's bearer token revoked mid-run: a 401, a new token,
 #                              the lease kept
@@ -122,4 +125,24 @@ pf_token_revoked()
 	sys_wait_for 10 "a renewal with the new token" _pf_renewed_again
 	assert_not_contains "$(cat "$T/primary.log")" "Site is now STANDBY" "the holder kept the lease"
 	fo_stop primary
+}
+
+pf_spawn_fake()
+{
+	local name=$1 i
+	shift
+	sys_require "$1"
+	for _ in 1 2 3; do
+		PF_PORT=$(sys_free_port) || fail "pf_spawn_fake: no free port"
+		rm -f "$T/$name.ready"
+		sys_spawn "$name" "$@" -p "$PF_PORT" -P "$T/$name.ready"
+		for ((i = 0; i < 50; i++)); do
+			[ -s "$T/$name.ready" ] && break
+			_sys_tracked_alive "$name" || break
+			sleep 0.1
+		done
+		[ -s "$T/$name.ready" ] && return 0
+		_sys_stop "$name" 2 || true
+	done
+	fail "pf_spawn_fake: $name did not start; $(tail -n 5 "$T/$name.log")"
 }
