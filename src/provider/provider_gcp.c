@@ -300,15 +300,18 @@ static int plan_change(gcp_t *g, df_detail_t *d)
 			g->new_a[0] = '\0'; /* unchanged: neither deleted nor added */
 		}
 	}
+	/* An A that stays (the same, or none given) is neither deleted nor
+	 * added: the body leaves it alone and the version keeps it as read. */
 	char kept_a[GCP_SET_MAX];
+	bool keep = g->new_a[0] == '\0';
 	snprintf(kept_a, sizeof(kept_a), "%s", g->old_a);
-	if (next->has_a && g->new_a[0] == '\0') {
-		g->old_a[0] = '\0'; /* the body leaves it alone */
+	if (keep) {
+		g->old_a[0] = '\0';
 	}
 	free(g->body);
 	g->body = change_body(g);
-	if (next->has_a && g->new_a[0] == '\0') {
-		snprintf(g->new_a, sizeof(g->new_a), "%s", kept_a); /* for the version */
+	if (keep) {
+		snprintf(g->new_a, sizeof(g->new_a), "%s", kept_a);
 		snprintf(g->old_a, sizeof(g->old_a), "%s", kept_a);
 	}
 	if (g->body == NULL) {
