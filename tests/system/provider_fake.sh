@@ -17,7 +17,7 @@
 #                              sets PF_PORT
 #   pf_token_revoked BASE      (an API fake of fake_https.c at BASE, CA $T/ca.pem) the
 #                              holder's bearer token revoked mid-run: a 401, a new token,
-#                              the lease kept
+#                              the lease kept; one token for many renewals before
 
 . "$top_srcdir/tests/system/failover.sh"
 
@@ -107,16 +107,23 @@ pf_daemons()
 	grep -q '^01$' "$T/samples" || fail "no sample with only the DR's collector"
 }
 
+_pf_stat() { curl -sS --max-time 5 --cacert "$T/ca.pem" "$1/__fake/stats" | jq -r ".$2"; }
+
 pf_token_revoked()
 {
-	local base=$1 renewed
+	local base=$1 renewed tokens
 	sys_log "a token revoked mid-run is replaced"
 	assert_exit 0 "init --force" -- "$DNSFAILOVER" -c "$T/primary.env" init --force
 	# The next token outlives this part: only the revocation ends it.
 	curl -sS --cacert "$T/ca.pem" -X POST "$base/__fake/expires?s=3599" >/dev/null
 	mv "$T/primary.log" "$T/primary-daemons.log"
+	tokens=$(_pf_stat "$base" tokens)
 	fo_start primary
 	fo_wait_log primary "Site is now ACTIVE" 10
+	# shellcheck disable=SC2317 # called by sys_wait_for
+	_pf_renewals() { [ "$(grep -c "Lease renewed" "$T/primary.log" || true)" -ge 3 ]; }
+	sys_wait_for 10 "three renewals" _pf_renewals
+	assert_eq "$(($(_pf_stat "$base" tokens) - tokens))" 1 "one token for all the renewals (cached)"
 	curl -sS --cacert "$T/ca.pem" -X POST "$base/__fake/revoke" >/dev/null
 	fo_wait_log primary "answered 401: fetching a new access token" 10
 	renewed=$(grep -c "Lease renewed" "$T/primary.log" || true)

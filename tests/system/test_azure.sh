@@ -121,6 +121,9 @@ tokens=$(az_stats tokens)
 pf_daemons rival
 sys_log "fake API: $(az_stats requests) requests over $(az_stats connections) TLS connections, $(($(az_stats tokens) - tokens)) tokens"
 [ "$(az_stats tokens)" -gt $((tokens + 2)) ] || fail "the daemons did not fetch new tokens as theirs expired"
+before=$(az_stats tokens)
+assert_exit 0 "show" -- "$DNSFAILOVER" -c "$P" show
+assert_eq "$(($(az_stats tokens) - before))" 1 "a command fetches one token and uses it for every request"
 assert_contains "$(cat "$T/primary.log")" "provider azure-dns has no atomic compare-and-swap" "the start-up log says what the CAS covers"
 
 pf_token_revoked "$AZ_BASE"

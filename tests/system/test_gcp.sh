@@ -115,6 +115,9 @@ tokens=$(gcp_stats tokens)
 pf_daemons rival
 sys_log "fake API: $(gcp_stats requests) requests over $(gcp_stats connections) TLS connections, $(($(gcp_stats tokens) - tokens)) tokens"
 [ "$(gcp_stats tokens)" -gt $((tokens + 2)) ] || fail "the daemons did not fetch new tokens as theirs expired"
+before=$(gcp_stats tokens)
+assert_exit 0 "show" -- "$DNSFAILOVER" -c "$P" show
+assert_eq "$(($(gcp_stats tokens) - before))" 1 "a command fetches one token and uses it for every request"
 assert_not_contains "$(cat "$T/primary.log")" "has no atomic compare-and-swap" "no CAS warning at start-up"
 
 pf_token_revoked "$GCP_BASE"
