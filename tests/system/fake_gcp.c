@@ -3,7 +3,8 @@
  * DNS v1 API over HTTPS, for the gcp-dns provider's system tests.
  *
  *   fake_gcp -p PORT -k KEY.pem -C CERT.pem -K SA_PUBLIC.pem -e SA_EMAIL
- *            -j PROJECT -z MANAGED_ZONE -d DNS_NAME [-E EXPIRES_IN] [-c CONTROL] [-P PIDFILE]
+ *            -j PROJECT -z MANAGED_ZONE -d DNS_NAME [-E EXPIRES_IN] [-D PENDING_MS]
+ *            [-c CONTROL] [-P PIDFILE]
  *
  * The contract of reference/rest-providers.md section 6:
  *   POST /token   grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=JWT.
@@ -22,7 +23,8 @@
  *                 type, ttl, rrdatas) else 412 conditionNotMet, or 404 notFound
  *                 when the set is absent [unconfirmed, the fake's choice]; an
  *                 addition over an existing set is 409 alreadyExists. The change
- *                 applies at once and answers "pending"; it reads "done" 150 ms later.
+ *                 applies at once and answers "pending"; it reads "done" PENDING_MS (150) later
+ *                 (0: "done" at once).
  *   GET  /dns/v1/projects/P/managedZones/Z/changes/ID
  *   Without a valid bearer token: 401 UNAUTHENTICATED (Google's error shape).
  *   Another project: 403 forbidden; another managed zone: 404 notFound.
@@ -51,7 +53,8 @@ static struct {
 	json_t *sets; /* the record sets */
 	json_t *changes;
 	unsigned long change_serial;
-} g;
+	double pending_s; /* how long a change stays pending */
+} g = {.pending_s = 0.15};
 
 static double now_s(void)
 {
@@ -223,7 +226,8 @@ static json_t *change_json(json_t *ch)
 	json_t *out = json_deep_copy(ch);
 	double at = json_real_value(json_object_get(out, "at"));
 	json_object_del(out, "at");
-	json_object_set_new(out, "status", json_string(now_s() - at >= 0.15 ? "done" : "pending"));
+	json_object_set_new(out, "status",
+			    json_string(now_s() - at >= g.pending_s ? "done" : "pending"));
 	return out;
 }
 
@@ -390,7 +394,7 @@ int main(int argc, char **argv)
 	fh_server_t s = {.name = "fake_gcp", .handler = api};
 	const char *pub = NULL;
 	int opt;
-	while ((opt = getopt(argc, argv, "p:k:C:K:e:j:z:d:E:c:P:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:k:C:K:e:j:z:d:E:D:c:P:")) != -1) {
 		switch (opt) {
 		case 'p':
 			s.port = atoi(optarg);
@@ -418,6 +422,9 @@ int main(int argc, char **argv)
 			break;
 		case 'E':
 			fh_token_lifetime(atol(optarg));
+			break;
+		case 'D':
+			g.pending_s = atof(optarg) / 1000;
 			break;
 		case 'c':
 			s.control = optarg;
