@@ -63,7 +63,7 @@ typedef struct gcp {
 	http_options_t opt;
 	/* The operation in flight. */
 	enum gkind kind;
-	enum gstep step, after_token, failed;
+	enum gstep step, after_token;
 	lease_t *out;
 	int64_t deadline;
 	long budget_ms; /* the time the request in flight was given */
@@ -390,7 +390,6 @@ static bool g_advance(void *ctx, http_request_t *req, int http_ret, int *ret, in
 	const char *body = http_request_body(req, &len);
 	long status = http_request_status(req);
 	*delay = 0;
-	g->failed = g->step;
 	if (http_ret != DF_OK) {
 		char who[64];
 		snprintf(who, sizeof(who), "gcp-dns %s", step_name[g->step]);
