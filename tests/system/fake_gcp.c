@@ -435,7 +435,8 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr,
 				"usage: fake_gcp -p PORT -k KEY -C CERT -K SA_PUB -e EMAIL -j "
-				"PROJECT -z ZONE -d DNS_NAME [-E SECONDS] [-D PENDING_MS] [-c CONTROL] "
+				"PROJECT -z ZONE -d DNS_NAME [-E SECONDS] [-D PENDING_MS] [-c "
+				"CONTROL] "
 				"[-P PIDFILE]\n");
 			return 2;
 		}
