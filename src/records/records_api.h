@@ -1,0 +1,39 @@
+/*
+ * The records API over HTTP: routes, authentication, scopes, limits, JSON
+ * bodies in the seed's envelope, the audit line of every change. Handlers
+ * run in the HTTP server's connection threads and block on the zone
+ * writers (records_store.h).
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "src/http/http_server.h"
+#include "src/records/records_audit.h"
+#include "src/records/records_conf.h"
+#include "src/records/records_limit.h"
+#include "src/records/records_metrics.h"
+#include "src/records/records_store.h"
+#include "src/records/records_token.h"
+
+typedef struct rec_api {
+	const rec_conf_t *c;
+	const rec_tokens_t *tokens;
+	rec_store_t *store;
+	rec_audit_t *audit;
+	rec_limits_t *lim;
+	rec_metrics_t *m;
+} rec_api_t;
+
+void rec_api_handle(void *arg, const http_request_t *req, http_response_t *resp);
+
+/*
+ * Reads a register/replace body: {"name", "type", "value" | "values",
+ * "ttl"}. path_name (NULL for POST) is the name from the URL, which a body
+ * name must equal. Fills set (initialised here; caller clears it) and its
+ * zone. On false, e names the field; *status is 400 (malformed JSON, a
+ * field of the wrong kind) or 422 (a name in no zone).
+ */
+bool rec_api_parse_body(const rec_conf_t *c, const char *body, size_t len, const char *path_name,
+			rec_rrset_t *set, const rec_zone_conf_t **zone, rec_error_t *e,
+			unsigned *status);

@@ -1,0 +1,129 @@
+#include "src/records/records_main.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/common/log.h"
+#include "src/records/records_api.h"
+
+#define BODY_MAX (4 * 1024 * 1024)
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: dnsrecordsd [-c FILE] [-n] [-d]\n"
+		     "\n"
+		     "  -c FILE   configuration (default " REC_DEFAULT_CONF ")\n"
+		     "  -n        check the configuration, key files and tokens file, then exit\n"
+		     "  -d        debug logging\n"
+		     "  -h        this text\n"
+		     "\n"
+		     "exit codes: 0 ok, 1 failed, 2 usage or configuration error\n");
+}
+
+int rec_main(int argc, char **argv)
+{
+	const char *path = REC_DEFAULT_CONF;
+	bool check = false, debug = false;
+	int opt;
+	while ((opt = getopt(argc, argv, "c:ndh")) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	static rec_conf_t conf;
+	static rec_tokens_t tokens;
+	df_detail_t d = {{0}};
+	if (rec_conf_load(&conf, path, &d) != DF_OK) {
+		log_err("%s", d.msg);
+		return 2;
+	}
+	if (rec_tokens_load(&tokens, conf.tokens_file, &d) != DF_OK) {
+		log_err("%s", d.msg);
+		rec_conf_deinit(&conf);
+		return 2;
+	}
+	if (debug || conf.log_debug) {
+		log_set_level(LOG_LEVEL_DEBUG);
+	}
+	if (check) {
+		printf("%s: OK (%zu zones, %zu tokens)\n", path, conf.nzones, tokens.n);
+		rec_tokens_deinit(&tokens);
+		rec_conf_deinit(&conf);
+		return 0;
+	}
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	int rc = 1;
+	rec_api_t api = {.c = &conf, .tokens = &tokens};
+	http_server_t *srv = NULL;
+	api.m = rec_metrics_new();
+	api.lim = rec_limits_new(tokens.n, conf.rate, conf.burst, conf.max_concurrent);
+	if (api.m == NULL || api.lim == NULL ||
+	    rec_audit_open(&api.audit, conf.audit_log, conf.audit_syslog, &d) != DF_OK ||
+	    rec_store_new(&api.store, &conf, api.m, &d) != DF_OK) {
+		log_err("%s", d.msg[0] != '\0' ? d.msg : "out of memory");
+		goto out;
+	}
+	http_server_opts_t o = {.listen = conf.listen,
+				.setting = "listen",
+				.tls_cert = conf.tls_cert,
+				.tls_key = conf.tls_key,
+				.conn_max = conf.max_concurrent + 16,
+				.timeout_s = 30,
+				.body_max = BODY_MAX,
+				.handler = rec_api_handle,
+				.arg = &api};
+	if (http_server_start(&srv, &o, &d) != DF_OK) {
+		log_err("%s", d.msg);
+		goto out;
+	}
+	log_info("dnsrecordsd: serving %zu zone(s) on %s%s (port %u)", conf.nzones, conf.listen,
+		 conf.tls_cert[0] != '\0' ? " with TLS" : "", http_server_port(srv));
+	for (;;) {
+		int sig = 0;
+		sigwait(&set, &sig);
+		if (sig == SIGHUP) {
+			log_info("SIGHUP: restart dnsrecordsd to load a new configuration");
+			continue;
+		}
+		log_info("dnsrecordsd: signal %d, stopping", sig);
+		break;
+	}
+	rc = 0;
+out:
+	http_server_stop(srv);
+	rec_store_free(api.store);
+	rec_audit_close(api.audit);
+	rec_limits_free(api.lim);
+	rec_metrics_free(api.m);
+	rec_tokens_deinit(&tokens);
+	rec_conf_deinit(&conf);
+	return rc;
+}
