@@ -30,7 +30,10 @@ include "$T/other-key.conf";
 zone "example.test" {
 	type primary;
 	file "example.test.db";
-	update-policy { grant lease-key zonesub ANY; };
+	update-policy {
+		deny lease-key name refused.example.test. ANY;
+		grant lease-key zonesub ANY;
+	};
 	allow-transfer { key lease-key; };
 };
 zone "other.test" {
