@@ -14,10 +14,12 @@
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: dnsrecordsd [-c FILE] [-n] [-d]\n"
+		     "       dnsrecordsd -k | -h\n"
 		     "\n"
 		     "  -c FILE   configuration (default " REC_DEFAULT_CONF ")\n"
 		     "  -n        check the configuration, key files and tokens file, then exit\n"
 		     "  -d        debug logging\n"
+		     "  -k        list the configuration keys with their defaults\n"
 		     "  -h        this text\n"
 		     "\n"
 		     "exit codes: 0 ok, 1 failed, 2 usage or configuration error\n");
@@ -28,8 +30,14 @@ int rec_main(int argc, char **argv)
 	const char *path = REC_DEFAULT_CONF;
 	bool check = false, debug = false;
 	int opt;
-	while ((opt = getopt(argc, argv, "c:ndh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:ndhk")) != -1) {
 		switch (opt) {
+		case 'k':
+			for (const rec_conf_key_t *k = rec_conf_keys; k->name != NULL; k++) {
+				printf("%s%s=%s\t%s\n", k->zone ? "[zone] " : "", k->name,
+				       k->def != NULL ? k->def : "(required)", k->help);
+			}
+			return 0;
 		case 'c':
 			path = optarg;
 			break;

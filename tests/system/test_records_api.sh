@@ -234,4 +234,19 @@ curl -s "http://127.0.0.1:$REC_PORT/metrics" >"$T/metrics"
 grep -q 'dnsrecordsd_requests_total{route="register",status="201"}' "$T/metrics" || fail "no register counter"
 grep -q 'dnsrecordsd_update_batch_size_count [1-9]' "$T/metrics" || fail "no batch histogram"
 assert_eq "$(curl -s "http://127.0.0.1:$REC_PORT/healthz" | jq -r .data.status)" ok "healthz"
+sys_log "every configuration key is documented in dnsrecordsd(8) with its default"
+"$DNSRECORDSD" -k >"$T/keys"
+[ "$(wc -l <"$T/keys")" -ge 20 ] || fail "dnsrecordsd -k listed too few keys"
+while IFS=$'\t' read -r kv _; do
+	kv=${kv#"[zone] "}
+	k=${kv%%=*}
+	def=${kv#*=}
+	sect=$(awk -v k=".B $k" '/^\.SH CONFIGURATION/ { c = 1 } c && $0 == k { getline; print; exit }' "$top_srcdir/doc/dnsrecordsd.8")
+	[ -n "$sect" ] || fail "key $k is not in doc/dnsrecordsd.8"
+	case $def in
+	"(required)") assert_contains "$sect" Required "man page: $k is required" ;;
+	"") assert_contains "$sect" "Default empty" "man page: default of $k" ;;
+	*) assert_contains "$sect" "Default \fB$def\fR" "man page: default of $k" ;;
+	esac
+done <"$T/keys"
 sys_log "PASS"
