@@ -239,10 +239,10 @@ static json_t *sets_json(const rec_rrset_t *sets, size_t n)
 	return a;
 }
 
-/* Writes the audit line; false (and a 500 answer) when it could not be made durable. */
-static bool audit(ctx_t *x, const char *action, const char *name, uint16_t type,
-		  const rec_rrset_t *before, size_t nbefore, const rec_rrset_t *after,
-		  size_t nafter, const char *outcome, unsigned status)
+int rec_audit_change(rec_audit_t *a, const char *token, const char *client, const char *rid,
+		     const char *action, const char *name, uint16_t type, const rec_rrset_t *before,
+		     size_t nbefore, const rec_rrset_t *after, size_t nafter, const char *outcome,
+		     unsigned status)
 {
 	char ts[40];
 	struct timespec now;
@@ -251,16 +251,27 @@ static bool audit(ctx_t *x, const char *action, const char *name, uint16_t type,
 	gmtime_r(&now.tv_sec, &tm);
 	size_t o = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(ts + o, sizeof(ts) - o, ".%03ldZ", now.tv_nsec / 1000000);
-	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:o,s:o,s:s,s:i}", "time", ts, "token",
-			      x->tok->name, "client", http_req_client(x->req), "request_id", x->rid,
-			      "action", action, "name", name_json(name), "type",
-			      type != 0 ? rec_type_name(type) : "*", "before",
-			      sets_json(before, nbefore), "after", sets_json(after, nafter),
-			      "outcome", outcome, "status", (json_int_t)status);
+	json_t *j =
+		json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:o,s:o,s:s,s:i}", "time", ts, "token",
+			  token, "client", client, "request_id", rid, "action", action, "name",
+			  name_json(name), "type", type != 0 ? rec_type_name(type) : "*", "before",
+			  sets_json(before, nbefore), "after", sets_json(after, nafter), "outcome",
+			  outcome, "status", (json_int_t)status);
 	char *line = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
-	int ret = line != NULL ? rec_audit_write(x->api->audit, line) : DF_ENOMEM;
+	int ret = line != NULL ? rec_audit_write(a, line) : DF_ENOMEM;
 	free(line);
+	return ret;
+}
+
+/* Writes the audit line; false (and a 500 answer) when it could not be made durable. */
+static bool audit(ctx_t *x, const char *action, const char *name, uint16_t type,
+		  const rec_rrset_t *before, size_t nbefore, const rec_rrset_t *after,
+		  size_t nafter, const char *outcome, unsigned status)
+{
+	int ret = rec_audit_change(x->api->audit, x->tok->name, http_req_client(x->req), x->rid,
+				   action, name, type, before, nbefore, after, nafter, outcome,
+				   status);
 	if (ret != DF_OK) {
 		log_err("audit log %s: cannot write the line of request %s: %s",
 			x->api->c->audit_log, x->rid, df_strerror(ret));

@@ -37,3 +37,9 @@ void rec_api_handle(void *arg, const http_request_t *req, http_response_t *resp)
 bool rec_api_parse_body(const rec_conf_t *c, const char *body, size_t len, const char *path_name,
 			rec_rrset_t *set, const rec_zone_conf_t **zone, rec_error_t *e,
 			unsigned *status);
+
+/* One audit line (records_audit.h) for a change: token is the token's name. */
+int rec_audit_change(rec_audit_t *a, const char *token, const char *client, const char *rid,
+		     const char *action, const char *name, uint16_t type, const rec_rrset_t *before,
+		     size_t nbefore, const rec_rrset_t *after, size_t nafter, const char *outcome,
+		     unsigned status);

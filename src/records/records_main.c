@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "src/common/log.h"
-#include "src/records/records_api.h"
+#include "src/records/records_webhook.h"
 
 #define BODY_MAX (4 * 1024 * 1024)
 
@@ -90,7 +90,9 @@ int rec_main(int argc, char **argv)
 
 	int rc = 1;
 	rec_api_t api = {.c = &conf, .tokens = &tokens};
-	http_server_t *srv = NULL;
+	http_server_t *srv = NULL, *wsrv = NULL;
+	rec_webhook_t wh = {0};
+	bool wh_init = false;
 	api.m = rec_metrics_new();
 	api.lim = rec_limits_new(tokens.n, conf.rate, conf.burst, conf.max_concurrent);
 	if (api.m == NULL || api.lim == NULL ||
@@ -114,6 +116,25 @@ int rec_main(int argc, char **argv)
 	}
 	log_info("dnsrecordsd: serving %zu zone(s) on %s%s (port %u)", conf.nzones, conf.listen,
 		 conf.tls_cert[0] != '\0' ? " with TLS" : "", http_server_port(srv));
+	if (conf.webhook_listen[0] != '\0') {
+		if (rec_webhook_init(&wh, &api) != DF_OK) {
+			goto out;
+		}
+		wh_init = true;
+		http_server_opts_t wo = {.listen = conf.webhook_listen,
+					 .setting = "webhook_listen",
+					 .conn_max = 64,
+					 .timeout_s = 60,
+					 .body_max = BODY_MAX,
+					 .handler = rec_webhook_handle,
+					 .arg = &wh};
+		if (http_server_start(&wsrv, &wo, &d) != DF_OK) {
+			log_err("%s", d.msg);
+			goto out;
+		}
+		log_info("dnsrecordsd: external-dns webhook on %s (port %u)", conf.webhook_listen,
+			 http_server_port(wsrv));
+	}
 	for (;;) {
 		int sig = 0;
 		sigwait(&set, &sig);
@@ -126,7 +147,11 @@ int rec_main(int argc, char **argv)
 	}
 	rc = 0;
 out:
+	http_server_stop(wsrv);
 	http_server_stop(srv);
+	if (wh_init) {
+		rec_webhook_deinit(&wh);
+	}
 	rec_store_free(api.store);
 	rec_audit_close(api.audit);
 	rec_limits_free(api.lim);

@@ -251,7 +251,7 @@ void rec_store_free(rec_store_t *s)
 	free(s);
 }
 
-void rec_store_write(rec_store_t *s, const rec_zone_conf_t *z, rec_change_t *ch)
+void rec_store_submit(rec_store_t *s, const rec_zone_conf_t *z, rec_change_t *ch)
 {
 	zone_rt_t *zr = rt_of(s, z);
 	ch->done = false;
@@ -264,6 +264,13 @@ void rec_store_write(rec_store_t *s, const rec_zone_conf_t *z, rec_change_t *ch)
 	}
 	*pp = ch;
 	pthread_cond_signal(&zr->cond);
+	pthread_mutex_unlock(&zr->mu);
+}
+
+void rec_store_wait(rec_store_t *s, const rec_zone_conf_t *z, rec_change_t *ch)
+{
+	zone_rt_t *zr = rt_of(s, z);
+	pthread_mutex_lock(&zr->mu);
 	/* Once taken, the writer owns ch until done (its exchange is bounded
 	 * by the deadlines); one still queued at its deadline is withdrawn. */
 	while (!ch->done) {
@@ -276,6 +283,7 @@ void rec_store_write(rec_store_t *s, const rec_zone_conf_t *z, rec_change_t *ch)
 		}
 		pthread_cond_timedwait(&ch->cond, &zr->mu, &ts);
 		if (!ch->done && clock_mono_ms() >= ch->deadline_ms) {
+			rec_change_t **pp;
 			for (pp = &zr->queue; *pp != NULL && *pp != ch; pp = &(*pp)->next) {
 			}
 			if (*pp == ch) {
@@ -291,6 +299,12 @@ void rec_store_write(rec_store_t *s, const rec_zone_conf_t *z, rec_change_t *ch)
 	}
 	pthread_mutex_unlock(&zr->mu);
 	pthread_cond_destroy(&ch->cond);
+}
+
+void rec_store_write(rec_store_t *s, const rec_zone_conf_t *z, rec_change_t *ch)
+{
+	rec_store_submit(s, z, ch);
+	rec_store_wait(s, z, ch);
 }
 
 /* Fills set from the answer's RRs of set->type at set->name. */
@@ -469,7 +483,9 @@ int rec_store_list(rec_store_t *s, const rec_zone_conf_t *z, rec_list_fn cb, voi
 			for (size_t i = 0; i < col.n; i++) {
 				rec_rrset_sort(&col.sets[i]);
 			}
-			qsort(col.sets, col.n, sizeof(col.sets[0]), cmp_set);
+			if (col.n > 0) {
+				qsort(col.sets, col.n, sizeof(col.sets[0]), cmp_set);
+			}
 			for (size_t k = 0; k < zr->nsets; k++) {
 				rec_rrset_clear(&zr->sets[k]);
 			}

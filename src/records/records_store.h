@@ -24,6 +24,12 @@ void rec_store_free(rec_store_t *s);
 /* Queues ch for z's writer and waits until it is decided (ch->done) or its deadline. */
 void rec_store_write(rec_store_t *s, const rec_zone_conf_t *z, rec_change_t *ch);
 
+/* The same in two steps, so that one request can queue several changes
+ * (coalesced with each other) before it waits: every submitted change must
+ * be waited for. */
+void rec_store_submit(rec_store_t *s, const rec_zone_conf_t *z, rec_change_t *ch);
+void rec_store_wait(rec_store_t *s, const rec_zone_conf_t *z, rec_change_t *ch);
+
 /*
  * Reads name/type from z's primary (signed, RD=0) into set (initialised
  * here; the caller clears it). *found false when there is none.

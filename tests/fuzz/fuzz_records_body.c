@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/records/records_api.h"
+#include <jansson.h>
+
+#include "src/records/records_webhook.h"
 
 static rec_conf_t conf;
 
@@ -46,6 +48,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	rec_rrset_clear(&set);
+
+	/* The same bytes as external-dns endpoints (an array, or one object). */
+	json_t *j = json_loadb((const char *)data, size, 0, NULL);
+	if (j != NULL) {
+		size_t i;
+		json_t *ep;
+		json_t *list = json_is_array(j) ? j : json_object_get(j, "create");
+		json_array_foreach(list, i, ep)
+		{
+			if (rec_webhook_endpoint(&conf, ep, &set, &z, &e) &&
+			    (z == NULL || !rec_name_in_zone(set.name, z->name))) {
+				abort();
+			}
+			rec_rrset_clear(&set);
+		}
+		if (json_is_object(j) && rec_webhook_endpoint(&conf, j, &set, &z, &e) &&
+		    z == NULL) {
+			abort();
+		}
+		rec_rrset_clear(&set);
+		json_decref(j);
+	}
 
 	/* The same bytes as a name from the URL path or the query string. */
 	char *s = malloc(size + 1);
