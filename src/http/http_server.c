@@ -34,7 +34,7 @@ struct http_server {
 	size_t key_len;
 };
 
-struct http_request {
+struct http_sreq {
 	struct MHD_Connection *conn;
 	const char *method;
 	const char *path;
@@ -171,7 +171,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 {
 	http_server_t *s = cls;
 	(void)version;
-	http_request_t *r = *con_cls;
+	http_sreq_t *r = *con_cls;
 	if (r == NULL) {
 		r = calloc(1, sizeof(*r));
 		if (r == NULL) {
@@ -236,7 +236,7 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)cls;
 	(void)c;
 	(void)toe;
-	http_request_t *r = *con_cls;
+	http_sreq_t *r = *con_cls;
 	if (r != NULL) {
 		free(r->body);
 		free(r);
@@ -373,33 +373,33 @@ uint16_t http_server_port(const http_server_t *s)
 	return s != NULL ? s->port : 0;
 }
 
-const char *http_req_method(const http_request_t *r)
+const char *http_req_method(const http_sreq_t *r)
 {
 	return r->method;
 }
 
-const char *http_req_path(const http_request_t *r)
+const char *http_req_path(const http_sreq_t *r)
 {
 	return r->path;
 }
 
-const char *http_req_header(const http_request_t *r, const char *name)
+const char *http_req_header(const http_sreq_t *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
-const char *http_req_arg(const http_request_t *r, const char *name)
+const char *http_req_arg(const http_sreq_t *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-const char *http_req_body(const http_request_t *r, size_t *len)
+const char *http_req_body(const http_sreq_t *r, size_t *len)
 {
 	*len = r->len;
 	return r->body != NULL ? r->body : "";
 }
 
-const char *http_req_client(const http_request_t *r)
+const char *http_req_client(const http_sreq_t *r)
 {
 	return r->client;
 }

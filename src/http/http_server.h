@@ -17,7 +17,7 @@
 #include "src/common/error.h"
 
 typedef struct http_server http_server_t;
-typedef struct http_request http_request_t;
+typedef struct http_sreq http_sreq_t;
 
 #define HTTP_SERVER_HEADERS_MAX 4
 
@@ -34,7 +34,7 @@ typedef struct http_response {
 } http_response_t;
 
 /* Called once the whole body is in (at most body_max bytes). */
-typedef void (*http_handler_fn)(void *arg, const http_request_t *req, http_response_t *resp);
+typedef void (*http_handler_fn)(void *arg, const http_sreq_t *req, http_response_t *resp);
 
 typedef struct http_server_opts {
 	const char *listen;   /* "host:port", "[v6]:port" or ":port" */
@@ -57,15 +57,15 @@ int http_server_start(http_server_t **out, const http_server_opts_t *o, df_detai
 void http_server_stop(http_server_t *s);
 uint16_t http_server_port(const http_server_t *s);
 
-const char *http_req_method(const http_request_t *r);
-const char *http_req_path(const http_request_t *r);
+const char *http_req_method(const http_sreq_t *r);
+const char *http_req_path(const http_sreq_t *r);
 /* Header value (case-insensitive name), or NULL. */
-const char *http_req_header(const http_request_t *r, const char *name);
+const char *http_req_header(const http_sreq_t *r, const char *name);
 /* Query-string argument (decoded), or NULL. */
-const char *http_req_arg(const http_request_t *r, const char *name);
-const char *http_req_body(const http_request_t *r, size_t *len);
+const char *http_req_arg(const http_sreq_t *r, const char *name);
+const char *http_req_body(const http_sreq_t *r, size_t *len);
 /* The client's address as text ("127.0.0.1", "::1"). */
-const char *http_req_client(const http_request_t *r);
+const char *http_req_client(const http_sreq_t *r);
 
 /* Adds a header to resp (ignored beyond HTTP_SERVER_HEADERS_MAX). */
 void http_response_header(http_response_t *resp, const char *name, const char *value);

@@ -23,7 +23,7 @@ static const uint16_t all_types[] = {REC_A, REC_AAAA, REC_CNAME, REC_TXT, REC_SR
 
 typedef struct ctx {
 	rec_api_t *api;
-	const http_request_t *req;
+	const http_sreq_t *req;
 	http_response_t *resp;
 	const rec_token_t *tok;
 	char rid[64];
@@ -934,7 +934,7 @@ static void dispatch(ctx_t *x)
 	}
 }
 
-void rec_api_handle(void *arg, const http_request_t *req, http_response_t *resp)
+void rec_api_handle(void *arg, const http_sreq_t *req, http_response_t *resp)
 {
 	ctx_t x = {.api = arg, .req = req, .resp = resp, .route = "other"};
 	request_id(&x);

@@ -25,7 +25,7 @@ typedef struct rec_api {
 	rec_metrics_t *m;
 } rec_api_t;
 
-void rec_api_handle(void *arg, const http_request_t *req, http_response_t *resp);
+void rec_api_handle(void *arg, const http_sreq_t *req, http_response_t *resp);
 
 /*
  * Reads a register/replace body: {"name", "type", "value" | "values",

@@ -329,8 +329,7 @@ static json_t *field(json_t *o, const char *a, const char *b)
 	return v != NULL ? v : json_object_get(o, b);
 }
 
-static void apply(rec_webhook_t *w, const http_request_t *req, const char *rid,
-		  http_response_t *resp)
+static void apply(rec_webhook_t *w, const http_sreq_t *req, const char *rid, http_response_t *resp)
 {
 	size_t len;
 	const char *body = http_req_body(req, &len);
@@ -448,7 +447,7 @@ out:
 	json_decref(j);
 }
 
-static void adjust(const http_request_t *req, http_response_t *resp)
+static void adjust(const http_sreq_t *req, http_response_t *resp)
 {
 	size_t len;
 	const char *body = http_req_body(req, &len);
@@ -461,7 +460,7 @@ static void adjust(const http_request_t *req, http_response_t *resp)
 	reply(resp, 200, j);
 }
 
-void rec_webhook_handle(void *arg, const http_request_t *req, http_response_t *resp)
+void rec_webhook_handle(void *arg, const http_sreq_t *req, http_response_t *resp)
 {
 	rec_webhook_t *w = arg;
 	static atomic_ullong counter;

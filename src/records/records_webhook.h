@@ -28,7 +28,7 @@ typedef struct rec_webhook {
 
 int rec_webhook_init(rec_webhook_t *w, rec_api_t *api);
 void rec_webhook_deinit(rec_webhook_t *w);
-void rec_webhook_handle(void *arg, const http_request_t *req, http_response_t *resp);
+void rec_webhook_handle(void *arg, const http_sreq_t *req, http_response_t *resp);
 
 /*
  * One Endpoint of external-dns as JSON text -> an RRset (for the fuzz

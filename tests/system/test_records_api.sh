@@ -234,6 +234,40 @@ curl -s "http://127.0.0.1:$REC_PORT/metrics" >"$T/metrics"
 grep -q 'dnsrecordsd_requests_total{route="register",status="201"}' "$T/metrics" || fail "no register counter"
 grep -q 'dnsrecordsd_update_batch_size_count [1-9]' "$T/metrics" || fail "no batch histogram"
 assert_eq "$(curl -s "http://127.0.0.1:$REC_PORT/healthz" | jq -r .data.status)" ok "healthz"
+sys_log "dnsrecordsctl: the operators' client and its exit codes"
+CTL=${DNSRECORDSCTL:-$top_builddir/dnsrecordsctl}
+(umask 077 && echo "$TOK_PROV" >"$T/ctl.token")
+CTLA=("$CTL" -u "http://127.0.0.1:$REC_PORT" -T "$T/ctl.token")
+ctl()
+{
+	"${CTLA[@]}" "$@"
+}
+ctl register cli.example.test A 192.0.2.70 192.0.2.71 --ttl 120 >"$T/ctl.out" || fail "ctl register: $?"
+assert_eq "$(rec_dig cli.example.test A | tr '\n' ' ')" "192.0.2.70 192.0.2.71 " "ctl register"
+assert_eq "$(jq -r .ttl "$T/ctl.out")" 120 "ctl prints the record"
+assert_exit 3 "ctl register over other data" -- "${CTLA[@]}" register cli.example.test A 192.0.2.99
+ctl get cli.example.test A >"$T/ctl.out" || fail "ctl get"
+etag=$(jq -r '.[0].etag' "$T/ctl.out")
+ctl replace cli.example.test A 192.0.2.72 --if-match "$etag" >/dev/null || fail "ctl replace --if-match"
+assert_exit 3 "ctl replace with a stale ETag" -- "${CTLA[@]}" replace cli.example.test A 192.0.2.73 --if-match "$etag"
+assert_eq "$(rec_dig cli.example.test A)" 192.0.2.72 "ctl replace"
+ctl list --zone example.test --type A >"$T/ctl.out" || fail "ctl list"
+assert_contains "$(jq -r '.[].name' "$T/ctl.out")" cli.example.test "ctl list"
+ctl verify cli.example.test A --wait 1 >"$T/ctl.out" && rc=0 || rc=$?
+assert_eq "$rc" 4 "ctl verify while the lagging server does not have it"
+ctl unregister cli.example.test A >/dev/null || fail "ctl unregister"
+ctl unregister cli.example.test A >/dev/null || fail "ctl unregister again (idempotent)"
+assert_exit 4 "ctl get of a removed record" -- "${CTLA[@]}" get cli.example.test A
+assert_exit 2 "ctl usage" -- "${CTLA[@]}" register only-a-name
+assert_exit 2 "ctl invalid value" -- "${CTLA[@]}" register bad.example.test A not-an-address
+chmod 644 "$T/ctl.token"
+assert_exit 2 "ctl with a token file others can read" -- "${CTLA[@]}" list
+chmod 600 "$T/ctl.token"
+DNSRECORDS_TOKEN=nope0123456789abcdef0123456789 "$CTL" -u "http://127.0.0.1:$REC_PORT" list >/dev/null 2>&1 && rc=0 || rc=$?
+assert_eq "$rc" 3 "ctl with an unknown token"
+"$CTL" -u "http://127.0.0.1:1" -T "$T/ctl.token" list >/dev/null 2>&1 && rc=0 || rc=$?
+assert_eq "$rc" 1 "ctl with the API down"
+
 sys_log "every configuration key is documented in dnsrecordsd(8) with its default"
 "$DNSRECORDSD" -k >"$T/keys"
 [ "$(wc -l <"$T/keys")" -ge 20 ] || fail "dnsrecordsd -k listed too few keys"
