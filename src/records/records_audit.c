@@ -2,15 +2,27 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
 
+/*
+ * Group commit: each writer appends its line under the lock and is answered
+ * once an fdatasync() that started after its write has returned. One
+ * writer syncs for everyone who wrote before it began, so concurrent
+ * changes share a sync instead of queueing one each.
+ */
 struct rec_audit {
 	int fd;
 	bool syslog;
 	pthread_mutex_t mu;
+	pthread_cond_t synced_cond;
+	uint64_t written; /* lines written */
+	uint64_t synced;  /* lines known to be on disk */
+	bool syncing;
+	int sync_err;
 };
 
 int rec_audit_open(rec_audit_t **out, const char *path, bool to_syslog, df_detail_t *d)
@@ -29,6 +41,7 @@ int rec_audit_open(rec_audit_t **out, const char *path, bool to_syslog, df_detai
 	}
 	a->syslog = to_syslog;
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->synced_cond, NULL);
 	*out = a;
 	return DF_OK;
 }
@@ -38,6 +51,7 @@ void rec_audit_close(rec_audit_t *a)
 	if (a != NULL) {
 		close(a->fd);
 		pthread_mutex_destroy(&a->mu);
+		pthread_cond_destroy(&a->synced_cond);
 		free(a);
 	}
 }
@@ -65,8 +79,24 @@ int rec_audit_write(rec_audit_t *a, const char *line)
 		}
 		done += (size_t)w;
 	}
-	if (ret == DF_OK && fdatasync(a->fd) != 0) {
-		ret = -errno;
+	uint64_t mine = ++a->written;
+	while (ret == DF_OK && a->synced < mine) {
+		if (a->syncing) {
+			pthread_cond_wait(&a->synced_cond, &a->mu);
+			continue;
+		}
+		a->syncing = true;
+		uint64_t upto = a->written;
+		pthread_mutex_unlock(&a->mu);
+		int err = fdatasync(a->fd) != 0 ? -errno : DF_OK;
+		pthread_mutex_lock(&a->mu);
+		a->syncing = false;
+		if (err == DF_OK) {
+			a->synced = upto;
+		} else {
+			ret = err;
+		}
+		pthread_cond_broadcast(&a->synced_cond);
 	}
 	pthread_mutex_unlock(&a->mu);
 	free(buf);

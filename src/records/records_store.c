@@ -12,19 +12,21 @@
 #include "src/dns/dns_client.h"
 #include "src/dns/dns_msg.h"
 
-#define BACKOFF_FIRST_MS 100
-#define BACKOFF_MAX_MS	 2000
+#define BACKOFF_FIRST_MS   100
+#define BACKOFF_MAX_MS	   2000
+#define REC_LINGER_US	   2000 /* longest wait for a batch to fill */
+#define REC_LINGER_STEP_US 150	/* ... while changes keep coming this often */
 
 typedef struct zone_rt {
 	const rec_zone_conf_t *z;
 	struct rec_store *s;
-	pthread_t th;
-	bool started;
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
 	rec_change_t *queue;
-	bool stop;
-	dns_client_t *client; /* the writer's */
+	size_t qlen;	      /* changes in queue */
+	size_t last_batch;    /* changes in the last UPDATE taken */
+	bool busy;	      /* a request's thread is sending an UPDATE for the zone */
+	dns_client_t *client; /* used by the thread that sends (busy) */
 	pthread_mutex_t cache_mu;
 	bool cached;
 	uint32_t serial;
@@ -156,26 +158,25 @@ static void send_batch(zone_rt_t *zr, rec_change_t *list, size_t n)
 	finish(zr, list, n, err, rcode, attempts, msg);
 }
 
-static void *writer(void *arg)
+/* Absolute CLOCK_REALTIME time ms from now, for pthread_cond_timedwait(). */
+static struct timespec in_ms(int64_t ms)
 {
-	zone_rt_t *zr = arg;
-	pthread_mutex_lock(&zr->mu);
-	for (;;) {
-		while (!zr->stop && zr->queue == NULL) {
-			pthread_cond_wait(&zr->cond, &zr->mu);
-		}
-		if (zr->stop && zr->queue == NULL) {
-			break;
-		}
-		size_t n = 0;
-		rec_change_t *list =
-			rec_batch_take(&zr->queue, zr->s->c->batch_max, REC_BATCH_BYTES, &n);
-		pthread_mutex_unlock(&zr->mu);
-		send_batch(zr, list, n);
-		pthread_mutex_lock(&zr->mu);
-	}
-	pthread_mutex_unlock(&zr->mu);
-	return NULL;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	ts.tv_sec += (time_t)(ms / 1000) + ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	return ts;
+}
+
+static struct timespec in_us(long us)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += us * 1000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	return ts;
 }
 
 static dns_client_t *client_for(const rec_store_t *s, const rec_zone_conf_t *z, const char *host,
@@ -215,11 +216,6 @@ int rec_store_new(rec_store_t **out, const rec_conf_t *c, rec_metrics_t *m, df_d
 			rec_store_free(s);
 			return DF_EINVAL;
 		}
-		if (pthread_create(&zr->th, NULL, writer, zr) != 0) {
-			rec_store_free(s);
-			return DF_ENOMEM;
-		}
-		zr->started = true;
 	}
 	*out = s;
 	return DF_OK;
@@ -232,13 +228,6 @@ void rec_store_free(rec_store_t *s)
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		zone_rt_t *zr = &s->zones[i];
-		if (zr->started) {
-			pthread_mutex_lock(&zr->mu);
-			zr->stop = true;
-			pthread_cond_signal(&zr->cond);
-			pthread_mutex_unlock(&zr->mu);
-			pthread_join(zr->th, NULL);
-		}
 		dns_client_free(zr->client);
 		for (size_t k = 0; k < zr->nsets; k++) {
 			rec_rrset_clear(&zr->sets[k]);
@@ -263,24 +252,72 @@ void rec_store_submit(rec_store_t *s, const rec_zone_conf_t *z, rec_change_t *ch
 		pp = &(*pp)->next;
 	}
 	*pp = ch;
-	pthread_cond_signal(&zr->cond);
+	zr->qlen++;
+	pthread_cond_signal(&zr->cond); /* a lingering sender */
 	pthread_mutex_unlock(&zr->mu);
+}
+
+/*
+ * Called with zr->mu held by the thread that became the sender: waits for
+ * more changes under concurrency, takes a batch and sends it (unlocked).
+ */
+static void lead(zone_rt_t *zr)
+{
+	/*
+	 * Under concurrency (the last UPDATE carried several changes), the
+	 * clients it answered are about to send their next ones: while changes
+	 * keep arriving (one at least every REC_LINGER_STEP_US), wait for them,
+	 * at most REC_LINGER_US, so that UPDATEs grow instead of each carrying
+	 * whoever happened to be queued. A lone client (batches of one) never
+	 * waits.
+	 */
+	if (zr->last_batch > 1) {
+		int64_t end = clock_mono_ms() * 1000 + REC_LINGER_US;
+		for (;;) {
+			size_t before = zr->qlen;
+			struct timespec step = in_us(REC_LINGER_STEP_US);
+			while (zr->qlen == before &&
+			       pthread_cond_timedwait(&zr->cond, &zr->mu, &step) == 0) {
+			}
+			if (zr->qlen == before || zr->qlen >= zr->s->c->batch_max ||
+			    clock_mono_ms() * 1000 >= end) {
+				break;
+			}
+		}
+	}
+	size_t n = 0;
+	rec_change_t *list = rec_batch_take(&zr->queue, zr->s->c->batch_max, REC_BATCH_BYTES, &n);
+	zr->qlen -= n;
+	zr->last_batch = n;
+	pthread_mutex_unlock(&zr->mu);
+	send_batch(zr, list, n);
+	pthread_mutex_lock(&zr->mu);
+	zr->busy = false;
+	/* The next queued change's thread sends the next UPDATE. */
+	if (zr->queue != NULL) {
+		pthread_cond_signal(&zr->queue->cond);
+	}
 }
 
 void rec_store_wait(rec_store_t *s, const rec_zone_conf_t *z, rec_change_t *ch)
 {
 	zone_rt_t *zr = rt_of(s, z);
 	pthread_mutex_lock(&zr->mu);
-	/* Once taken, the writer owns ch until done (its exchange is bounded
-	 * by the deadlines); one still queued at its deadline is withdrawn. */
+	/*
+	 * No writer thread: whichever waiting request finds no UPDATE in
+	 * flight sends the next one, for every change queued by then, its own
+	 * among them (a lone client's change goes out from its own thread).
+	 * A change taken by another sender is decided by it (its exchange is
+	 * bounded by the deadlines); one still queued at its deadline is
+	 * withdrawn.
+	 */
 	while (!ch->done) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 200 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
+		if (!zr->busy && zr->queue != NULL) {
+			zr->busy = true;
+			lead(zr);
+			continue;
 		}
+		struct timespec ts = in_ms(200);
 		pthread_cond_timedwait(&ch->cond, &zr->mu, &ts);
 		if (!ch->done && clock_mono_ms() >= ch->deadline_ms) {
 			rec_change_t **pp;
@@ -288,12 +325,14 @@ void rec_store_wait(rec_store_t *s, const rec_zone_conf_t *z, rec_change_t *ch)
 			}
 			if (*pp == ch) {
 				*pp = ch->next;
+				zr->qlen--;
 				ch->done = true;
 				ch->err = DF_ETIMEDOUT;
-				snprintf(ch->msg, sizeof(ch->msg),
-					 "the change waited past its deadline for the writer of "
-					 "zone %s",
-					 z->name);
+				snprintf(
+					ch->msg, sizeof(ch->msg),
+					"the change waited past its deadline for the UPDATE before "
+					"it to zone %s",
+					z->name);
 			}
 		}
 	}

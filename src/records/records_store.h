@@ -47,7 +47,7 @@ int rec_store_list(rec_store_t *s, const rec_zone_conf_t *z, rec_list_fn cb, voi
 typedef struct rec_verify {
 	size_t n;
 	struct {
-		char server[160];
+		char server[300];
 		bool ok;
 		int rcode;
 		char got[800]; /* what it answered, or the error */

@@ -122,7 +122,9 @@ EOF2
 rec_start()
 {
 	local i
-	sys_spawn dnsrecordsd "$DNSRECORDSD" -c "$T/records.conf" -d
+	local -a debug=(-d)
+	[ "${REC_DEBUG:-1}" = 1 ] || debug=()
+	sys_spawn dnsrecordsd "$DNSRECORDSD" -c "$T/records.conf" "${debug[@]}"
 	for ((i = 0; i < 50; i++)); do
 		curl -s -o /dev/null "http://127.0.0.1:$REC_PORT/healthz" && return 0
 		_sys_tracked_alive dnsrecordsd || fail "dnsrecordsd exited; see dnsrecordsd.log"

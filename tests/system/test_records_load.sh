@@ -27,12 +27,20 @@ done | { cat; echo send; } | sys_nsupdate || fail "nsupdate of the conflicting n
 sys_log "100 concurrent registrations"
 updates_before=$(metric dnsrecordsd_update_batch_size_count)
 mkdir -p "$T/c"
+# One curl with 100 transfers in parallel (--parallel-max 100): the requests
+# arrive together, as from 100 provisioning workers.
+args=(--parallel --parallel-immediate --parallel-max 100 -s)
 for i in $(seq 0 99); do
-	curl -s -o "$T/c/$i.body" -w '%{http_code}' -X POST --max-time 30 \
-		-H "Authorization: Bearer $TOK_PROV" -H 'Content-Type: application/json' \
-		--data-binary "{\"name\":\"h$i.example.test\",\"type\":\"A\",\"value\":\"192.0.2.$i\"}" \
-		"http://127.0.0.1:$REC_PORT/api/v1/dns/records" >"$T/c/$i.status" &
+	[ "$i" -gt 0 ] && args+=(--next)
+	args+=(-o "$T/c/$i.body" -w "%{http_code} $i\n" -X POST --max-time 30
+		-H "Authorization: Bearer $TOK_PROV" -H 'Content-Type: application/json'
+		--data-binary "{\"name\":\"h$i.example.test\",\"type\":\"A\",\"value\":\"192.0.2.$i\"}"
+		"http://127.0.0.1:$REC_PORT/api/v1/dns/records")
 done
+curl "${args[@]}" >"$T/c/statuses" || fail "the parallel curl failed"
+while read -r code i; do
+	echo "$code" >"$T/c/$i.status"
+done <"$T/c/statuses"
 wait_clients()
 {
 	local i
@@ -40,7 +48,7 @@ wait_clients()
 		[ -s "$T/c/$i.status" ] || return 1
 	done
 }
-sys_wait_for 60 "the 100 clients" wait_clients
+sys_wait_for 5 "the 100 answers" wait_clients
 sleep 0.2
 created=0
 conflicts=0
@@ -68,7 +76,25 @@ curl -s "http://127.0.0.1:$REC_PORT/metrics" | grep '^dnsrecordsd_update_batch_s
 # The conflicting ones each fail their batch once and are then sent alone; the
 # others must have been coalesced.
 [ "$updates" -le 60 ] || fail "100 concurrent registrations took $updates UPDATEs: not coalesced"
-assert_eq "$(grep -c '"outcome":"created"' "$T/audit.log")" 95 "an audit line for every created record"
+sys_log "100 more concurrent registrations, none conflicting"
+updates_before=$(metric dnsrecordsd_update_batch_size_count)
+args=(--parallel --parallel-immediate --parallel-max 100 -s)
+for i in $(seq 0 99); do
+	[ "$i" -gt 0 ] && args+=(--next)
+	args+=(-o /dev/null -w "%{http_code}\n" -X POST --max-time 30
+		-H "Authorization: Bearer $TOK_PROV" -H 'Content-Type: application/json'
+		--data-binary "{\"name\":\"g$i.example.test\",\"type\":\"A\",\"value\":\"198.18.0.$i\"}"
+		"http://127.0.0.1:$REC_PORT/api/v1/dns/records")
+done
+curl "${args[@]}" >"$T/g.statuses" || fail "the parallel curl failed"
+assert_eq "$(sort "$T/g.statuses" | uniq -c | awk '{ print $1 "x" $2 }')" 100x201 "every registration created"
+updates=$(($(metric dnsrecordsd_update_batch_size_count) - updates_before))
+sys_log "100 registrations without conflicts went out in $updates UPDATE messages"
+[ "$updates" -le 25 ] || fail "100 concurrent registrations took $updates UPDATEs: not coalesced"
+for i in 0 37 99; do
+	assert_eq "$(rec_dig "g$i.example.test" A)" "198.18.0.$i" "g$i on the server"
+done
+assert_eq "$(grep -c '"outcome":"created"' "$T/audit.log")" 195 "an audit line for every created record"
 assert_eq "$(grep -c '"outcome":"conflict"' "$T/audit.log")" 5 "an audit line for every conflict"
 
 sys_log "the grown zone listed by signed AXFR spanning several messages"
@@ -85,7 +111,7 @@ msgs=$(sed -n 's/.*(messages \([0-9]*\),.*/\1/p' "$T/axfr.stats")
 [ "${msgs:-0}" -gt 1 ] || fail "the AXFR was not multi-message (dig: $(cat "$T/axfr.stats"))"
 sys_log "AXFR took $msgs messages; every one verified"
 rec_call GET '/api/v1/dns/records?zone=example.test&type=A&limit=1000'
-assert_eq "$(jq -r '.paging.total' <<<"$REC_BODY")" 101 "the A records (100 + ns1)"
+assert_eq "$(jq -r '.paging.total' <<<"$REC_BODY")" 201 "the A records (200 + ns1)"
 
 sys_log "a refused update: 502 naming the cause, sent once"
 rec_call POST /api/v1/dns/records '{"name":"refused.example.test","type":"A","value":"192.0.2.1"}'
