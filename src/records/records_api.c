@@ -571,24 +571,39 @@ static void do_replace(ctx_t *x, const char *raw)
 	rec_rrset_clear(&set);
 }
 
+/*
+ * The common start of the routes on one name: ?type=, the name and its
+ * zone, the token's verb there, and what the primary holds (every type of
+ * ours, or just type). Answers and returns NULL on any failure.
+ */
+static const rec_zone_conf_t *read_named(ctx_t *x, const char *raw, unsigned verb, char *name,
+					 uint16_t *type, rec_rrset_t *cur, size_t *ncur)
+{
+	if (!type_arg(x, type)) {
+		return NULL;
+	}
+	const rec_zone_conf_t *z = route_name(x, raw, *type, name);
+	if (z == NULL || !allowed(x, z, verb)) {
+		return NULL;
+	}
+	df_detail_t d = {{0}};
+	int ret = read_all(x, z, name, *type, cur, ncur, &d);
+	if (ret != DF_OK) {
+		read_failed(x, ret, &d);
+		return NULL;
+	}
+	return z;
+}
+
 static void do_delete(ctx_t *x, const char *raw)
 {
 	uint16_t type;
 	char name[REC_NAME_MAX];
-	x->route = "delete";
-	if (!type_arg(x, &type)) {
-		return;
-	}
-	const rec_zone_conf_t *z = route_name(x, raw, type, name);
-	if (z == NULL || !allowed(x, z, REC_VERB_DELETE)) {
-		return;
-	}
 	rec_rrset_t cur[NTYPES];
 	size_t ncur = 0;
-	df_detail_t d = {{0}};
-	int ret = read_all(x, z, name, type, cur, &ncur, &d);
-	if (ret != DF_OK) {
-		read_failed(x, ret, &d);
+	x->route = "delete";
+	const rec_zone_conf_t *z = read_named(x, raw, REC_VERB_DELETE, name, &type, cur, &ncur);
+	if (z == NULL) {
 		return;
 	}
 	rec_change_t ch = {.op = REC_OP_DELETE, .type = type};
@@ -615,20 +630,11 @@ static void do_get(ctx_t *x, const char *raw)
 {
 	uint16_t type;
 	char name[REC_NAME_MAX];
-	x->route = "get";
-	if (!type_arg(x, &type)) {
-		return;
-	}
-	const rec_zone_conf_t *z = route_name(x, raw, type, name);
-	if (z == NULL || !allowed(x, z, REC_VERB_READ)) {
-		return;
-	}
 	rec_rrset_t cur[NTYPES];
 	size_t ncur = 0;
-	df_detail_t d = {{0}};
-	int ret = read_all(x, z, name, type, cur, &ncur, &d);
-	if (ret != DF_OK) {
-		read_failed(x, ret, &d);
+	x->route = "get";
+	const rec_zone_conf_t *z = read_named(x, raw, REC_VERB_READ, name, &type, cur, &ncur);
+	if (z == NULL) {
 		return;
 	}
 	if (ncur == 0) {

@@ -34,8 +34,12 @@ const rec_conf_key_t rec_conf_keys[] = {
 	{"log_level", "info", false, "info or debug"},
 	{"server", NULL, true, "the zone's primary (address or host name; required)"},
 	{"port", "53", true, "the primary's port"},
-	{"key_file", NULL, true, "BIND key file for TSIG (required; a private file)"},
+	{"key_file", NULL, true,
+	 "BIND key file for TSIG (required unless gss_keytab; a private file)"},
 	{"key_name", "", true, "key of key_file to use (empty: the only one)"},
+	{"gss_keytab", "", true, "GSS-TSIG instead of key_file: the keytab (a private file)"},
+	{"gss_principal", "", true, "GSS-TSIG: the principal of gss_keytab to sign as"},
+	{"gss_service", "", true, "GSS-TSIG: the server's principal (empty: DNS/<server>)"},
 	{"verify_servers", "", true,
 	 "servers verify asks (host[:port] ...; empty: the zone's NS set)"},
 	{NULL, NULL, false, NULL},
@@ -225,6 +229,15 @@ static int set_zone(rec_zone_conf_t *z, const char *k, const char *v, const char
 	} else if (strcmp(k, "key_name") == 0) {
 		ok = copy(z->key_name, sizeof(z->key_name), v);
 		expect = "a key name";
+	} else if (strcmp(k, "gss_keytab") == 0) {
+		ok = copy(z->gss_keytab, sizeof(z->gss_keytab), v);
+		expect = "a path";
+	} else if (strcmp(k, "gss_principal") == 0) {
+		ok = copy(z->gss_principal, sizeof(z->gss_principal), v);
+		expect = "a principal such as records@EXAMPLE.COM";
+	} else if (strcmp(k, "gss_service") == 0) {
+		ok = copy(z->gss_service, sizeof(z->gss_service), v);
+		expect = "a principal such as DNS/ns1.example.com";
 	} else if (strcmp(k, "verify_servers") == 0) {
 		char buf[1024];
 		ok = copy(buf, sizeof(buf), v);
@@ -282,9 +295,18 @@ static int check_relations(rec_conf_t *c, const char *label, df_detail_t *d)
 	}
 	for (size_t i = 0; i < c->nzones; i++) {
 		rec_zone_conf_t *z = &c->zones[i];
-		if (z->server[0] == '\0' || z->key_file[0] == '\0') {
+		if (z->server[0] == '\0' ||
+		    (z->key_file[0] == '\0') == (z->gss_keytab[0] == '\0')) {
 			df_detail_set(d, "%s:%d: [zone %s] needs %s", label, z->line, z->name,
-				      z->server[0] == '\0' ? "server" : "key_file");
+				      z->server[0] == '\0' ? "server"
+				      : z->key_file[0] == '\0'
+					      ? "key_file (TSIG) or gss_keytab (GSS-TSIG)"
+					      : "key_file or gss_keytab, not both");
+			return DF_ECONFIG;
+		}
+		if (z->gss_keytab[0] != '\0' && z->gss_principal[0] == '\0') {
+			df_detail_set(d, "%s:%d: [zone %s] gss_keytab needs gss_principal", label,
+				      z->line, z->name);
 			return DF_ECONFIG;
 		}
 		for (size_t v = 0; v < z->nverify; v++) {
@@ -414,6 +436,9 @@ int rec_conf_load(rec_conf_t *c, const char *path, df_detail_t *d)
 	free(buf);
 	for (size_t i = 0; ret == DF_OK && i < c->nzones; i++) {
 		rec_zone_conf_t *z = &c->zones[i];
+		if (z->key_file[0] == '\0') {
+			continue; /* GSS-TSIG: the keytab is checked when the session starts */
+		}
 		ret = tsig_keyfile_load(&z->key, z->key_file,
 					z->key_name[0] != '\0' ? z->key_name : NULL, d);
 		if (ret != DF_OK) {

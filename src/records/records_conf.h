@@ -29,6 +29,9 @@ typedef struct rec_zone_conf {
 	uint16_t port;		 /* = 53 */
 	char key_file[REC_PATH_MAX];
 	char key_name[256];
+	char gss_keytab[REC_PATH_MAX]; /* GSS-TSIG instead of key_file */
+	char gss_principal[256];
+	char gss_service[256];		     /* "" : DNS/<server> */
 	rec_server_t verify[REC_VERIFY_MAX]; /* verify_servers; none: the NS set */
 	size_t nverify;
 	int line; /* of the [zone] header, for messages */

@@ -1,5 +1,7 @@
 #include "src/records/records_store.h"
 
+#include <config.h> /* the build's: HAVE_GSSAPI */
+
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,11 @@
 #include "src/dns/dns_axfr.h"
 #include "src/dns/dns_client.h"
 #include "src/dns/dns_msg.h"
+#include "tsig/tsig_sign.h"
+#ifdef HAVE_GSSAPI
+#include "gss/gss_session.h"
+#include "src/dns/dns_tkey.h"
+#endif
 
 #define BACKOFF_FIRST_MS   100
 #define BACKOFF_MAX_MS	   2000
@@ -27,6 +34,10 @@ typedef struct zone_rt {
 	size_t last_batch;    /* changes in the last UPDATE taken */
 	bool busy;	      /* a request's thread is sending an UPDATE for the zone */
 	dns_client_t *client; /* used by the thread that sends (busy) */
+	/* GSS-TSIG zones: the session, and a lock held across each signed
+	 * exchange (a renegotiation replaces the key the others sign with). */
+	struct gss_session *gss;
+	pthread_mutex_t gss_mu;
 	pthread_mutex_t cache_mu;
 	bool cached;
 	uint32_t serial;
@@ -58,6 +69,50 @@ static bool transient(int err)
 	       err == DF_EMALFORMED;
 }
 
+/*
+ * One exchange with the zone's primary, signed with the zone's TSIG key, or
+ * with its GSS-TSIG session's current key (negotiated when due; a new one
+ * after an unsigned BADKEY, the message then sent once more).
+ */
+static int zexchange(struct zone_rt *zr, dns_client_t *c, const ldns_pkt *q, dns_answer_t *ans,
+		     df_detail_t *d)
+{
+#ifdef HAVE_GSSAPI
+	if (zr != NULL && zr->gss != NULL) {
+		int ret = DF_EINVAL;
+		pthread_mutex_lock(&zr->gss_mu);
+		for (int round = 0; round < 2; round++) {
+			const tsig_key_t *key = NULL;
+			int timeout = dns_client_attempt_timeout(c);
+			ret = dns_tkey_session_key(zr->gss, dns_client_endpoint(c),
+						   timeout > 0 ? timeout : 1, &key, NULL, d);
+			if (ret != DF_OK) {
+				df_detail_prefix(d, "zone %s: GSS-TSIG", zr->z->name);
+				break;
+			}
+			dns_client_set_key(c, key);
+			ret = dns_client_exchange(c, q, ans, d);
+			if (round == 0 && ret == DF_ETSIG_UNSIGNED &&
+			    ans->tsig_error == TSIG_BADKEY) {
+				log_info("GSS-TSIG: %s no longer knows our key (BADKEY): "
+					 "negotiating "
+					 "a new context",
+					 dns_client_server(c));
+				gss_session_drop(zr->gss);
+				dns_answer_deinit(ans);
+				continue;
+			}
+			break;
+		}
+		dns_client_set_key(c, NULL);
+		pthread_mutex_unlock(&zr->gss_mu);
+		return ret;
+	}
+#endif
+	(void)zr;
+	return dns_client_exchange(c, q, ans, d);
+}
+
 /* Sends the UPDATE for list, retrying transport failures until the latest deadline. */
 static void exchange(zone_rt_t *zr, rec_change_t *list, size_t n, int *err, int *rcode,
 		     int *attempts, char *msg, size_t msize)
@@ -83,7 +138,7 @@ static void exchange(zone_rt_t *zr, rec_change_t *list, size_t n, int *err, int 
 		df_detail_t d = {{0}};
 		int64_t t0 = clock_mono_ms();
 		dns_client_set_deadline(zr->client, deadline);
-		*err = dns_client_exchange(zr->client, pkt, &ans, &d);
+		*err = zexchange(zr, zr->client, pkt, &ans, &d);
 		*attempts += ans.attempts > 0 ? ans.attempts : 1;
 		if (*err == DF_OK) {
 			*rcode = ans.rcode;
@@ -92,7 +147,12 @@ static void exchange(zone_rt_t *zr, rec_change_t *list, size_t n, int *err, int 
 			if (ans.rcode != LDNS_RCODE_NOERROR) {
 				df_detail_t e = {{0}};
 				char who[300];
-				snprintf(who, sizeof(who), "key %s", zr->z->key.name);
+				if (zr->z->has_key) {
+					snprintf(who, sizeof(who), "key %s", zr->z->key.name);
+				} else {
+					snprintf(who, sizeof(who), "principal %s",
+						 zr->z->gss_principal);
+				}
 				dns_explain_update_rcode(
 					&e, ans.rcode, dns_client_server(zr->client), who,
 					zr->z->name, n == 1 ? list->name : "(several)");
@@ -187,7 +247,9 @@ static dns_client_t *client_for(const rec_store_t *s, const rec_zone_conf_t *z, 
 			       .port = port,
 			       .timeout_ms = (int)s->c->dns_timeout,
 			       .retries = 0,
-			       .key = sign ? &z->key : NULL};
+			       .key = sign && z->has_key ? &z->key : NULL,
+			       /* GSS-TSIG over TCP only, as nsupdate -g */
+			       .tcp_only = sign && z->gss_keytab[0] != '\0'};
 	if (dns_client_new(&c, &o, d) != DF_OK) {
 		return NULL;
 	}
@@ -209,7 +271,28 @@ int rec_store_new(rec_store_t **out, const rec_conf_t *c, rec_metrics_t *m, df_d
 		pthread_mutex_init(&zr->mu, NULL);
 		pthread_cond_init(&zr->cond, NULL);
 		pthread_mutex_init(&zr->cache_mu, NULL);
+		pthread_mutex_init(&zr->gss_mu, NULL);
 		s->n++;
+		if (zr->z->gss_keytab[0] != '\0') {
+#ifdef HAVE_GSSAPI
+			gss_session_opts_t go = {.server_host = zr->z->server,
+						 .service = zr->z->gss_service,
+						 .keytab = zr->z->gss_keytab,
+						 .principal = zr->z->gss_principal};
+			if (gss_session_new(&zr->gss, &go, d) != DF_OK) {
+				df_detail_prefix(d, "[zone %s] gss_keytab", zr->z->name);
+				rec_store_free(s);
+				return DF_EINVAL;
+			}
+#else
+			df_detail_set(d,
+				      "[zone %s] gss_keytab: this build has no GSS-TSIG "
+				      "(configure found no MIT Kerberos GSSAPI)",
+				      zr->z->name);
+			rec_store_free(s);
+			return DF_EINVAL;
+#endif
+		}
 		zr->client = client_for(s, zr->z, zr->z->server, zr->z->port, true, d);
 		if (zr->client == NULL) {
 			df_detail_prefix(d, "[zone %s] server", zr->z->name);
@@ -229,6 +312,10 @@ void rec_store_free(rec_store_t *s)
 	for (size_t i = 0; i < s->n; i++) {
 		zone_rt_t *zr = &s->zones[i];
 		dns_client_free(zr->client);
+#ifdef HAVE_GSSAPI
+		gss_session_free(zr->gss);
+#endif
+		pthread_mutex_destroy(&zr->gss_mu);
 		for (size_t k = 0; k < zr->nsets; k++) {
 			rec_rrset_clear(&zr->sets[k]);
 		}
@@ -368,15 +455,16 @@ static int fill_from(const ldns_pkt *pkt, rec_rrset_t *set, bool *found)
 	return ret;
 }
 
-static int query(dns_client_t *c, const char *name, uint16_t type, dns_answer_t *ans,
-		 df_detail_t *d)
+/* zr: the zone whose key signs the query (NULL: unsigned). */
+static int query(struct zone_rt *zr, dns_client_t *c, const char *name, uint16_t type,
+		 dns_answer_t *ans, df_detail_t *d)
 {
 	ldns_pkt *q = dns_msg_query_new(name, (ldns_rr_type)type);
 	if (q == NULL) {
 		return DF_EINVAL;
 	}
 	dns_client_set_deadline(c, 0);
-	int ret = dns_client_exchange(c, q, ans, d);
+	int ret = zexchange(zr, c, q, ans, d);
 	ldns_pkt_free(q);
 	if (ret == DF_OK && ans->rcode != LDNS_RCODE_NOERROR && ans->rcode != LDNS_RCODE_NXDOMAIN) {
 		ldns_lookup_table *lt = ldns_lookup_by_id(ldns_rcodes, ans->rcode);
@@ -400,7 +488,7 @@ int rec_store_read(rec_store_t *s, const rec_zone_conf_t *z, const char *name, u
 	int ret = DF_ETIMEDOUT;
 	dns_answer_t ans = {0};
 	for (int attempt = 0; attempt < 2 && transient(ret); attempt++) {
-		ret = query(c, name, type, &ans, d);
+		ret = query(rt_of(s, z), c, name, type, &ans, d);
 	}
 	if (ret == DF_OK) {
 		ret = fill_from(ans.pkt, set, found);
@@ -485,7 +573,7 @@ static int soa_serial(rec_store_t *s, const rec_zone_conf_t *z, uint32_t *serial
 		return DF_EINVAL;
 	}
 	dns_answer_t ans = {0};
-	int ret = query(c, z->name, LDNS_RR_TYPE_SOA, &ans, d);
+	int ret = query(rt_of(s, z), c, z->name, LDNS_RR_TYPE_SOA, &ans, d);
 	if (ret == DF_OK) {
 		ldns_rr_list *l = dns_msg_answer_rrs(ans.pkt, z->name, LDNS_RR_TYPE_SOA);
 		if (l != NULL && ldns_rr_list_rr_count(l) == 1) {
@@ -502,6 +590,33 @@ static int soa_serial(rec_store_t *s, const rec_zone_conf_t *z, uint32_t *serial
 	return ret;
 }
 
+/* The zone by AXFR signed with its key (GSS-TSIG: the session's, under its lock). */
+static int zone_axfr(rec_store_t *s, zone_rt_t *zr, dns_axfr_fn each, void *arg, uint32_t *serial,
+		     df_detail_t *d)
+{
+	const rec_zone_conf_t *z = zr->z;
+#ifdef HAVE_GSSAPI
+	if (zr->gss != NULL) {
+		dns_endpoint_t ep;
+		const tsig_key_t *key = NULL;
+		int ret = dns_endpoint_init(&ep, z->server, z->port, d);
+		if (ret != DF_OK) {
+			return ret;
+		}
+		pthread_mutex_lock(&zr->gss_mu);
+		ret = dns_tkey_session_key(zr->gss, &ep, (int)s->c->dns_timeout, &key, NULL, d);
+		if (ret == DF_OK) {
+			ret = dns_axfr(z->server, z->port, key, z->name, (int)s->c->request_timeout,
+				       each, arg, serial, d);
+		}
+		pthread_mutex_unlock(&zr->gss_mu);
+		return ret;
+	}
+#endif
+	return dns_axfr(z->server, z->port, &z->key, z->name, (int)s->c->request_timeout, each, arg,
+			serial, d);
+}
+
 int rec_store_list(rec_store_t *s, const rec_zone_conf_t *z, rec_list_fn cb, void *arg, bool *hit,
 		   df_detail_t *d)
 {
@@ -516,8 +631,7 @@ int rec_store_list(rec_store_t *s, const rec_zone_conf_t *z, rec_list_fn cb, voi
 	if (!*hit) {
 		collect_t col = {.zr = zr};
 		uint32_t axfr_serial = 0;
-		ret = dns_axfr(z->server, z->port, &z->key, z->name, (int)s->c->request_timeout,
-			       on_rr, &col, &axfr_serial, d);
+		ret = zone_axfr(s, zr, on_rr, &col, &axfr_serial, d);
 		if (ret == DF_OK) {
 			for (size_t i = 0; i < col.n; i++) {
 				rec_rrset_sort(&col.sets[i]);
@@ -562,7 +676,7 @@ static size_t verify_servers(rec_store_t *s, const rec_zone_conf_t *z, rec_serve
 	}
 	dns_client_t *c = client_for(s, z, z->server, z->port, true, d);
 	dns_answer_t ans = {0};
-	if (c == NULL || query(c, z->name, LDNS_RR_TYPE_NS, &ans, d) != DF_OK) {
+	if (c == NULL || query(rt_of(s, z), c, z->name, LDNS_RR_TYPE_NS, &ans, d) != DF_OK) {
 		dns_client_free(c);
 		return 0;
 	}
@@ -580,7 +694,7 @@ static size_t verify_servers(rec_store_t *s, const rec_zone_conf_t *z, rec_serve
 		dns_client_t *hc = hz == NULL ? NULL
 				   : hz == z  ? c
 					      : client_for(s, hz, hz->server, hz->port, true, NULL);
-		if (hc != NULL && query(hc, host, LDNS_RR_TYPE_A, &a, d) == DF_OK) {
+		if (hc != NULL && query(rt_of(s, hz), hc, host, LDNS_RR_TYPE_A, &a, d) == DF_OK) {
 			ldns_rr_list *al = dns_msg_answer_rrs(a.pkt, host, LDNS_RR_TYPE_A);
 			for (size_t k = 0; al != NULL && k < ldns_rr_list_rr_count(al) && n < max;
 			     k++) {
@@ -632,7 +746,7 @@ int rec_store_verify(rec_store_t *s, const rec_zone_conf_t *z, const rec_rrset_t
 		snprintf(out->r[i].server, sizeof(out->r[i].server), "%s",
 			 c != NULL ? dns_client_server(c) : servers[i].host);
 		dns_answer_t ans = {0};
-		int ret = c != NULL ? query(c, want->name, want->type, &ans, &e) : DF_EINVAL;
+		int ret = c != NULL ? query(NULL, c, want->name, want->type, &ans, &e) : DF_EINVAL;
 		if (ret == DF_OK) {
 			rec_rrset_t got;
 			bool found;
