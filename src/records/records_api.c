@@ -25,7 +25,8 @@ typedef struct ctx {
 	rec_api_t *api;
 	const http_sreq_t *req;
 	http_response_t *resp;
-	const rec_token_t *tok;
+	const rec_token_t *tok; /* &tok_copy once authenticated */
+	rec_token_t tok_copy;	/* the tokens may be replaced during the request */
 	char rid[64];
 	const char *route;
 } ctx_t;
@@ -830,7 +831,13 @@ static bool authenticate(ctx_t *x)
 {
 	size_t len = 0;
 	const char *b = rec_bearer(http_req_header(x->req, "Authorization"), &len);
-	x->tok = b != NULL ? rec_tokens_find(x->api->tokens, b, len) : NULL;
+	pthread_rwlock_rdlock(&x->api->tokens_lock);
+	const rec_token_t *t = b != NULL ? rec_tokens_find(x->api->tokens, b, len) : NULL;
+	if (t != NULL) {
+		x->tok_copy = *t;
+		x->tok = &x->tok_copy;
+	}
+	pthread_rwlock_unlock(&x->api->tokens_lock);
 	if (x->tok == NULL) {
 		http_response_header(x->resp, "WWW-Authenticate", "Bearer realm=\"dnsrecordsd\"");
 		error(x, 401, "unauthorized",
@@ -957,4 +964,24 @@ void rec_api_handle(void *arg, const http_sreq_t *req, http_response_t *resp)
 	log_debug("%s %s %s -> %u (token %s, request %s)", http_req_client(req),
 		  http_req_method(req), x.route, resp->status, x.tok != NULL ? x.tok->name : "-",
 		  x.rid);
+	explicit_bzero(&x.tok_copy, sizeof(x.tok_copy));
+}
+
+int rec_api_reload_tokens(rec_api_t *api, rec_tokens_t **old, df_detail_t *d)
+{
+	rec_tokens_t *fresh = malloc(sizeof(*fresh));
+	*old = NULL;
+	if (fresh == NULL) {
+		return DF_ENOMEM;
+	}
+	int ret = rec_tokens_load(fresh, api->c->tokens_file, d);
+	if (ret != DF_OK) {
+		free(fresh);
+		return ret;
+	}
+	pthread_rwlock_wrlock(&api->tokens_lock);
+	*old = (rec_tokens_t *)api->tokens;
+	api->tokens = fresh;
+	pthread_rwlock_unlock(&api->tokens_lock);
+	return DF_OK;
 }

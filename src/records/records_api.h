@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include "src/http/http_server.h"
@@ -18,7 +19,8 @@
 
 typedef struct rec_api {
 	const rec_conf_t *c;
-	const rec_tokens_t *tokens;
+	const rec_tokens_t *tokens; /* replaced on SIGHUP under tokens_lock */
+	pthread_rwlock_t tokens_lock;
 	rec_store_t *store;
 	rec_audit_t *audit;
 	rec_limits_t *lim;
@@ -43,3 +45,11 @@ int rec_audit_change(rec_audit_t *a, const char *token, const char *client, cons
 		     const char *action, const char *name, uint16_t type, const rec_rrset_t *before,
 		     size_t nbefore, const rec_rrset_t *after, size_t nafter, const char *outcome,
 		     unsigned status);
+
+/*
+ * Loads the tokens file again and, when it is valid, puts it in place of
+ * the current tokens (returned in *old for the caller to free once this
+ * returns: no request holds it then). Otherwise the current tokens stay
+ * and d says why. Rate buckets follow the tokens' positions in the file.
+ */
+int rec_api_reload_tokens(rec_api_t *api, rec_tokens_t **old, df_detail_t *d);

@@ -60,14 +60,15 @@ int rec_main(int argc, char **argv)
 		return 2;
 	}
 	static rec_conf_t conf;
-	static rec_tokens_t tokens;
+	rec_tokens_t *tokens = calloc(1, sizeof(*tokens));
 	df_detail_t d = {{0}};
 	if (rec_conf_load(&conf, path, &d) != DF_OK) {
 		log_err("%s", d.msg);
 		return 2;
 	}
-	if (rec_tokens_load(&tokens, conf.tokens_file, &d) != DF_OK) {
+	if (tokens == NULL || rec_tokens_load(tokens, conf.tokens_file, &d) != DF_OK) {
 		log_err("%s", d.msg);
+		free(tokens);
 		rec_conf_deinit(&conf);
 		return 2;
 	}
@@ -75,8 +76,9 @@ int rec_main(int argc, char **argv)
 		log_set_level(LOG_LEVEL_DEBUG);
 	}
 	if (check) {
-		printf("%s: OK (%zu zones, %zu tokens)\n", path, conf.nzones, tokens.n);
-		rec_tokens_deinit(&tokens);
+		printf("%s: OK (%zu zones, %zu tokens)\n", path, conf.nzones, tokens->n);
+		rec_tokens_deinit(tokens);
+		free(tokens);
 		rec_conf_deinit(&conf);
 		return 0;
 	}
@@ -89,12 +91,14 @@ int rec_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	int rc = 1;
-	rec_api_t api = {.c = &conf, .tokens = &tokens};
+	rec_api_t api = {.c = &conf, .tokens = tokens};
+	pthread_rwlock_init(&api.tokens_lock, NULL);
 	http_server_t *srv = NULL, *wsrv = NULL;
 	rec_webhook_t wh = {0};
 	bool wh_init = false;
 	api.m = rec_metrics_new();
-	api.lim = rec_limits_new(tokens.n, conf.rate, conf.burst, conf.max_concurrent);
+	/* One bucket per position in the tokens file, whatever a reload brings. */
+	api.lim = rec_limits_new(REC_TOKENS_MAX, conf.rate, conf.burst, conf.max_concurrent);
 	if (api.m == NULL || api.lim == NULL ||
 	    rec_audit_open(&api.audit, conf.audit_log, conf.audit_syslog, &d) != DF_OK ||
 	    rec_store_new(&api.store, &conf, api.m, &d) != DF_OK) {
@@ -139,7 +143,16 @@ int rec_main(int argc, char **argv)
 		int sig = 0;
 		sigwait(&set, &sig);
 		if (sig == SIGHUP) {
-			log_info("SIGHUP: restart dnsrecordsd to load a new configuration");
+			rec_tokens_t *old = NULL;
+			if (rec_api_reload_tokens(&api, &old, &d) == DF_OK) {
+				log_info("SIGHUP: tokens file %s reloaded (%zu tokens); restart "
+					 "dnsrecordsd to load a new configuration",
+					 conf.tokens_file, api.tokens->n);
+				rec_tokens_deinit(old);
+				free(old);
+			} else {
+				log_err("SIGHUP: %s; keeping the current tokens", d.msg);
+			}
 			continue;
 		}
 		log_info("dnsrecordsd: signal %d, stopping", sig);
@@ -156,7 +169,9 @@ out:
 	rec_audit_close(api.audit);
 	rec_limits_free(api.lim);
 	rec_metrics_free(api.m);
-	rec_tokens_deinit(&tokens);
+	rec_tokens_deinit((rec_tokens_t *)api.tokens);
+	free((rec_tokens_t *)api.tokens);
+	pthread_rwlock_destroy(&api.tokens_lock);
 	rec_conf_deinit(&conf);
 	return rc;
 }

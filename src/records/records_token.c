@@ -84,6 +84,11 @@ static int parse_line(rec_token_t *t, char *line, const char *where, df_detail_t
 		}
 		t->nzones++;
 	}
+	if (t->nzones == 0) {
+		df_detail_set(d, "%s: token %s names no zone (a comma list of zones, or *)", where,
+			      t->name);
+		return DF_ECONFIG;
+	}
 	if (!parse_verbs(f[3], &t->verbs)) {
 		df_detail_set(d, "%s: token %s: verbs are a comma list of read, write, delete",
 			      where, t->name);

@@ -234,6 +234,33 @@ curl -s "http://127.0.0.1:$REC_PORT/metrics" >"$T/metrics"
 grep -q 'dnsrecordsd_requests_total{route="register",status="201"}' "$T/metrics" || fail "no register counter"
 grep -q 'dnsrecordsd_update_batch_size_count [1-9]' "$T/metrics" || fail "no batch histogram"
 assert_eq "$(curl -s "http://127.0.0.1:$REC_PORT/healthz" | jq -r .data.status)" ok "healthz"
+sys_log "SIGHUP reloads the tokens file; an invalid one keeps the current tokens"
+TOK_NEW=newt0123456789abcdef0123456789
+cp "$T/tokens" "$T/tokens.good"
+echo "rotated $TOK_NEW example.test read" >>"$T/tokens"
+rec_call GET /api/v1/dns/records/web-01.example.test "" "$TOK_NEW"
+rec_expect 401 "a token not loaded yet"
+rec_pid=$(awk '{ print $1 }' "$T/run/dnsrecordsd.pid")
+kill -HUP "$rec_pid"
+reloaded() { grep -q "tokens file $T/tokens reloaded (4 tokens)" "$T/dnsrecordsd.log"; }
+sys_wait_for 5 "the tokens reload" reloaded
+rec_call GET /api/v1/dns/records/web-01.example.test "" "$TOK_NEW"
+rec_expect 200 "the new token after SIGHUP"
+echo "broken-line" >>"$T/tokens"
+kill -HUP "$rec_pid"
+kept() { grep -q "keeping the current tokens" "$T/dnsrecordsd.log"; }
+sys_wait_for 5 "the refused reload" kept
+assert_contains "$(grep 'keeping the current tokens' "$T/dnsrecordsd.log")" "$T/tokens:6" "the refusal names file:line"
+rec_call GET /api/v1/dns/records/web-01.example.test "" "$TOK_NEW"
+rec_expect 200 "the current tokens stay after an invalid file"
+assert_not_contains "$(cat "$T/dnsrecordsd.log")" "$TOK_NEW" "tokens are never logged"
+cp "$T/tokens.good" "$T/tokens"
+kill -HUP "$rec_pid"
+reloaded3() { grep -q "tokens file $T/tokens reloaded (3 tokens)" "$T/dnsrecordsd.log"; }
+sys_wait_for 5 "the tokens reload back" reloaded3
+rec_call GET /api/v1/dns/records/web-01.example.test "" "$TOK_NEW"
+rec_expect 401 "a token removed from the file"
+
 sys_log "dnsrecordsctl: the operators' client and its exit codes"
 CTL=${DNSRECORDSCTL:-$top_builddir/dnsrecordsctl}
 (umask 077 && echo "$TOK_PROV" >"$T/ctl.token")

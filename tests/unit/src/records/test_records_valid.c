@@ -230,6 +230,10 @@ static void test_tokens(void **state)
 	assert_int_equal(rec_tokens_parse(&ts, shorty, strlen(shorty), "tok", &d), DF_ECONFIG);
 	assert_non_null(strstr(d.msg, "tok:1"));
 	assert_null(strstr(d.msg, "abc")); /* never quotes the token */
+	/* found by fuzzing: a zone list of commas only named no zone */
+	const char *nozone = "x 0123456789abcdef0123 , read\n";
+	assert_int_equal(rec_tokens_parse(&ts, nozone, strlen(nozone), "tok", &d), DF_ECONFIG);
+	assert_non_null(strstr(d.msg, "names no zone"));
 	size_t len;
 	assert_string_equal(rec_bearer("Bearer  abc ", &len), "abc ");
 	assert_int_equal(len, 3);
