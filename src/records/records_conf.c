@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "src/common/log.h"
+#include "src/common/secret_file.h"
 
 #define CONF_FILE_MAX (1024 * 1024)
 
@@ -437,7 +438,16 @@ int rec_conf_load(rec_conf_t *c, const char *path, df_detail_t *d)
 	for (size_t i = 0; ret == DF_OK && i < c->nzones; i++) {
 		rec_zone_conf_t *z = &c->zones[i];
 		if (z->key_file[0] == '\0') {
-			continue; /* GSS-TSIG: the keytab is checked when the session starts */
+			/* GSS-TSIG: the keytab under the same rule as a key file */
+			int kfd = -1;
+			ret = secret_file_open(z->gss_keytab, "keytab", "gss_keytab", &kfd, d);
+			if (ret != DF_OK) {
+				df_detail_prefix(d, "%s:%d: [zone %s] gss_keytab", path, z->line,
+						 z->name);
+			} else {
+				close(kfd);
+			}
+			continue;
 		}
 		ret = tsig_keyfile_load(&z->key, z->key_file,
 					z->key_name[0] != '\0' ? z->key_name : NULL, d);

@@ -77,5 +77,7 @@ sys_kill dnsrecordsd
 chmod 644 "$KEYTAB_PRIMARY"
 out=$("$DNSRECORDSD" -c "$T/records.conf" 2>&1) && fail "started with a keytab others can read"
 assert_contains "$out" "$KEYTAB_PRIMARY" "the refusal names the keytab"
+out=$("$DNSRECORDSD" -c "$T/records.conf" -n 2>&1) && fail "-n passed a keytab others can read"
+assert_contains "$out" "gss_keytab" "-n names the key"
 chmod 600 "$KEYTAB_PRIMARY"
 sys_log "PASS"
