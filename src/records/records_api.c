@@ -416,22 +416,33 @@ static bool type_arg(ctx_t *x, uint16_t *type)
 	return true;
 }
 
-static void do_register(ctx_t *x)
+/* The body of a register or replace, checked, and the token's right to
+ * write in its zone; answers (set cleared) and returns NULL on failure. */
+static const rec_zone_conf_t *write_body(ctx_t *x, const char *path_name, rec_rrset_t *set)
 {
-	rec_rrset_t set, cur[NTYPES];
 	const rec_zone_conf_t *z = NULL;
 	rec_error_t e;
 	unsigned st;
-	size_t body_len;
-	const char *body = http_req_body(x->req, &body_len);
-	x->route = "register";
-	if (!rec_api_parse_body(x->api->c, body, body_len, NULL, &set, &z, &e, &st)) {
+	size_t len;
+	const char *body = http_req_body(x->req, &len);
+	if (!rec_api_parse_body(x->api->c, body, len, path_name, set, &z, &e, &st)) {
 		invalid(x, st, &e);
-		rec_rrset_clear(&set);
-		return;
+		rec_rrset_clear(set);
+		return NULL;
 	}
 	if (!allowed(x, z, REC_VERB_WRITE)) {
-		rec_rrset_clear(&set);
+		rec_rrset_clear(set);
+		return NULL;
+	}
+	return z;
+}
+
+static void do_register(ctx_t *x)
+{
+	rec_rrset_t set, cur[NTYPES];
+	x->route = "register";
+	const rec_zone_conf_t *z = write_body(x, NULL, &set);
+	if (z == NULL) {
 		return;
 	}
 	rec_change_t ch = {.op = REC_OP_REGISTER, .type = set.type, .set = &set};
@@ -487,19 +498,9 @@ static void do_replace(ctx_t *x, const char *raw)
 {
 	rec_rrset_t set, cur[NTYPES];
 	size_t ncur = 0;
-	const rec_zone_conf_t *z = NULL;
-	rec_error_t e;
-	unsigned st;
-	size_t body_len;
-	const char *body = http_req_body(x->req, &body_len);
 	x->route = "replace";
-	if (!rec_api_parse_body(x->api->c, body, body_len, raw, &set, &z, &e, &st)) {
-		invalid(x, st, &e);
-		rec_rrset_clear(&set);
-		return;
-	}
-	if (!allowed(x, z, REC_VERB_WRITE)) {
-		rec_rrset_clear(&set);
+	const rec_zone_conf_t *z = write_body(x, raw, &set);
+	if (z == NULL) {
 		return;
 	}
 	df_detail_t d = {{0}};

@@ -9,40 +9,16 @@ TOK_PROV=prov0123456789abcdef0123456789
 TOK_RO=read0123456789abcdef0123456789
 TOK_OTHER=othr0123456789abcdef0123456789
 
-# named.conf for sys_start_named (SYS_NAMED_CONF): both zones writable and
-# transferable with lease-key.
+# named.conf for sys_start_named (SYS_NAMED_CONF): lib.sh's, with both zones
+# writable by lease-key anywhere (but refused.example.test) and transferable.
 rec_named_conf()
 {
-	cat >"$T/named.conf" <<EOF2
-options {
-	directory "$T";
-	pid-file "$T/named.pid";
-	session-keyfile "$T/session.key";
-	listen-on port $NAMED_PORT { 127.0.0.1; };
-	listen-on-v6 { none; };
-	recursion no;
-	dnssec-validation no;
-	notify no;
-};
-controls { };
-include "$T/lease-key.conf";
-include "$T/other-key.conf";
-zone "example.test" {
-	type primary;
-	file "example.test.db";
-	update-policy {
-		deny lease-key name refused.example.test. ANY;
-		grant lease-key zonesub ANY;
-	};
-	allow-transfer { key lease-key; };
-};
-zone "other.test" {
-	type primary;
-	file "other.test.db";
-	update-policy { grant lease-key zonesub ANY; };
-	allow-transfer { key lease-key; };
-};
-EOF2
+	_sys_named_conf
+	sed -i \
+		-e 's|update-policy { grant lease-key name lease.example.test. A TXT; };|update-policy {\n\t\tdeny lease-key name refused.example.test. ANY;\n\t\tgrant lease-key zonesub ANY;\n\t};\n\tallow-transfer { key lease-key; };|' \
+		-e 's|update-policy { grant lease-key name lease.other.test. A TXT; };|update-policy { grant lease-key zonesub ANY; };\n\tallow-transfer { key lease-key; };|' \
+		"$T/named.conf"
+	grep -q 'grant lease-key zonesub ANY' "$T/named.conf" || fail "rec_named_conf: lib.sh's named.conf changed"
 }
 
 # rec_start_lagging: a second named on LAG_PORT with its own copy of example.test.
