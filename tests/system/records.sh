@@ -144,3 +144,26 @@ rec_header()
 {
 	tr -d '\r' <"$T/headers" | awk -v h="$1" 'BEGIN { IGNORECASE = 1 } index(tolower($0), tolower(h) ":") == 1 { sub(/^[^:]*: */, ""); print }'
 }
+
+# rec_post_parallel BODIES DIR: POSTs every line of the file BODIES (one JSON body
+# a line) to the records API at once, from one curl with up to 100 transfers in
+# parallel, as from that many provisioning workers. Answer i (from 0) is in
+# DIR/i.body, its status in DIR/i.status; DIR/codes lists the statuses.
+rec_post_parallel()
+{
+	local bodies=$1 dir=$2 i=0 body code
+	local -a args=(--parallel --parallel-immediate --parallel-max 100 -s)
+	mkdir -p "$dir"
+	while IFS= read -r body; do
+		[ "$i" -gt 0 ] && args+=(--next)
+		args+=(-o "$dir/$i.body" -w "%{http_code} $i\n" -X POST --max-time 30
+			-H "Authorization: Bearer $TOK_PROV" -H 'Content-Type: application/json'
+			--data-binary "$body" "http://127.0.0.1:$REC_PORT/api/v1/dns/records")
+		i=$((i + 1))
+	done <"$bodies"
+	curl "${args[@]}" >"$dir/statuses" || fail "rec_post_parallel: curl failed"
+	while read -r code i; do
+		echo "$code" >"$dir/$i.status"
+	done <"$dir/statuses"
+	awk '{ print $1 }' "$dir/statuses" >"$dir/codes"
+}

@@ -90,16 +90,12 @@ assert_eq "$(rec_dig _sip._udp.knot.test SRV "$KNOT_PORT")" "0 5 5060 sip.knot.t
 
 sys_log "200 concurrent registrations on Knot"
 before=$(curl -s "http://127.0.0.1:$REC_PORT/metrics" | awk '$1 == "dnsrecordsd_update_batch_size_count" { print $2 }')
-args=(--parallel --parallel-immediate --parallel-max 100 -s)
+pad=$(head -c 150 /dev/zero | tr '\0' k)
 for i in $(seq 0 199); do
-	[ "$i" -gt 0 ] && args+=(--next)
-	args+=(-o /dev/null -w "%{http_code}\\n" -X POST --max-time 30
-		-H "Authorization: Bearer $TOK_PROV" -H 'Content-Type: application/json'
-		--data-binary "{\"name\":\"k$i.knot.test\",\"type\":\"TXT\",\"value\":\"$(head -c 150 /dev/zero | tr '\0' k)-$i\"}"
-		"http://127.0.0.1:$REC_PORT/api/v1/dns/records")
-done
-curl "${args[@]}" >"$T/k.statuses" || fail "the parallel curl failed"
-assert_eq "$(sort "$T/k.statuses" | uniq -c | awk '{ print $1 "x" $2 }')" 200x201 "every registration created on Knot"
+	printf '{"name":"k%d.knot.test","type":"TXT","value":"%s-%d"}\n' "$i" "$pad" "$i"
+done >"$T/k.bodies"
+rec_post_parallel "$T/k.bodies" "$T/k"
+assert_eq "$(sort "$T/k/codes" | uniq -c | awk '{ print $1 "x" $2 }')" 200x201 "every registration created on Knot"
 after=$(curl -s "http://127.0.0.1:$REC_PORT/metrics" | awk '$1 == "dnsrecordsd_update_batch_size_count" { print $2 }')
 sys_log "200 registrations on Knot took $((after - before)) UPDATEs"
 [ $((after - before)) -le 40 ] || fail "not coalesced: $((after - before)) UPDATEs"

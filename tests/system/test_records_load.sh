@@ -26,21 +26,10 @@ done | { cat; echo send; } | sys_nsupdate || fail "nsupdate of the conflicting n
 
 sys_log "100 concurrent registrations"
 updates_before=$(metric dnsrecordsd_update_batch_size_count)
-mkdir -p "$T/c"
-# One curl with 100 transfers in parallel (--parallel-max 100): the requests
-# arrive together, as from 100 provisioning workers.
-args=(--parallel --parallel-immediate --parallel-max 100 -s)
 for i in $(seq 0 99); do
-	[ "$i" -gt 0 ] && args+=(--next)
-	args+=(-o "$T/c/$i.body" -w "%{http_code} $i\n" -X POST --max-time 30
-		-H "Authorization: Bearer $TOK_PROV" -H 'Content-Type: application/json'
-		--data-binary "{\"name\":\"h$i.example.test\",\"type\":\"A\",\"value\":\"192.0.2.$i\"}"
-		"http://127.0.0.1:$REC_PORT/api/v1/dns/records")
-done
-curl "${args[@]}" >"$T/c/statuses" || fail "the parallel curl failed"
-while read -r code i; do
-	echo "$code" >"$T/c/$i.status"
-done <"$T/c/statuses"
+	printf '{"name":"h%d.example.test","type":"A","value":"192.0.2.%d"}\n' "$i" "$i"
+done >"$T/h.bodies"
+rec_post_parallel "$T/h.bodies" "$T/c"
 wait_clients()
 {
 	local i
@@ -78,16 +67,11 @@ curl -s "http://127.0.0.1:$REC_PORT/metrics" | grep '^dnsrecordsd_update_batch_s
 [ "$updates" -le 60 ] || fail "100 concurrent registrations took $updates UPDATEs: not coalesced"
 sys_log "100 more concurrent registrations, none conflicting"
 updates_before=$(metric dnsrecordsd_update_batch_size_count)
-args=(--parallel --parallel-immediate --parallel-max 100 -s)
 for i in $(seq 0 99); do
-	[ "$i" -gt 0 ] && args+=(--next)
-	args+=(-o /dev/null -w "%{http_code}\n" -X POST --max-time 30
-		-H "Authorization: Bearer $TOK_PROV" -H 'Content-Type: application/json'
-		--data-binary "{\"name\":\"g$i.example.test\",\"type\":\"A\",\"value\":\"198.18.0.$i\"}"
-		"http://127.0.0.1:$REC_PORT/api/v1/dns/records")
-done
-curl "${args[@]}" >"$T/g.statuses" || fail "the parallel curl failed"
-assert_eq "$(sort "$T/g.statuses" | uniq -c | awk '{ print $1 "x" $2 }')" 100x201 "every registration created"
+	printf '{"name":"g%d.example.test","type":"A","value":"198.18.0.%d"}\n' "$i" "$i"
+done >"$T/g.bodies"
+rec_post_parallel "$T/g.bodies" "$T/g"
+assert_eq "$(sort "$T/g/codes" | uniq -c | awk '{ print $1 "x" $2 }')" 100x201 "every registration created"
 updates=$(($(metric dnsrecordsd_update_batch_size_count) - updates_before))
 sys_log "100 registrations without conflicts went out in $updates UPDATE messages"
 [ "$updates" -le 25 ] || fail "100 concurrent registrations took $updates UPDATEs: not coalesced"
