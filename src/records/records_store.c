@@ -743,7 +743,7 @@ int rec_store_verify(rec_store_t *s, const rec_zone_conf_t *z, const rec_rrset_t
 		df_detail_t e = {{0}};
 		out->r[i].rcode = -1;
 		dns_client_t *c = client_for(s, z, servers[i].host, servers[i].port, false, &e);
-		snprintf(out->r[i].server, sizeof(out->r[i].server), "%s",
+		snprintf(out->r[i].server, sizeof(out->r[i].server), "%.255s",
 			 c != NULL ? dns_client_server(c) : servers[i].host);
 		dns_answer_t ans = {0};
 		int ret = c != NULL ? query(NULL, c, want->name, want->type, &ans, &e) : DF_EINVAL;
