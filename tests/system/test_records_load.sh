@@ -101,7 +101,8 @@ sys_log "a refused update: 502 naming the cause, sent once"
 rec_call POST /api/v1/dns/records '{"name":"refused.example.test","type":"A","value":"192.0.2.1"}'
 rec_expect 502 "refused update"
 assert_eq "$(jq -r .error.code <<<"$REC_BODY")" update_refused "refused code"
-assert_contains "$(jq -r .error.message <<<"$REC_BODY")" REFUSED "the message says REFUSED"
+assert_contains "$(jq -r .error.message <<<"$REC_BODY")" "REFUSED the update of refused.example.test. A in zone example.test." "the message names the record"
+assert_contains "$(jq -r .error.message <<<"$REC_BODY")" "grant key lease-key." "the message names the key"
 assert_eq "$(grep -c 'rejected by secure update' "$T/named.log")" 1 "the refused update was sent once"
 
 sys_log "named down: retried with backoff until the deadline, then 503 with the reason"
