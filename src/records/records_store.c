@@ -156,15 +156,15 @@ static void exchange(zone_rt_t *zr, rec_change_t *list, size_t n, int *err, int 
 				if (ans.rcode == LDNS_RCODE_REFUSED && n == 1) {
 					/* The lease's explanation names its A and TXT;
 					 * here the record is any name and type. */
-					snprintf(
-						msg, msize,
-						"DNS server %s REFUSED the update of %s %s in "
-						"zone %s: its update-policy (or allow-update) must "
-						"grant %s that name and type",
-						dns_client_server(zr->client), list->name,
-						list->type != 0 ? rec_type_name(list->type)
-								: "(every type)",
-						zr->z->name, who);
+					snprintf(msg, msize,
+						 "DNS server %.64s REFUSED the update of %.200s %s "
+						 "in zone %.150s: its update-policy (or "
+						 "allow-update) must grant %.150s that name and "
+						 "type",
+						 dns_client_server(zr->client), list->name,
+						 list->type != 0 ? rec_type_name(list->type)
+								 : "(every type)",
+						 zr->z->name, who);
 				} else {
 					dns_explain_update_rcode(
 						&e, ans.rcode, dns_client_server(zr->client), who,
