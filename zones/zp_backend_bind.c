@@ -1,0 +1,503 @@
+/*
+ * The BIND backend (reference directadmin.md 5.1): <zones_dir>/<zone>.db
+ * and one include file with a line per zone, each written to a temporary
+ * file, fsynced, renamed over the old one, and the directory fsynced. A
+ * changed zone gets `rndc reload ZONE`; a batch that adds or removes zones
+ * rewrites the include file once and runs one `rndc reconfig`, which loads
+ * the new zones without reloading the others. rndc runs without a shell,
+ * bounded in time, and a non-zero exit fails the batch.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "src/common/log.h"
+#include "src/common/proc.h"
+#include "zones/zp_backend.h"
+
+#define RNDC_OUT_MAX 512
+
+typedef struct bind_be {
+	char zones_dir[512];
+	char include_file[512];
+	char zone_type[16];
+	char rndc_buf[2048];
+	char *rndc_argv[PROC_MAX_ARGS + 1];
+	int rndc_argc;
+	int timeout_ms;
+	/* The zones of the include file, sorted. */
+	char **zones;
+	size_t nzones, cap;
+	bool include_dirty;
+	bool need_reconfig; /* a reconfig failed: the next commit retries it */
+	char **reload;	    /* changed zones of this batch */
+	size_t nreload, rcap;
+	char **gone; /* files to remove once named no longer has the zone */
+	size_t ngone, gcap;
+	bool dir_dirty;
+} bind_be_t;
+
+static int find(const bind_be_t *be, const char *zone, bool *found)
+{
+	size_t lo = 0, hi = be->nzones;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(be->zones[mid], zone);
+		if (c == 0) {
+			*found = true;
+			return (int)mid;
+		}
+		if (c < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	*found = false;
+	return (int)lo;
+}
+
+static int push_name(char ***v, size_t *n, size_t *cap, const char *name)
+{
+	if (*n == *cap) {
+		size_t c = *cap != 0 ? *cap * 2 : 64;
+		char **nv = realloc(*v, c * sizeof(char *));
+		if (nv == NULL) {
+			return DF_ENOMEM;
+		}
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[*n] = strdup(name);
+	if ((*v)[*n] == NULL) {
+		return DF_ENOMEM;
+	}
+	(*n)++;
+	return DF_OK;
+}
+
+static int add_zone(bind_be_t *be, const char *zone)
+{
+	bool found;
+	int at = find(be, zone, &found);
+	if (found) {
+		return DF_OK;
+	}
+	size_t n = be->nzones;
+	int ret = push_name(&be->zones, &be->nzones, &be->cap, zone);
+	if (ret != DF_OK) {
+		return ret;
+	}
+	char *s = be->zones[n];
+	memmove(&be->zones[at + 1], &be->zones[at], (n - (size_t)at) * sizeof(char *));
+	be->zones[at] = s;
+	return DF_OK;
+}
+
+static void remove_zone(bind_be_t *be, const char *zone)
+{
+	bool found;
+	int at = find(be, zone, &found);
+	if (!found) {
+		return;
+	}
+	free(be->zones[at]);
+	memmove(&be->zones[at], &be->zones[at + 1], (be->nzones - (size_t)at - 1) * sizeof(char *));
+	be->nzones--;
+}
+
+static int fsync_dir(const char *dir, df_detail_t *d)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0) {
+		int ret = -errno;
+		df_detail_set(d, "directory %s: cannot sync: %s", dir, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+		}
+		return ret;
+	}
+	close(fd);
+	return DF_OK;
+}
+
+/* Writes path atomically: path.tmp, fsync, rename. The caller syncs the
+ * directory. */
+static int write_atomic(const char *path, const char *data, size_t len, df_detail_t *d)
+{
+	char tmp[600];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		int ret = -errno;
+		df_detail_set(d, "cannot create %s: %s", tmp, strerror(errno));
+		return ret;
+	}
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			int ret = -errno;
+			df_detail_set(d, "cannot write %s: %s", tmp, strerror(errno));
+			close(fd);
+			unlink(tmp);
+			return ret;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		int ret = -errno;
+		df_detail_set(d, "cannot sync %s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		return ret;
+	}
+	if (rename(tmp, path) != 0) {
+		int ret = -errno;
+		df_detail_set(d, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		unlink(tmp);
+		return ret;
+	}
+	return DF_OK;
+}
+
+static void zone_path(const bind_be_t *be, const char *zone, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s.db", be->zones_dir, zone);
+}
+
+static int rndc(bind_be_t *be, const char *a1, const char *a2, df_detail_t *d)
+{
+	char *argv[PROC_MAX_ARGS + 3];
+	int n = 0;
+	for (int i = 0; i < be->rndc_argc; i++) {
+		argv[n++] = be->rndc_argv[i];
+	}
+	argv[n++] = (char *)a1;
+	if (a2 != NULL) {
+		argv[n++] = (char *)a2;
+	}
+	argv[n] = NULL;
+	int status = 0;
+	char out[RNDC_OUT_MAX] = "";
+	int ret = proc_run(argv, be->timeout_ms, &status, out, sizeof(out), d);
+	if (ret != DF_OK) {
+		df_detail_prefix(d, "rndc %s%s%s", a1, a2 != NULL ? " " : "", a2 != NULL ? a2 : "");
+		return ret;
+	}
+	if (status != 0) {
+		char esc[RNDC_OUT_MAX];
+		out[strcspn(out, "\n")] = '\0';
+		df_detail_set(d, "rndc %s%s%s exited with status %d: %s", a1, a2 != NULL ? " " : "",
+			      a2 != NULL ? a2 : "", status,
+			      log_escape(esc, sizeof(esc), out, strlen(out)));
+		return DF_ERCODE;
+	}
+	return DF_OK;
+}
+
+static int write_include(bind_be_t *be, df_detail_t *d)
+{
+	size_t cap = 256 + be->nzones * (2 * 256 + sizeof(be->zones_dir) + 64);
+	char *buf = malloc(cap);
+	if (buf == NULL) {
+		return DF_ENOMEM;
+	}
+	size_t used = (size_t)snprintf(
+		buf, cap, "// Written by zonepushd: one line per zone. Do not edit.\n");
+	for (size_t i = 0; i < be->nzones; i++) {
+		char path[800];
+		zone_path(be, be->zones[i], path, sizeof(path));
+		used += (size_t)snprintf(buf + used, cap - used,
+					 "zone \"%s\" { type %s; file \"%s\"; };\n", be->zones[i],
+					 be->zone_type, path);
+	}
+	int ret = write_atomic(be->include_file, buf, used, d);
+	free(buf);
+	if (ret == DF_OK) {
+		char dir[512];
+		snprintf(dir, sizeof(dir), "%s", be->include_file);
+		char *slash = strrchr(dir, '/');
+		if (slash == dir) {
+			slash[1] = '\0';
+		} else if (slash != NULL) {
+			*slash = '\0';
+		}
+		ret = fsync_dir(dir, d);
+	}
+	return ret;
+}
+
+static int bind_write(zp_backend_t *b, const zp_zone_t *z, df_detail_t *d)
+{
+	bind_be_t *be = b->priv;
+	size_t len;
+	char *text = zp_zone_render(z, &len);
+	if (text == NULL) {
+		return DF_ENOMEM;
+	}
+	char path[800];
+	zone_path(be, z->name, path, sizeof(path));
+	int ret = write_atomic(path, text, len, d);
+	free(text);
+	if (ret != DF_OK) {
+		return ret;
+	}
+	be->dir_dirty = true;
+	bool found;
+	find(be, z->name, &found);
+	if (found) {
+		return push_name(&be->reload, &be->nreload, &be->rcap, z->name);
+	}
+	be->include_dirty = true;
+	return add_zone(be, z->name);
+}
+
+static int bind_delete(zp_backend_t *b, const char *zone, df_detail_t *d)
+{
+	bind_be_t *be = b->priv;
+	(void)d;
+	bool found;
+	find(be, zone, &found);
+	if (found) {
+		remove_zone(be, zone);
+		be->include_dirty = true;
+	}
+	/* Removed after the reconfig: named must not lose a file it serves. */
+	return push_name(&be->gone, &be->ngone, &be->gcap, zone);
+}
+
+static void clear_list(char **v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++) {
+		free(v[i]);
+	}
+	*n = 0;
+}
+
+static int bind_commit(zp_backend_t *b, df_detail_t *d)
+{
+	bind_be_t *be = b->priv;
+	int ret = DF_OK;
+	if (be->dir_dirty) {
+		ret = fsync_dir(be->zones_dir, d);
+		if (ret != DF_OK) {
+			goto out;
+		}
+		be->dir_dirty = false;
+	}
+	if (be->include_dirty || be->need_reconfig) {
+		ret = write_include(be, d);
+		if (ret == DF_OK) {
+			be->include_dirty = false;
+			ret = rndc(be, "reconfig", NULL, d);
+		}
+		be->need_reconfig = ret != DF_OK;
+		if (ret != DF_OK) {
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < be->ngone; i++) {
+		bool found;
+		find(be, be->gone[i], &found);
+		if (found) {
+			continue; /* saved again in the same batch */
+		}
+		char path[800];
+		zone_path(be, be->gone[i], path, sizeof(path));
+		if (unlink(path) != 0 && errno != ENOENT) {
+			log_warn("backend %s: cannot remove %s: %s", b->name, path,
+				 strerror(errno));
+		}
+		char jnl[820];
+		snprintf(jnl, sizeof(jnl), "%s.jnl", path);
+		unlink(jnl);
+	}
+	for (size_t i = 0; i < be->nreload; i++) {
+		ret = rndc(be, "reload", be->reload[i], d);
+		if (ret != DF_OK) {
+			goto out;
+		}
+	}
+out:
+	clear_list(be->reload, &be->nreload);
+	clear_list(be->gone, &be->ngone);
+	return ret;
+}
+
+static int bind_list(zp_backend_t *b, char ***names, size_t *n, df_detail_t *d)
+{
+	bind_be_t *be = b->priv;
+	(void)d;
+	char **v = calloc(be->nzones + 1, sizeof(char *));
+	if (v == NULL) {
+		return DF_ENOMEM;
+	}
+	for (size_t i = 0; i < be->nzones; i++) {
+		char path[800];
+		struct stat st;
+		zone_path(be, be->zones[i], path, sizeof(path));
+		/* A zone whose file went missing is not there. */
+		if (stat(path, &st) != 0) {
+			continue;
+		}
+		v[(*n)] = strdup(be->zones[i]);
+		if (v[*n] == NULL) {
+			zp_names_free(v, *n);
+			return DF_ENOMEM;
+		}
+		(*n)++;
+	}
+	*names = v;
+	return DF_OK;
+}
+
+static int bind_count(zp_backend_t *b, const char *zone, size_t *n, df_detail_t *d)
+{
+	bind_be_t *be = b->priv;
+	char path[800];
+	zone_path(be, zone, path, sizeof(path));
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		int ret = -errno;
+		df_detail_set(d, "zone file %s: %s", path, strerror(errno));
+		return ret;
+	}
+	size_t cap = 1 << 16, len = 0, got;
+	char *buf = malloc(cap);
+	while (buf != NULL && (got = fread(buf + len, 1, cap - len, f)) > 0) {
+		len += got;
+		if (len == cap) {
+			char *nb = cap < ZP_ZONE_MAX_BYTES * 2 ? realloc(buf, cap * 2) : NULL;
+			if (nb == NULL) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	fclose(f);
+	if (buf == NULL) {
+		return DF_ENOMEM;
+	}
+	zp_zone_t z;
+	char why[256];
+	bool ok = zp_zone_parse(zone, buf, len, &z, why, sizeof(why));
+	free(buf);
+	if (!ok) {
+		df_detail_set(d, "zone file %s: %s", path, why);
+		return DF_EMALFORMED;
+	}
+	*n = zp_zone_count(&z);
+	zp_zone_free(&z);
+	return DF_OK;
+}
+
+static void bind_destroy(zp_backend_t *b)
+{
+	bind_be_t *be = b->priv;
+	if (be == NULL) {
+		return;
+	}
+	clear_list(be->zones, &be->nzones);
+	clear_list(be->reload, &be->nreload);
+	clear_list(be->gone, &be->ngone);
+	free(be->zones);
+	free(be->reload);
+	free(be->gone);
+	free(be);
+}
+
+static const zp_backend_ops_t BIND_OPS = {
+	.type = "bind",
+	.write_zone = bind_write,
+	.delete_zone = bind_delete,
+	.commit = bind_commit,
+	.list_zones = bind_list,
+	.count_records = bind_count,
+	.destroy = bind_destroy,
+};
+
+/* The zones the include file names (our own format, or any
+ * `zone "NAME" {` line). */
+static int read_include(bind_be_t *be, df_detail_t *d)
+{
+	FILE *f = fopen(be->include_file, "re");
+	if (f == NULL) {
+		if (errno == ENOENT) {
+			be->include_dirty = true;
+			return DF_OK;
+		}
+		int ret = -errno;
+		df_detail_set(d, "include file %s: %s", be->include_file, strerror(errno));
+		return ret;
+	}
+	char line[2048];
+	int ret = DF_OK;
+	while (ret == DF_OK && fgets(line, sizeof(line), f) != NULL) {
+		char name[256];
+		if (sscanf(line, " zone \"%255[^\"]\"", name) == 1) {
+			ret = add_zone(be, name);
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+int zp_backend_bind_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t *d)
+{
+	bind_be_t *be = calloc(1, sizeof(*be));
+	if (be == NULL) {
+		return DF_ENOMEM;
+	}
+	b->priv = be;
+	b->ops = &BIND_OPS;
+	const char *dir = zp_kv_get(c, "zones_dir", NULL);
+	const char *inc = zp_kv_get(c, "include_file", NULL);
+	if (dir == NULL || inc == NULL || dir[0] != '/' || inc[0] != '/') {
+		df_detail_set(d,
+			      "%s:%d: backend %s: zones_dir and include_file are required, as "
+			      "absolute paths (e.g. /etc/named/zones and /etc/named.conf.local)",
+			      c->file, c->line, c->name);
+		return DF_ECONFIG;
+	}
+	snprintf(be->zones_dir, sizeof(be->zones_dir), "%s", dir);
+	snprintf(be->include_file, sizeof(be->include_file), "%s", inc);
+	const char *type = zp_kv_get(c, "zone_type", "master");
+	if (strcmp(type, "master") != 0 && strcmp(type, "primary") != 0) {
+		df_detail_set(d, "%s:%d: backend %s: zone_type is master or primary", c->file,
+			      c->line, c->name);
+		return DF_ECONFIG;
+	}
+	snprintf(be->zone_type, sizeof(be->zone_type), "%s", type);
+	char line[2048];
+	snprintf(line, sizeof(line), "%s %s", zp_kv_get(c, "rndc", "rndc"),
+		 zp_kv_get(c, "rndc_args", ""));
+	be->rndc_argc = proc_split(line, be->rndc_buf, sizeof(be->rndc_buf), be->rndc_argv, d);
+	if (be->rndc_argc <= 0 || be->rndc_argc > PROC_MAX_ARGS - 2) {
+		df_detail_prefix(d, "%s:%d: backend %s: rndc / rndc_args", c->file, c->line,
+				 c->name);
+		return DF_ECONFIG;
+	}
+	unsigned t;
+	int ret = zp_kv_uint(c, "rndc_timeout", 30, 1, 600, &t, d);
+	if (ret != DF_OK) {
+		return ret;
+	}
+	be->timeout_ms = (int)t * 1000;
+	struct stat st;
+	if (stat(be->zones_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		df_detail_set(d, "%s:%d: backend %s: zones_dir %s is not a directory", c->file,
+			      c->line, c->name, be->zones_dir);
+		return DF_ECONFIG;
+	}
+	return read_include(be, d);
+}
