@@ -322,6 +322,9 @@ static int bind_commit(zp_backend_t *b, df_detail_t *d)
 	for (size_t i = 0; i < be->nreload; i++) {
 		ret = rndc(be, "reload", be->reload[i], d);
 		if (ret != DF_OK) {
+			/* named may not know the zone (a reconfig that never ran):
+			 * the retry reconfigures first. */
+			be->need_reconfig = true;
 			goto out;
 		}
 	}
@@ -499,5 +502,9 @@ int zp_backend_bind_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t *d
 			      c->line, c->name, be->zones_dir);
 		return DF_ECONFIG;
 	}
+	/* What the include file names may never have reached named (a reconfig
+	 * that failed, or did not run before a crash): the first commit
+	 * reconfigures. */
+	be->need_reconfig = true;
 	return read_include(be, d);
 }

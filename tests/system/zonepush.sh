@@ -114,7 +114,7 @@ zp_write_conf()
 			echo "zones_dir = $T/$n/zones"
 			echo "include_file = $T/$n/named.conf.local"
 			echo "rndc_args = -c $T/$n/rndc.conf"
-			echo "rndc_timeout = 5"
+			echo "rndc_timeout = ${ZP_RNDC_TIMEOUT:-5}"
 		done
 		[ -z "$extra" ] || printf '%b\n' "$extra"
 	} >"$T/zp.conf"
