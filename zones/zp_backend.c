@@ -10,7 +10,7 @@ static const struct {
 	int (*create)(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t *d);
 } TYPES[] = {
 	{"bind", zp_backend_bind_create},
-	// RFC2136
+	{"rfc2136", zp_backend_rfc2136_create},
 };
 
 int zp_backend_create(zp_backend_t **out, zp_backend_conf_t *c, df_detail_t *d)

@@ -44,6 +44,8 @@ zp_start_named()
 			"controls { inet 127.0.0.1 port $rndcp allow { 127.0.0.1; } keys { \"zp-rndc\"; }; };" \
 			"include \"$dir/named.conf.local\";" \
 			>"$dir/named.conf"
+		# ZP_NAMED_EXTRA: more configuration (a key, a zone of our own).
+		[ -z "${ZP_NAMED_EXTRA:-}" ] || printf '%s\n' "$ZP_NAMED_EXTRA" >>"$dir/named.conf"
 		_zp_named_launch "$n" && break
 		grep -q 'address in use' "$T/$n.log" || fail "named $n did not start; see $T/$n.log"
 	done
@@ -108,6 +110,7 @@ zp_write_conf()
 			esac
 		done
 		for n in "${ZP_NAMEDS[@]}"; do
+			[ -z "${ZP_NO_BIND:-}" ] || break
 			echo
 			echo "[backend $n]"
 			echo "type = bind"
