@@ -8,7 +8,6 @@
  * bounded in time, and a non-zero exit fails the batch.
  */
 #include <dirent.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,19 +15,14 @@
 #include <unistd.h>
 
 #include "src/common/log.h"
-#include "src/common/proc.h"
 #include "zones/zp_backend.h"
-
-#define RNDC_OUT_MAX 512
+#include "zones/zp_files.h"
 
 typedef struct bind_be {
 	char zones_dir[512];
 	char include_file[512];
 	char zone_type[16];
-	char rndc_buf[2048];
-	char *rndc_argv[PROC_MAX_ARGS + 1];
-	int rndc_argc;
-	int timeout_ms;
+	zp_tool_t rndc;
 	/* The zones of the include file, sorted. */
 	char **zones;
 	size_t nzones, cap;
@@ -110,96 +104,9 @@ static void remove_zone(bind_be_t *be, const char *zone)
 	be->nzones--;
 }
 
-static int fsync_dir(const char *dir, df_detail_t *d)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0) {
-		int ret = -errno;
-		df_detail_set(d, "directory %s: cannot sync: %s", dir, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-		}
-		return ret;
-	}
-	close(fd);
-	return DF_OK;
-}
-
-/* Writes path atomically: path.tmp, fsync, rename. The caller syncs the
- * directory. */
-static int write_atomic(const char *path, const char *data, size_t len, df_detail_t *d)
-{
-	char tmp[600];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		int ret = -errno;
-		df_detail_set(d, "cannot create %s: %s", tmp, strerror(errno));
-		return ret;
-	}
-	size_t off = 0;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			int ret = -errno;
-			df_detail_set(d, "cannot write %s: %s", tmp, strerror(errno));
-			close(fd);
-			unlink(tmp);
-			return ret;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		int ret = -errno;
-		df_detail_set(d, "cannot sync %s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		return ret;
-	}
-	if (rename(tmp, path) != 0) {
-		int ret = -errno;
-		df_detail_set(d, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		return ret;
-	}
-	return DF_OK;
-}
-
 static void zone_path(const bind_be_t *be, const char *zone, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s/%s.db", be->zones_dir, zone);
-}
-
-static int rndc(bind_be_t *be, const char *a1, const char *a2, df_detail_t *d)
-{
-	char *argv[PROC_MAX_ARGS + 3];
-	int n = 0;
-	for (int i = 0; i < be->rndc_argc; i++) {
-		argv[n++] = be->rndc_argv[i];
-	}
-	argv[n++] = (char *)a1;
-	if (a2 != NULL) {
-		argv[n++] = (char *)a2;
-	}
-	argv[n] = NULL;
-	int status = 0;
-	char out[RNDC_OUT_MAX] = "";
-	int ret = proc_run(argv, be->timeout_ms, &status, out, sizeof(out), d);
-	if (ret != DF_OK) {
-		df_detail_prefix(d, "rndc %s%s%s", a1, a2 != NULL ? " " : "", a2 != NULL ? a2 : "");
-		return ret;
-	}
-	if (status != 0) {
-		char esc[RNDC_OUT_MAX];
-		out[strcspn(out, "\n")] = '\0';
-		df_detail_set(d, "rndc %s%s%s exited with status %d: %s", a1, a2 != NULL ? " " : "",
-			      a2 != NULL ? a2 : "", status,
-			      log_escape(esc, sizeof(esc), out, strlen(out)));
-		return DF_ERCODE;
-	}
-	return DF_OK;
 }
 
 static int write_include(bind_be_t *be, df_detail_t *d)
@@ -218,18 +125,12 @@ static int write_include(bind_be_t *be, df_detail_t *d)
 					 "zone \"%s\" { type %s; file \"%s\"; };\n", be->zones[i],
 					 be->zone_type, path);
 	}
-	int ret = write_atomic(be->include_file, buf, used, d);
+	int ret = zp_write_atomic(be->include_file, buf, used, d);
 	free(buf);
 	if (ret == DF_OK) {
 		char dir[512];
-		snprintf(dir, sizeof(dir), "%s", be->include_file);
-		char *slash = strrchr(dir, '/');
-		if (slash == dir) {
-			slash[1] = '\0';
-		} else if (slash != NULL) {
-			*slash = '\0';
-		}
-		ret = fsync_dir(dir, d);
+		zp_dirname(be->include_file, dir, sizeof(dir));
+		ret = zp_fsync_dir(dir, d);
 	}
 	return ret;
 }
@@ -237,15 +138,7 @@ static int write_include(bind_be_t *be, df_detail_t *d)
 static int bind_write(zp_backend_t *b, const zp_zone_t *z, df_detail_t *d)
 {
 	bind_be_t *be = b->priv;
-	size_t len;
-	char *text = zp_zone_render(z, &len);
-	if (text == NULL) {
-		return DF_ENOMEM;
-	}
-	char path[800];
-	zone_path(be, z->name, path, sizeof(path));
-	int ret = write_atomic(path, text, len, d);
-	free(text);
+	int ret = zp_write_zone_file(be->zones_dir, z, d);
 	if (ret != DF_OK) {
 		return ret;
 	}
@@ -286,7 +179,7 @@ static int bind_commit(zp_backend_t *b, df_detail_t *d)
 	bind_be_t *be = b->priv;
 	int ret = DF_OK;
 	if (be->dir_dirty) {
-		ret = fsync_dir(be->zones_dir, d);
+		ret = zp_fsync_dir(be->zones_dir, d);
 		if (ret != DF_OK) {
 			goto out;
 		}
@@ -296,7 +189,7 @@ static int bind_commit(zp_backend_t *b, df_detail_t *d)
 		ret = write_include(be, d);
 		if (ret == DF_OK) {
 			be->include_dirty = false;
-			ret = rndc(be, "reconfig", NULL, d);
+			ret = zp_tool_run(&be->rndc, "reconfig", NULL, NULL, 0, d);
 		}
 		be->need_reconfig = ret != DF_OK;
 		if (ret != DF_OK) {
@@ -320,7 +213,7 @@ static int bind_commit(zp_backend_t *b, df_detail_t *d)
 		unlink(jnl);
 	}
 	for (size_t i = 0; i < be->nreload; i++) {
-		ret = rndc(be, "reload", be->reload[i], d);
+		ret = zp_tool_run(&be->rndc, "reload", be->reload[i], NULL, 0, d);
 		if (ret != DF_OK) {
 			/* named may not know the zone (a reconfig that never ran):
 			 * the retry reconfigures first. */
@@ -481,21 +374,10 @@ int zp_backend_bind_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t *d
 		return DF_ECONFIG;
 	}
 	snprintf(be->zone_type, sizeof(be->zone_type), "%s", type);
-	char line[2048];
-	snprintf(line, sizeof(line), "%s %s", zp_kv_get(c, "rndc", "rndc"),
-		 zp_kv_get(c, "rndc_args", ""));
-	be->rndc_argc = proc_split(line, be->rndc_buf, sizeof(be->rndc_buf), be->rndc_argv, d);
-	if (be->rndc_argc <= 0 || be->rndc_argc > PROC_MAX_ARGS - 2) {
-		df_detail_prefix(d, "%s:%d: backend %s: rndc / rndc_args", c->file, c->line,
-				 c->name);
-		return DF_ECONFIG;
-	}
-	unsigned t;
-	int ret = zp_kv_uint(c, "rndc_timeout", 30, 1, 600, &t, d);
+	int ret = zp_tool_init(&be->rndc, c, "rndc", "rndc", "rndc_args", "rndc_timeout", d);
 	if (ret != DF_OK) {
 		return ret;
 	}
-	be->timeout_ms = (int)t * 1000;
 	struct stat st;
 	if (stat(be->zones_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		df_detail_set(d, "%s:%d: backend %s: zones_dir %s is not a directory", c->file,
