@@ -37,11 +37,12 @@ struct zp_backend {
 	void *priv;
 };
 
-/* Makes the backend c describes (c->type: bind, rfc2136); errors name
+/* Makes the backend c describes (c->type: bind, nsd, rfc2136); errors name
  * file:line of the key at fault. */
 int zp_backend_create(zp_backend_t **out, zp_backend_conf_t *c, df_detail_t *d);
 void zp_backend_destroy(zp_backend_t *b);
 void zp_names_free(char **names, size_t n);
 
 int zp_backend_bind_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t *d);
+int zp_backend_nsd_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t *d);
 int zp_backend_rfc2136_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t *d);

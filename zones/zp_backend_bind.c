@@ -257,44 +257,7 @@ static int bind_list(zp_backend_t *b, char ***names, size_t *n, df_detail_t *d)
 static int bind_count(zp_backend_t *b, const char *zone, size_t *n, df_detail_t *d)
 {
 	bind_be_t *be = b->priv;
-	char path[800];
-	zone_path(be, zone, path, sizeof(path));
-	FILE *f = fopen(path, "re");
-	if (f == NULL) {
-		int ret = -errno;
-		df_detail_set(d, "zone file %s: %s", path, strerror(errno));
-		return ret;
-	}
-	size_t cap = 1 << 16, len = 0, got;
-	char *buf = malloc(cap);
-	while (buf != NULL && (got = fread(buf + len, 1, cap - len, f)) > 0) {
-		len += got;
-		if (len == cap) {
-			char *nb = cap < ZP_ZONE_MAX_BYTES * 2 ? realloc(buf, cap * 2) : NULL;
-			if (nb == NULL) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	fclose(f);
-	if (buf == NULL) {
-		return DF_ENOMEM;
-	}
-	zp_zone_t z;
-	char why[256];
-	bool ok = zp_zone_parse(zone, buf, len, &z, why, sizeof(why));
-	free(buf);
-	if (!ok) {
-		df_detail_set(d, "zone file %s: %s", path, why);
-		return DF_EMALFORMED;
-	}
-	*n = zp_zone_count(&z);
-	zp_zone_free(&z);
-	return DF_OK;
+	return zp_count_zone_file(be->zones_dir, zone, n, d);
 }
 
 static void bind_destroy(zp_backend_t *b)

@@ -1,6 +1,7 @@
 /* Files and control programs of the file-based backends. */
 #include "zones/zp_files.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,8 @@
 #include <unistd.h>
 
 #include "src/common/log.h"
+#include "zones/zp_backend.h"
+#include "zones/zp_proto.h"
 
 int zp_fsync_dir(const char *dir, df_detail_t *d)
 {
@@ -111,17 +114,22 @@ int zp_tool_init(zp_tool_t *t, zp_backend_conf_t *c, const char *prog_key, const
 	return ret;
 }
 
-int zp_tool_run(const zp_tool_t *t, const char *a1, const char *a2, char *out, size_t osize,
-		df_detail_t *d)
+int zp_tool_runv(const zp_tool_t *t, const char *const *words, char *out, size_t osize,
+		 df_detail_t *d)
 {
-	char *argv[PROC_MAX_ARGS + 3];
+	char *argv[PROC_MAX_ARGS + 1];
 	int n = 0;
+	char shown[512] = "";
+	size_t sl = 0;
 	for (int i = 0; i < t->argc; i++) {
 		argv[n++] = t->argv[i];
 	}
-	argv[n++] = (char *)a1;
-	if (a2 != NULL) {
-		argv[n++] = (char *)a2;
+	for (size_t i = 0; words[i] != NULL && n < PROC_MAX_ARGS; i++) {
+		argv[n++] = (char *)words[i];
+		int w = snprintf(shown + sl, sizeof(shown) - sl, " %s", words[i]);
+		if (w > 0 && sl + (size_t)w < sizeof(shown)) {
+			sl += (size_t)w;
+		}
 	}
 	argv[n] = NULL;
 	int status = 0;
@@ -131,17 +139,110 @@ int zp_tool_run(const zp_tool_t *t, const char *a1, const char *a2, char *out, s
 		snprintf(out, osize, "%s", buf);
 	}
 	if (ret != DF_OK) {
-		df_detail_prefix(d, "%s %s%s%s", t->name, a1, a2 != NULL ? " " : "",
-				 a2 != NULL ? a2 : "");
+		df_detail_prefix(d, "%s%s", t->name, shown);
 		return ret;
 	}
 	if (status != 0) {
 		char esc[ZP_TOOL_OUT_MAX];
 		buf[strcspn(buf, "\n")] = '\0';
-		df_detail_set(d, "%s %s%s%s exited with status %d: %s", t->name, a1,
-			      a2 != NULL ? " " : "", a2 != NULL ? a2 : "", status,
+		df_detail_set(d, "%s%s exited with status %d: %s", t->name, shown, status,
 			      log_escape(esc, sizeof(esc), buf, strlen(buf)));
 		return DF_ERCODE;
 	}
+	return DF_OK;
+}
+
+int zp_tool_run(const zp_tool_t *t, const char *a1, const char *a2, char *out, size_t osize,
+		df_detail_t *d)
+{
+	const char *words[] = {a1, a2, NULL};
+	return zp_tool_runv(t, words, out, osize, d);
+}
+
+int zp_count_zone_file(const char *dir, const char *zone, size_t *n, df_detail_t *d)
+{
+	char path[800];
+	snprintf(path, sizeof(path), "%s/%s.db", dir, zone);
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		int ret = -errno;
+		df_detail_set(d, "zone file %s: %s", path, strerror(errno));
+		return ret;
+	}
+	size_t cap = 1 << 16, len = 0, got;
+	char *buf = malloc(cap);
+	while (buf != NULL && (got = fread(buf + len, 1, cap - len, f)) > 0) {
+		len += got;
+		if (len == cap) {
+			char *nb = cap < ZP_ZONE_MAX_BYTES * 2 ? realloc(buf, cap * 2) : NULL;
+			if (nb == NULL) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	fclose(f);
+	if (buf == NULL) {
+		return DF_ENOMEM;
+	}
+	zp_zone_t z;
+	char why[256];
+	bool ok = zp_zone_parse(zone, buf, len, &z, why, sizeof(why));
+	free(buf);
+	if (!ok) {
+		df_detail_set(d, "zone file %s: %s", path, why);
+		return DF_EMALFORMED;
+	}
+	*n = zp_zone_count(&z);
+	zp_zone_free(&z);
+	return DF_OK;
+}
+
+int zp_list_zone_files(const char *dir, char ***names, size_t *n, df_detail_t *d)
+{
+	DIR *dp = opendir(dir);
+	if (dp == NULL) {
+		int ret = -errno;
+		df_detail_set(d, "zones directory %s: %s", dir, strerror(errno));
+		return ret;
+	}
+	size_t cap = 64;
+	char **v = malloc(cap * sizeof(char *));
+	*n = 0;
+	struct dirent *e;
+	while (v != NULL && (e = readdir(dp)) != NULL) {
+		size_t len = strlen(e->d_name);
+		char name[ZP_NAME_MAX], why[64];
+		if (len < 4 || strcmp(e->d_name + len - 3, ".db") != 0 ||
+		    !zp_name_normalize(e->d_name, len - 3, name, why, sizeof(why))) {
+			continue;
+		}
+		if (*n == cap) {
+			char **nv = realloc(v, cap * 2 * sizeof(char *));
+			if (nv == NULL) {
+				zp_names_free(v, *n);
+				v = NULL;
+				break;
+			}
+			v = nv;
+			cap *= 2;
+		}
+		v[*n] = strdup(name);
+		if (v[*n] == NULL) {
+			zp_names_free(v, *n);
+			v = NULL;
+			break;
+		}
+		(*n)++;
+	}
+	closedir(dp);
+	if (v == NULL) {
+		*n = 0;
+		return DF_ENOMEM;
+	}
+	*names = v;
 	return DF_OK;
 }

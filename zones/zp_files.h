@@ -36,6 +36,12 @@ void zp_dirname(const char *path, char *buf, size_t size);
 /* <dir>/<zone>.db, rendered from z's records. */
 int zp_write_zone_file(const char *dir, const zp_zone_t *z, df_detail_t *d);
 
+/* The records of <dir>/<zone>.db, parsed as a pushed zone is. */
+int zp_count_zone_file(const char *dir, const char *zone, size_t *n, df_detail_t *d);
+
+/* The zones with a <zone>.db file in dir (names that are valid host names). */
+int zp_list_zone_files(const char *dir, char ***names, size_t *n, df_detail_t *d);
+
 /*
  * The control program of backend c: key prog_key (default def) and
  * args_key (words, split without a shell), timeout_key seconds (default
@@ -49,3 +55,6 @@ int zp_tool_init(zp_tool_t *t, zp_backend_conf_t *c, const char *prog_key, const
  * what it printed. */
 int zp_tool_run(const zp_tool_t *t, const char *a1, const char *a2, char *out, size_t osize,
 		df_detail_t *d);
+/* The same with a NULL-terminated list of words. */
+int zp_tool_runv(const zp_tool_t *t, const char *const *words, char *out, size_t osize,
+		 df_detail_t *d);

@@ -193,3 +193,39 @@ zp_metric()
 	curl -s -u "$ZP_USER:$ZP_PASSWORD" "http://127.0.0.1:$ZP_PORT/metrics" |
 		awk -v k="$1" '$1 == k { print $2 }'
 }
+
+# zp_start_nsd NAME: nsd on free DNS and control ports (nsd-control keys made by
+# nsd-control-setup), the pattern "zonepushd" with zonefile $T/NAME/zones/%s.db.
+# Sets NAME_DNS_PORT.
+zp_start_nsd()
+{
+	local n=$1 dir=$T/$1 dns ctl i
+	mkdir -p "$dir/zones"
+	nsd-control-setup -d "$dir" >"$dir/setup.log" 2>&1 || fail "nsd-control-setup failed: $(cat "$dir/setup.log")"
+	for i in 1 2 3; do
+		dns=$(sys_free_port) && ctl=$(sys_free_port) || fail "no free port"
+		printf '%s\n' "server:" "  ip-address: 127.0.0.1" "  port: $dns" \
+			"  zonesdir: \"$dir\"" "  zonelistfile: \"$dir/zone.list\"" "  database: \"\"" \
+			"  pidfile: \"$dir/nsd.pid\"" "  xfrdfile: \"$dir/xfrd.state\"" "  xfrdir: \"$dir\"" \
+			"  username: \"\"" "  chroot: \"\"" "  verbosity: 1" \
+			"remote-control:" "  control-enable: yes" "  control-interface: 127.0.0.1" \
+			"  control-port: $ctl" "  server-key-file: \"$dir/nsd_server.key\"" \
+			"  server-cert-file: \"$dir/nsd_server.pem\"" \
+			"  control-key-file: \"$dir/nsd_control.key\"" \
+			"  control-cert-file: \"$dir/nsd_control.pem\"" \
+			"pattern:" "  name: \"zonepushd\"" "  zonefile: \"$dir/zones/%s.db\"" >"$dir/nsd.conf"
+		sys_spawn "$n" nsd -d -c "$dir/nsd.conf"
+		local k
+		for ((k = 0; k < 50; k++)); do
+			nsd-control -c "$dir/nsd.conf" status >/dev/null 2>&1 && break
+			_sys_tracked_alive "$n" || break
+			sleep 0.1
+		done
+		nsd-control -c "$dir/nsd.conf" status >/dev/null 2>&1 && break
+		_sys_stop "$n" 2 || true
+		[ "$i" -lt 3 ] || fail "nsd $n did not start; see $T/$n.log"
+	done
+	printf -v "${n}_DNS_PORT" %s "$dns"
+	export "${n}_DNS_PORT"
+	sys_log "nsd $n up: DNS 127.0.0.1#$dns, control 127.0.0.1#$ctl"
+}
