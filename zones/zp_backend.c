@@ -12,6 +12,7 @@ static const struct {
 	{"bind", zp_backend_bind_create},
 	{"rfc2136", zp_backend_rfc2136_create},
 	{"nsd", zp_backend_nsd_create},
+	{"knot", zp_backend_knot_create},
 };
 
 int zp_backend_create(zp_backend_t **out, zp_backend_conf_t *c, df_detail_t *d)
@@ -36,8 +37,8 @@ int zp_backend_create(zp_backend_t **out, zp_backend_conf_t *c, df_detail_t *d)
 		*out = b;
 		return DF_OK;
 	}
-	df_detail_set(d, "%s:%d: backend %s: unknown type \"%s\" (bind, nsd or rfc2136)", c->file,
-		      c->line, c->name, c->type);
+	df_detail_set(d, "%s:%d: backend %s: unknown type \"%s\" (bind, knot, nsd or rfc2136)",
+		      c->file, c->line, c->name, c->type);
 	return DF_ECONFIG;
 }
 

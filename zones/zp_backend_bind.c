@@ -1,5 +1,7 @@
 /*
- * The BIND backend (reference directadmin.md 5.1): <zones_dir>/<zone>.db
+ * The BIND backend (reference directadmin.md 5.1), and the Knot backend,
+ * which works the same way with knotc (`knotc zone-reload ZONE`, `knotc
+ * reload`) and an include file of zone: entries: <zones_dir>/<zone>.db
  * and one include file with a line per zone, each written to a temporary
  * file, fsynced, renamed over the old one, and the directory fsynced. A
  * changed zone gets `rndc reload ZONE`; a batch that adds or removes zones
@@ -18,7 +20,48 @@
 #include "zones/zp_backend.h"
 #include "zones/zp_files.h"
 
+/* What differs between BIND and Knot: both read zones from files named in an
+ * include file, reload one zone, and load the added and removed zones with
+ * one configuration reload. */
+typedef struct flavor {
+	const char *type;
+	const char *tool, *tool_args, *tool_timeout; /* keys, and the tool's default */
+	const char *reconfig;			     /* loads added and removed zones */
+	const char *reload;			     /* reloads one zone */
+	const char *header;			     /* the include file's first lines */
+	const char *section;			     /* before the first zone ("" none) */
+	const char *line;			     /* zone name, type, path */
+	const char *scan;			     /* sscanf() of a zone name in a line */
+} flavor_t;
+
+static const flavor_t BIND = {
+	.type = "bind",
+	.tool = "rndc",
+	.tool_args = "rndc_args",
+	.tool_timeout = "rndc_timeout",
+	.reconfig = "reconfig",
+	.reload = "reload",
+	.header = "// Written by zonepushd: one line per zone. Do not edit.\n",
+	.section = "",
+	.line = "zone \"%s\" { type %s; file \"%s\"; };\n",
+	.scan = " zone \"%255[^\"]\"",
+};
+
+static const flavor_t KNOT = {
+	.type = "knot",
+	.tool = "knotc",
+	.tool_args = "knotc_args",
+	.tool_timeout = "knotc_timeout",
+	.reconfig = "reload",
+	.reload = "zone-reload",
+	.header = "# Written by zonepushd: two lines per zone. Do not edit.\n",
+	.section = "zone:\n",
+	.line = "  - domain: \"%s\"%.0s\n    file: \"%s\"\n",
+	.scan = "  - domain: \"%255[^\"]\"",
+};
+
 typedef struct bind_be {
+	const flavor_t *f;
 	char zones_dir[512];
 	char include_file[512];
 	char zone_type[16];
@@ -116,13 +159,12 @@ static int write_include(bind_be_t *be, df_detail_t *d)
 	if (buf == NULL) {
 		return DF_ENOMEM;
 	}
-	size_t used = (size_t)snprintf(
-		buf, cap, "// Written by zonepushd: one line per zone. Do not edit.\n");
+	size_t used = (size_t)snprintf(buf, cap, "%s%s", be->f->header,
+				       be->nzones > 0 ? be->f->section : "");
 	for (size_t i = 0; i < be->nzones; i++) {
 		char path[800];
 		zone_path(be, be->zones[i], path, sizeof(path));
-		used += (size_t)snprintf(buf + used, cap - used,
-					 "zone \"%s\" { type %s; file \"%s\"; };\n", be->zones[i],
+		used += (size_t)snprintf(buf + used, cap - used, be->f->line, be->zones[i],
 					 be->zone_type, path);
 	}
 	int ret = zp_write_atomic(be->include_file, buf, used, d);
@@ -189,7 +231,7 @@ static int bind_commit(zp_backend_t *b, df_detail_t *d)
 		ret = write_include(be, d);
 		if (ret == DF_OK) {
 			be->include_dirty = false;
-			ret = zp_tool_run(&be->rndc, "reconfig", NULL, NULL, 0, d);
+			ret = zp_tool_run(&be->rndc, be->f->reconfig, NULL, NULL, 0, d);
 		}
 		be->need_reconfig = ret != DF_OK;
 		if (ret != DF_OK) {
@@ -213,7 +255,7 @@ static int bind_commit(zp_backend_t *b, df_detail_t *d)
 		unlink(jnl);
 	}
 	for (size_t i = 0; i < be->nreload; i++) {
-		ret = zp_tool_run(&be->rndc, "reload", be->reload[i], NULL, 0, d);
+		ret = zp_tool_run(&be->rndc, be->f->reload, be->reload[i], NULL, 0, d);
 		if (ret != DF_OK) {
 			/* named may not know the zone (a reconfig that never ran):
 			 * the retry reconfigures first. */
@@ -303,7 +345,7 @@ static int read_include(bind_be_t *be, df_detail_t *d)
 	int ret = DF_OK;
 	while (ret == DF_OK && fgets(line, sizeof(line), f) != NULL) {
 		char name[256];
-		if (sscanf(line, " zone \"%255[^\"]\"", name) == 1) {
+		if (sscanf(line, be->f->scan, name) == 1) {
 			ret = add_zone(be, name);
 		}
 	}
@@ -311,14 +353,25 @@ static int read_include(bind_be_t *be, df_detail_t *d)
 	return ret;
 }
 
-int zp_backend_bind_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t *d)
+static const zp_backend_ops_t KNOT_OPS = {
+	.type = "knot",
+	.write_zone = bind_write,
+	.delete_zone = bind_delete,
+	.commit = bind_commit,
+	.list_zones = bind_list,
+	.count_records = bind_count,
+	.destroy = bind_destroy,
+};
+
+static int create(zp_backend_t *b, zp_backend_conf_t *c, const flavor_t *f, df_detail_t *d)
 {
 	bind_be_t *be = calloc(1, sizeof(*be));
 	if (be == NULL) {
 		return DF_ENOMEM;
 	}
 	b->priv = be;
-	b->ops = &BIND_OPS;
+	b->ops = f == &KNOT ? &KNOT_OPS : &BIND_OPS;
+	be->f = f;
 	const char *dir = zp_kv_get(c, "zones_dir", NULL);
 	const char *inc = zp_kv_get(c, "include_file", NULL);
 	if (dir == NULL || inc == NULL || dir[0] != '/' || inc[0] != '/') {
@@ -330,14 +383,14 @@ int zp_backend_bind_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t *d
 	}
 	snprintf(be->zones_dir, sizeof(be->zones_dir), "%s", dir);
 	snprintf(be->include_file, sizeof(be->include_file), "%s", inc);
-	const char *type = zp_kv_get(c, "zone_type", "master");
+	const char *type = f == &BIND ? zp_kv_get(c, "zone_type", "master") : "master";
 	if (strcmp(type, "master") != 0 && strcmp(type, "primary") != 0) {
 		df_detail_set(d, "%s:%d: backend %s: zone_type is master or primary", c->file,
 			      c->line, c->name);
 		return DF_ECONFIG;
 	}
 	snprintf(be->zone_type, sizeof(be->zone_type), "%s", type);
-	int ret = zp_tool_init(&be->rndc, c, "rndc", "rndc", "rndc_args", "rndc_timeout", d);
+	int ret = zp_tool_init(&be->rndc, c, f->tool, f->tool, f->tool_args, f->tool_timeout, d);
 	if (ret != DF_OK) {
 		return ret;
 	}
@@ -352,4 +405,14 @@ int zp_backend_bind_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t *d
 	 * reconfigures. */
 	be->need_reconfig = true;
 	return read_include(be, d);
+}
+
+int zp_backend_bind_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t *d)
+{
+	return create(b, c, &BIND, d);
+}
+
+int zp_backend_knot_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t *d)
+{
+	return create(b, c, &KNOT, d);
 }

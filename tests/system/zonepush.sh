@@ -229,3 +229,32 @@ zp_start_nsd()
 	export "${n}_DNS_PORT"
 	sys_log "nsd $n up: DNS 127.0.0.1#$dns, control 127.0.0.1#$ctl"
 }
+
+# zp_start_knot NAME: knotd on a free DNS port, its control socket $T/NAME/knot.sock, zones
+# from the include file $T/NAME/zones.conf (empty at first). Sets NAME_DNS_PORT.
+zp_start_knot()
+{
+	local n=$1 dir=$T/$1 dns i k
+	mkdir -p "$dir/zones"
+	: >"$dir/zones.conf"
+	for i in 1 2 3; do
+		dns=$(sys_free_port) || fail "no free port"
+		printf '%s\n' "server:" "    listen: 127.0.0.1@$dns" "    rundir: \"$dir\"" \
+			"control:" "    listen: \"$dir/knot.sock\"" "database:" "    storage: \"$dir\"" \
+			"template:" "  - id: default" "    storage: \"$dir/zones\"" \
+			"    zonefile-sync: -1" "    zonefile-load: whole" "    journal-content: none" \
+			"include: \"$dir/zones.conf\"" >"$dir/knot.conf"
+		sys_spawn "$n" knotd -c "$dir/knot.conf"
+		for ((k = 0; k < 50; k++)); do
+			knotc -s "$dir/knot.sock" status >/dev/null 2>&1 && break
+			_sys_tracked_alive "$n" || break
+			sleep 0.1
+		done
+		knotc -s "$dir/knot.sock" status >/dev/null 2>&1 && break
+		_sys_stop "$n" 2 || true
+		[ "$i" -lt 3 ] || fail "knotd $n did not start; see $T/$n.log"
+	done
+	printf -v "${n}_DNS_PORT" %s "$dns"
+	export "${n}_DNS_PORT"
+	sys_log "knotd $n up: DNS 127.0.0.1#$dns"
+}
