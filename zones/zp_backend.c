@@ -1,4 +1,6 @@
 /* The backend table. */
+#include "config.h"
+
 #include "zones/zp_backend.h"
 
 #include <stdio.h>
@@ -13,6 +15,9 @@ static const struct {
 	{"rfc2136", zp_backend_rfc2136_create},
 	{"nsd", zp_backend_nsd_create},
 	{"knot", zp_backend_knot_create},
+#ifdef HAVE_MARIADB
+	{"coredns_mysql", zp_backend_coredns_mysql_create},
+#endif
 };
 
 int zp_backend_create(zp_backend_t **out, zp_backend_conf_t *c, df_detail_t *d)
@@ -37,8 +42,14 @@ int zp_backend_create(zp_backend_t **out, zp_backend_conf_t *c, df_detail_t *d)
 		*out = b;
 		return DF_OK;
 	}
-	df_detail_set(d, "%s:%d: backend %s: unknown type \"%s\" (bind, knot, nsd or rfc2136)",
-		      c->file, c->line, c->name, c->type);
+	df_detail_set(d, "%s:%d: backend %s: unknown type \"%s\" (bind, knot, nsd, rfc2136%s)",
+		      c->file, c->line, c->name, c->type,
+#ifdef HAVE_MARIADB
+		      " or coredns_mysql"
+#else
+		      "; coredns_mysql needs a build with libmariadb"
+#endif
+	);
 	return DF_ECONFIG;
 }
 

@@ -44,6 +44,7 @@ void zp_backend_destroy(zp_backend_t *b);
 void zp_names_free(char **names, size_t n);
 
 int zp_backend_bind_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t *d);
+int zp_backend_coredns_mysql_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t *d);
 int zp_backend_knot_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t *d);
 int zp_backend_nsd_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t *d);
 int zp_backend_rfc2136_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t *d);

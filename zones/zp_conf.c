@@ -286,7 +286,8 @@ int zp_conf_parse(zp_conf_t *c, const char *text, size_t len, const char *label,
 	for (size_t b = 0; b < c->nbackends; b++) {
 		if (c->backends[b].type[0] == '\0') {
 			df_detail_set(d,
-				      "%s:%d: backend %s has no type (bind, knot, nsd or rfc2136)",
+				      "%s:%d: backend %s has no type (bind, knot, nsd, rfc2136 or "
+				      "coredns_mysql)",
 				      label, c->backends[b].line, c->backends[b].name);
 			return DF_ECONFIG;
 		}

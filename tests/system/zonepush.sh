@@ -258,3 +258,32 @@ zp_start_knot()
 	export "${n}_DNS_PORT"
 	sys_log "knotd $n up: DNS 127.0.0.1#$dns"
 }
+
+# zp_start_mariadb NAME: a throwaway MariaDB server on the private socket $T/NAME/my.sock
+# (no TCP), database coredns. zp_sql NAME SQL runs a query (tab-separated, no headers).
+zp_start_mariadb()
+{
+	local n=$1 dir=$T/$1 k
+	mkdir -p "$dir"
+	if [ ! -d "$dir/data/mysql" ]; then
+		mariadb-install-db --no-defaults --datadir="$dir/data" --user=root \
+			--auth-root-authentication-method=socket --skip-test-db >"$dir/install.log" 2>&1 ||
+			fail "mariadb-install-db failed: $(tail -5 "$dir/install.log")"
+	fi
+	sys_spawn "$n" mariadbd --no-defaults --datadir="$dir/data" --socket="$dir/my.sock" \
+		--skip-networking --pid-file="$dir/my.pid" --user=root --innodb-buffer-pool-size=16M \
+		--log-error="$dir/error.log"
+	for ((k = 0; k < 300; k++)); do
+		mariadb -S "$dir/my.sock" -e 'SELECT 1' >/dev/null 2>&1 && break
+		_sys_tracked_alive "$n" || fail "mariadbd $n exited; see $dir/error.log"
+		sleep 0.1
+	done
+	mariadb -S "$dir/my.sock" -e 'CREATE DATABASE IF NOT EXISTS coredns' ||
+		fail "mariadbd $n does not answer on $dir/my.sock; see $dir/error.log"
+	sys_log "mariadbd $n up on $dir/my.sock"
+}
+
+zp_sql()
+{
+	mariadb -S "$T/$1/my.sock" -N -B coredns -e "$2"
+}
