@@ -304,6 +304,23 @@ char *zp_metrics_render(zp_daemon_t *zd, size_t *len)
 	    "zonepushd_push_latency_seconds_sum %.6f\nzonepushd_push_latency_seconds_count %llu\n",
 	    (double)atomic_load(&zd->push_latency_us_sum) / 1e6,
 	    (unsigned long long)atomic_load(&zd->push_latency_count));
+	put(&p,
+	    "# HELP zonepushd_reconcile_passes_total Reconciler passes.\n"
+	    "# TYPE zonepushd_reconcile_passes_total counter\nzonepushd_reconcile_passes_total "
+	    "%llu\n"
+	    "# HELP zonepushd_reconcile_listings_total DA listings, by result.\n"
+	    "# TYPE zonepushd_reconcile_listings_total counter\n"
+	    "zonepushd_reconcile_listings_total{result=\"ok\"} %llu\n"
+	    "zonepushd_reconcile_listings_total{result=\"failed\"} %llu\n"
+	    "# HELP zonepushd_reconcile_orphans_total Zones no master lists, by action.\n"
+	    "# TYPE zonepushd_reconcile_orphans_total counter\n"
+	    "zonepushd_reconcile_orphans_total{action=\"deleted\"} %llu\n"
+	    "zonepushd_reconcile_orphans_total{action=\"dry_run\"} %llu\n",
+	    (unsigned long long)atomic_load(&zd->rec.passes),
+	    (unsigned long long)atomic_load(&zd->rec.listings_ok),
+	    (unsigned long long)atomic_load(&zd->rec.listings_failed),
+	    (unsigned long long)atomic_load(&zd->rec.orphans_queued),
+	    (unsigned long long)atomic_load(&zd->rec.orphans_dry_run));
 	static const char *const fams[][3] = {
 		{"queue_depth", "gauge", "Operations waiting for the backend."},
 		{"dead_letters", "gauge", "Operations that failed the whole retry schedule."},
@@ -427,6 +444,8 @@ static void teardown(zp_daemon_t *zd)
 	http_server_stop(zd->http);
 	zd->http = NULL;
 	zp_wake_all(&zd->wake, true);
+	zp_reconciler_join(&zd->rec);
+	zp_reconciler_deinit(&zd->rec);
 	for (size_t i = 0; i < zd->nworkers; i++) {
 		zp_worker_join(&zd->workers[i]);
 		zp_backend_destroy(zd->workers[i].be);
@@ -482,6 +501,10 @@ int zonepushd_main(int argc, char **argv)
 	}
 	zp_wake_init(&zd.wake);
 	int ret = make_backends(&zd, &d);
+	if (ret == DF_OK) {
+		ret = zp_reconciler_init(&zd.rec, &zd.conf, &d);
+		zd.rec.wake = &zd.wake;
+	}
 	if (ret != DF_OK) {
 		fprintf(stderr, "zonepushd: %s\n", d.msg);
 		teardown(&zd);
@@ -507,6 +530,9 @@ int zonepushd_main(int argc, char **argv)
 	ret = zp_queue_open(&zd.q, zd.conf.state_db, names, zd.nworkers, &d);
 	for (size_t i = 0; ret == DF_OK && i < zd.nworkers; i++) {
 		ret = zp_worker_start(&zd.workers[i], &d);
+	}
+	if (ret == DF_OK) {
+		ret = zp_reconciler_start(&zd.rec, names, zd.nworkers, &d);
 	}
 	http_server_opts_t ho = {
 		.listen = zd.conf.listen,

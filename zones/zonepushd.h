@@ -10,6 +10,7 @@
 #include "src/http/http_server.h"
 #include "zones/zp_conf.h"
 #include "zones/zp_queue.h"
+#include "zones/zp_reconcile.h"
 #include "zones/zp_worker.h"
 
 typedef struct zp_daemon {
@@ -19,6 +20,7 @@ typedef struct zp_daemon {
 	size_t nworkers;
 	zp_wake_t wake;
 	http_server_t *http;
+	zp_reconciler_t rec;
 	_Atomic uint64_t push_queued, push_unchanged, push_invalid, deletes, deletes_refused,
 		auth_failures, requests;
 	_Atomic uint64_t push_latency_us_sum, push_latency_count;

@@ -30,7 +30,7 @@ int zp_backend_create(zp_backend_t **out, zp_backend_conf_t *c, df_detail_t *d)
 		if (b == NULL) {
 			return DF_ENOMEM;
 		}
-		snprintf(b->name, sizeof(b->name), "%s", c->name);
+		snprintf(b->name, sizeof(b->name), "%.63s", c->name);
 		int ret = TYPES[i].create(b, c, d);
 		if (ret == DF_OK) {
 			ret = zp_kv_check_unused(c, d);

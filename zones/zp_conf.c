@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "src/common/secret_file.h"
+#include "zones/zp_proto.h"
 
 static void defaults(zp_conf_t *c)
 {
@@ -134,6 +135,16 @@ static int global_key(zp_conf_t *c, const char *k, const char *v, const char *la
 			       ? DF_OK
 			       : bad(d, label, line, "%s: bytes from 1024 to 67108864", k);
 	}
+	if (strcmp(k, "reconcile_interval") == 0) {
+		return parse_uint(v, 0, 86400 * 7, &c->reconcile_interval) == 0
+			       ? DF_OK
+			       : bad(d, label, line, "%s: seconds from 0 (off) to 604800", k);
+	}
+	if (strcmp(k, "reconcile_dry_run") == 0) {
+		return parse_bool(v, &c->reconcile_dry_run) == 0
+			       ? DF_OK
+			       : bad(d, label, line, "%s: yes or no", k);
+	}
 	if (strcmp(k, "cluster_owner") == 0) {
 		return parse_bool(v, &c->cluster_owner) == 0
 			       ? DF_OK
@@ -193,30 +204,41 @@ int zp_conf_parse(zp_conf_t *c, const char *text, size_t len, const char *label,
 			continue;
 		}
 		if (s[0] == '[') {
-			char name[128];
+			char name[300];
 			size_t sl = strlen(s);
-			if (s[sl - 1] != ']' ||
-			    sscanf(s, "[backend %127[A-Za-z0-9_-]]", name) != 1) {
+			bool master = false;
+			if (s[sl - 1] == ']' &&
+			    sscanf(s, "[master %299[A-Za-z0-9.-]]", name) == 1) {
+				master = true;
+				char norm[ZP_NAME_MAX], why[128];
+				if (!zp_name_normalize(name, strlen(name), norm, why,
+						       sizeof(why))) {
+					return bad(d, label, line, "[master HOST]: %s", why);
+				}
+				snprintf(name, sizeof(name), "%s", norm);
+			} else if (s[sl - 1] != ']' ||
+				   sscanf(s, "[backend %63[A-Za-z0-9_-]]", name) != 1 ||
+				   strlen("[backend ") + strlen(name) + 1 != sl) {
 				return bad(d, label, line,
 					   "expected a section [backend NAME] (NAME: letters, "
-					   "digits, '_', '-')%s",
+					   "digits, '_', '-', at most 63) or [master HOST]%s",
 					   "");
 			}
-			if (strlen(name) >= sizeof(cur->name)) {
-				return bad(d, label, line, "backend name %s too long", name);
-			}
-			for (size_t b = 0; b < c->nbackends; b++) {
-				if (strcmp(c->backends[b].name, name) == 0) {
-					return bad(d, label, line, "backend %s defined twice",
+			zp_backend_conf_t *list = master ? c->masters : c->backends;
+			size_t *count = master ? &c->nmasters : &c->nbackends;
+			for (size_t b = 0; b < *count; b++) {
+				if (strcmp(list[b].name, name) == 0) {
+					return bad(d, label, line, "section %s defined twice",
 						   name);
 				}
 			}
-			if (c->nbackends == ZP_BACKENDS_MAX) {
-				return bad(d, label, line, "more than %s backends", "16");
+			if (*count == ZP_BACKENDS_MAX) {
+				return bad(d, label, line, "more than %s sections of a kind", "16");
 			}
-			cur = &c->backends[c->nbackends++];
+			cur = &list[(*count)++];
 			memset(cur, 0, sizeof(*cur));
 			snprintf(cur->name, sizeof(cur->name), "%s", name);
+			cur->master = master;
 			cur->enabled = true;
 			cur->line = line;
 			cur->file = c->path;
@@ -239,9 +261,9 @@ int zp_conf_parse(zp_conf_t *c, const char *text, size_t len, const char *label,
 		int ret;
 		if (cur == NULL) {
 			ret = global_key(c, k, v, label, line, d);
-		} else if (strcmp(k, "type") == 0) {
+		} else if (!cur->master && strcmp(k, "type") == 0) {
 			ret = set_str(cur->type, sizeof(cur->type), v, label, line, k, d);
-		} else if (strcmp(k, "enabled") == 0) {
+		} else if (!cur->master && strcmp(k, "enabled") == 0) {
 			ret = parse_bool(v, &cur->enabled) == 0
 				      ? DF_OK
 				      : bad(d, label, line, "%s: yes or no", k);

@@ -23,9 +23,10 @@ typedef struct zp_kv {
 } zp_kv_t;
 
 typedef struct zp_backend_conf {
-	char name[64];
+	char name[256]; /* a backend's name, or a DA master's host name */
 	char type[32];
 	bool enabled;
+	bool master; /* a [master HOST] section: every key is its own */
 	int line;
 	zp_kv_t kv[ZP_KV_MAX];
 	size_t nkv;
@@ -50,6 +51,12 @@ typedef struct zp_conf {
 	char log_level[16];	/* log_level = info */
 	zp_backend_conf_t backends[ZP_BACKENDS_MAX];
 	size_t nbackends;
+	/* [master HOSTNAME]: the DA servers the reconciler lists (url, user,
+	 * password_file, page_size); HOSTNAME as DA sends it in hostname=. */
+	zp_backend_conf_t masters[ZP_BACKENDS_MAX];
+	size_t nmasters;
+	unsigned reconcile_interval; /* reconcile_interval = 0 (seconds; 0: off) */
+	bool reconcile_dry_run;	     /* reconcile_dry_run = no */
 } zp_conf_t;
 
 /* Reads path into c (defaults first), then the password file. */

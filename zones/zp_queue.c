@@ -658,3 +658,21 @@ int zp_queue_each_dead(zp_queue_t *q,
 	sqlite3_finalize(st);
 	return DF_OK;
 }
+
+int zp_queue_each_zone(zp_queue_t *q, const char *hostname, void (*fn)(void *arg, const char *zone),
+		       void *arg)
+{
+	sqlite3_stmt *st = prep(q,
+				"SELECT name FROM zones WHERE deleted = 0 AND hostname = ?"
+				" ORDER BY name",
+				NULL);
+	if (st == NULL) {
+		return DF_EINVAL;
+	}
+	sqlite3_bind_text(st, 1, hostname, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		fn(arg, (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	return DF_OK;
+}

@@ -125,3 +125,7 @@ int zp_queue_each_dead(zp_queue_t *q,
 		       void (*fn)(void *arg, const char *backend, const char *zone, const char *op,
 				  unsigned attempts, const char *error, int64_t at),
 		       void *arg);
+
+/* Calls fn for each stored zone (not being deleted) whose master is hostname. */
+int zp_queue_each_zone(zp_queue_t *q, const char *hostname, void (*fn)(void *arg, const char *zone),
+		       void *arg);

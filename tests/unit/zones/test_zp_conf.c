@@ -68,7 +68,7 @@ static void errors_name_the_line(void **state)
 	expect("user = a\npassword_file = /p\nretry_schedule = 30,x\n",
 	       "zp.conf:3: retry_schedule");
 	expect("user = a\npassword_file = /p\n[backend a]\ntype=bind\n[backend a]\n",
-	       "zp.conf:5: backend a defined twice");
+	       "zp.conf:5: section a defined twice");
 	expect("user = a\npassword_file = /p\n[backend a]\n", "zp.conf:3: backend a has no type");
 	expect("user = a\npassword_file = /p\n", "no enabled backend");
 	expect("password_file = /p\n[backend a]\ntype=bind\n", "user is required");
@@ -77,8 +77,23 @@ static void errors_name_the_line(void **state)
 	expect("user = a\njust words\n", "zp.conf:2: expected key = value");
 	expect("user = a\npassword_file = /p\ntls_cert = /c\n[backend a]\ntype=bind\n",
 	       "tls_cert and tls_key go together");
+	expect("user = a\npassword_file = /p\n[master bad_host]\n",
+	       "zp.conf:3: expected a section");
+	expect("user = a\npassword_file = /p\nreconcile_interval = x\n",
+	       "zp.conf:3: reconcile_interval");
 	static zp_conf_t c;
 	df_detail_t d = {{0}};
+	/* a master section: its keys, type and enabled included, are its own */
+	assert_int_equal(
+		parse("user=a\npassword_file=/p\nreconcile_interval=60\n[master DA1.Example.NET]\n"
+		      "url=https://da1.example.net:2222\ntype=x\n[backend b]\ntype=bind\n",
+		      &c, &d),
+		DF_OK);
+	assert_int_equal(c.nmasters, 1);
+	assert_string_equal(c.masters[0].name, "da1.example.net");
+	assert_true(c.masters[0].master);
+	assert_string_equal(zp_kv_get(&c.masters[0], "type", NULL), "x");
+	assert_int_equal(c.reconcile_interval, 60);
 	assert_int_equal(parse("user=a\npassword_file=/p\n[backend a]\ntype=bind\nfoo=1\n", &c, &d),
 			 DF_OK);
 	assert_int_equal(zp_kv_check_unused(&c.backends[0], &d), DF_ECONFIG);
