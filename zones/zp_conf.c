@@ -208,7 +208,8 @@ int zp_conf_parse(zp_conf_t *c, const char *text, size_t len, const char *label,
 			size_t sl = strlen(s);
 			bool master = false;
 			if (s[sl - 1] == ']' &&
-			    sscanf(s, "[master %299[A-Za-z0-9.-]]", name) == 1) {
+			    sscanf(s, "[master %299[A-Za-z0-9.-]]", name) == 1 &&
+			    strlen("[master ") + strlen(name) + 1 == sl) {
 				master = true;
 				char norm[ZP_NAME_MAX], why[128];
 				if (!zp_name_normalize(name, strlen(name), norm, why,
