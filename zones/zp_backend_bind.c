@@ -19,6 +19,7 @@
 #include "src/common/log.h"
 #include "zones/zp_backend.h"
 #include "zones/zp_files.h"
+#include "zones/zp_names.h"
 
 /* What differs between BIND and Knot: both read zones from files named in an
  * include file, reload one zone, and load the added and removed zones with
@@ -66,24 +67,20 @@ typedef struct bind_be {
 	char include_file[512];
 	char zone_type[16];
 	zp_tool_t rndc;
-	/* The zones of the include file, sorted. */
-	char **zones;
-	size_t nzones, cap;
+	zp_names_t zones; /* the zones of the include file, sorted */
 	bool include_dirty;
 	bool need_reconfig; /* a reconfig failed: the next commit retries it */
-	char **reload;	    /* changed zones of this batch */
-	size_t nreload, rcap;
-	char **gone; /* files to remove once named no longer has the zone */
-	size_t ngone, gcap;
+	zp_names_t reload;  /* changed zones of this batch */
+	zp_names_t gone;    /* files to remove once the server no longer has the zone */
 	bool dir_dirty;
 } bind_be_t;
 
 static int find(const bind_be_t *be, const char *zone, bool *found)
 {
-	size_t lo = 0, hi = be->nzones;
+	size_t lo = 0, hi = be->zones.n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int c = strcmp(be->zones[mid], zone);
+		int c = strcmp(be->zones.v[mid], zone);
 		if (c == 0) {
 			*found = true;
 			return (int)mid;
@@ -98,25 +95,6 @@ static int find(const bind_be_t *be, const char *zone, bool *found)
 	return (int)lo;
 }
 
-static int push_name(char ***v, size_t *n, size_t *cap, const char *name)
-{
-	if (*n == *cap) {
-		size_t c = *cap != 0 ? *cap * 2 : 64;
-		char **nv = realloc(*v, c * sizeof(char *));
-		if (nv == NULL) {
-			return DF_ENOMEM;
-		}
-		*v = nv;
-		*cap = c;
-	}
-	(*v)[*n] = strdup(name);
-	if ((*v)[*n] == NULL) {
-		return DF_ENOMEM;
-	}
-	(*n)++;
-	return DF_OK;
-}
-
 static int add_zone(bind_be_t *be, const char *zone)
 {
 	bool found;
@@ -124,14 +102,13 @@ static int add_zone(bind_be_t *be, const char *zone)
 	if (found) {
 		return DF_OK;
 	}
-	size_t n = be->nzones;
-	int ret = push_name(&be->zones, &be->nzones, &be->cap, zone);
-	if (ret != DF_OK) {
-		return ret;
+	size_t n = be->zones.n;
+	if (!zp_names_add(&be->zones, zone)) {
+		return DF_ENOMEM;
 	}
-	char *s = be->zones[n];
-	memmove(&be->zones[at + 1], &be->zones[at], (n - (size_t)at) * sizeof(char *));
-	be->zones[at] = s;
+	char *s = be->zones.v[n];
+	memmove(&be->zones.v[at + 1], &be->zones.v[at], (n - (size_t)at) * sizeof(char *));
+	be->zones.v[at] = s;
 	return DF_OK;
 }
 
@@ -142,9 +119,10 @@ static void remove_zone(bind_be_t *be, const char *zone)
 	if (!found) {
 		return;
 	}
-	free(be->zones[at]);
-	memmove(&be->zones[at], &be->zones[at + 1], (be->nzones - (size_t)at - 1) * sizeof(char *));
-	be->nzones--;
+	free(be->zones.v[at]);
+	memmove(&be->zones.v[at], &be->zones.v[at + 1],
+		(be->zones.n - (size_t)at - 1) * sizeof(char *));
+	be->zones.n--;
 }
 
 static void zone_path(const bind_be_t *be, const char *zone, char *buf, size_t size)
@@ -154,17 +132,17 @@ static void zone_path(const bind_be_t *be, const char *zone, char *buf, size_t s
 
 static int write_include(bind_be_t *be, df_detail_t *d)
 {
-	size_t cap = 256 + be->nzones * (2 * 256 + sizeof(be->zones_dir) + 64);
+	size_t cap = 256 + be->zones.n * (2 * 256 + sizeof(be->zones_dir) + 64);
 	char *buf = malloc(cap);
 	if (buf == NULL) {
 		return DF_ENOMEM;
 	}
 	size_t used = (size_t)snprintf(buf, cap, "%s%s", be->f->header,
-				       be->nzones > 0 ? be->f->section : "");
-	for (size_t i = 0; i < be->nzones; i++) {
+				       be->zones.n > 0 ? be->f->section : "");
+	for (size_t i = 0; i < be->zones.n; i++) {
 		char path[800];
-		zone_path(be, be->zones[i], path, sizeof(path));
-		used += (size_t)snprintf(buf + used, cap - used, be->f->line, be->zones[i],
+		zone_path(be, be->zones.v[i], path, sizeof(path));
+		used += (size_t)snprintf(buf + used, cap - used, be->f->line, be->zones.v[i],
 					 be->zone_type, path);
 	}
 	int ret = zp_write_atomic(be->include_file, buf, used, d);
@@ -188,7 +166,7 @@ static int bind_write(zp_backend_t *b, const zp_zone_t *z, df_detail_t *d)
 	bool found;
 	find(be, z->name, &found);
 	if (found) {
-		return push_name(&be->reload, &be->nreload, &be->rcap, z->name);
+		return zp_names_add(&be->reload, z->name) ? DF_OK : DF_ENOMEM;
 	}
 	be->include_dirty = true;
 	return add_zone(be, z->name);
@@ -205,15 +183,7 @@ static int bind_delete(zp_backend_t *b, const char *zone, df_detail_t *d)
 		be->include_dirty = true;
 	}
 	/* Removed after the reconfig: named must not lose a file it serves. */
-	return push_name(&be->gone, &be->ngone, &be->gcap, zone);
-}
-
-static void clear_list(char **v, size_t *n)
-{
-	for (size_t i = 0; i < *n; i++) {
-		free(v[i]);
-	}
-	*n = 0;
+	return zp_names_add(&be->gone, zone) ? DF_OK : DF_ENOMEM;
 }
 
 static int bind_commit(zp_backend_t *b, df_detail_t *d)
@@ -238,14 +208,14 @@ static int bind_commit(zp_backend_t *b, df_detail_t *d)
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < be->ngone; i++) {
+	for (size_t i = 0; i < be->gone.n; i++) {
 		bool found;
-		find(be, be->gone[i], &found);
+		find(be, be->gone.v[i], &found);
 		if (found) {
 			continue; /* saved again in the same batch */
 		}
 		char path[800];
-		zone_path(be, be->gone[i], path, sizeof(path));
+		zone_path(be, be->gone.v[i], path, sizeof(path));
 		if (unlink(path) != 0 && errno != ENOENT) {
 			log_warn("backend %s: cannot remove %s: %s", b->name, path,
 				 strerror(errno));
@@ -254,8 +224,8 @@ static int bind_commit(zp_backend_t *b, df_detail_t *d)
 		snprintf(jnl, sizeof(jnl), "%s.jnl", path);
 		unlink(jnl);
 	}
-	for (size_t i = 0; i < be->nreload; i++) {
-		ret = zp_tool_run(&be->rndc, be->f->reload, be->reload[i], NULL, 0, d);
+	for (size_t i = 0; i < be->reload.n; i++) {
+		ret = zp_tool_run(&be->rndc, be->f->reload, be->reload.v[i], NULL, 0, d);
 		if (ret != DF_OK) {
 			/* named may not know the zone (a reconfig that never ran):
 			 * the retry reconfigures first. */
@@ -264,8 +234,8 @@ static int bind_commit(zp_backend_t *b, df_detail_t *d)
 		}
 	}
 out:
-	clear_list(be->reload, &be->nreload);
-	clear_list(be->gone, &be->ngone);
+	zp_names_empty(&be->reload);
+	zp_names_empty(&be->gone);
 	return ret;
 }
 
@@ -273,19 +243,19 @@ static int bind_list(zp_backend_t *b, char ***names, size_t *n, df_detail_t *d)
 {
 	bind_be_t *be = b->priv;
 	(void)d;
-	char **v = calloc(be->nzones + 1, sizeof(char *));
+	char **v = calloc(be->zones.n + 1, sizeof(char *));
 	if (v == NULL) {
 		return DF_ENOMEM;
 	}
-	for (size_t i = 0; i < be->nzones; i++) {
+	for (size_t i = 0; i < be->zones.n; i++) {
 		char path[800];
 		struct stat st;
-		zone_path(be, be->zones[i], path, sizeof(path));
+		zone_path(be, be->zones.v[i], path, sizeof(path));
 		/* A zone whose file went missing is not there. */
 		if (stat(path, &st) != 0) {
 			continue;
 		}
-		v[(*n)] = strdup(be->zones[i]);
+		v[(*n)] = strdup(be->zones.v[i]);
 		if (v[*n] == NULL) {
 			zp_names_free(v, *n);
 			return DF_ENOMEM;
@@ -308,12 +278,9 @@ static void bind_destroy(zp_backend_t *b)
 	if (be == NULL) {
 		return;
 	}
-	clear_list(be->zones, &be->nzones);
-	clear_list(be->reload, &be->nreload);
-	clear_list(be->gone, &be->ngone);
-	free(be->zones);
-	free(be->reload);
-	free(be->gone);
+	zp_names_clear(&be->zones);
+	zp_names_clear(&be->reload);
+	zp_names_clear(&be->gone);
 	free(be);
 }
 

@@ -16,44 +16,16 @@
 #include "src/common/log.h"
 #include "zones/zp_backend.h"
 #include "zones/zp_files.h"
+#include "zones/zp_names.h"
 
 typedef struct nsd_be {
 	char zones_dir[512];
 	char pattern[128];
 	zp_tool_t ctl;
-	char **changed;
-	size_t nchanged, ccap;
-	char **gone;
-	size_t ngone, gcap;
+	zp_names_t changed; /* written in this batch */
+	zp_names_t gone;    /* deleted in this batch */
 	bool dir_dirty;
 } nsd_be_t;
-
-static int push(char ***v, size_t *n, size_t *cap, const char *name)
-{
-	if (*n == *cap) {
-		size_t c = *cap != 0 ? *cap * 2 : 64;
-		char **nv = realloc(*v, c * sizeof(char *));
-		if (nv == NULL) {
-			return DF_ENOMEM;
-		}
-		*v = nv;
-		*cap = c;
-	}
-	(*v)[*n] = strdup(name);
-	if ((*v)[*n] == NULL) {
-		return DF_ENOMEM;
-	}
-	(*n)++;
-	return DF_OK;
-}
-
-static void clear(char **v, size_t *n)
-{
-	for (size_t i = 0; i < *n; i++) {
-		free(v[i]);
-	}
-	*n = 0;
-}
 
 static int nsd_write(zp_backend_t *b, const zp_zone_t *z, df_detail_t *d)
 {
@@ -61,7 +33,7 @@ static int nsd_write(zp_backend_t *b, const zp_zone_t *z, df_detail_t *d)
 	int ret = zp_write_zone_file(be->zones_dir, z, d);
 	if (ret == DF_OK) {
 		be->dir_dirty = true;
-		ret = push(&be->changed, &be->nchanged, &be->ccap, z->name);
+		ret = zp_names_add(&be->changed, z->name) ? DF_OK : DF_ENOMEM;
 	}
 	return ret;
 }
@@ -70,7 +42,7 @@ static int nsd_delete(zp_backend_t *b, const char *zone, df_detail_t *d)
 {
 	nsd_be_t *be = b->priv;
 	(void)d;
-	return push(&be->gone, &be->ngone, &be->gcap, zone);
+	return zp_names_add(&be->gone, zone) ? DF_OK : DF_ENOMEM;
 }
 
 static int nsd_commit(zp_backend_t *b, df_detail_t *d)
@@ -85,32 +57,32 @@ static int nsd_commit(zp_backend_t *b, df_detail_t *d)
 		}
 		be->dir_dirty = false;
 	}
-	for (size_t i = 0; i < be->nchanged; i++) {
-		ret = zp_tool_run(&be->ctl, "reload", be->changed[i], out, sizeof(out), d);
+	for (size_t i = 0; i < be->changed.n; i++) {
+		ret = zp_tool_run(&be->ctl, "reload", be->changed.v[i], out, sizeof(out), d);
 		if (ret == DF_ERCODE && strstr(out, "not configured") != NULL) {
 			/* a new zone: addzone loads its file */
-			const char *words[] = {"addzone", be->changed[i], be->pattern, NULL};
+			const char *words[] = {"addzone", be->changed.v[i], be->pattern, NULL};
 			ret = zp_tool_runv(&be->ctl, words, NULL, 0, d);
 		}
 		if (ret != DF_OK) {
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < be->ngone; i++) {
-		ret = zp_tool_run(&be->ctl, "delzone", be->gone[i], NULL, 0, d);
+	for (size_t i = 0; i < be->gone.n; i++) {
+		ret = zp_tool_run(&be->ctl, "delzone", be->gone.v[i], NULL, 0, d);
 		if (ret != DF_OK) {
 			goto out;
 		}
 		char path[800];
-		snprintf(path, sizeof(path), "%s/%s.db", be->zones_dir, be->gone[i]);
+		snprintf(path, sizeof(path), "%s/%s.db", be->zones_dir, be->gone.v[i]);
 		if (unlink(path) != 0 && errno != ENOENT) {
 			log_warn("backend %s: cannot remove %s: %s", b->name, path,
 				 strerror(errno));
 		}
 	}
 out:
-	clear(be->changed, &be->nchanged);
-	clear(be->gone, &be->ngone);
+	zp_names_empty(&be->changed);
+	zp_names_empty(&be->gone);
 	return ret;
 }
 
@@ -132,10 +104,8 @@ static void nsd_destroy(zp_backend_t *b)
 	if (be == NULL) {
 		return;
 	}
-	clear(be->changed, &be->nchanged);
-	clear(be->gone, &be->ngone);
-	free(be->changed);
-	free(be->gone);
+	zp_names_clear(&be->changed);
+	zp_names_clear(&be->gone);
 	free(be);
 }
 

@@ -10,15 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef struct zp_names {
-	char **v; /* lower case, no trailing dot */
-	size_t n, cap;
-} zp_names_t;
-
-bool zp_names_add(zp_names_t *s, const char *name);
-bool zp_names_has(const zp_names_t *s, const char *name); /* after zp_names_sort() */
-void zp_names_sort(zp_names_t *s);
-void zp_names_clear(zp_names_t *s);
+#include "zones/zp_names.h"
 
 /*
  * One JSON page (len bytes) into out (appended). *total_pages receives

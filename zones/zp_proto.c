@@ -473,3 +473,22 @@ bool zp_auth_ok(const char *header, const char *user, const char *password)
 	explicit_bzero(want, sizeof(want));
 	return diff == 0;
 }
+
+void zp_b64_encode(const char *in, char *out, size_t osize)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(in), o = 0;
+	for (size_t i = 0; i < n && o + 5 <= osize; i += 3) {
+		unsigned v = (unsigned)(unsigned char)in[i] << 16;
+		v |= i + 1 < n ? (unsigned)(unsigned char)in[i + 1] << 8 : 0;
+		v |= i + 2 < n ? (unsigned)(unsigned char)in[i + 2] : 0;
+		out[o++] = b64[(v >> 18) & 63];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	if (osize > 0) {
+		out[o] = '\0';
+	}
+}

@@ -80,3 +80,7 @@ void zp_reply_add(char *buf, size_t size, const char *key, const char *value);
  * time (as far as the contents go): "Basic " then base64 of user:password.
  */
 bool zp_auth_ok(const char *header, const char *user, const char *password);
+
+/* Standard base64 of the string in, NUL-terminated into out (osize bytes,
+ * truncated at a 4-byte group when it does not fit). */
+void zp_b64_encode(const char *in, char *out, size_t osize);

@@ -434,6 +434,20 @@ static int forget_if_gone(zp_queue_t *q, const char *zone, df_detail_t *d)
 	return step_done(q, st, d);
 }
 
+/* Removes it from backend's queue unless a newer version replaced it. */
+static int unqueue(zp_queue_t *q, const char *backend, const zp_item_t *it, df_detail_t *d)
+{
+	sqlite3_stmt *st =
+		prep(q, "DELETE FROM queue WHERE backend = ? AND zone = ? AND version = ?", d);
+	if (st == NULL) {
+		return DF_EINVAL;
+	}
+	sqlite3_bind_text(st, 1, backend, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, it->zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, it->version);
+	return step_done(q, st, d);
+}
+
 int zp_queue_done(zp_queue_t *q, const char *backend, const zp_item_t *it, int64_t now,
 		  df_detail_t *d)
 {
@@ -441,22 +455,15 @@ int zp_queue_done(zp_queue_t *q, const char *backend, const zp_item_t *it, int64
 	if (ret != DF_OK) {
 		return ret;
 	}
-	sqlite3_stmt *st =
-		prep(q, "DELETE FROM queue WHERE backend = ? AND zone = ? AND version = ?", d);
-	if (st == NULL) {
-		return finish(q, DF_EINVAL, d);
-	}
-	sqlite3_bind_text(st, 1, backend, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, it->zone, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, it->version);
-	ret = step_done(q, st, d);
+	ret = unqueue(q, backend, it, d);
 	if (ret == DF_OK) {
-		st = it->op == ZP_OP_SAVE
-			     ? prep(q,
-				    "INSERT OR REPLACE INTO applied (backend, zone, version, at)"
-				    " VALUES (?, ?, ?, ?)",
-				    d)
-			     : prep(q, "DELETE FROM applied WHERE backend = ? AND zone = ?", d);
+		sqlite3_stmt *st =
+			it->op == ZP_OP_SAVE
+				? prep(q,
+				       "INSERT OR REPLACE INTO applied (backend, zone, version, at)"
+				       " VALUES (?, ?, ?, ?)",
+				       d)
+				: prep(q, "DELETE FROM applied WHERE backend = ? AND zone = ?", d);
 		if (st == NULL) {
 			return finish(q, DF_EINVAL, d);
 		}
@@ -502,17 +509,7 @@ int zp_queue_failed(zp_queue_t *q, const char *backend, const zp_item_t *it, con
 		sqlite3_bind_int64(st, 6, now);
 		ret = step_done(q, st, d);
 		if (ret == DF_OK) {
-			st = prep(
-				q,
-				"DELETE FROM queue WHERE backend = ? AND zone = ? AND version = ?",
-				d);
-			if (st == NULL) {
-				return finish(q, DF_EINVAL, d);
-			}
-			sqlite3_bind_text(st, 1, backend, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, it->zone, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 3, it->version);
-			ret = step_done(q, st, d);
+			ret = unqueue(q, backend, it, d);
 		}
 	} else {
 		st = prep(q,

@@ -10,26 +10,10 @@
 #include "src/common/log.h"
 #include "src/common/secret_file.h"
 #include "src/http/http_client.h"
+#include "zones/zp_proto.h"
 
 #define LIST_BODY_MAX (32 * 1024 * 1024)
 #define PAGES_MAX     10000
-
-static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static void b64(const char *in, char *out, size_t osize)
-{
-	size_t n = strlen(in), o = 0;
-	for (size_t i = 0; i < n && o + 5 < osize; i += 3) {
-		unsigned v = (unsigned)(unsigned char)in[i] << 16;
-		v |= i + 1 < n ? (unsigned)(unsigned char)in[i + 1] << 8 : 0;
-		v |= i + 2 < n ? (unsigned)(unsigned char)in[i + 2] : 0;
-		out[o++] = B64[(v >> 18) & 63];
-		out[o++] = B64[(v >> 12) & 63];
-		out[o++] = i + 1 < n ? B64[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < n ? B64[v & 63] : '=';
-	}
-	out[o] = '\0';
-}
 
 /* GET url with Basic auth, redirects not followed. Returns DF_OK with the
  * status and the body copied into *body (malloc()ed). */
@@ -51,7 +35,7 @@ static int get(const zp_master_t *m, const char *url, long *status, char **body,
 	}
 	char cred[400], enc[600], hdr[640];
 	snprintf(cred, sizeof(cred), "%s:%s", m->user, m->password);
-	b64(cred, enc, sizeof(enc));
+	zp_b64_encode(cred, enc, sizeof(enc));
 	snprintf(hdr, sizeof(hdr), "Authorization: Basic %s", enc);
 	ret = http_request_add_header(req, hdr);
 	explicit_bzero(cred, sizeof(cred));

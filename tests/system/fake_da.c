@@ -18,27 +18,11 @@
 #include <unistd.h>
 
 #include "src/http/http_server.h"
+#include "zones/zp_proto.h"
 
 static const char *cred;
 static const char *domains_file;
 static const char *mode_file;
-
-static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static void b64(const char *in, char *out)
-{
-	size_t n = strlen(in), o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)(unsigned char)in[i] << 16;
-		v |= i + 1 < n ? (unsigned)(unsigned char)in[i + 1] << 8 : 0;
-		v |= i + 2 < n ? (unsigned)(unsigned char)in[i + 2] : 0;
-		out[o++] = B64[(v >> 18) & 63];
-		out[o++] = B64[(v >> 12) & 63];
-		out[o++] = i + 1 < n ? B64[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < n ? B64[v & 63] : '=';
-	}
-	out[o] = '\0';
-}
 
 static void text(http_server_resp_t *r, unsigned status, const char *type, const char *body)
 {
@@ -66,7 +50,7 @@ static void handle(void *arg, const http_server_req_t *req, http_server_resp_t *
 	printf("%s %s\n", req->method, req->target);
 	fflush(stdout);
 	char want[720], enc[700];
-	b64(cred, enc);
+	zp_b64_encode(cred, enc, sizeof(enc));
 	snprintf(want, sizeof(want), "Basic %s", enc);
 	if (req->authorization == NULL || strcmp(req->authorization, want) != 0) {
 		text(resp, 401, "text/plain", "error=1&text=auth");

@@ -8,9 +8,7 @@ set -eu
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/system/lib.sh"
 . "$top_srcdir/tests/system/zonepush.sh"
 
-sys_require named rndc dig curl sqlite3
-[ -x "$ZONEPUSHD" ] || fail "no zonepushd at $ZONEPUSHD"
-sys_setup
+zp_begin named rndc dig curl sqlite3
 zp_start_named ns1
 zp_write_conf "retry_schedule=1,1,1,1,1" "batch=50" "log_level=warn"
 zp_start

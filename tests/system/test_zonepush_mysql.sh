@@ -8,10 +8,7 @@ set -eu
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/system/lib.sh"
 . "$top_srcdir/tests/system/zonepush.sh"
 
-sys_require mariadbd mariadb mariadb-install-db named rndc dig curl sqlite3
-[ -x "$ZONEPUSHD" ] || fail "no zonepushd at $ZONEPUSHD"
-"$ZONEPUSHD" -h >/dev/null
-sys_setup
+zp_begin mariadbd mariadb mariadb-install-db named rndc dig curl sqlite3
 zp_start_mariadb db1
 zp_start_named ns1
 zp_write_conf "retry_schedule=1,1,1,1,1,1,1,1,1,1" "heal_interval=3600" \

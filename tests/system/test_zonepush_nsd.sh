@@ -7,9 +7,7 @@ set -eu
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/system/lib.sh"
 . "$top_srcdir/tests/system/zonepush.sh"
 
-sys_require nsd nsd-control nsd-control-setup dig curl sqlite3
-[ -x "$ZONEPUSHD" ] || fail "no zonepushd at $ZONEPUSHD"
-sys_setup
+zp_begin nsd nsd-control nsd-control-setup dig curl sqlite3
 zp_start_nsd nsd1
 ZP_NO_BIND=1 zp_write_conf "retry_schedule=1,1,1,1,1,1,1,1" "heal_interval=3" \
 	"BACKEND_EXTRA=[backend nsd1]\ntype = nsd\nzones_dir = $T/nsd1/zones\nnsd_control_args = -c $T/nsd1/nsd.conf\nnsd_control_timeout = 5"

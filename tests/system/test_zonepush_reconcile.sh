@@ -9,9 +9,7 @@ set -eu
 . "$top_srcdir/tests/system/zonepush.sh"
 
 FAKE_DA=$top_builddir/tests/system/fake_da
-sys_require named rndc dig curl sqlite3 "$FAKE_DA"
-[ -x "$ZONEPUSHD" ] || fail "no zonepushd at $ZONEPUSHD"
-sys_setup
+zp_begin named rndc dig curl sqlite3 "$FAKE_DA"
 zp_start_named ns1
 printf 'da-list-pw\n' >"$T/da.pw"
 chmod 600 "$T/da.pw"

@@ -8,9 +8,7 @@ set -eu
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/system/lib.sh"
 . "$top_srcdir/tests/system/zonepush.sh"
 
-sys_require named rndc dig curl sqlite3 tsig-keygen
-[ -x "$ZONEPUSHD" ] || fail "no zonepushd at $ZONEPUSHD"
-sys_setup
+zp_begin named rndc dig curl sqlite3 tsig-keygen
 (umask 077 && tsig-keygen -a hmac-sha256 zp-update >"$T/zp-update.key" &&
 	tsig-keygen -a hmac-sha256 zp-update >"$T/wrong.key")
 mkdir -p "$T/ns1"

@@ -6,9 +6,7 @@ set -eu
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/system/lib.sh"
 . "$top_srcdir/tests/system/zonepush.sh"
 
-sys_require named rndc dig curl openssl
-[ -x "$ZONEPUSHD" ] || fail "no zonepushd at $ZONEPUSHD"
-sys_setup
+zp_begin named rndc dig curl openssl
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
 	-keyout "$T/tls.key" -out "$T/tls.crt" >/dev/null 2>&1 || fail "openssl req failed"
 chmod 600 "$T/tls.key"

@@ -14,6 +14,14 @@ ZP_USER=da-admin
 ZP_PASSWORD=ZpTest-pw-123
 ZP_NAMEDS=()
 
+# zp_begin CMD...: skips unless every CMD is there, checks zonepushd was built, sys_setup.
+zp_begin()
+{
+	sys_require "$@"
+	[ -x "$ZONEPUSHD" ] || fail "no zonepushd at $ZONEPUSHD (make builds it)"
+	sys_setup
+}
+
 # zp_start_named NAME: named on free DNS and control ports, zones in $T/NAME/zones, the
 # include file $T/NAME/named.conf.local (empty at first). Sets NAME_DNS_PORT, NAME_RNDC_PORT.
 zp_start_named()
