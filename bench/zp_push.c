@@ -61,19 +61,22 @@ int main(int argc, char **argv)
 	for (long i = first; i < first + count; i++) {
 		char d[64];
 		snprintf(d, sizeof(d), "zb%ld.example", i);
-		int zl = snprintf(zone, sizeof(zone),
-				  "\n\n$TTL 3600\n@       IN      SOA     ns1.example.net.      "
-				  "hostmaster.%s. (\n\t\t%ld\n\t\t3600\n\t\t3600\n\t\t1209600\n\t\t86400 )\n\n"
-				  "%s.\t3600\tIN\tNS\tns1.example.net.\n%s.\t3600\tIN\tNS\tns2.example.net.\n"
-				  "%s.\t3600\tIN\tA\t192.0.2.%ld\nwww\t3600\tIN\tA\t192.0.2.%ld\n"
-				  "mail\t3600\tIN\tA\t192.0.2.%ld\n%s.\t3600\tIN\tMX\t10 mail\n"
-				  "%s.\t3600\tIN\tTXT\t\"v=spf1 +a +mx ~all\"\n",
-				  d, serial, d, d, d, i % 250, i % 250, i % 250, d, d);
-		int rl = snprintf(req, sizeof(req),
-				  "POST /CMD_API_DNS_ADMIN?action=rawsave&domain=%s&hostname=da1.example."
-				  "net&username=u%ld HTTP/1.0\r\nAuthorization: Basic %s\r\nHost: "
-				  "127.0.0.1:%d\r\nContent-Length: %d\r\n\r\n%s",
-				  d, i, auth, port, zl, zone);
+		int zl = snprintf(
+			zone, sizeof(zone),
+			"\n\n$TTL 3600\n@       IN      SOA     ns1.example.net.      "
+			"hostmaster.%s. (\n\t\t%ld\n\t\t3600\n\t\t3600\n\t\t1209600\n\t\t86400 "
+			")\n\n"
+			"%s.\t3600\tIN\tNS\tns1.example.net.\n%s.\t3600\tIN\tNS\tns2.example.net.\n"
+			"%s.\t3600\tIN\tA\t192.0.2.%ld\nwww\t3600\tIN\tA\t192.0.2.%ld\n"
+			"mail\t3600\tIN\tA\t192.0.2.%ld\n%s.\t3600\tIN\tMX\t10 mail\n"
+			"%s.\t3600\tIN\tTXT\t\"v=spf1 +a +mx ~all\"\n",
+			d, serial, d, d, d, i % 250, i % 250, i % 250, d, d);
+		int rl = snprintf(
+			req, sizeof(req),
+			"POST /CMD_API_DNS_ADMIN?action=rawsave&domain=%s&hostname=da1.example."
+			"net&username=u%ld HTTP/1.0\r\nAuthorization: Basic %s\r\nHost: "
+			"127.0.0.1:%d\r\nContent-Length: %d\r\n\r\n%s",
+			d, i, auth, port, zl, zone);
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -84,7 +87,8 @@ int main(int argc, char **argv)
 		}
 		size_t got = 0;
 		ssize_t n;
-		while (got + 1 < sizeof(ans) && (n = read(fd, ans + got, sizeof(ans) - 1 - got)) > 0) {
+		while (got + 1 < sizeof(ans) &&
+		       (n = read(fd, ans + got, sizeof(ans) - 1 - got)) > 0) {
 			got += (size_t)n;
 		}
 		ans[got] = '\0';
