@@ -62,5 +62,16 @@ for n in "${sizes[@]}"; do
 		t = e - s
 		printf "N=%d accepted=%.1f/s end-to-end=%.1f zones/s (%.2f s) cost=%.3f ms/zone peak_rss=%.1f MiB\n",
 			n, a, n / t, t, 1000 * t / n, r / 1024 }' | tee -a "$T/results"
+	# The same zones changed (serial 2): one rndc reload ZONE each.
+	start=$(date +%s.%N)
+	"$PUSH" "$ZP_PORT" "$ZP_USER:$ZP_PASSWORD" 1 "$n" 2 >"$T/push.out"
+	until [ "$(sqlite3 "$T/queue.db" 'SELECT COUNT(*) FROM queue')" = 0 ]; do sleep 0.05; done
+	until [ "$(dig @127.0.0.1 -p "$ns1_DNS_PORT" +short +norec +time=2 +tries=1 -f "$T/batch" | grep -c ' 2 3600 3600 1209600 86400$')" = "$n" ]; do
+		sleep 0.1
+	done
+	end=$(date +%s.%N)
+	awk -v n="$n" -v s="$start" -v e="$end" 'BEGIN {
+		printf "N=%d changed zones: end-to-end=%.1f zones/s (%.2f s)\n", n, n / (e - s), e - s }' |
+		tee -a "$T/results"
 done
 cat "$T/results"

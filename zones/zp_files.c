@@ -2,6 +2,8 @@
 #include "zones/zp_files.h"
 
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,4 +247,63 @@ int zp_list_zone_files(const char *dir, char ***names, size_t *n, df_detail_t *d
 	}
 	*names = v;
 	return DF_OK;
+}
+
+typedef struct each {
+	const zp_tool_t *t;
+	const char *word;
+	char *const *names;
+	size_t n;
+	atomic_size_t next;
+	pthread_mutex_t mu;
+	int ret;
+	df_detail_t d;
+} each_t;
+
+static void *each_main(void *arg)
+{
+	each_t *e = arg;
+	for (;;) {
+		size_t i = atomic_fetch_add(&e->next, 1);
+		if (i >= e->n) {
+			return NULL;
+		}
+		df_detail_t d = {{0}};
+		int ret = zp_tool_run(e->t, e->word, e->names[i], NULL, 0, &d);
+		if (ret != DF_OK) {
+			pthread_mutex_lock(&e->mu);
+			if (e->ret == DF_OK) {
+				e->ret = ret;
+				e->d = d;
+			}
+			pthread_mutex_unlock(&e->mu);
+		}
+	}
+}
+
+int zp_tool_run_each(const zp_tool_t *t, const char *word, char *const *names, size_t n,
+		     unsigned parallel, df_detail_t *d)
+{
+	each_t e = {.t = t, .word = word, .names = names, .n = n, .ret = DF_OK};
+	pthread_mutex_init(&e.mu, NULL);
+	pthread_t th[16];
+	unsigned k = 0;
+	if (parallel > 16) {
+		parallel = 16;
+	}
+	/* The calling thread is one of the runners. */
+	for (; n > 1 && k + 1 < parallel && k + 1 < n; k++) {
+		if (pthread_create(&th[k], NULL, each_main, &e) != 0) {
+			break;
+		}
+	}
+	each_main(&e);
+	for (unsigned i = 0; i < k; i++) {
+		pthread_join(th[i], NULL);
+	}
+	pthread_mutex_destroy(&e.mu);
+	if (e.ret != DF_OK && d != NULL) {
+		*d = e.d;
+	}
+	return e.ret;
 }

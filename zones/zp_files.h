@@ -55,6 +55,14 @@ int zp_tool_init(zp_tool_t *t, zp_backend_conf_t *c, const char *prog_key, const
  * what it printed. */
 int zp_tool_run(const zp_tool_t *t, const char *a1, const char *a2, char *out, size_t osize,
 		df_detail_t *d);
+/*
+ * Runs "tool word NAME" for each of the n names, up to parallel at a time
+ * (each call is a process that mostly waits for the server). Returns DF_OK
+ * when every run succeeded, else the first failure with d set.
+ */
+int zp_tool_run_each(const zp_tool_t *t, const char *word, char *const *names, size_t n,
+		     unsigned parallel, df_detail_t *d);
+
 /* The same with a NULL-terminated list of words. */
 int zp_tool_runv(const zp_tool_t *t, const char *const *words, char *out, size_t osize,
 		 df_detail_t *d);
