@@ -673,3 +673,44 @@ int zp_queue_each_zone(zp_queue_t *q, const char *hostname, void (*fn)(void *arg
 	sqlite3_finalize(st);
 	return DF_OK;
 }
+
+int zp_queue_each_applied(zp_queue_t *q, const char *backend,
+			  void (*fn)(void *arg, const char *zone, const char *text, size_t len),
+			  void *arg)
+{
+	sqlite3_stmt *st = prep(q,
+				"SELECT z.name, z.text FROM zones z JOIN applied a"
+				" ON a.zone = z.name AND a.backend = ?1 AND a.version = z.version"
+				" WHERE z.deleted = 0 AND NOT EXISTS"
+				" (SELECT 1 FROM queue WHERE backend = ?1 AND zone = z.name)"
+				" ORDER BY z.name",
+				NULL);
+	if (st == NULL) {
+		return DF_EINVAL;
+	}
+	sqlite3_bind_text(st, 1, backend, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		fn(arg, (const char *)sqlite3_column_text(st, 0),
+		   (const char *)sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+	}
+	sqlite3_finalize(st);
+	return DF_OK;
+}
+
+int zp_queue_requeue(zp_queue_t *q, const char *backend, const char *zone, int64_t now,
+		     df_detail_t *d)
+{
+	sqlite3_stmt *st = prep(q,
+				"INSERT OR IGNORE INTO queue (backend, zone, op, version, "
+				"attempts, next_at, queued_at)"
+				" SELECT ?1, name, 'save', version, 0, ?3, ?3 FROM zones WHERE "
+				"name = ?2 AND deleted = 0",
+				d);
+	if (st == NULL) {
+		return DF_EINVAL;
+	}
+	sqlite3_bind_text(st, 1, backend, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	return step_done(q, st, d);
+}

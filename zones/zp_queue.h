@@ -129,3 +129,13 @@ int zp_queue_each_dead(zp_queue_t *q,
 /* Calls fn for each stored zone (not being deleted) whose master is hostname. */
 int zp_queue_each_zone(zp_queue_t *q, const char *hostname, void (*fn)(void *arg, const char *zone),
 		       void *arg);
+
+/* Calls fn for each zone backend has in its current version (applied, not
+ * queued, not being deleted), with the stored text. */
+int zp_queue_each_applied(zp_queue_t *q, const char *backend,
+			  void (*fn)(void *arg, const char *zone, const char *text, size_t len),
+			  void *arg);
+
+/* Queues zone's current version for backend again (unless already queued). */
+int zp_queue_requeue(zp_queue_t *q, const char *backend, const char *zone, int64_t now,
+		     df_detail_t *d);

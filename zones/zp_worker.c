@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "src/common/log.h"
+#include "zones/zp_names.h"
 
 #define MAX_SLEEP_S 60
 
@@ -44,6 +45,54 @@ static int64_t now_s(void)
 	return (int64_t)time(NULL);
 }
 
+typedef struct verify_ctx {
+	zp_worker_t *w;
+	zp_names_t wrong; /* zones whose record count differs on the backend */
+} verify_ctx_t;
+
+static void verify_one(void *arg, const char *zone, const char *text, size_t len)
+{
+	verify_ctx_t *v = arg;
+	zp_zone_t z;
+	char why[256];
+	if (!zp_zone_parse(zone, text, len, &z, why, sizeof(why))) {
+		return;
+	}
+	size_t want = zp_zone_count(&z), got = 0;
+	zp_zone_free(&z);
+	df_detail_t d = {{0}};
+	int ret = v->w->be->ops->count_records(v->w->be, zone, &got, &d);
+	if (ret != DF_OK || got != want) {
+		if (ret == DF_OK) {
+			log_warn("backend %s: zone %s has %zu records there, %zu stored: written "
+				 "again",
+				 v->w->be->name, zone, got, want);
+		} else {
+			log_warn(
+				"backend %s: zone %s: cannot count its records (%s): written again",
+				v->w->be->name, zone, d.msg);
+		}
+		zp_names_add(&v->wrong, zone);
+	}
+}
+
+/* Every zone the backend should have in its current version is counted
+ * there; a count that differs from the stored zone's queues it again. */
+static int verify_counts(zp_worker_t *w, int64_t now)
+{
+	verify_ctx_t v = {.w = w};
+	zp_queue_each_applied(w->q, w->be->name, verify_one, &v);
+	int n = 0;
+	for (size_t i = 0; i < v.wrong.n; i++) {
+		df_detail_t d = {{0}};
+		if (zp_queue_requeue(w->q, w->be->name, v.wrong.v[i], now, &d) == DF_OK) {
+			n++;
+		}
+	}
+	zp_names_clear(&v.wrong);
+	return n;
+}
+
 int zp_worker_heal(zp_worker_t *w, int64_t now)
 {
 	df_detail_t d = {{0}};
@@ -70,6 +119,9 @@ int zp_worker_heal(zp_worker_t *w, int64_t now)
 			}
 		}
 		zp_names_free(names, n);
+	}
+	if (w->be->ops->count_records != NULL) {
+		healed += verify_counts(w, now);
 	}
 	if (healed > 0) {
 		log_info("backend %s: healing pass queued %d zone(s) again", w->be->name, healed);

@@ -3,7 +3,8 @@
 # (SIGSTOP: rndc hangs until its timeout). ns1 must serve every push at once; ns2's
 # operations follow the retry schedule, become persisted dead letters (status and
 # metrics show them), and the healing pass applies them once ns2 runs again. A zone file
-# that goes missing on a backend is healed from the stored text.
+# that goes missing on a backend, or whose record count no longer matches, is healed from
+# the stored text.
 set -eu
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/system/lib.sh"
 . "$top_srcdir/tests/system/zonepush.sh"
@@ -70,5 +71,14 @@ sys_log "a zone file lost on ns2 is healed from the stored text"
 rm -f "$T/ns2/zones/zo3.example.db"
 sys_wait_for 30 "zo3.example.db rewritten by the healing pass" test -s "$T/ns2/zones/zo3.example.db"
 assert_contains "$(cat "$T/ns2/zones/zo3.example.db")" "zo3.example.	3600	IN	SOA" "healed from the stored text"
+
+sys_log "a zone file edited on ns2 (a record removed) is rewritten: its record count differs"
+sed -i '/^www\.zo4\.example\./d' "$T/ns2/zones/zo4.example.db"
+restored()
+{
+	grep -q '^www\.zo4\.example\.' "$T/ns2/zones/zo4.example.db"
+}
+sys_wait_for 30 "zo4.example.db rewritten by the count check" restored
+assert_contains "$(cat "$T/zonepushd.log")" "zone zo4.example has 9 records there, 10 stored" "the mismatch is logged"
 zp_stop
 sys_log "PASS"

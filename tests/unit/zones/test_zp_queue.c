@@ -192,6 +192,48 @@ static void retries_then_dead_then_healed(void **state)
 	zp_queue_close(q);
 }
 
+static void count_applied(void *arg, const char *zone, const char *text, size_t len)
+{
+	(void)zone;
+	(void)text;
+	(void)len;
+	(*(int *)arg)++;
+}
+
+static void applied_and_requeue(void **state)
+{
+	(void)state;
+	zp_queue_t *q = fresh();
+	df_detail_t d;
+	zp_item_t it[1];
+	push(q, "example.com", "v1", "h1", ZP_PUSH_QUEUED);
+	int n = 0;
+	zp_queue_each_applied(q, "a", count_applied, &n);
+	assert_int_equal(n, 0); /* queued, not applied */
+	assert_int_equal(zp_queue_due(q, "a", 100, it, 1, &d), 1);
+	assert_int_equal(zp_queue_done(q, "a", &it[0], 100, &d), DF_OK);
+	zp_item_clear(&it[0]);
+	zp_queue_each_applied(q, "a", count_applied, &n);
+	assert_int_equal(n, 1);
+	/* a newer version pending: not "applied in its current version" */
+	push(q, "example.com", "v2", "h1", ZP_PUSH_QUEUED);
+	n = 0;
+	zp_queue_each_applied(q, "a", count_applied, &n);
+	assert_int_equal(n, 0);
+	assert_int_equal(zp_queue_due(q, "a", 100, it, 1, &d), 1);
+	assert_int_equal(zp_queue_done(q, "a", &it[0], 100, &d), DF_OK);
+	zp_item_clear(&it[0]);
+	assert_int_equal(zp_queue_requeue(q, "a", "example.com", 100, &d), DF_OK);
+	assert_int_equal(zp_queue_requeue(q, "a", "example.com", 100, &d), DF_OK);
+	zp_backend_stats_t st;
+	zp_queue_stats(q, "a", &st);
+	assert_int_equal(st.pending, 1);
+	assert_int_equal(zp_queue_due(q, "a", 100, it, 1, &d), 1);
+	assert_int_equal(it[0].version, 2);
+	zp_item_clear(&it[0]);
+	zp_queue_close(q);
+}
+
 static void unwritable_path_named(void **state)
 {
 	(void)state;
@@ -207,6 +249,7 @@ int main(void)
 		cmocka_unit_test(push_repeat_and_change),
 		cmocka_unit_test(deletes),
 		cmocka_unit_test(retries_then_dead_then_healed),
+		cmocka_unit_test(applied_and_requeue),
 		cmocka_unit_test(unwritable_path_named),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
