@@ -252,6 +252,8 @@ zp_start_knot()
 			"template:" "  - id: default" "    storage: \"$dir/zones\"" \
 			"    zonefile-sync: -1" "    zonefile-load: whole" "    journal-content: none" \
 			"include: \"$dir/zones.conf\"" >"$dir/knot.conf"
+		# ZP_KNOT_EXTRA: more configuration (a key, an ACL, a zone of our own).
+		[ -z "${ZP_KNOT_EXTRA:-}" ] || printf '%s\n' "$ZP_KNOT_EXTRA" >>"$dir/knot.conf"
 		sys_spawn "$n" knotd -c "$dir/knot.conf"
 		for ((k = 0; k < 50; k++)); do
 			knotc -s "$dir/knot.sock" status >/dev/null 2>&1 && break
