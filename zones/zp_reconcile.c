@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,8 +18,21 @@
 
 /* GET url with Basic auth, redirects not followed. Returns DF_OK with the
  * status and the body copied into *body (malloc()ed). */
-static int get(const zp_master_t *m, const char *url, long *status, char **body, size_t *len,
-	       df_detail_t *d)
+typedef struct answer {
+	long status;
+	char *body;
+	size_t len;
+	char type[128];
+	char cookie[512];
+} answer_t;
+
+/*
+ * One request to the master, redirects not followed: a GET with Basic auth,
+ * or with the session cookie when there is one; or, with form, the login
+ * POST. On DF_OK a holds the answer (free a->body).
+ */
+static int ask(const zp_master_t *m, const char *url, const char *cookie, const char *form,
+	       answer_t *a, df_detail_t *d)
 {
 	http_options_t o = {
 		.user_agent = NULL,
@@ -29,15 +43,26 @@ static int get(const zp_master_t *m, const char *url, long *status, char **body,
 		.max_redirects = 0,
 	};
 	http_request_t *req = NULL;
-	int ret = http_request_new(&req, "GET", url, &o, d);
+	int ret = http_request_new(&req, form != NULL ? "POST" : "GET", url, &o, d);
 	if (ret != DF_OK) {
 		return ret;
 	}
 	char cred[400], enc[600], hdr[640];
 	snprintf(cred, sizeof(cred), "%s:%s", m->user, m->password);
 	zp_b64_encode(cred, enc, sizeof(enc));
-	snprintf(hdr, sizeof(hdr), "Authorization: Basic %s", enc);
-	ret = http_request_add_header(req, hdr);
+	if (form != NULL) {
+		ret = http_request_set_body(req, form, strlen(form));
+		if (ret == DF_OK) {
+			ret = http_request_add_header(
+				req, "Content-Type: application/x-www-form-urlencoded");
+		}
+	} else if (cookie != NULL && cookie[0] != '\0') {
+		snprintf(hdr, sizeof(hdr), "Cookie: %s", cookie);
+		ret = http_request_add_header(req, hdr);
+	} else {
+		snprintf(hdr, sizeof(hdr), "Authorization: Basic %s", enc);
+		ret = http_request_add_header(req, hdr);
+	}
 	explicit_bzero(cred, sizeof(cred));
 	explicit_bzero(enc, sizeof(enc));
 	explicit_bzero(hdr, sizeof(hdr));
@@ -48,86 +73,161 @@ static int get(const zp_master_t *m, const char *url, long *status, char **body,
 		}
 	}
 	if (ret == DF_OK) {
-		*status = http_request_status(req);
+		a->status = http_request_status(req);
+		snprintf(a->type, sizeof(a->type), "%s", http_request_content_type(req));
+		snprintf(a->cookie, sizeof(a->cookie), "%s", http_request_set_cookie(req));
 		size_t n = 0;
 		const char *b = http_request_body(req, &n);
-		*body = malloc(n + 1);
-		if (*body == NULL) {
+		a->body = malloc(n + 1);
+		if (a->body == NULL) {
 			ret = DF_ENOMEM;
 		} else {
-			memcpy(*body, b, n);
-			(*body)[n] = '\0';
-			*len = n;
+			memcpy(a->body, b, n);
+			a->body[n] = '\0';
+			a->len = n;
 		}
 	}
 	http_request_free(req);
 	return ret;
 }
 
-static int list_legacy(const zp_master_t *m, zp_names_t *out, df_detail_t *d)
+static void answer_clear(answer_t *a)
+{
+	free(a->body);
+	explicit_bzero(a->cookie, sizeof(a->cookie));
+	memset(a, 0, sizeof(*a));
+}
+
+/* The Evolution skin refuses Basic auth with a redirect: log in with
+ * POST /CMD_LOGIN and keep the session cookie it sets. */
+static int login(const zp_master_t *m, char *cookie, size_t size, df_detail_t *d)
+{
+	char url[700];
+	snprintf(url, sizeof(url), "%s/CMD_LOGIN", m->url);
+	char *u = http_client_escape(m->user);
+	char *p = http_client_escape(m->password);
+	char *ref = http_client_escape("/CMD_DNS_ADMIN?json=yes&page=1&ipp=500");
+	if (u == NULL || p == NULL || ref == NULL) {
+		free(u);
+		free(p);
+		free(ref);
+		return DF_ENOMEM;
+	}
+	size_t flen = strlen(u) + strlen(p) + strlen(ref) + 64;
+	char *form = malloc(flen);
+	if (form == NULL) {
+		free(u);
+		free(p);
+		free(ref);
+		return DF_ENOMEM;
+	}
+	snprintf(form, flen, "username=%s&password=%s&referer=%s", u, p, ref);
+	explicit_bzero(p, strlen(p));
+	free(u);
+	free(p);
+	free(ref);
+	answer_t a = {0};
+	int ret = ask(m, url, NULL, form, &a, d);
+	explicit_bzero(form, flen);
+	free(form);
+	if (ret == DF_OK && a.cookie[0] == '\0') {
+		df_detail_set(d,
+			      "%s: HTTP %ld and no session cookie (check user and password_file)",
+			      url, a.status);
+		ret = DF_EACCES;
+	}
+	if (ret == DF_OK) {
+		snprintf(cookie, size, "%s", a.cookie);
+	}
+	answer_clear(&a);
+	return ret;
+}
+
+static bool is_html(const answer_t *a)
+{
+	return strncasecmp(a->type, "text/html", 9) == 0;
+}
+
+static int list_legacy(const zp_master_t *m, const char *cookie, zp_names_t *out, df_detail_t *d)
 {
 	char url[700];
 	snprintf(url, sizeof(url), "%s/CMD_API_SHOW_ALL_DOMAINS", m->url);
-	long status = 0;
-	char *body = NULL;
-	size_t len = 0;
-	int ret = get(m, url, &status, &body, &len, d);
+	answer_t a = {0};
+	int ret = ask(m, url, cookie, NULL, &a, d);
 	if (ret != DF_OK) {
 		return ret;
 	}
 	char why[256];
-	if (status != 200) {
-		df_detail_set(d, "%s: HTTP %ld", url, status);
+	if (a.status != 200) {
+		df_detail_set(d, "%s: HTTP %ld", url, a.status);
 		ret = DF_ERCODE;
-	} else if (!zp_da_parse_legacy(body, len, out, why, sizeof(why))) {
+	} else if (is_html(&a)) {
+		df_detail_set(d, "%s: an HTML page, not the listing", url);
+		ret = DF_EMALFORMED;
+	} else if (!zp_da_parse_legacy(a.body, a.len, out, why, sizeof(why))) {
 		df_detail_set(d, "%s: %s", url, why);
 		ret = DF_EMALFORMED;
 	}
-	free(body);
+	answer_clear(&a);
 	return ret;
 }
 
 int zp_da_list(const zp_master_t *m, zp_names_t *out, df_detail_t *d)
 {
 	int pages = 1;
-	for (int page = 1; page <= pages && page <= PAGES_MAX; page++) {
+	char cookie[512] = "";
+	bool logged_in = false;
+	int ret = DF_OK;
+	for (int page = 1; ret == DF_OK && page <= pages && page <= PAGES_MAX; page++) {
 		char url[700];
 		snprintf(url, sizeof(url), "%s/CMD_DNS_ADMIN?json=yes&page=%d&ipp=%u", m->url, page,
 			 m->page_size);
-		long status = 0;
-		char *body = NULL;
-		size_t len = 0;
-		int ret = get(m, url, &status, &body, &len, d);
+		answer_t a = {0};
+		ret = ask(m, url, cookie, NULL, &a, d);
 		if (ret != DF_OK) {
 			df_detail_prefix(d, "listing %s", m->hostname);
-			return ret;
-		}
-		if (status == 404 && page == 1) {
-			free(body);
-			return list_legacy(m, out, d);
+			break;
 		}
 		char why[256];
-		if (status >= 300 && status < 400) {
+		if (a.status >= 300 && a.status < 400 && !logged_in) {
+			/* Basic auth refused with a redirect: log in, ask again. */
+			answer_clear(&a);
+			ret = login(m, cookie, sizeof(cookie), d);
+			if (ret != DF_OK) {
+				df_detail_prefix(d,
+						 "listing %s: Basic auth redirected, login failed",
+						 m->hostname);
+				break;
+			}
+			logged_in = true;
+			page--;
+			continue;
+		}
+		if (a.status == 404 && page == 1) {
+			answer_clear(&a);
+			ret = list_legacy(m, cookie, out, d);
+			if (ret != DF_OK) {
+				df_detail_prefix(d, "listing %s", m->hostname);
+			}
+			break;
+		}
+		if (a.status != 200) {
 			df_detail_set(
-				d,
-				"listing %s: %s answered HTTP %ld (a redirect: the skin refused "
-				"Basic auth; the login fallback is not supported)",
-				m->hostname, url, status);
-			ret = DF_EACCES;
-		} else if (status != 200) {
-			df_detail_set(d, "listing %s: %s answered HTTP %ld", m->hostname, url,
-				      status);
+				d, "listing %s: %s answered HTTP %ld%s", m->hostname, url, a.status,
+				a.status >= 300 && a.status < 400 ? " even after the login" : "");
 			ret = DF_ERCODE;
-		} else if (!zp_da_parse_json(body, len, out, &pages, why, sizeof(why))) {
+		} else if (is_html(&a)) {
+			df_detail_set(d, "listing %s: %s: an HTML page, not the JSON listing",
+				      m->hostname, url);
+			ret = DF_EMALFORMED;
+		} else if (!zp_da_parse_json(a.body, a.len, out, &pages, why, sizeof(why))) {
 			df_detail_set(d, "listing %s: %s: %s", m->hostname, url, why);
 			ret = DF_EMALFORMED;
 		}
-		free(body);
-		if (ret != DF_OK) {
-			return ret;
-		}
+		answer_clear(&a);
 	}
-	return DF_OK;
+	explicit_bzero(cookie, sizeof(cookie));
+	return ret;
 }
 
 typedef struct orphan_ctx {

@@ -1,7 +1,9 @@
 /*
  * The reconciler: every reconcile_interval seconds it lists each configured
  * DirectAdmin master's domains (CMD_DNS_ADMIN?json=yes, paged; the legacy
- * CMD_API_SHOW_ALL_DOMAINS when the JSON listing is not there), and queues
+ * CMD_API_SHOW_ALL_DOMAINS when the JSON listing is not there; when Basic
+ * auth is answered with a redirect, as the Evolution skin does, a login with
+ * POST /CMD_LOGIN and its session cookie), and queues
  * for deletion each stored zone whose recorded master is that server and
  * which the listing lacks. Only a complete, successful listing counts: a
  * master whose listing fails in any way (no answer, an error status, a

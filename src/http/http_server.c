@@ -222,6 +222,15 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, http_server_resp_t *r
 		ret = MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					      r->www_authenticate);
 	}
+	char *colon = strchr(r->header, ':');
+	if (ret == MHD_YES && colon != NULL) {
+		*colon = '\0';
+		const char *v = colon + 1;
+		while (*v == ' ') {
+			v++;
+		}
+		ret = MHD_add_response_header(resp, r->header, v);
+	}
 	if (ret == MHD_YES) {
 		ret = MHD_queue_response(c, r->status != 0 ? r->status : MHD_HTTP_OK, resp);
 	}
@@ -233,6 +242,19 @@ static enum MHD_Result fixed(struct MHD_Connection *c, unsigned status, const ch
 {
 	http_server_resp_t r = {.status = status, .body = strdup(text), .len = strlen(text)};
 	return send_resp(c, &r);
+}
+
+/* libmicrohttpd keeps the Cookie header only as parsed cookies: joined
+ * again as "a=1; b=2". */
+static enum MHD_Result add_cookie(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	char *buf = cls;
+	(void)kind;
+	size_t used = strlen(buf);
+	snprintf(buf + used, HTTP_SERVER_COOKIE_MAX - used, "%s%s=%s", used > 0 ? "; " : "", key,
+		 value != NULL ? value : "");
+	return MHD_YES;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -286,6 +308,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		getnameinfo(ci->client_addr, sl, peer, sizeof(peer), NULL, 0, NI_NUMERICHOST);
 	}
 	static const uint8_t empty[1] = {0};
+	char cookie[HTTP_SERVER_COOKIE_MAX] = "";
+	MHD_get_connection_values(c, MHD_COOKIE_KIND, add_cookie, cookie);
 	if (st->body != NULL) {
 		st->body[st->len] = '\0';
 	}
@@ -297,12 +321,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 							     MHD_HTTP_HEADER_AUTHORIZATION),
 		.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							    MHD_HTTP_HEADER_CONTENT_TYPE),
+		.cookie = cookie[0] != '\0' ? cookie : NULL,
 		.body = st->body != NULL && st->len > 0 ? st->body : empty,
 		.body_len = st->body != NULL ? st->len : 0,
 		.peer = peer,
 	};
 	http_server_resp_t resp = {0};
 	s->o.handler(s->o.arg, &req, &resp);
+	explicit_bzero(cookie, sizeof(cookie));
 	return send_resp(c, &resp);
 }
 

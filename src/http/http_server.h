@@ -15,7 +15,8 @@
 
 #include "src/common/error.h"
 
-#define HTTP_SERVER_HOST_MAX 256
+#define HTTP_SERVER_HOST_MAX   256
+#define HTTP_SERVER_COOKIE_MAX 1024
 
 typedef struct http_server http_server_t;
 
@@ -25,6 +26,7 @@ typedef struct http_server_req {
 	const char *version;	   /* "HTTP/1.0" or "HTTP/1.1" */
 	const char *authorization; /* the Authorization header, NULL when absent */
 	const char *content_type;  /* NULL when absent */
+	const char *cookie;	   /* the Cookie header, NULL when absent */
 	const uint8_t *body;	   /* NUL-terminated copy of the body (len bytes) */
 	size_t body_len;
 	const char *peer; /* "127.0.0.1" */
@@ -36,6 +38,7 @@ typedef struct http_server_resp {
 	size_t len;		      /* bytes of body */
 	const char *content_type;     /* static; NULL: text/plain */
 	const char *www_authenticate; /* static; NULL: none */
+	char header[512];	      /* one more header line "Name: value", "" none */
 } http_server_resp_t;
 
 typedef void (*http_server_handler_fn)(void *arg, const http_server_req_t *req,

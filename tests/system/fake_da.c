@@ -5,7 +5,9 @@
  * legacy CMD_API_SHOW_ALL_DOMAINS. MODE_FILE, read on every request, picks
  * how it answers: json (default), legacy (CMD_DNS_ADMIN is 404), redirect
  * (302, as the Evolution skin does for Basic auth), html (a login page),
- * error (500), page2fail (pages after the first fail).
+ * error (500), page2fail (pages after the first fail), login (Basic auth
+ * is redirected; POST /CMD_LOGIN with the right form sets the session
+ * cookie the listing then needs).
  *
  *   fake_da PORT_FILE USER:PASSWORD DOMAINS_FILE MODE_FILE
  * writes its port to PORT_FILE and each request target to stdout.
@@ -47,15 +49,11 @@ static long param(const char *target, const char *key, long def)
 static void handle(void *arg, const http_server_req_t *req, http_server_resp_t *resp)
 {
 	(void)arg;
-	printf("%s %s\n", req->method, req->target);
+	printf("%s %s%s\n", req->method, req->target, req->cookie != NULL ? " (cookie)" : "");
 	fflush(stdout);
 	char want[720], enc[700];
 	zp_b64_encode(cred, enc, sizeof(enc));
 	snprintf(want, sizeof(want), "Basic %s", enc);
-	if (req->authorization == NULL || strcmp(req->authorization, want) != 0) {
-		text(resp, 401, "text/plain", "error=1&text=auth");
-		return;
-	}
 	char mode[32] = "json";
 	FILE *mf = fopen(mode_file, "r");
 	if (mf != NULL) {
@@ -64,6 +62,35 @@ static void handle(void *arg, const http_server_req_t *req, http_server_resp_t *
 		}
 		mode[strcspn(mode, "\n")] = '\0';
 		fclose(mf);
+	}
+	bool session = req->cookie != NULL && strstr(req->cookie, "session=zp-sess-1") != NULL;
+	if (strcmp(mode, "login") == 0 && strncmp(req->target, "/CMD_LOGIN", 10) == 0) {
+		char form[512];
+		char user_pw[400];
+		snprintf(user_pw, sizeof(user_pw), "%s", cred);
+		char *colon = strchr(user_pw, ':');
+		if (colon != NULL) {
+			*colon = '\0';
+		}
+		snprintf(form, sizeof(form), "username=%s&password=%s&referer=", user_pw,
+			 colon != NULL ? colon + 1 : "");
+		text(resp, 302, "text/html", "");
+		if (strcmp(req->method, "POST") == 0 &&
+		    strncmp((const char *)req->body, form, strlen(form)) == 0) {
+			snprintf(resp->header, sizeof(resp->header),
+				 "Set-Cookie: session=zp-sess-1; path=/; HttpOnly");
+		}
+		return;
+	}
+	bool basic_ok = req->authorization != NULL && strcmp(req->authorization, want) == 0;
+	if (strcmp(mode, "login") == 0 && !session) {
+		/* the Evolution skin: Basic auth gets the login page's redirect */
+		text(resp, basic_ok ? 302 : 401, "text/html", "");
+		return;
+	}
+	if (!basic_ok && !session) {
+		text(resp, 401, "text/plain", "error=1&text=auth");
+		return;
 	}
 	char *names[4096];
 	size_t n = 0;

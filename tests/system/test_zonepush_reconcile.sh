@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The reconciler against a fake DirectAdmin master that enforces Basic auth and pages its
-# JSON listing: zones the master no longer lists are deleted from the backends (dry-run
+# JSON listing (and the login fallback of the Evolution skin): zones the master no longer lists are deleted from the backends (dry-run
 # mode only logs them); a listing that fails in any way (an error, a redirect, an HTML
 # page, a failure on page 2, bad credentials) deletes nothing; the legacy listing is used
 # when the JSON one is absent; zones of another master are never touched.
@@ -57,6 +57,7 @@ restart_with()
 
 printf 'zr1.example\nzr2.example\nzr3.example\n' >"$T/listed"
 for mode in error redirect html page2fail; do
+	# redirect: Basic auth redirected and the login answers no cookie
 	echo "$mode" >"$T/mode"
 	restart_with 3600 no
 	assert_eq "$(zp_metric 'zonepushd_reconcile_listings_total{result="failed"}')" 1 "$mode: the listing failed"
@@ -68,6 +69,16 @@ echo json >"$T/mode"
 restart_with 3600 no wrong-user
 assert_eq "$(zp_metric 'zonepushd_reconcile_orphans_total{action="deleted"}')" 0 "bad credentials: nothing deleted"
 assert_contains "$(cat "$T/zonepushd.log")" "HTTP 401" "the 401 is named"
+
+sys_log "the Evolution skin: Basic auth redirected, the login fallback lists"
+echo login >"$T/mode"
+restart_with 3600 yes
+assert_contains "$(cat "$T/fake_da.log")" "POST /CMD_LOGIN" "logged in"
+assert_eq "$(zp_metric 'zonepushd_reconcile_listings_total{result="ok"}')" 1 "listed after the login"
+assert_eq "$(zp_metric 'zonepushd_reconcile_orphans_total{action="dry_run"}')" 2 "two orphans found after the login"
+restart_with 3600 yes wrong-user
+assert_eq "$(zp_metric 'zonepushd_reconcile_listings_total{result="failed"}')" 1 "a login that sets no cookie fails"
+echo json >"$T/mode"
 
 sys_log "dry run: logged, not deleted"
 restart_with 3600 yes
