@@ -562,8 +562,8 @@ int zonepushd_main(int argc, char **argv)
 			continue;
 		}
 		if (sig == SIGHUP) {
-			log_info("zonepushd: SIGHUP: running the healing pass at the next wake-up");
-			zp_wake_all(&zd.wake, false);
+			log_info("zonepushd: SIGHUP: every backend runs its healing pass now");
+			zp_wake_heal(&zd.wake);
 			continue;
 		}
 		log_info("zonepushd: signal %d, stopping", sig);

@@ -40,6 +40,15 @@ void zp_wake_all(zp_wake_t *w, bool stop)
 	pthread_mutex_unlock(&w->mu);
 }
 
+void zp_wake_heal(zp_wake_t *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->heal_gen++;
+	w->gen++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
 static int64_t now_s(void)
 {
 	return (int64_t)time(NULL);
@@ -239,16 +248,19 @@ static void *worker_main(void *arg)
 {
 	zp_worker_t *w = arg;
 	int64_t next_heal = now_s() + (int64_t)w->conf->heal_interval;
+	uint64_t heal_seen = 0;
 	for (;;) {
 		pthread_mutex_lock(&w->wake->mu);
 		bool stop = w->wake->stop;
 		uint64_t gen = w->wake->gen;
+		bool heal_asked = w->wake->heal_gen != heal_seen;
+		heal_seen = w->wake->heal_gen;
 		pthread_mutex_unlock(&w->wake->mu);
 		if (stop) {
 			break;
 		}
 		int64_t now = now_s();
-		if (now >= next_heal) {
+		if (now >= next_heal || heal_asked) {
 			zp_worker_heal(w, now);
 			next_heal = now + (int64_t)w->conf->heal_interval;
 		}

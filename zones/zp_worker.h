@@ -21,6 +21,7 @@ typedef struct zp_wake {
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* on CLOCK_MONOTONIC */
 	uint64_t gen;	   /* grows with every zp_wake_all() */
+	uint64_t heal_gen; /* grows with every zp_wake_heal() */
 	bool stop;
 } zp_wake_t;
 
@@ -28,6 +29,8 @@ void zp_wake_init(zp_wake_t *w);
 void zp_wake_destroy(zp_wake_t *w);
 /* New work is queued (or stop is set): every worker looks. */
 void zp_wake_all(zp_wake_t *w, bool stop);
+/* Every worker runs its healing pass now (SIGHUP). */
+void zp_wake_heal(zp_wake_t *w);
 
 typedef struct zp_worker {
 	pthread_t thread;

@@ -12,7 +12,7 @@ set -eu
 zp_begin named rndc dig curl sqlite3
 zp_start_named ns1
 zp_start_named ns2
-ZP_RNDC_TIMEOUT=2 zp_write_conf "retry_schedule=1,1,1" "heal_interval=4"
+ZP_RNDC_TIMEOUT=2 zp_write_conf "retry_schedule=1,1,1" "heal_interval=3600"
 zp_start
 
 read -r ns2_pid _ <"$T/run/ns2.pid"
@@ -54,7 +54,9 @@ zp_start
 assert_eq "$(zp_metric 'zonepushd_backend_dead_letters{backend="ns2",type="bind"}')" 5 "dead letters survive a restart"
 
 kill -CONT "$ns2_pid"
-sys_log "ns2 resumed"
+sys_log "ns2 resumed; SIGHUP runs the healing pass"
+read -r zp_pid _ <"$T/run/zonepushd.pid"
+kill -HUP "$zp_pid"
 ns2_has_all()
 {
 	local i
@@ -69,11 +71,13 @@ healed=$(zp_metric 'zonepushd_backend_healed_total{backend="ns2",type="bind"}')
 
 sys_log "a zone file lost on ns2 is healed from the stored text"
 rm -f "$T/ns2/zones/zo3.example.db"
+kill -HUP "$zp_pid"
 sys_wait_for 30 "zo3.example.db rewritten by the healing pass" test -s "$T/ns2/zones/zo3.example.db"
 assert_contains "$(cat "$T/ns2/zones/zo3.example.db")" "zo3.example.	3600	IN	SOA" "healed from the stored text"
 
 sys_log "a zone file edited on ns2 (a record removed) is rewritten: its record count differs"
 sed -i '/^www\.zo4\.example\./d' "$T/ns2/zones/zo4.example.db"
+kill -HUP "$zp_pid"
 restored()
 {
 	grep -q '^www\.zo4\.example\.' "$T/ns2/zones/zo4.example.db"
