@@ -74,11 +74,18 @@ assert_eq "$(zp_dig ns1 www.zp-one.example A)" "192.0.2.99" "changed record serv
 
 sys_log "cluster-owner mode off: exists=2"
 zp_stop
-zp_write_conf "retry_schedule=1,1" "cluster_owner=no"
+zp_write_conf "retry_schedule=1,1" "cluster_owner=no" "max_zone_bytes=4096"
 zp_start
 out=$(da_get "/CMD_API_DNS_ADMIN?action=exists&domain=shop.zp-one.example&check_for_parent_domain=true")
 assert_eq "$out" "error=0&exists=2&details=Parent+Domain+exists+on+s23.da.example
 HTTP 200" "exists=2 with cluster-owner mode off"
+
+sys_log "a zone larger than max_zone_bytes is refused"
+{ zp_zone zp-big.example 1; for i in $(seq 1 200); do printf 'h%d\t60\tIN\tA\t192.0.2.1\n' "$i"; done; } >"$T/big"
+out=$(da_rawsave zp-big.example "$T/big")
+assert_contains "$out" "HTTP 413" "over max_zone_bytes: 413"
+assert_contains "$out" "error=1&text=request+body+too+large" "over max_zone_bytes: error=1"
+assert_eq "$(sqlite3 "$T/queue.db" "SELECT COUNT(*) FROM zones WHERE name='zp-big.example'")" 0 "nothing stored"
 
 sys_log "invalid zones are refused and reach no backend"
 bad_zone()
