@@ -1,7 +1,7 @@
 /*
  * The RFC 2136 backend: any primary that takes signed UPDATEs (BIND, Knot,
- * Windows DNS) without file access. A write reads the zone's current
- * content with a TSIG-signed AXFR over TCP through the project's DNS client
+ * Windows DNS) without file access, with a TSIG key or GSS-TSIG. A write
+ * reads the zone's current content with a signed AXFR over TCP through the project's DNS client
  * (which verifies the answer's signature), and sends the difference: the
  * records to delete and the records to add (a TTL change is an add). The
  * SOA is sent when its RDATA differs; the server keeps the higher serial.
@@ -11,14 +11,22 @@
  * The AXFR must fit one message (64 KiB, a few hundred records: every
  * DirectAdmin zone); a longer one is refused with a message saying so.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/common/log.h"
 #include "src/dns/dns_client.h"
 #include "src/dns/dns_msg.h"
 #include "tsig/tsig_key.h"
+#include "tsig/tsig_sign.h"
 #include "zones/zp_backend.h"
+#ifdef HAVE_GSSAPI
+#include "gss/gss_session.h"
+#include "src/dns/dns_tkey.h"
+#endif
 
 #define RDATA_MAX  65535
 #define UPDATE_RRS 200 /* records per UPDATE message */
@@ -30,7 +38,48 @@ typedef struct r_be {
 	bool have_key;
 	char who[300];
 	dns_client_t *client;
+	int timeout_ms;
+#ifdef HAVE_GSSAPI
+	struct gss_session *gss; /* GSS-TSIG: negotiated keys; NULL with a TSIG key */
+#endif
 } r_be_t;
+
+/*
+ * One signed exchange. With GSS-TSIG the session's key is negotiated (TKEY)
+ * when there is none or it expired; an unsigned BADKEY means the server lost
+ * our context, so the message goes once more under a new one.
+ */
+static int exchange(r_be_t *be, const ldns_pkt *q, dns_answer_t *ans, df_detail_t *d)
+{
+	int ret = DF_EINVAL;
+	for (int round = 0; round < 2; round++) {
+#ifdef HAVE_GSSAPI
+		if (be->gss != NULL) {
+			const tsig_key_t *key = NULL;
+			ret = dns_tkey_session_key(be->gss, dns_client_endpoint(be->client),
+						   be->timeout_ms, &key, NULL, d);
+			if (ret != DF_OK) {
+				return ret;
+			}
+			dns_client_set_key(be->client, key);
+		}
+#endif
+		ret = dns_client_exchange(be->client, q, ans, d);
+#ifdef HAVE_GSSAPI
+		if (be->gss != NULL && round == 0 && ret == DF_ETSIG_UNSIGNED &&
+		    ans->tsig_error == TSIG_BADKEY) {
+			log_info("GSS-TSIG: %s no longer knows our key (BADKEY): negotiating a new "
+				 "context",
+				 dns_client_server(be->client));
+			gss_session_drop(be->gss);
+			dns_answer_deinit(ans);
+			continue;
+		}
+#endif
+		break;
+	}
+	return ret;
+}
 
 /* The zone's records on the server (the closing SOA left out). */
 static int axfr(r_be_t *be, const char *zone, ldns_rr_list **out, df_detail_t *d)
@@ -42,7 +91,7 @@ static int axfr(r_be_t *be, const char *zone, ldns_rr_list **out, df_detail_t *d
 		return DF_ENOMEM;
 	}
 	dns_answer_t ans = {0};
-	int ret = dns_client_exchange(be->client, q, &ans, d);
+	int ret = exchange(be, q, &ans, d);
 	ldns_pkt_free(q);
 	if (ret != DF_OK) {
 		df_detail_prefix(d, "AXFR %s from %s", zone, dns_client_server(be->client));
@@ -144,7 +193,7 @@ static int send_updates(r_be_t *be, const char *zone, ldns_rr_list *ups, df_deta
 			break;
 		}
 		dns_answer_t ans = {0};
-		ret = dns_client_exchange(be->client, pkt, &ans, d);
+		ret = exchange(be, pkt, &ans, d);
 		ldns_pkt_free(pkt);
 		if (ret != DF_OK) {
 			df_detail_prefix(d, "UPDATE %s at %s", zone, dns_client_server(be->client));
@@ -249,6 +298,9 @@ static void r_destroy(zp_backend_t *b)
 	}
 	dns_client_free(be->client);
 	tsig_key_deinit(&be->key);
+#ifdef HAVE_GSSAPI
+	gss_session_free(be->gss);
+#endif
 	free(be);
 }
 
@@ -301,6 +353,52 @@ int zp_backend_rfc2136_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t
 		}
 		be->have_key = true;
 		snprintf(be->who, sizeof(be->who), "key %s", be->key.name);
+	}
+	const char *keytab = zp_kv_get(c, "gss_keytab", NULL);
+	const char *principal = zp_kv_get(c, "gss_principal", NULL);
+	const char *service = zp_kv_get(c, "gss_service", NULL);
+	const char *mech = zp_kv_get(c, "gss_mech", "krb5");
+	bool gss = (keytab != NULL && keytab[0] != '\0') || (service != NULL && service[0] != '\0');
+	if (gss && be->have_key) {
+		df_detail_set(d, "%s:%d: backend %s: key_file or GSS-TSIG (gss_*), not both",
+			      c->file, c->line, c->name);
+		return DF_ECONFIG;
+	}
+	if (strcmp(mech, "krb5") != 0 && strcmp(mech, "spnego") != 0) {
+		df_detail_set(d, "%s:%d: backend %s: gss_mech is krb5 or spnego", c->file, c->line,
+			      c->name);
+		return DF_ECONFIG;
+	}
+	be->timeout_ms = (int)timeout * 1000;
+	if (gss) {
+#ifdef HAVE_GSSAPI
+		/* The key names and the default SPN use the server's host name:
+		 * the host part of gss_service ("DNS/host@REALM"), else server. */
+		char host[256];
+		const char *start = service != NULL ? strchr(service, '/') : NULL;
+		start = start != NULL ? start + 1 : (service != NULL ? service : be->server);
+		snprintf(host, sizeof(host), "%.*s", (int)strcspn(start, "@"), start);
+		gss_session_opts_t go = {
+			.server_host = host,
+			.service = service,
+			.keytab = keytab,
+			.principal = principal,
+			.spnego = strcmp(mech, "spnego") == 0,
+			.alg = "gss-tsig",
+		};
+		ret = gss_session_new(&be->gss, &go, d);
+		if (ret != DF_OK) {
+			df_detail_prefix(d, "%s:%d: backend %s", c->file, c->line, c->name);
+			return ret;
+		}
+		snprintf(be->who, sizeof(be->who), "principal %s", gss_session_principal(be->gss));
+#else
+		df_detail_set(d,
+			      "%s:%d: backend %s: GSS-TSIG needs a build with MIT Kerberos "
+			      "(configure --with-gssapi)",
+			      c->file, c->line, c->name);
+		return DF_ECONFIG;
+#endif
 	}
 	dns_client_opts_t opts = {
 		.server = be->server,
