@@ -1,8 +1,9 @@
 /*
  * The RFC 2136 backend: any primary that takes signed UPDATEs (BIND, Knot,
  * Windows DNS) without file access, with a TSIG key or GSS-TSIG. A write
- * reads the zone's current content with a signed AXFR over TCP through the project's DNS client
- * (which verifies the answer's signature), and sends the difference: the
+ * reads the zone's current content with a signed AXFR over TCP through the
+ * project's DNS client (which verifies the answer's signature), and sends
+ * the difference: the
  * records to delete and the records to add (a TTL change is an add). The
  * SOA is sent when its RDATA differs; the server keeps the higher serial.
  * RFC 2136 cannot create or remove a zone: the zone must exist on the
