@@ -3,9 +3,9 @@
  * Windows DNS) without file access, with a TSIG key or GSS-TSIG. A write
  * reads the zone's current content with a signed AXFR over TCP through the
  * project's DNS client (which verifies the answer's signature), and sends
- * the difference: the
- * records to delete and the records to add (a TTL change is an add). The
- * SOA is sent when its RDATA differs; the server keeps the higher serial.
+ * the difference: the records to delete and the records to add (a TTL
+ * change is an add). The SOA is sent when its RDATA differs; the server
+ * keeps the higher serial.
  * RFC 2136 cannot create or remove a zone: the zone must exist on the
  * primary, and a delete empties it down to its SOA and apex NS.
  *
