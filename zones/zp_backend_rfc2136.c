@@ -153,6 +153,14 @@ static bool holds(const ldns_rr_list *list, const ldns_rr *rr, bool ttl)
 	return false;
 }
 
+/* Records a signing primary maintains itself. */
+static bool is_dnssec(ldns_rr_type t)
+{
+	return t == LDNS_RR_TYPE_RRSIG || t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3 ||
+	       t == LDNS_RR_TYPE_NSEC3PARAM || t == LDNS_RR_TYPE_DNSKEY || t == LDNS_RR_TYPE_CDS ||
+	       t == LDNS_RR_TYPE_CDNSKEY;
+}
+
 static bool is_apex_ns(const ldns_rr *rr, const ldns_rdf *apex)
 {
 	return ldns_rr_get_type(rr) == LDNS_RR_TYPE_NS &&
@@ -222,9 +230,7 @@ static int r_write(zp_backend_t *b, const zp_zone_t *z, df_detail_t *d)
 	for (size_t i = 0; ok && i < ldns_rr_list_rr_count(cur); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(cur, i);
 		ldns_rr_type t = ldns_rr_get_type(rr);
-		if (t == LDNS_RR_TYPE_SOA || t == LDNS_RR_TYPE_RRSIG || t == LDNS_RR_TYPE_NSEC ||
-		    t == LDNS_RR_TYPE_NSEC3 || t == LDNS_RR_TYPE_DNSKEY ||
-		    holds(z->rrs, rr, false)) {
+		if (t == LDNS_RR_TYPE_SOA || is_dnssec(t) || holds(z->rrs, rr, false)) {
 			continue;
 		}
 		ldns_rr *u = update_rr(rr, false);
@@ -264,7 +270,8 @@ static int r_delete(zp_backend_t *b, const char *zone, df_detail_t *d)
 	bool ok = ups != NULL && apex != NULL;
 	for (size_t i = 0; ok && i < ldns_rr_list_rr_count(cur); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(cur, i);
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA || is_apex_ns(rr, apex)) {
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA || is_dnssec(ldns_rr_get_type(rr)) ||
+		    is_apex_ns(rr, apex)) {
 			continue;
 		}
 		ldns_rr *u = update_rr(rr, false);
@@ -285,7 +292,11 @@ static int r_count(zp_backend_t *b, const char *zone, size_t *n, df_detail_t *d)
 	ldns_rr_list *cur = NULL;
 	int ret = axfr(be, zone, &cur, d);
 	if (ret == DF_OK) {
-		*n = ldns_rr_list_rr_count(cur);
+		/* What a signing primary adds is not ours to count. */
+		*n = 0;
+		for (size_t i = 0; i < ldns_rr_list_rr_count(cur); i++) {
+			*n += !is_dnssec(ldns_rr_get_type(ldns_rr_list_rr(cur, i)));
+		}
 		ldns_rr_list_deep_free(cur);
 	}
 	return ret;
