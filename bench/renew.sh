@@ -30,6 +30,7 @@ sys_log "dnsfailover: $N CAS renewals"
 ours=$("$build/bench/bench_renew" -c "$T/primary.env" -n "$N")
 echo "$ours"
 ours_s=${ours#*seconds=}
+ours_s=${ours_s%% *}
 
 # nsupdate: the same CAS renewal N times from one process, each its own send.
 bench_nsupdate_script "$T/nsupdate.txt" "$N"

@@ -8,6 +8,14 @@
 
 static enum log_level max_level = LOG_LEVEL_INFO;
 static bool use_syslog;
+static log_sink_fn sink;
+static void *sink_arg;
+
+void log_set_sink(log_sink_fn fn, void *arg)
+{
+	sink = fn;
+	sink_arg = arg;
+}
 
 void log_set_level(enum log_level level)
 {
@@ -117,6 +125,10 @@ static void log_emit(enum log_level level, const char *fmt, va_list ap)
 	char line[2048], shown[2048];
 	vsnprintf(line, sizeof(line), fmt, ap);
 	neutralize(shown, sizeof(shown), line);
+	if (sink != NULL) {
+		sink(level, shown, sink_arg);
+		return;
+	}
 	if (use_syslog) {
 		syslog(priorities[level], "%s", shown);
 		return;

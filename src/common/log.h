@@ -16,6 +16,15 @@ enum log_level log_get_level(void);
 /* Sends everything to syslog(3) under ident (borrowed, must outlive logging). */
 void log_to_syslog(const char *ident);
 
+/*
+ * Sends every line that passes the level to fn instead (the message
+ * without the time stamp, control bytes already shown as \xNN), for a
+ * program that keeps its own record (the simulation's trace). NULL goes
+ * back to stderr or syslog.
+ */
+typedef void (*log_sink_fn)(enum log_level level, const char *line, void *arg);
+void log_set_sink(log_sink_fn fn, void *arg);
+
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

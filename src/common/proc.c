@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -207,21 +208,56 @@ static void close_from_3(void)
  * and stderr into a pipe whose read end (close-on-exec, non-blocking) goes to
  * *out_fd.
  */
-static int spawn(char *const argv[], pid_t *out_pid, int *out_fd, df_detail_t *d)
+static int spawn(char *const argv[], char *const extra_env[], pid_t *out_pid, int *out_fd,
+		 int *err_fd, df_detail_t *d)
 {
-	int pipefd[2];
+	int pipefd[2], errpipe[2] = {-1, -1};
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
 		int err = errno;
 		df_detail_set(d, "cannot run %s: %s", argv[0], strerror(err));
 		return -err;
 	}
-	char *env[CHILD_ENV_MAX];
-	child_env(env);
-	pid_t pid = fork();
-	if (pid < 0) {
+	if (err_fd != NULL && pipe2(errpipe, O_CLOEXEC) != 0) {
 		int err = errno;
 		close(pipefd[0]);
 		close(pipefd[1]);
+		df_detail_set(d, "cannot run %s: %s", argv[0], strerror(err));
+		return -err;
+	}
+	size_t extra = 0;
+	while (extra_env != NULL && extra_env[extra] != NULL) {
+		extra++;
+	}
+	/* Allocated before fork(): the child only assigns it. */
+	char **env = malloc((CHILD_ENV_MAX + extra) * sizeof(*env));
+	if (env == NULL) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		if (errpipe[0] >= 0) {
+			close(errpipe[0]);
+			close(errpipe[1]);
+		}
+		return DF_ENOMEM;
+	}
+	child_env(env);
+	size_t n = 0;
+	while (env[n] != NULL) {
+		n++;
+	}
+	for (size_t i = 0; i < extra; i++) {
+		env[n++] = extra_env[i];
+	}
+	env[n] = NULL;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int err = errno;
+		free(env);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		if (errpipe[0] >= 0) {
+			close(errpipe[0]);
+			close(errpipe[1]);
+		}
 		df_detail_set(d, "cannot run %s: %s", argv[0], strerror(err));
 		return -err;
 	}
@@ -233,7 +269,7 @@ static int spawn(char *const argv[], pid_t *out_pid, int *out_fd, df_detail_t *d
 			dup2(null, STDIN_FILENO);
 		}
 		dup2(pipefd[1], STDOUT_FILENO);
-		dup2(pipefd[1], STDERR_FILENO);
+		dup2(errpipe[1] >= 0 ? errpipe[1] : pipefd[1], STDERR_FILENO);
 		/* Only 0-2: no socket, lock or key file of ours, close-on-exec or not. */
 		close_from_3();
 		sigset_t none;
@@ -246,9 +282,15 @@ static int spawn(char *const argv[], pid_t *out_pid, int *out_fd, df_detail_t *d
 		dprintf(STDERR_FILENO, EXEC_FAILED " %s: %s", argv[0], strerror(errno));
 		_exit(127);
 	}
+	free(env);
 	setpgid(pid, pid);
 	close(pipefd[1]);
 	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+	if (errpipe[0] >= 0) {
+		close(errpipe[1]);
+		fcntl(errpipe[0], F_SETFL, O_NONBLOCK);
+		*err_fd = errpipe[0];
+	}
 	*out_pid = pid;
 	*out_fd = pipefd[0];
 	return DF_OK;
@@ -264,7 +306,16 @@ int proc_spawn(char *const argv[], pid_t *pid, int *out_fd, df_detail_t *d)
 	if (argv == NULL || argv[0] == NULL || pid == NULL || out_fd == NULL) {
 		return DF_EINVAL;
 	}
-	return spawn(argv, pid, out_fd, d);
+	return spawn(argv, NULL, pid, out_fd, NULL, d);
+}
+
+int proc_spawn_env(char *const argv[], char *const env[], pid_t *pid, int *out_fd, int *err_fd,
+		   df_detail_t *d)
+{
+	if (argv == NULL || argv[0] == NULL || pid == NULL || out_fd == NULL || err_fd == NULL) {
+		return DF_EINVAL;
+	}
+	return spawn(argv, env, pid, out_fd, err_fd, d);
 }
 
 void proc_kill_group(pid_t pid, int signo)
@@ -283,7 +334,7 @@ int proc_run(char *const argv[], int timeout_ms, int *status, char *output, size
 		output[0] = '\0';
 	}
 	int64_t deadline = clock_mono_ms() + timeout_ms;
-	int ret = spawn(argv, &pid, &fd, d);
+	int ret = spawn(argv, NULL, &pid, &fd, NULL, d);
 	if (ret != DF_OK) {
 		return ret;
 	}

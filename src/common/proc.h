@@ -49,6 +49,15 @@ int proc_run(char *const argv[], int timeout_ms, int *status, char *output, size
  */
 int proc_spawn(char *const argv[], pid_t *pid, int *out_fd, df_detail_t *d);
 
+/*
+ * proc_spawn() with env (NULL-terminated "NAME=value" entries, may be NULL)
+ * added to the clean environment, and stderr on a pipe of its own: *out_fd
+ * reads stdout, *err_fd (close-on-exec, non-blocking; the caller closes it)
+ * stderr. The "cannot execute" line goes to stderr.
+ */
+int proc_spawn_env(char *const argv[], char *const env[], pid_t *pid, int *out_fd, int *err_fd,
+		   df_detail_t *d);
+
 /* Whether a program that exited with status after writing output (its
  * first bytes) could not be executed at all (not found, not executable). */
 bool proc_exec_failed(int status, const char *output);

@@ -142,7 +142,7 @@ _Static_assert(ARRAY_SIZE(core_keys) == K_CORE_COUNT, "one row per core key");
 /* Unknown environment variables with these prefixes are probably typos. */
 static const char *const our_prefixes[] = {
 	"DNS_",	   "TSIG_", "HEALTH_", "LEASE_", "UPDATE_",  "FAIL_", "RENEW_",
-	"DRYRUN_", "GSS_",  "OTEL_",   "WATCH_", "METRICS_", "LOG_",
+	"DRYRUN_", "GSS_",  "OTEL_",   "WATCH_", "METRICS_", "LOG_",  "VAULT_",
 };
 
 _Static_assert(sizeof(enum config_role) == sizeof(int), "enum fields are stored as int");
@@ -153,6 +153,7 @@ _Static_assert(sizeof(enum config_watch_mode) == sizeof(int), "enum fields are s
 _Static_assert(sizeof(enum config_dns_failure) == sizeof(int), "enum fields are stored as int");
 _Static_assert(sizeof(enum config_gss_mech) == sizeof(int), "enum fields are stored as int");
 _Static_assert(sizeof(enum config_gss_alg) == sizeof(int), "enum fields are stored as int");
+_Static_assert(sizeof(enum config_vault_auth) == sizeof(int), "enum fields are stored as int");
 
 /*
  * The keys of one load, flat: the core keys at their key_id, then each
@@ -184,6 +185,7 @@ struct slot {
 	char *value;	/* malloc'd, NULL when not set; "" counts as not set */
 	size_t cap;	/* bytes allocated for value, wiped before free */
 	char *ref_path; /* the NAME_FILE path value was read from, or NULL */
+	char *origin;	/* put by a module's source(): where from, or NULL */
 	size_t line;	/* line in the file, 0 when from the environment */
 	bool by_ref;	/* set through NAME_FILE: value is a path until resolved */
 	bool from_env;
@@ -281,6 +283,7 @@ static void slot_clear(struct slot *s)
 {
 	wipe_free(s->value, s->cap);
 	free(s->ref_path);
+	free(s->origin);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -398,6 +401,8 @@ static const char *where(const struct config_ctx *ld, size_t i, char *buf, size_
 
 	if (s->value == NULL || s->value[0] == '\0') {
 		snprintf(buf, size, "default");
+	} else if (s->origin != NULL) {
+		snprintf(buf, size, "%s", s->origin);
 	} else if (s->from_env) {
 		snprintf(buf, size, "environment");
 	} else {
@@ -1040,11 +1045,12 @@ static const char *store_value(config_t *cfg, const config_key_t *k, const char 
 	return NULL;
 }
 
-static int apply(struct config_ctx *ld)
+/* Checks and stores the keys [from, to) of this load. */
+static int apply_keys(struct config_ctx *ld, size_t from, size_t to)
 {
 	char at[AT_MAX], shown[SHOW_MAX + 8], expect[160];
 
-	for (size_t i = 0; i < ld->nkeys; i++) {
+	for (size_t i = from; i < to; i++) {
 		const config_key_t *k = ld->key[i];
 		const struct slot *s = &ld->slot[i];
 		bool set = s->value != NULL && s->value[0] != '\0';
@@ -1069,7 +1075,8 @@ static int apply(struct config_ctx *ld)
 			continue;
 		}
 		where(ld, i, at, sizeof(at));
-		if ((k->flags & CONFIG_SECRET) != 0) {
+		/* Nothing read from a secrets store is shown, secret key or not. */
+		if ((k->flags & CONFIG_SECRET) != 0 || s->origin != NULL) {
 			return fail(ld->d, "%s: %s %s (value not shown); expected %s", at, k->name,
 				    why, expect);
 		}
@@ -1176,9 +1183,66 @@ static int check_file_secrets(struct config_ctx *ld)
 	return DF_OK;
 }
 
+/*
+ * The modules' source() calls, each after its own keys are stored: what
+ * they put is checked with every other key by apply_keys().
+ */
+static int run_module_sources(struct config_ctx *ld)
+{
+	for (size_t m = 0; ld->modules != NULL && ld->modules[m] != NULL; m++) {
+		const config_module_t *mod = ld->modules[m];
+		size_t from = 0, to = 0;
+		if (mod->source == NULL) {
+			continue;
+		}
+		while (from < ld->nkeys && ld->owner[from] != mod) {
+			from++;
+		}
+		for (to = from; to < ld->nkeys && ld->owner[to] == mod; to++) {
+		}
+		int ret = apply_keys(ld, from, to);
+		if (ret == DF_OK) {
+			ret = mod->source(&ld->cfg, ld, ld->d);
+		}
+		if (ret != DF_OK) {
+			return ret;
+		}
+	}
+	return DF_OK;
+}
+
+int config_put(config_ctx_t *ctx, const char *name, const char *value, const char *origin)
+{
+	if (ctx == NULL || name == NULL || value == NULL || origin == NULL) {
+		return DF_EINVAL;
+	}
+	size_t i = 0;
+	while (i < ctx->nkeys && !eq_nocase(ctx->key[i]->name, name)) {
+		i++;
+	}
+	if (i == ctx->nkeys) {
+		return DF_ENOENT;
+	}
+	size_t cap = strlen(value) + 1;
+	char *v = malloc(cap);
+	char *o = strdup(origin);
+	if (v == NULL || o == NULL) {
+		free(v);
+		free(o);
+		return DF_ENOMEM;
+	}
+	memcpy(v, value, cap);
+	struct slot *s = &ctx->slot[i];
+	slot_clear(s);
+	s->value = v;
+	s->cap = cap;
+	s->origin = o;
+	return DF_OK;
+}
+
 static int load(config_t *out, const config_module_t *const *modules, const char *text, size_t len,
 		const char *label, char *const *envp, void (*warn)(const char *msg),
-		bool watch_only, const df_detail_t *not_private, df_detail_t *d)
+		bool watch_only, bool run_sources, const df_detail_t *not_private, df_detail_t *d)
 {
 	int ret = DF_OK;
 	struct config_ctx *ld = calloc(1, sizeof(*ld));
@@ -1209,7 +1273,10 @@ static int load(config_t *out, const config_module_t *const *modules, const char
 	if ((ret = resolve_secrets(ld)) != DF_OK) {
 		goto out;
 	}
-	if ((ret = apply(ld)) != DF_OK) {
+	if (run_sources && (ret = run_module_sources(ld)) != DF_OK) {
+		goto out;
+	}
+	if ((ret = apply_keys(ld, 0, ld->nkeys)) != DF_OK) {
 		goto out;
 	}
 	if ((ret = check_relations(ld)) != DF_OK) {
@@ -1301,7 +1368,7 @@ static int load_path(config_t *cfg, const config_module_t *const *modules, const
 		return DF_EINVAL;
 	}
 	if (path == NULL) {
-		return load(cfg, modules, NULL, 0, "", envp, warn, watch_only, NULL, d);
+		return load(cfg, modules, NULL, 0, "", envp, warn, watch_only, true, NULL, d);
 	}
 	if (strlen(path) >= sizeof(cfg->source)) {
 		return fail(d, "configuration file path longer than %zu characters",
@@ -1315,7 +1382,7 @@ static int load_path(config_t *cfg, const config_module_t *const *modules, const
 	if (ret != DF_OK) {
 		return ret;
 	}
-	ret = load(cfg, modules, text, len, path, envp, warn, watch_only,
+	ret = load(cfg, modules, text, len, path, envp, warn, watch_only, true,
 		   private_file ? NULL : &why, d);
 	wipe_free(text, len + 1);
 	return ret;
@@ -1340,7 +1407,7 @@ int config_parse_text(config_t *cfg, const config_module_t *const *modules, cons
 		return DF_EINVAL;
 	}
 	return load(cfg, modules, text != NULL ? text : "", len, label != NULL ? label : "(text)",
-		    NULL, NULL, false, NULL, d);
+		    NULL, NULL, false, false, NULL, d);
 }
 
 void config_deinit(config_t *cfg)

@@ -30,6 +30,7 @@ enum config_watch_mode {
 enum config_dns_failure { CONFIG_DNS_FAILURE_STOP, CONFIG_DNS_FAILURE_KEEP };
 enum config_gss_mech { CONFIG_GSS_KRB5, CONFIG_GSS_SPNEGO };
 enum config_gss_alg { CONFIG_GSS_TSIG, CONFIG_GSS_MICROSOFT };
+enum config_vault_auth { CONFIG_VAULT_TOKEN, CONFIG_VAULT_APPROLE, CONFIG_VAULT_KUBERNETES };
 
 /*
  * The options of each module, in the struct a reload copies whole. The keys
@@ -65,6 +66,50 @@ typedef struct config_gss {
 	enum config_gss_alg alg;     /* GSS_TSIG_ALG = gss-tsig */
 } config_gss_t;
 
+/* The route53 provider's keys (src/provider/route53_conf.c). */
+typedef struct config_route53 {
+	char access_key_id[128];	  /* AWS_ACCESS_KEY_ID */
+	char secret_access_key[256];	  /* AWS_SECRET_ACCESS_KEY (secret!) */
+	char session_token[4096];	  /* AWS_SESSION_TOKEN (secret!) */
+	char region[64];		  /* AWS_REGION = us-east-1 */
+	char zone_id[64];		  /* ROUTE53_ZONE_ID, bare (no /hostedzone/) */
+	char endpoint[CONFIG_STR_MAX];	  /* ROUTE53_ENDPOINT = https://route53.amazonaws.com */
+	char ca_file[CONFIG_STR_MAX];	  /* ROUTE53_CA_FILE */
+	char https_proxy[CONFIG_STR_MAX]; /* HTTPS_PROXY (empty: no proxy) */
+} config_route53_t;
+
+/* Secrets from HashiCorp Vault (src/secrets/vault_conf.c). */
+typedef struct config_vault {
+	char addr[CONFIG_STR_MAX];	   /* VAULT_ADDR (empty: no Vault) */
+	enum config_vault_auth auth;	   /* VAULT_AUTH_METHOD = token */
+	char token[CONFIG_STR_MAX];	   /* VAULT_TOKEN (secret) */
+	char role_id[256];		   /* VAULT_ROLE_ID */
+	char secret_id[256];		   /* VAULT_SECRET_ID (secret) */
+	char k8s_role[256];		   /* VAULT_K8S_ROLE */
+	char k8s_jwt_path[CONFIG_STR_MAX]; /* VAULT_K8S_JWT_PATH = the pod's token */
+	char mount[256];		   /* VAULT_MOUNT = secret */
+	char key[256];			   /* VAULT_KEY = dns-failover */
+	char ca_file[CONFIG_STR_MAX];	   /* VAULT_CACERT */
+	char ns[256];			   /* VAULT_NAMESPACE */
+} config_vault_t;
+/* The cloudflare provider's keys (src/provider/cloudflare_conf.c). */
+typedef struct config_cloudflare {
+	char api_token[CONFIG_STR_MAX]; /* CLOUDFLARE_API_TOKEN (secret!) */
+	char zone_id[64];		/* CLOUDFLARE_ZONE_ID; "" = looked up by DNS_ZONE */
+	char api_url[CONFIG_STR_MAX];	/* CLOUDFLARE_API_URL = https://api.cloudflare.com/client/v4
+					 */
+	char ca_file[CONFIG_STR_MAX];	/* CLOUDFLARE_CA_FILE; "" = the system store */
+	char proxy[CONFIG_STR_MAX];	/* CLOUDFLARE_PROXY; "" = no proxy */
+	uint32_t timeout;		/* CLOUDFLARE_TIMEOUT = 10 (seconds, per request) */
+} config_cloudflare_t;
+
+/* The script provider's keys (src/provider/script_conf.c). */
+typedef struct config_script {
+	char set_cmd[CONFIG_CMD_MAX]; /* SCRIPT_SET */
+	char get_cmd[CONFIG_CMD_MAX]; /* SCRIPT_GET */
+	uint32_t timeout;	      /* SCRIPT_TIMEOUT = 10 (seconds) */
+} config_script_t;
+
 typedef struct config {
 	enum config_role role;		     /* ROLE (required) */
 	char provider[64];		     /* DNS_PROVIDER (required) */
@@ -98,7 +143,11 @@ typedef struct config {
 	enum log_level log_level;	       /* LOG_LEVEL = info (error|warn|info|debug) */
 	config_gss_t gss;		       /* GSS_* (ad-gss) */
 	config_watch_t watch;		       /* the watcher's keys */
+	config_route53_t route53;	       /* AWS_*, ROUTE53_* (route53) */
+	config_cloudflare_t cloudflare;	       /* CLOUDFLARE_* */
+	config_script_t script;		       /* SCRIPT_* */
 	char metrics_listen[256];	       /* METRICS_LISTEN (empty: off) */
+	config_vault_t vault;		       /* VAULT_* */
 	char source[CONFIG_STR_MAX]; /* file the config came from, "" = environment only */
 } config_t;
 
@@ -159,7 +208,24 @@ typedef struct config_module {
 	 * (NULL: none). Returns DF_OK or DF_ECONFIG with d naming the keys and
 	 * where they were set (config_where()). */
 	int (*relate)(config_t *cfg, const config_ctx_t *ctx, df_detail_t *d);
+	/* Values from outside the file and the environment (a secrets store),
+	 * NULL: none. Runs once the file, the environment and the NAME_FILE
+	 * secrets are read and this module's own keys are checked and stored
+	 * in cfg, before any other key is checked; puts what it found with
+	 * config_put(). Returns DF_OK, or an error with d saying why (the
+	 * load then fails). Not run by config_parse_text(). */
+	int (*source)(const config_t *cfg, config_ctx_t *ctx, df_detail_t *d);
 } config_module_t;
+
+/*
+ * For source(): sets the key named name (any case: "tsig_key" is
+ * TSIG_KEY; not a NAME_FILE form) to value, over what the file and the
+ * environment said; the value then goes through the key's checks like any
+ * other, and origin ("Vault secret/dns-failover") is where messages say it
+ * came from. Returns DF_OK; DF_ENOENT when name is not a key of this load;
+ * DF_EINVAL; DF_ENOMEM.
+ */
+int config_put(config_ctx_t *ctx, const char *name, const char *value, const char *origin);
 
 /* For relate(): where key's value came from ("file:line", "environment",
  * "default"), into buf. */

@@ -47,6 +47,15 @@ static void report_config(const config_t *cfg, tally_t *t)
 	line(t, true, buf);
 	snprintf(buf, sizeof(buf), "DNS_RECORD %s is inside DNS_ZONE %s", cfg->record, cfg->zone);
 	line(t, true, buf);
+	if (cfg->vault.addr[0] != '\0') {
+		char vbuf[sizeof(cfg->vault.addr) + sizeof(cfg->vault.mount) +
+			  sizeof(cfg->vault.key) + 80];
+		snprintf(vbuf, sizeof(vbuf),
+			 "Vault %s: logged in and read %s/%s; its keys override the file and the "
+			 "environment",
+			 cfg->vault.addr, cfg->vault.mount, cfg->vault.key);
+		line(t, true, vbuf);
+	}
 }
 
 /* On the DR (or a primary with HEALTH_URL): one health check, as run does. */
@@ -131,8 +140,12 @@ int cmd_validate(const char *path, char *const *envp)
 	check_health(&cfg, &t);
 	check_watcher(&cfg, &t);
 	if (!p->ops->atomic_cas) {
-		printf("[WARN] provider %s has no atomic compare-and-swap: two writers can race\n",
-		       p->ops->id);
+		printf("[WARN] provider %s has no atomic compare-and-swap: %s; keep one writer "
+		       "per site and never edit the lease records by hand while the daemons run\n",
+		       p->ops->id,
+		       p->ops->cas_note != NULL ? p->ops->cas_note
+						: "it reads, compares, writes and reads back, so "
+						  "two writers can race");
 	}
 verdict:
 	provider_free(p);

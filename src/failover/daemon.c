@@ -15,6 +15,7 @@
 
 #include "src/common/clock.h"
 #include "src/failover/cmd.h"
+#include "src/failover/site.h"
 #include "src/health/health.h"
 #include "src/lease/lease.h"
 #include "src/http/http_multi.h"
@@ -23,55 +24,25 @@
 #include "src/metrics/metrics_http.h"
 #include "src/common/log.h"
 #include "src/provider/provider.h"
+#include "src/secrets/vault.h"
 #include "src/watch/watcher.h"
 
 typedef struct daemon {
 	const daemon_opts_t *opts;
 	config_t *cfg; /* owned; the provider and health check borrow it */
 	provider_t *provider;
-	health_t *health;	  /* NULL when this role checks nothing */
-	watcher_t *watcher;	  /* NULL without WATCH_MODE */
-	bool keep_on_dns_failure; /* WATCH_ON_DNS_FAILURE=keep */
+	health_t *health;   /* NULL when this role checks nothing */
+	watcher_t *watcher; /* NULL without WATCH_MODE */
 	metrics_t *metrics;
-	metrics_http_t *http;	  /* NULL without METRICS_LISTEN */
-	watcher_counts_t counted; /* watcher actions already in metrics */
-	lease_params_t params;
-	lease_state_t state;
-	bool active;		       /* as last reported */
-	enum lease_health last_health; /* the last check's result */
-	bool checking;		       /* a health check is in flight: its tick waits */
+	metrics_http_t *http; /* NULL without METRICS_LISTEN */
+	site_env_t env;	      /* the site's seams, on the real loop and clocks */
+	site_t *site;	      /* the lease, the ticks, the watcher coupling */
 	loop_t *loop;
-	http_multi_t *multi;	    /* the health check's HTTP, on the loop */
-	loop_timer_t *tick_timer;   /* every UPDATE_INTERVAL */
-	loop_timer_t *change_timer; /* the next change that needs no tick */
-	loop_io_t *http_io;	    /* metrics_http_fd(); NULL without METRICS_LISTEN */
+	http_multi_t *multi;   /* the health check's HTTP, on the loop */
+	vault_keeper_t *vault; /* renews the Vault token of the configuration */
+	loop_io_t *http_io;    /* metrics_http_fd(); NULL without METRICS_LISTEN */
 	int pid_fd;
 } daemon_t;
-
-static void log_event(int level, const char *text)
-{
-	switch (level) {
-	case LOG_LEVEL_ERROR:
-		log_err("%s", text);
-		break;
-	case LOG_LEVEL_WARN:
-		log_warn("%s", text);
-		break;
-	case LOG_LEVEL_DEBUG:
-		log_debug("%s", text);
-		break;
-	default:
-		log_info("%s", text);
-		break;
-	}
-}
-
-static void log_events(const lease_events_t *ev, size_t from)
-{
-	for (size_t i = from; i < ev->count; i++) {
-		log_event(ev->e[i].level, ev->e[i].text);
-	}
-}
 
 static void config_warning(const char *msg)
 {
@@ -143,7 +114,6 @@ static void unload(daemon_t *dm)
 	watcher_free(dm->watcher);
 	dm->watcher = NULL;
 	health_free(dm->health); /* cancels a check in flight */
-	dm->checking = false;
 	provider_free(dm->provider);
 	if (dm->cfg != NULL) {
 		config_deinit(dm->cfg);
@@ -154,235 +124,100 @@ static void unload(daemon_t *dm)
 	dm->cfg = NULL;
 }
 
-/* first_ms 0 disarms. */
-static void arm(loop_timer_t *t, int64_t first_ms, int64_t interval_ms)
+/* ---- The site's seams on the real loop and clocks ---------------------- */
+
+struct site_timer {
+	loop_timer_t *t;
+	site_timer_cb cb;
+	void *arg;
+};
+
+static void on_site_timer(loop_timer_t *t, void *arg)
 {
-	if (first_ms > 0) {
-		loop_timer_arm(t, first_ms, interval_ms);
-	} else {
-		loop_timer_cancel(t);
-	}
+	site_timer_t *st = arg;
+	(void)t;
+	st->cb(st->arg);
 }
 
-/* Adds the watcher's new actions to the metrics. */
-static void count_watcher(daemon_t *dm)
-{
-	watcher_counts_t now;
-	watcher_get_counts(dm->watcher, &now);
-	for (; dm->counted.start_ok < now.start_ok; dm->counted.start_ok++) {
-		metrics_count_watcher_action(dm->metrics, "start", "ok");
-	}
-	for (; dm->counted.start_failed < now.start_failed; dm->counted.start_failed++) {
-		metrics_count_watcher_action(dm->metrics, "start", "error");
-	}
-	for (; dm->counted.stop_ok < now.stop_ok; dm->counted.stop_ok++) {
-		metrics_count_watcher_action(dm->metrics, "stop", "ok");
-	}
-	for (; dm->counted.stop_failed < now.stop_failed; dm->counted.stop_failed++) {
-		metrics_count_watcher_action(dm->metrics, "stop", "error");
-	}
-}
-
-/*
- * Reports a change of the site's activity, with the monotonic time so that
- * two daemons' logs on one host can be compared to the millisecond, and
- * arms the timer for the next change that needs no tick (step-down at the
- * renewal deadline, or the end of break-before-make).
- */
-static void update_activity(daemon_t *dm, const char *why)
-{
-	int64_t now = clock_mono_ms();
-	bool active = lease_active(&dm->params, &dm->state, now);
-	if (active != dm->active) {
-		dm->active = active;
-		metrics_set_active(dm->metrics, active);
-		if (active) {
-			metrics_count_failover(dm->metrics);
-		} else {
-			const char *reason = why != NULL && strcmp(why, "shutting down") == 0
-						     ? "shutdown"
-					     : dm->state.holding ? "deadline"
-								 : "lost";
-			metrics_count_step_down(dm->metrics, reason);
-		}
-		if (active) {
-			log_info("Site is now ACTIVE: owner=%s epoch=%llu, A=%s [t=%lld.%03lld]",
-				 dm->state.written.lease.owner,
-				 (unsigned long long)dm->state.written.lease.epoch,
-				 dm->state.written.a, (long long)(now / 1000),
-				 (long long)(now % 1000));
-		} else {
-			if (why == NULL) {
-				why = dm->state.holding
-					      ? "no successful renewal within RENEW_DEADLINE"
-					      : "the lease is not ours";
-			}
-			log_warn("Site is now STANDBY: stepping down (%s) [t=%lld.%03lld]", why,
-				 (long long)(now / 1000), (long long)(now % 1000));
-		}
-	}
-	if (dm->watcher != NULL) {
-		/* keep: a holder cut off from DNS leaves the collector running
-		 * (no gap, but two may scrape if the other side takes over). */
-		bool want = active || (dm->keep_on_dns_failure && dm->state.holding &&
-				       now >= dm->state.act_after_ms);
-		watcher_apply(dm->watcher, want, now);
-		count_watcher(dm);
-	}
-	int64_t next = lease_next_change(&dm->params, &dm->state, now);
-	arm(dm->change_timer, next == INT64_MAX ? 0 : (next - now > 0 ? next - now : 1), 0);
-}
-
-static void set_watch_policy(daemon_t *dm)
-{
-	dm->keep_on_dns_failure = dm->cfg->watch.on_dns_failure == CONFIG_DNS_FAILURE_KEEP;
-}
-
-/* The step-down instant of the holder, or 0. */
-static int64_t step_down_at(const daemon_t *dm)
-{
-	return dm->state.holding ? dm->state.renewed_ms + dm->params.renew_deadline_ms : 0;
-}
-
-/* GSS-TSIG keys (ad-gss): how many contexts so far, how long the current one lasts. */
-static void update_key_metrics(daemon_t *dm)
-{
-	uint64_t negotiations = 0;
-	int64_t remaining = 0;
-	if (dm->provider->ops->key_state != NULL) {
-		dm->provider->ops->key_state(dm->provider, &negotiations, &remaining);
-		metrics_set_gss(dm->metrics, negotiations, remaining);
-	}
-}
-
-/*
- * The second half of a tick, once the health check (if any) has answered:
- * read the lease, decide, write at most once. The DNS exchanges block, but
- * never past the next tick nor past the instant the holder must step down.
- */
-static void finish_tick(daemon_t *dm, enum lease_health health)
-{
-	const config_t *cfg = dm->cfg;
-	int64_t start = clock_mono_ms();
-	df_detail_t d = {""};
-	lease_obs_t obs;
-	lease_plan_t plan;
-
-	int64_t deadline = start + (int64_t)cfg->update_interval * 1000;
-	int64_t sd = step_down_at(dm);
-	if (sd > start && sd < deadline) {
-		deadline = sd;
-	}
-	dm->provider->deadline_ms = deadline;
-
-	memset(&obs, 0, sizeof(obs));
-	obs.health = health;
-	obs.read = dm->provider->ops->read(dm->provider, &obs.lease, &d);
-	if (dm->state.holding && obs.read != DF_OK && obs.read != DF_ENOTFOUND) {
-		/* Logged as "Failed to renew lease": a holder that cannot read
-		 * the lease cannot renew it. */
-		metrics_count_renewal(dm->metrics, "error");
-	}
-	if (obs.read == DF_OK && obs.lease.txt_valid) {
-		metrics_set_lease(dm->metrics, obs.lease.lease.exp, obs.lease.lease.epoch,
-				  obs.lease.lease.owner);
-	}
-	if (obs.lease.has_skew) {
-		metrics_set_clock_skew(dm->metrics, obs.lease.clock_skew);
-	}
-	update_key_metrics(dm);
-	char read_error[sizeof(d.msg)];
-	memcpy(read_error, d.msg, sizeof(read_error));
-	obs.read_error = read_error;
-
-	int64_t now_wall = clock_lease_wall();
-	lease_decide(&dm->params, &dm->state, &obs, now_wall, clock_mono_ms(), &plan);
-	log_events(&plan.events, 0);
-	size_t logged = plan.events.count;
-	if (plan.action != LEASE_ACT_NONE) {
-		d.msg[0] = '\0';
-		int64_t sent = clock_mono_ms();
-		const lease_t *expected = plan.expected.has_txt ? &plan.expected : NULL;
-		int ret = dm->provider->ops->swap(dm->provider, expected, &plan.next, &d);
-		metrics_set_update_latency(dm->metrics, (double)(clock_mono_ms() - sent) / 1000.0);
-		metrics_count_renewal(dm->metrics, ret == DF_OK		 ? "ok"
-						   : ret == DF_ECONFLICT ? "conflict"
-									 : "error");
-		if (ret == DF_OK) {
-			metrics_set_lease(dm->metrics, plan.next.lease.exp, plan.next.lease.epoch,
-					  plan.next.lease.owner);
-		}
-		lease_apply(&dm->params, &dm->state, &plan, ret,
-			    d.msg[0] != '\0' ? d.msg : df_strerror(ret), sent, clock_mono_ms());
-		update_key_metrics(dm);
-		log_events(&plan.events, logged);
-	}
-	dm->provider->deadline_ms = 0;
-	update_activity(dm, NULL);
-}
-
-static void on_health(health_t *h, bool healthy, const char *why, void *arg)
+static site_timer_t *env_timer_new(void *arg, site_timer_cb cb, void *cb_arg)
 {
 	daemon_t *dm = arg;
-	(void)h;
-	(void)why; /* the check logged it */
-	dm->checking = false;
-	dm->last_health = healthy ? LEASE_HEALTH_OK : LEASE_HEALTH_FAILED;
-	metrics_count_health(dm->metrics, healthy);
-	finish_tick(dm, dm->last_health);
+	site_timer_t *st = calloc(1, sizeof(*st));
+	if (st == NULL) {
+		return NULL;
+	}
+	st->cb = cb;
+	st->arg = cb_arg;
+	if (loop_timer_new(dm->loop, &st->t, on_site_timer, st) != DF_OK) {
+		free(st);
+		return NULL;
+	}
+	return st;
 }
 
-/*
- * The first half of a tick: the health check, on the loop. It blocks
- * nothing: renewals, the step-down timer, /metrics and the watcher go on
- * while a collector's page is slow to come or never comes.
- */
-static void tick(daemon_t *dm)
+static void env_timer_arm(site_timer_t *st, int64_t delay_ms, int64_t interval_ms)
 {
-	const config_t *cfg = dm->cfg;
-	/* First what the clock says: a holder that was frozen (SIGSTOP, a
-	 * paused VM) past its deadline steps down before it writes anything,
-	 * whichever of the timers the loop runs first after the resume. */
-	update_activity(dm, NULL);
-	if (dm->checking) {
-		/* Still waiting for the last check (HEALTH_TIMEOUT is not below
-		 * UPDATE_INTERVAL): that tick finishes when it answers. */
-		log_debug("health check still running: this tick waits for it");
-		return;
-	}
-	/* The DR checks the primary while it does not hold the lease. The
-	 * primary checks its own collector; when our watcher runs that
-	 * collector only while we are active, a check at any other time would
-	 * find it stopped on purpose and keep us from ever taking the lease. */
-	bool want_health = dm->health != NULL &&
-			   (cfg->role == CONFIG_ROLE_PRIMARY ? (dm->watcher == NULL || dm->active)
-							     : !dm->state.holding);
-	if (!want_health) {
-		enum lease_health health = LEASE_HEALTH_UNKNOWN;
-		if (dm->health != NULL && cfg->role == CONFIG_ROLE_PRIMARY) {
-			/* Not checked while the watcher keeps our collector
-			 * stopped: a holder goes on from the last result (an
-			 * unhealthy one must not renew), a site that holds
-			 * nothing starts afresh. */
-			if (!dm->state.holding) {
-				dm->last_health = LEASE_HEALTH_UNKNOWN;
-			}
-			health = dm->last_health;
-		}
-		finish_tick(dm, health);
-		return;
-	}
-	int ret = health_check_begin(dm->health, dm->multi, on_health, dm);
-	if (ret != DF_OK) {
-		log_warn("Health check could not start: %s", df_strerror(ret));
-		dm->last_health = LEASE_HEALTH_FAILED;
-		metrics_count_health(dm->metrics, false);
-		finish_tick(dm, LEASE_HEALTH_FAILED);
-		return;
-	}
-	dm->checking = true;
+	loop_timer_arm(st->t, delay_ms, interval_ms);
 }
 
+static void env_timer_cancel(site_timer_t *st)
+{
+	loop_timer_cancel(st->t);
+}
+
+static void env_timer_free(site_timer_t *st)
+{
+	loop_timer_free(st->t);
+	free(st);
+}
+
+static int64_t env_mono_ms(void *arg)
+{
+	(void)arg;
+	return clock_mono_ms();
+}
+
+static int64_t env_lease_wall(void *arg)
+{
+	(void)arg;
+	return clock_lease_wall();
+}
+
+static int env_health_begin(void *arg, health_t *h, health_cb cb, void *cb_arg)
+{
+	daemon_t *dm = arg;
+	return health_check_begin(h, dm->multi, cb, cb_arg);
+}
+
+static void env_health_cancel(void *arg, health_t *h)
+{
+	(void)arg;
+	health_check_cancel(h);
+}
+
+static void set_env(daemon_t *dm)
+{
+	dm->env = (site_env_t){
+		.arg = dm,
+		.mono_ms = env_mono_ms,
+		.lease_wall = env_lease_wall,
+		.timer_new = env_timer_new,
+		.timer_arm = env_timer_arm,
+		.timer_cancel = env_timer_cancel,
+		.timer_free = env_timer_free,
+		.health_begin = env_health_begin,
+		.health_cancel = env_health_cancel,
+		.multi = dm->multi,
+	};
+}
+
+static site_parts_t parts_of(const daemon_t *dm)
+{
+	return (site_parts_t){.cfg = dm->cfg,
+			      .provider = dm->provider,
+			      .health = dm->health,
+			      .watcher = dm->watcher};
+}
 static void reload(daemon_t *dm)
 {
 	config_t *cfg = NULL;
@@ -397,24 +232,19 @@ static void reload(daemon_t *dm)
 	}
 	bool same_lease = cfg->role == dm->cfg->role && strcmp(cfg->record, dm->cfg->record) == 0 &&
 			  strcmp(cfg->zone, dm->cfg->zone) == 0;
+	if (w != NULL) {
+		watcher_set_loop(w, dm->loop);
+	}
+	/* The site lets go of the old parts (what is in flight on them is
+	 * cancelled) before they are freed. */
+	site_parts_t parts = {.cfg = cfg, .provider = p, .health = h, .watcher = w};
+	site_reload(dm->site, &parts, same_lease);
 	unload(dm);
 	dm->cfg = cfg;
 	dm->provider = p;
 	dm->health = h;
 	dm->watcher = w;
-	if (w != NULL) {
-		watcher_set_loop(w, dm->loop);
-	}
-	memset(&dm->counted, 0, sizeof(dm->counted));
-	set_watch_policy(dm);
 	metrics_set_role(dm->metrics, config_role_name(cfg->role));
-	lease_params_init(&dm->params, cfg);
-	if (!same_lease) {
-		/* Another role or record: what we held is not what we hold now. */
-		lease_state_init(&dm->state);
-		update_activity(dm, "the role or the lease record changed on reload");
-	}
-	arm(dm->tick_timer, 1, (int64_t)cfg->update_interval * 1000);
 	log_info("Configuration reloaded: ROLE=%s, UPDATE_INTERVAL=%u, RENEW_DEADLINE=%u, "
 		 "LEASE_TTL=%u",
 		 config_role_name(cfg->role), cfg->update_interval, cfg->renew_deadline,
@@ -497,19 +327,6 @@ static void on_signal(loop_t *l, int signo, void *arg)
 	}
 }
 
-static void on_change(loop_timer_t *t, void *arg)
-{
-	(void)t;
-	update_activity(arg, NULL);
-}
-
-/* Ticks missed while one ran long are not made up. */
-static void on_tick(loop_timer_t *t, void *arg)
-{
-	(void)t;
-	tick(arg);
-}
-
 static void on_http(loop_io_t *io, int fd, unsigned events, void *arg)
 {
 	(void)io;
@@ -527,13 +344,10 @@ static int setup_loop(daemon_t *dm)
 		ret = loop_signal_add(dm->loop, signals[i], on_signal, dm);
 	}
 	if (ret == DF_OK) {
-		ret = loop_timer_new(dm->loop, &dm->tick_timer, on_tick, dm);
-	}
-	if (ret == DF_OK) {
-		ret = loop_timer_new(dm->loop, &dm->change_timer, on_change, dm);
-	}
-	if (ret == DF_OK) {
 		ret = http_multi_new(&dm->multi, dm->loop);
+	}
+	if (ret == DF_OK) {
+		ret = vault_keeper_new(&dm->vault, dm->multi);
 	}
 	if (ret != DF_OK) {
 		log_err("cannot set up the event loop: %s", df_strerror(ret));
@@ -542,9 +356,9 @@ static int setup_loop(daemon_t *dm)
 	return 0;
 }
 
-static void loop(daemon_t *dm)
+static void run_loop(daemon_t *dm)
 {
-	arm(dm->tick_timer, 1, (int64_t)dm->cfg->update_interval * 1000);
+	site_start(dm->site);
 	int ret = loop_run(dm->loop);
 	if (ret != DF_OK) {
 		log_err("event loop failed: %s", df_strerror(ret));
@@ -561,7 +375,6 @@ int daemon_run(const daemon_opts_t *opts)
 		log_err("run: %s", d.msg);
 		return CMD_EXIT_USAGE;
 	}
-	set_watch_policy(&dm);
 	if (dm.cfg->log_level > log_get_level()) {
 		log_set_level(dm.cfg->log_level); /* -d wins over a quieter LOG_LEVEL */
 	}
@@ -607,34 +420,39 @@ int daemon_run(const daemon_opts_t *opts)
 		log_info("Serving /metrics and /healthz on http://%s",
 			 metrics_http_address(dm.http));
 	}
-	lease_params_init(&dm.params, dm.cfg);
-	lease_state_init(&dm.state);
+	set_env(&dm);
+	site_parts_t parts = parts_of(&dm);
+	if (site_new(&dm.site, &dm.env, &parts, dm.metrics) != DF_OK) {
+		log_err("cannot set up the event loop: %s", df_strerror(DF_ENOMEM));
+		goto out;
+	}
 	log_info("dnsfailover %s starting: ROLE=%s, record %s via %s, UPDATE_INTERVAL=%u, "
 		 "RENEW_DEADLINE=%u, LEASE_TTL=%u, FAIL_THRESHOLD=%u",
 		 PACKAGE_VERSION, config_role_name(dm.cfg->role), dm.cfg->record,
 		 dm.provider->ops->id, dm.cfg->update_interval, dm.cfg->renew_deadline,
 		 dm.cfg->lease_ttl, dm.cfg->fail_threshold);
-	if (dm.watcher != NULL) {
-		/* Not active yet: a collector left running here is stopped. */
-		watcher_apply(dm.watcher, false, clock_mono_ms());
+	if (!dm.provider->ops->atomic_cas) {
+		log_warn("provider %s has no atomic compare-and-swap: %s", dm.provider->ops->id,
+			 dm.provider->ops->cas_note != NULL
+				 ? dm.provider->ops->cas_note
+				 : "it reads, compares, writes and reads back, so two writers can "
+				   "race");
 	}
-	loop(&dm);
+	run_loop(&dm);
 	if (dm.watcher != NULL) {
 		/* The loop has stopped: what is in flight is killed and the
 		 * stop below runs here, bounded by the backend's timeout. */
 		watcher_set_loop(dm.watcher, NULL);
 	}
-	if (dm.active || dm.watcher != NULL) {
-		dm.state.holding = false;
-		dm.keep_on_dns_failure = false;
-		update_activity(&dm, "shutting down");
-	}
+	site_shutdown(dm.site);
 	code = CMD_EXIT_OK;
 out:
 	loop_io_free(dm.http_io);
 	metrics_http_stop(dm.http);
 	/* What is in flight on the loop goes before the loop does. */
+	site_free(dm.site);
 	unload(&dm);
+	vault_keeper_free(dm.vault);
 	http_multi_free(dm.multi);
 	loop_free(dm.loop);
 	metrics_free(dm.metrics);

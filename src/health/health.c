@@ -43,7 +43,9 @@ struct health {
 	char url[CONFIG_STR_MAX];
 	char metric[sizeof(((config_t *)0)->health_metric)]; /* as configured, for logs */
 	prom_selector_t sel;
-	http_request_t *req; /* kept between checks, and so is its connection */
+	/* metrics: kept between checks, and so is its connection; tcp with a
+	 * host name: the connect-only request that resolves it off the loop */
+	http_request_t *req;
 
 	/* the stale-count state machine */
 	bool have_last;
@@ -144,6 +146,50 @@ static int setup_request(health_t *h, df_detail_t *d)
 	return DF_OK;
 }
 
+/* Whether HEALTH_HOST is an address, which needs no resolver. */
+static bool host_numeric(const char *host)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/*
+ * The tcp check of a host name: getaddrinfo() would block the loop for as
+ * long as the resolver takes, so the name is resolved and connected by
+ * libcurl (threaded resolver, bounded by HEALTH_TIMEOUT) as a connect-only
+ * transfer. Addresses keep the plain non-blocking connect.
+ */
+static int setup_connect_request(health_t *h, df_detail_t *d)
+{
+	char url[sizeof(h->host) + 32];
+	http_request_t *req = NULL;
+	const http_options_t opt = {
+		.connect_timeout_ms = h->timeout_ms,
+		.timeout_ms = h->timeout_ms,
+		.body_max = 1,
+		.connect_only = true,
+	};
+
+	if (h->host[strspn(h->host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "0123456789.-_")] != '\0') {
+		df_detail_set(d, "HEALTH_HOST '%s' is neither an address nor a host name", h->host);
+		return DF_ECONFIG;
+	}
+	snprintf(url, sizeof(url), "http://%s:%u/", h->host, (unsigned)h->port);
+	int ret = http_request_new(&req, "GET", url, &opt, d);
+	if (ret == DF_OK) {
+		ret = http_request_prepare(req, d);
+	}
+	if (ret != DF_OK) {
+		df_detail_prefix(d, "health");
+		http_request_free(req);
+		return ret == DF_ENOMEM ? DF_ENOMEM : DF_ECONFIG;
+	}
+	http_request_free(h->req);
+	h->req = req;
+	return DF_OK;
+}
+
 static int health_new_mode(health_t **out, const config_t *cfg, enum config_health_mode mode,
 			   df_detail_t *d);
 
@@ -206,6 +252,12 @@ static int health_new_mode(health_t **out, const config_t *cfg, enum config_heal
 		}
 		snprintf(h->host, sizeof(h->host), "%s", cfg->health_host);
 		h->port = cfg->health_port;
+		if (!host_numeric(h->host)) {
+			ret = setup_connect_request(h, d);
+			if (ret != DF_OK) {
+				goto fail;
+			}
+		}
 		*out = h;
 		return DF_OK;
 	}
@@ -256,8 +308,9 @@ int health_set_timeout_ms(health_t *h, long ms)
 	}
 	long old = h->timeout_ms;
 	h->timeout_ms = ms;
-	if (h->mode == CONFIG_HEALTH_METRICS) {
-		int ret = setup_request(h, NULL);
+	if (h->mode == CONFIG_HEALTH_METRICS || h->req != NULL) {
+		int ret = h->mode == CONFIG_HEALTH_METRICS ? setup_request(h, NULL)
+							   : setup_connect_request(h, NULL);
 		if (ret != DF_OK) {
 			h->timeout_ms = old;
 			return ret;
@@ -612,7 +665,7 @@ static void async_end(health_t *h)
 	h->ai = NULL;
 	loop_timer_free(h->timer);
 	h->timer = NULL;
-	if (h->mode == CONFIG_HEALTH_METRICS && h->multi != NULL) {
+	if (h->multi != NULL && h->req != NULL) {
 		http_request_cancel(h->multi, h->req);
 	}
 	h->multi = NULL;
@@ -646,6 +699,36 @@ static void on_fetched(http_request_t *req, int ret, void *arg)
 	health_t *h = arg;
 	h->multi = NULL; /* the transfer is over */
 	async_report(h, judge_metrics(h, ret, h->why, sizeof(h->why)));
+}
+
+/* The tcp check of a host name: the connect-only transfer's verdict. */
+static void on_connected(http_request_t *req, int ret, void *arg)
+{
+	health_t *h = arg;
+	char after[32];
+	h->multi = NULL;
+	snprintf(h->where, sizeof(h->where), "%s:%u", h->host, (unsigned)h->port);
+	if (ret == DF_OK) {
+		log_debug("health: connected to %s", h->where);
+		async_report(h, true);
+		return;
+	}
+	switch (http_request_fail(req)) {
+	case HTTP_FAIL_RESOLVE:
+		set_why(h->why, sizeof(h->why), "cannot resolve %s (%s)", h->host,
+			http_request_reason(req));
+		break;
+	case HTTP_FAIL_TIMEOUT:
+		set_why(h->why, sizeof(h->why), "connect to %s timed out after %s", h->where,
+			http_client_duration(after, sizeof(after), h->timeout_ms));
+		break;
+	default:
+		set_why(h->why, sizeof(h->why), "connect to %s failed (%s)", h->where,
+			http_request_reason(req));
+		break;
+	}
+	log_warn("TCP check failed: %s", h->why);
+	async_report(h, false);
 }
 
 /* The tcp verdict on h->err, logged as health_check() logs it. */
@@ -756,6 +839,15 @@ int health_check_begin(health_t *h, http_multi_t *m, health_cb cb, void *arg)
 		return DF_OK;
 	}
 
+	if (h->req != NULL) {
+		ret = http_request_begin(m, h->req, on_connected, h);
+		if (ret != DF_OK) {
+			async_end(h);
+			return ret;
+		}
+		h->multi = m;
+		return DF_OK;
+	}
 	if (!resolve(h, &h->res, h->why, sizeof(h->why))) {
 		log_warn("TCP check failed: %s", h->why);
 		defer(h, false);

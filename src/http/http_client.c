@@ -318,6 +318,48 @@ void http_request_free(http_request_t *req)
 	curl_global_cleanup();
 }
 
+int http_request_retarget(http_request_t *req, const char *method, const char *url)
+{
+	bool known = false;
+	if (req == NULL || method == NULL || url == NULL || url[0] == '\0') {
+		return DF_EINVAL;
+	}
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		known = known || strcmp(method, methods[i]) == 0;
+	}
+	if (!known) {
+		return DF_EINVAL;
+	}
+	char *m = strdup(method);
+	char *u = strdup(url);
+	if (m == NULL || u == NULL) {
+		free(m);
+		free(u);
+		return DF_ENOMEM;
+	}
+	free(req->method);
+	free(req->url);
+	req->method = m;
+	req->url = u;
+	for (struct curl_slist *p = req->headers; p != NULL; p = p->next) {
+		explicit_bzero(p->data, strlen(p->data));
+	}
+	curl_slist_free_all(req->headers);
+	req->headers = NULL;
+	wipe_send(req);
+	return DF_OK;
+}
+
+int http_request_set_timeouts(http_request_t *req, long connect_timeout_ms, long timeout_ms)
+{
+	if (req == NULL || connect_timeout_ms < 1 || timeout_ms < 1) {
+		return DF_EINVAL;
+	}
+	req->opt.connect_timeout_ms = connect_timeout_ms;
+	req->opt.timeout_ms = timeout_ms;
+	return DF_OK;
+}
+
 int http_request_add_header(http_request_t *req, const char *line)
 {
 	if (req == NULL || line == NULL || strpbrk(line, "\r\n") != NULL) {
@@ -605,6 +647,10 @@ int http_request_prepare(http_request_t *req, df_detail_t *d)
 	if (o->accept_encoding) {
 		SET(CURLOPT_ACCEPT_ENCODING, "");
 	}
+	SET(CURLOPT_CONNECT_ONLY, o->connect_only ? 1L : 0L);
+	/* A connect check proves nothing on a kept connection. */
+	SET(CURLOPT_FRESH_CONNECT, o->connect_only ? 1L : 0L);
+	SET(CURLOPT_FORBID_REUSE, o->connect_only ? 1L : 0L);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, req);
 	SET(CURLOPT_ERRORBUFFER, req->errbuf);

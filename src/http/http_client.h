@@ -44,6 +44,11 @@ typedef struct http_options {
 	size_t body_max;	 /* largest answer body accepted; at least 1 */
 	unsigned max_redirects;	 /* 0: a 3xx is the answer; else followed, same host only */
 	bool accept_encoding;	 /* offer gzip and deflate; the cap applies to decoded bytes */
+	/* Resolve and connect only, within connect_timeout_ms, and send
+	 * nothing: a TCP reachability check whose host name is resolved by
+	 * libcurl's threaded resolver instead of a blocking getaddrinfo(). A
+	 * new connection every time, closed after. */
+	bool connect_only;
 } http_options_t;
 
 /* Why a transfer got no usable answer (http_request_fail()). */
@@ -74,6 +79,18 @@ int http_request_new(http_request_t **out, const char *method, const char *url,
 
 /* Frees req and wipes its headers and body (they may hold secrets); NULL does nothing. */
 void http_request_free(http_request_t *req);
+
+/*
+ * Makes req a request for method on url with no header and no body (both
+ * wiped), keeping its libcurl handle and so the connection it holds: a
+ * client that signs every request (SigV4) makes each one afresh on one
+ * kept-alive connection. Not while req is in flight. DF_OK, DF_EINVAL or
+ * DF_ENOMEM (req unchanged).
+ */
+int http_request_retarget(http_request_t *req, const char *method, const char *url);
+
+/* Changes the connect and total timeouts of the next transfers (at least 1 ms each). */
+int http_request_set_timeouts(http_request_t *req, long connect_timeout_ms, long timeout_ms);
 
 /*
  * Adds one header line, "Name: value" ("Name:" removes a header libcurl

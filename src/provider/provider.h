@@ -45,6 +45,9 @@ typedef void (*provider_report_fn)(void *arg, bool ok, const char *what);
 typedef struct provider_ops {
 	const char *id;
 	bool atomic_cas; /* swap() is a true compare-and-swap */
+	/* Without atomic_cas: what the swap does instead and what that means
+	 * for two writers, in words for `validate` and the start-up log. */
+	const char *cas_note;
 	int (*read)(provider_t *p, lease_t *out, df_detail_t *d);
 	/* expected: the lease last read or written (its version), NULL or
 	 * !has_txt when there was none. next: the A address and TXT value to
@@ -88,6 +91,9 @@ void provider_free(provider_t *p);
 int provider_bind_new(provider_t **out, const config_t *cfg, df_detail_t *d);
 int provider_dryrun_new(provider_t **out, const config_t *cfg, df_detail_t *d);
 int provider_adgss_new(provider_t **out, const config_t *cfg, df_detail_t *d); /* GSSAPI builds */
+int provider_route53_new(provider_t **out, const config_t *cfg, df_detail_t *d);
+int provider_cloudflare_new(provider_t **out, const config_t *cfg, df_detail_t *d);
+int provider_script_new(provider_t **out, const config_t *cfg, df_detail_t *d);
 
 /*
  * The blocking forms, for the commands: a provider that runs on the loop
@@ -109,6 +115,45 @@ int provider_read_begin(provider_t *p, http_multi_t *m, lease_t *out, provider_d
 int provider_swap_begin(provider_t *p, http_multi_t *m, const lease_t *expected, lease_t *next,
 			provider_done_fn done, void *arg);
 void provider_cancel(provider_t *p);
+
+/*
+ * For providers: sets l's TXT to text (len bytes) as read, parsed into
+ * l->lease when it is a lease value (txt_valid), else why not in
+ * l->txt_error; a text too long for l->txt is cut and invalid.
+ */
+void provider_lease_set_txt(lease_t *l, const char *text, size_t len);
+
+/*
+ * A TXT record's text from its presentation (reference/rest-providers.md
+ * section 1): quoted character-strings, each string's quotes stripped,
+ * \DDD (decimal) and \X escapes undone, strings concatenated; a text that
+ * does not start with a quote is taken as it is. DF_OK, DF_EINVAL (an
+ * unterminated string or escape, text between strings, a NUL) or
+ * DF_ENOSPACE (out, size bytes, always terminated).
+ */
+int provider_txt_decode(const char *content, size_t len, char *out, size_t size);
+
+/*
+ * text as TXT presentation: quoted character-strings of at most 255 bytes,
+ * '"' and '\' escaped. DF_OK or DF_ENOSPACE (out is then "").
+ */
+int provider_txt_encode(const char *text, char *out, size_t size);
+
+/* For providers: adds one A address read to l (a, a_count, a_list). */
+void provider_lease_add_a(lease_t *l, const char *addr);
+
+/* For check(): one line through fn (may be NULL), formatted. */
+void provider_report(provider_report_fn fn, void *arg, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* For providers: name (a DNS name) without its trailing dot, into buf. */
+void provider_name_bare(char *buf, size_t size, const char *name);
+
+/*
+ * For providers: the milliseconds one request or program may take now,
+ * configured_ms cut by p->deadline_ms (0 or less: no time is left).
+ */
+long provider_budget_ms(const provider_t *p, long configured_ms);
 
 /* Lists the provider ids, for error messages. */
 const char *provider_list(void);

@@ -10,7 +10,6 @@
 #include <config.h> /* HAVE_GSSAPI; not src/config.h */
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -493,21 +492,6 @@ out:
 	return ret;
 }
 
-static void report(provider_report_fn fn, void *arg, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void report(provider_report_fn fn, void *arg, bool ok, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (fn != NULL) {
-		fn(arg, ok, line);
-	}
-}
-
 /*
  * Proves the key may update the record without changing anything: the
  * UPDATE adds the lease records but its prerequisites say a random name both
@@ -540,18 +524,19 @@ static int prove_update(bind_provider_t *bp, provider_report_fn fn, void *arg, d
 		ret = send_update(bp, pre, up, &rcode, &attempts, d);
 	}
 	if (ret != DF_OK) {
-		report(fn, arg, false, "update as %s: %s", who(bp),
-		       d != NULL ? d->msg : df_strerror(ret));
+		provider_report(fn, arg, false, "update as %s: %s", who(bp),
+				d != NULL ? d->msg : df_strerror(ret));
 		goto out;
 	}
 	if (rcode == LDNS_RCODE_NXDOMAIN || rcode == LDNS_RCODE_YXDOMAIN) {
-		report(fn, arg, true,
-		       "%s may update %s A and TXT (signed answer verified, no change made)",
-		       who(bp), cfg->record);
+		provider_report(
+			fn, arg, true,
+			"%s may update %s A and TXT (signed answer verified, no change made)",
+			who(bp), cfg->record);
 		ret = DF_OK;
 	} else {
 		dns_explain_update_rcode(d, rcode, server_of(bp), who(bp), cfg->zone, cfg->record);
-		report(fn, arg, false, "%s", d != NULL ? d->msg : "update refused");
+		provider_report(fn, arg, false, "%s", d != NULL ? d->msg : "update refused");
 		ret = DF_ERCODE;
 	}
 out:
@@ -574,14 +559,16 @@ static int bind_check(provider_t *p, provider_report_fn fn, void *arg, df_detail
 	int ret = exchange(bp, q, &ans, d);
 	ldns_pkt_free(q);
 	if (ret == DF_ETIMEDOUT || ret == DF_ECONNREFUSED || ret == DF_ENETWORK) {
-		report(fn, arg, false, "DNS server %s reachable: %s", server_of(bp), d->msg);
+		provider_report(fn, arg, false, "DNS server %s reachable: %s", server_of(bp),
+				d->msg);
 		goto out;
 	}
-	report(fn, arg, true, "DNS server %s%s reachable (answered in %lld ms)", server_of(bp),
-	       bp->from_mname ? " (primary from the SOA MNAME)" : "",
-	       (long long)(clock_mono_ms() - start));
+	provider_report(fn, arg, true, "DNS server %s%s reachable (answered in %lld ms)",
+			server_of(bp), bp->from_mname ? " (primary from the SOA MNAME)" : "",
+			(long long)(clock_mono_ms() - start));
 	if (ret != DF_OK) {
-		report(fn, arg, false, "%s (%s) accepted: %s", who(bp), alg_name(bp), d->msg);
+		provider_report(fn, arg, false, "%s (%s) accepted: %s", who(bp), alg_name(bp),
+				d->msg);
 		goto out;
 	}
 	ret = check_query_answer(bp, &ans, cfg->zone, "SOA", d);
@@ -593,16 +580,17 @@ static int bind_check(provider_t *p, provider_report_fn fn, void *arg, df_detail
 				      server_of(bp), cfg->zone, cfg->zone);
 			ret = DF_ENOENT;
 		}
-		report(fn, arg, false, "zone %s served: %s", cfg->zone, d->msg);
+		provider_report(fn, arg, false, "zone %s served: %s", cfg->zone, d->msg);
 		goto out;
 	}
-	report(fn, arg, true, "zone %s served by %s (authoritative)", cfg->zone, server_of(bp));
-	report(fn, arg, true, "%s (%s) accepted for queries (signed answer verified)", who(bp),
-	       alg_name(bp));
+	provider_report(fn, arg, true, "zone %s served by %s (authoritative)", cfg->zone,
+			server_of(bp));
+	provider_report(fn, arg, true, "%s (%s) accepted for queries (signed answer verified)",
+			who(bp), alg_name(bp));
 	if (ans.has_server_time) {
-		report(fn, arg, llabs(ans.clock_skew) < 60,
-		       "clock skew against %s: %+lld s (TSIG allows 300 s)", server_of(bp),
-		       (long long)ans.clock_skew);
+		provider_report(fn, arg, llabs(ans.clock_skew) < 60,
+				"clock skew against %s: %+lld s (TSIG allows 300 s)", server_of(bp),
+				(long long)ans.clock_skew);
 	}
 	ret = prove_update(bp, fn, arg, d);
 out:
@@ -692,20 +680,20 @@ static int adgss_check(provider_t *p, provider_report_fn fn, void *arg, df_detai
 	const tsig_key_t *key = NULL;
 	int ret = gss_session_credentials(bp->gss, what, sizeof(what), d);
 	if (ret != DF_OK) {
-		report(fn, arg, false, "Kerberos ticket acquired: %s", d->msg);
+		provider_report(fn, arg, false, "Kerberos ticket acquired: %s", d->msg);
 		return ret;
 	}
-	report(fn, arg, true, "%s", what);
+	provider_report(fn, arg, true, "%s", what);
 	ret = use_gss_key(bp, &key, d);
 	if (ret != DF_OK) {
-		report(fn, arg, false, "GSS-TSIG context with %s for %s established: %s",
-		       server_of(bp), gss_session_service(bp->gss), d->msg);
+		provider_report(fn, arg, false, "GSS-TSIG context with %s for %s established: %s",
+				server_of(bp), gss_session_service(bp->gss), d->msg);
 		return ret;
 	}
-	report(fn, arg, true,
-	       "GSS-TSIG context established with %s for %s (key %s, valid for %lld s)",
-	       server_of(bp), gss_session_service(bp->gss), key->name,
-	       (long long)gss_session_remaining(bp->gss));
+	provider_report(fn, arg, true,
+			"GSS-TSIG context established with %s for %s (key %s, valid for %lld s)",
+			server_of(bp), gss_session_service(bp->gss), key->name,
+			(long long)gss_session_remaining(bp->gss));
 	return bind_check(p, fn, arg, d);
 }
 

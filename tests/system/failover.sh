@@ -16,6 +16,7 @@
 #   fo_check_never_both [SITE...] fails when the two sites' ACTIVE periods ever overlap,
 #                              or when it found no transitions of the SITEs to check
 #   fo_active SITE             true when SITE's last transition was ACTIVE (a kill ends it)
+#   fo_sampler                 prints which sites' collector stand-ins run, every 0.2 s
 
 . "$top_srcdir/tests/system/lib.sh"
 . "$top_srcdir/tests/system/collector.sh"
@@ -116,6 +117,20 @@ fo_initd_watchers()
 running()
 {
 	"$T/initd-$1" status >/dev/null 2>&1
+}
+
+# fo_sampler: every 0.2 s one line "PD" (1 or 0: the primary's and the DR's
+# collector stand-in running), until killed; for the "exactly one site" checks.
+fo_sampler()
+{
+	local p d
+	while :; do
+		p=0 d=0
+		running primary && p=1
+		running dr && d=1
+		echo "$p$d"
+		sleep 0.2
+	done
 }
 
 fo_start()

@@ -624,3 +624,47 @@ sys_stop_fake_dns()
 	local port=${1:-${FAKE_PORT:-}}
 	_sys_stop "fake_dns-$port" 5 || fail "sys_stop_fake_dns: fake_dns on port $port was not running"
 }
+
+# ---------------------------------------------------------------------------
+# TLS for the HTTPS fakes, and the fake Vault (tests/system/fake_vault.c)
+
+# sys_make_test_ca: with the openssl CLI, a throwaway CA ($T/ca.pem), a server certificate
+# for 127.0.0.1 and localhost signed by it ($T/srv.pem, key $T/srv.key) and a second CA of
+# the same name that signed nothing ($T/other-ca.pem), for the verification failures.
+sys_make_test_ca()
+{
+	sys_require openssl
+	[ -n "$T" ] || fail "sys_make_test_ca: call sys_setup first"
+	(
+		cd "$T"
+		umask 077
+		ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+		openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca &&
+			openssl req -x509 "${ec[@]}" -keyout other.key -out other-ca.pem -days 2 \
+				-subj /CN=test-ca &&
+			openssl req "${ec[@]}" -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 &&
+			printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >srv.ext &&
+			openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+				-out srv.pem -days 2 -extfile srv.ext
+	) >"$T/openssl.log" 2>&1 || fail "sys_make_test_ca: openssl failed: $(cat "$T/openssl.log")"
+}
+
+# sys_start_fake_vault NAME [fake_vault options]: fake_vault with $T/srv.pem (see
+# sys_make_test_ca), its secret's map in $T/secret.json, sealed while $T/sealed exists.
+# Waits until it listens; sets VAULT_PORT and VAULT_LOG ($T/NAME.log). Stop it with
+# sys_kill NAME.
+sys_start_fake_vault()
+{
+	local name=${1:?sys_start_fake_vault NAME [options]}
+	shift
+	local fake=$top_builddir/tests/system/fake_vault
+	sys_require "$fake"
+	[ -s "$T/srv.pem" ] || fail "sys_start_fake_vault: call sys_make_test_ca first"
+	rm -f "$T/$name.port"
+	sys_spawn "$name" "$fake" -c "$T/srv.pem" -k "$T/srv.key" -P "$T/$name.port" \
+		-d "$T/secret.json" -S "$T/sealed" "$@"
+	VAULT_LOG=$T/$name.log
+	sys_wait_for 10 "fake_vault $name listening" test -s "$T/$name.port"
+	VAULT_PORT=$(cat "$T/$name.port")
+	export VAULT_PORT VAULT_LOG
+}

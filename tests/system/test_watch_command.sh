@@ -13,23 +13,11 @@ sys_require start-stop-daemon
 # checks; neither runs until a watcher starts it.
 fo_initd_watchers WATCH_CMD_TIMEOUT=5
 
-# Samples both sites every 0.2 s in the background; a line per sample.
-sampler()
-{
-	while :; do
-		p=0 d=0
-		running primary && p=1
-		running dr && d=1
-		echo "$p$d"
-		sleep 0.2
-	done
-}
-
 assert_exit 0 "init" -- "$DNSFAILOVER" -c "$T/primary.env" init
 fo_start primary
 fo_start dr
 fo_wait_log primary "Watcher: collector (commands of $T/initd-primary) started" 15
-sampler >"$T/samples" &
+fo_sampler >"$T/samples" &
 sampler_pid=$!
 # Keep the script's status for sys_cleanup, which reads $?.
 trap '_rc=$?; set +e; kill $sampler_pid 2>/dev/null; fo_stop_initd; (exit $_rc); sys_cleanup' EXIT

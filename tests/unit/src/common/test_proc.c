@@ -1,6 +1,7 @@
 /* Running programs without a shell: splitting, exit codes, output, time bounds. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -230,6 +232,52 @@ static void default_path(void **state)
 		out, "env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"));
 }
 
+/* Reads fd to its end into buf (NUL-terminated). */
+static void read_all(int fd, char *buf, size_t size)
+{
+	size_t used = 0;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	while (used + 1 < size && poll(&p, 1, 5000) > 0) {
+		ssize_t n = read(fd, buf + used, size - 1 - used);
+		if (n <= 0) {
+			break;
+		}
+		used += (size_t)n;
+	}
+	buf[used] = '\0';
+}
+
+/*
+ * proc_spawn_env(): the variables given join the clean environment, stdout
+ * and stderr come on pipes of their own, the program leads its own group.
+ */
+static void spawn_env_and_stderr(void **state)
+{
+	(void)state;
+	char *argv[] = {"/bin/sh", "-c",
+			"echo \"out $DNS_IP $DNS_TXT\"; echo \"err $HOME\" >&2; "
+			"ps -o pgid= -p $$ | tr -d ' '",
+			NULL};
+	char *env[] = {"DNS_IP=192.0.2.20", "DNS_TXT=owner=dr exp=5 epoch=2", NULL};
+	char out[512], err[512];
+	pid_t pid;
+	int out_fd, err_fd, status;
+	df_detail_t d = {""};
+	assert_int_equal(setenv("HOME", "/root", 1), 0);
+	assert_int_equal(proc_spawn_env(argv, env, &pid, &out_fd, &err_fd, &d), DF_OK);
+	read_all(out_fd, out, sizeof(out));
+	read_all(err_fd, err, sizeof(err));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(out_fd);
+	close(err_fd);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	char want[128];
+	snprintf(want, sizeof(want), "out 192.0.2.20 owner=dr exp=5 epoch=2\n%ld\n", (long)pid);
+	assert_string_equal(out, want);
+	assert_string_equal(err, "err \n"); /* HOME is not passed */
+	assert_int_equal(proc_spawn_env(argv, env, &pid, &out_fd, NULL, &d), DF_EINVAL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "--report-child") == 0) {
@@ -244,6 +292,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(daemon_left_behind_does_not_hold_us),
 		cmocka_unit_test(clean_environment_and_descriptors),
 		cmocka_unit_test(default_path),
+		cmocka_unit_test(spawn_env_and_stderr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

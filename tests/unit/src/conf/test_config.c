@@ -20,6 +20,7 @@
 
 #include "src/conf/config.h"
 #include "src/failover/config_modules.h"
+#include "src/provider/provider_conf.h"
 
 /* The smallest valid configuration; tests append to it. */
 #define BASE                                                            \
@@ -189,9 +190,20 @@ static void test_every_key_set(void **state)
 		  "GSS_TSIG_ALG=gss.microsoft.com\nMY_IP=2001:DB8::20\nOTEL_CHECK_INTERVAL=7\n"
 		  "WATCH_MODE=kubernetes\nOTEL_NAMESPACE=otel\nOTEL_DEPLOYMENT=collector\n"
 		  "OTEL_REPLICAS_ACTIVE=3\nOTEL_REPLICAS_INACTIVE=1\nWATCH_CMD_TIMEOUT=9\n"
-		  "METRICS_LISTEN=127.0.0.1:9464\n");
+		  "METRICS_LISTEN=127.0.0.1:9464\nAWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n"
+		  "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n"
+		  "AWS_SESSION_TOKEN=FQoGZXIvYXdzEXAMPLE=\nAWS_REGION=us-gov-west-1\n"
+		  "ROUTE53_ZONE_ID=/hostedzone/Z1D633PJN98FT9\n"
+		  "ROUTE53_ENDPOINT=https://route53.us-gov.amazonaws.com\n"
+		  "ROUTE53_CA_FILE=/etc/ssl/certs/ca-certificates.crt\n"
+		  "HTTPS_PROXY=http://proxy.example.test:3128\n");
 	assert_int_equal(cfg.role, CONFIG_ROLE_DR);
 	assert_string_equal(cfg.provider, "route53");
+	assert_string_equal(cfg.route53.access_key_id, "AKIAIOSFODNN7EXAMPLE");
+	assert_string_equal(cfg.route53.session_token, "FQoGZXIvYXdzEXAMPLE=");
+	assert_string_equal(cfg.route53.zone_id, "Z1D633PJN98FT9"); /* stored bare */
+	assert_string_equal(cfg.route53.region, "us-gov-west-1");
+	assert_string_equal(cfg.route53.https_proxy, "http://proxy.example.test:3128");
 	assert_string_equal(cfg.server, "ns1.example.test");
 	assert_int_equal(cfg.port, 5353);
 	assert_string_equal(cfg.zone, "example.test.");
@@ -995,7 +1007,9 @@ static void test_key_table(void **state)
 	assert_false(config_key_at(failover_config_modules, n, &info));
 	assert_false(config_key_at(failover_config_modules, 0, NULL));
 	assert_true(n >= 50);
-	assert_int_equal(secrets, 1); /* TSIG_KEY: the other secrets come with their providers */
+	/* TSIG_KEY, VAULT_TOKEN, VAULT_SECRET_ID, AWS_SECRET_ACCESS_KEY and
+	 * AWS_SESSION_TOKEN (route53), CLOUDFLARE_API_TOKEN. */
+	assert_int_equal(secrets, 6);
 	assert_true(config_key_at(failover_config_modules, 0, &info));
 	assert_string_equal(info.name, "ROLE");
 	assert_true(info.required);
@@ -1020,6 +1034,119 @@ static void test_key_table(void **state)
 	snprintf(all, sizeof(all), BASE "WATCH_START_CMD=%sx\n", cmd);
 	expect_error(all, "WATCH_START_CMD=");
 	assert_msg_has("is too long; expected at most 4095 characters");
+}
+
+/*
+ * Every secret key of the program, whichever module declares it, takes the
+ * NAME_FILE form under the one secret-file rule: a file private to us is
+ * read, one that others can read is refused with the chmod that fixes it.
+ */
+static void test_every_secret_takes_file(void **state)
+{
+	(void)state;
+	config_key_info_t info;
+	size_t checked = 0;
+	char path[256], entry[320];
+
+	for (size_t i = 0; config_key_at(failover_config_modules, i, &info); i++) {
+		if (!info.secret) {
+			continue;
+		}
+		const char *value =
+			strcmp(info.name, "TSIG_KEY") == 0 ? "hmac-sha256:k:" SECRET : SECRET;
+		char text[64];
+		snprintf(text, sizeof(text), "%s\n", value);
+		snprintf(entry, sizeof(entry), "%s_FILE=%s", info.name,
+			 write_file("private.secret", text, 0600, path, sizeof(path)));
+		char *env[] = {entry, NULL};
+		write_file("base.env", BASE, 0644, path, sizeof(path));
+		if (load(path, env) != DF_OK) {
+			fail_msg("%s_FILE with mode 0600: %s", info.name, d.msg);
+		}
+		write_file("private.secret", text, 0644, path, sizeof(path));
+		write_file("base.env", BASE, 0644, path, sizeof(path));
+		assert_int_equal(load(path, env), DF_ECONFIG);
+		snprintf(text, sizeof(text), "%s_FILE=", info.name);
+		assert_msg_has(text);
+		assert_msg_has("is readable by group and others (mode 0644");
+		assert_msg_has("chmod 600 ");
+		assert_msg_lacks(SECRET);
+		checked++;
+	}
+	assert_true(checked >= 3); /* TSIG_KEY, VAULT_TOKEN, VAULT_SECRET_ID at least */
+}
+
+/* A module that puts values from elsewhere (as Vault's does), for the hook's tests. */
+static const char *put_name, *put_value;
+static int put_ret;
+static int put_source(const config_t *c, config_ctx_t *ctx, df_detail_t *dd)
+{
+	(void)dd;
+	/* The module's own keys are stored before its source runs. */
+	assert_string_equal(c->metrics_listen, "127.0.0.1:9");
+	put_ret = config_put(ctx, put_name, put_value, "Store s/k");
+	return put_ret == DF_ENOENT ? DF_OK : put_ret;
+}
+
+static const config_key_t src_keys[] = {
+	{.name = "METRICS_LISTEN",
+	 .type = CONFIG_STR,
+	 CONFIG_FIELD(metrics_listen),
+	 .def = "127.0.0.1:9",
+	 .help = "h"},
+};
+
+static void test_source_puts(void **state)
+{
+	(void)state;
+	const config_module_t src = {
+		.name = "src", .keys = src_keys, .count = 1, .source = put_source};
+	const config_module_t *const mods[] = {&provider_config, &src, NULL};
+	char path[256];
+	char *env[] = {"DNS_TTL=50", NULL};
+
+	write_file("src.env", BASE "DNS_TTL=40\n", 0644, path, sizeof(path));
+	/* Over the file and the environment, in any case. */
+	put_name = "dns_ttl";
+	put_value = "45";
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(config_load(&cfg, mods, path, env, NULL, &d), DF_OK);
+	assert_int_equal(cfg.dns_ttl, 45);
+	/* A secret from the store needs no private configuration file. */
+	put_name = "tsig_key";
+	put_value = "hmac-sha256:k:" SECRET;
+	assert_int_equal(config_load(&cfg, mods, path, env, NULL, &d), DF_OK);
+	assert_string_equal(cfg.tsig_key, "hmac-sha256:k:" SECRET);
+	/* Through the same checks; the message names the store and shows no value. */
+	put_name = "DNS_TTL";
+	put_value = "forty-" SECRET;
+	assert_int_equal(config_load(&cfg, mods, path, env, NULL, &d), DF_ECONFIG);
+	assert_msg_has("Store s/k: DNS_TTL is not a decimal number (value not shown)");
+	assert_msg_lacks(SECRET);
+	put_name = "tsig_key";
+	put_value = SECRET;
+	assert_int_equal(config_load(&cfg, mods, path, env, NULL, &d), DF_ECONFIG);
+	assert_msg_has("Store s/k: TSIG_KEY is not of the form");
+	assert_msg_lacks(SECRET);
+	/* Not a key, or the NAME_FILE form: DF_ENOENT for the source to report. */
+	put_name = "dns_tll";
+	assert_int_equal(config_load(&cfg, mods, path, env, NULL, &d), DF_OK);
+	assert_int_equal(put_ret, DF_ENOENT);
+	put_name = "tsig_key_file";
+	assert_int_equal(config_load(&cfg, mods, path, env, NULL, &d), DF_OK);
+	assert_int_equal(put_ret, DF_ENOENT);
+	assert_int_equal(cfg.dns_ttl, 50);
+	/* NAME_FILE secrets are read before any source runs: their errors come first. */
+	put_name = "tsig_keyfile";
+	put_value = "/etc/k.conf";
+	write_file("src.env", BASE "TSIG_KEY_FILE=/nonexistent\n", 0644, path, sizeof(path));
+	assert_int_equal(config_load(&cfg, mods, path, NULL, NULL, &d), DF_ECONFIG);
+	assert_msg_has("TSIG_KEY_FILE=/nonexistent: cannot open the file");
+	/* config_parse_text() runs no source. */
+	put_ret = 99;
+	assert_int_equal(config_parse_text(&cfg, mods, BASE, strlen(BASE), "t", &d), DF_OK);
+	assert_int_equal(put_ret, 99);
+	assert_int_equal(config_put(NULL, "a", "b", "c"), DF_EINVAL);
 }
 
 /* Each template loads as shipped and mentions every key, with its default. */
@@ -1074,6 +1201,54 @@ static void test_templates(void **state)
 	assert_int_equal(cfg.health_mode, CONFIG_HEALTH_METRICS);
 }
 
+/* The cloudflare and script providers' keys and the checks across them. */
+static void test_cloudflare_script_keys(void **state)
+{
+	(void)state;
+#define CF_BASE                                                                   \
+	"ROLE=primary\nDNS_PROVIDER=cloudflare\nDNS_ZONE=example.com\n"           \
+	"DNS_RECORD=lease.example.com\nPRIMARY_IP=192.0.2.10\nDR_IP=192.0.2.20\n" \
+	"CLOUDFLARE_API_TOKEN=" SECRET "\n"
+	assert_int_equal(parse(CF_BASE "DNS_TTL=30\n"), DF_ECONFIG);
+	assert_msg_has("DNS_TTL=30 is below Cloudflare's minimum TTL of 60 s (1 means automatic)");
+	assert_null(strstr(d.msg, SECRET));
+	assert_int_equal(parse(CF_BASE "DNS_TTL=59\n"), DF_ECONFIG);
+	assert_int_equal(parse(CF_BASE "DNS_TTL=1\n"), DF_OK);
+	assert_int_equal(parse(CF_BASE "DNS_TTL=60\n"), DF_OK);
+	assert_string_equal(cfg.cloudflare.api_token, SECRET);
+	assert_string_equal(cfg.cloudflare.api_url, "https://api.cloudflare.com/client/v4");
+	assert_int_equal(cfg.cloudflare.timeout, 10);
+	assert_string_equal(cfg.cloudflare.zone_id, "");
+	/* The default DNS_TTL (30) is refused with cloudflare, and only there. */
+	assert_int_equal(parse(CF_BASE), DF_ECONFIG);
+	assert_int_equal(parse(BASE "DNS_TTL=30\n"), DF_OK);
+	assert_int_equal(parse("ROLE=primary\nDNS_PROVIDER=cloudflare\nDNS_ZONE=example.com\n"
+			       "DNS_RECORD=lease.example.com\nPRIMARY_IP=192.0.2.10\n"
+			       "DR_IP=192.0.2.20\nDNS_TTL=60\n"),
+			 DF_ECONFIG);
+	assert_msg_has("DNS_PROVIDER=cloudflare needs CLOUDFLARE_API_TOKEN");
+	assert_int_equal(parse(CF_BASE "DNS_TTL=60\nCLOUDFLARE_ZONE_ID=xyz\n"), DF_ECONFIG);
+	assert_msg_has("is not a Cloudflare zone id");
+	assert_int_equal(parse(CF_BASE "DNS_TTL=60\nCLOUDFLARE_PROXY=socks://x\n"), DF_ECONFIG);
+	assert_int_equal(parse(CF_BASE "DNS_TTL=60\nCLOUDFLARE_PROXY=http://proxy:3128\n"), DF_OK);
+	assert_string_equal(cfg.cloudflare.proxy, "http://proxy:3128");
+#undef CF_BASE
+#define SC_BASE                                                     \
+	"ROLE=primary\nDNS_PROVIDER=script\nDNS_ZONE=example.com\n" \
+	"DNS_RECORD=lease.example.com\nPRIMARY_IP=192.0.2.10\nDR_IP=192.0.2.20\n"
+	assert_int_equal(parse(SC_BASE "SCRIPT_GET=/bin/get\n"), DF_ECONFIG);
+	assert_msg_has("DNS_PROVIDER=script needs SCRIPT_SET");
+	assert_int_equal(parse(SC_BASE "SCRIPT_SET=/bin/set\n"), DF_ECONFIG);
+	assert_msg_has("DNS_PROVIDER=script needs SCRIPT_GET");
+	assert_int_equal(parse(SC_BASE "SCRIPT_SET=/bin/set 'open\nSCRIPT_GET=/bin/get\n"),
+			 DF_ECONFIG);
+	assert_msg_has("SCRIPT_SET (t.env:7)");
+	assert_int_equal(parse(SC_BASE "SCRIPT_SET=/bin/set a\nSCRIPT_GET=/bin/get\n"), DF_OK);
+	assert_string_equal(cfg.script.set_cmd, "/bin/set a");
+	assert_int_equal(cfg.script.timeout, 10);
+#undef SC_BASE
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1100,7 +1275,10 @@ int main(void)
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_untouched_on_error),
 		cmocka_unit_test(test_key_table),
+		cmocka_unit_test(test_every_secret_takes_file),
+		cmocka_unit_test(test_source_puts),
 		cmocka_unit_test(test_templates),
+		cmocka_unit_test(test_cloudflare_script_keys),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -869,6 +869,62 @@ static void test_async_tcp(void **state)
 	assert_string_equal(why, want);
 	health_free(h);
 	free(cfg);
+
+	/* A name is resolved and connected by libcurl off the loop: refused
+	 * on every address is a failure that names the host and port. */
+	cfg = tcp_config("localhost", port);
+	h = new_checker(cfg);
+	snprintf(want, sizeof(want), "connect to localhost:%u failed (", (unsigned)port);
+	expect_async(&a, h, false, 0, want);
+	health_free(h);
+	free(cfg);
+	async_teardown(&a);
+}
+
+static void test_async_tcp_name(void **state)
+{
+	(void)state;
+	struct blackhole b;
+	struct async a;
+	int64_t ms;
+	char want[96];
+	async_setup(&a);
+
+	/* A name that cannot resolve fails within the timeout, whatever the
+	 * resolver does (RFC 6761: .invalid never exists). */
+	config_t *cfg = tcp_config("no-such-collector.invalid", 4317);
+	health_t *h = new_checker(cfg);
+	assert_int_equal(health_set_timeout_ms(h, SHORT_MS), DF_OK);
+	assert_false(async_check(&a, h, &ms));
+	if (strstr(a.why, "cannot resolve no-such-collector.invalid") == NULL &&
+	    strstr(a.why, "connect to no-such-collector.invalid:4317 timed out") == NULL) {
+		fail_msg("unexpected reason: %s", a.why);
+	}
+	assert_true(ms <= SHORT_MS + MARGIN_MS);
+	health_free(h);
+	free(cfg);
+
+	/* A name whose address never answers: bounded like an address, and a
+	 * new connection each time (a kept one would prove nothing). */
+	blackhole_open(&b);
+	cfg = tcp_config("localhost", b.port);
+	h = new_checker(cfg);
+	assert_int_equal(health_set_timeout_ms(h, SHORT_MS), DF_OK);
+	assert_false(async_check(&a, h, &ms));
+	snprintf(want, sizeof(want), "connect to localhost:%u timed out after 300 ms",
+		 (unsigned)b.port);
+	assert_string_equal(a.why, want);
+	assert_true(ms >= SHORT_MS - 50 && ms <= SHORT_MS + MARGIN_MS);
+	health_free(h);
+	free(cfg);
+	blackhole_close(&b);
+
+	/* Not a host name at all: refused when the checker is made. */
+	cfg = tcp_config("collector/../x", 4317);
+	df_detail_t d = {""};
+	assert_int_equal(health_new(&h, cfg, &d), DF_ECONFIG);
+	assert_non_null(strstr(d.msg, "HEALTH_HOST 'collector/../x' is neither"));
+	free(cfg);
 	async_teardown(&a);
 }
 
@@ -950,23 +1006,15 @@ static void test_async_cancel(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stale_count),
-		cmocka_unit_test(test_metrics_growing),
-		cmocka_unit_test(test_metrics_flat),
-		cmocka_unit_test(test_metrics_decreasing),
-		cmocka_unit_test(test_metrics_failures),
-		cmocka_unit_test(test_metrics_huge_body),
-		cmocka_unit_test(test_metrics_silent),
-		cmocka_unit_test(test_metrics_refused),
-		cmocka_unit_test(test_new_validates),
-		cmocka_unit_test(test_tcp_listening),
-		cmocka_unit_test(test_tcp_refused),
-		cmocka_unit_test(test_tcp_blackhole),
-		cmocka_unit_test(test_for_site),
-		cmocka_unit_test(test_async_metrics),
-		cmocka_unit_test(test_async_silent),
-		cmocka_unit_test(test_async_tcp),
-		cmocka_unit_test(test_async_tcp_blackhole),
+		cmocka_unit_test(test_stale_count),	 cmocka_unit_test(test_metrics_growing),
+		cmocka_unit_test(test_metrics_flat),	 cmocka_unit_test(test_metrics_decreasing),
+		cmocka_unit_test(test_metrics_failures), cmocka_unit_test(test_metrics_huge_body),
+		cmocka_unit_test(test_metrics_silent),	 cmocka_unit_test(test_metrics_refused),
+		cmocka_unit_test(test_new_validates),	 cmocka_unit_test(test_tcp_listening),
+		cmocka_unit_test(test_tcp_refused),	 cmocka_unit_test(test_tcp_blackhole),
+		cmocka_unit_test(test_for_site),	 cmocka_unit_test(test_async_metrics),
+		cmocka_unit_test(test_async_silent),	 cmocka_unit_test(test_async_tcp),
+		cmocka_unit_test(test_async_tcp_name),	 cmocka_unit_test(test_async_tcp_blackhole),
 		cmocka_unit_test(test_async_cancel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,102 @@
+# shellcheck shell=bash
+# tests/system/provider_fake.sh: two dnsfailover daemons on a provider whose
+# records live behind a stand-in (an API fake, a script's state file) rather
+# than in named. Sources failover.sh (and so lib.sh and collector.sh).
+#
+#   pf_begin                   required tools, sys_setup, the primary's collector
+#   pf_configs KEY=VALUE ...   $T/primary.env and $T/dr.env with failover.sh's short
+#                              timings, no DNS server, the provider's KEY=VALUE
+#   pf_lease                   prints "A TXT" as show reads them ("" when show fails)
+#   pf_daemons RIVAL           init, two `run` daemons with init-script watchers through
+#                              a failover and a failback, the collector stand-in on
+#                              exactly one site; then RIVAL (a command that rewrites the
+#                              lease behind the holder's back) and the holder noticing
+#                              it; never both sites active
+
+. "$top_srcdir/tests/system/failover.sh"
+
+pf_begin()
+{
+	sys_require curl openssl jq
+	sys_setup
+	trap '_rc=$?; set +e; fo_stop_initd; (exit $_rc); sys_cleanup' EXIT
+	sys_start_collector primary
+	: >"$T/kills"
+}
+
+pf_configs()
+{
+	local common=(DNS_SERVER= DNS_PORT= TSIG_KEYFILE= UPDATE_INTERVAL=$FO_I
+		RENEW_DEADLINE=$FO_D LEASE_TTL=$FO_L FAIL_THRESHOLD=$FO_FAIL HEALTH_MODE=metrics
+		HEALTH_URL=$COLLECTOR_URL HEALTH_STALE_COUNT=$FO_STALE HEALTH_TIMEOUT=1 "$@")
+	sys_write_config "$T/primary.env" "${common[@]}"
+	sys_write_config "$T/dr.env" ROLE=dr "${common[@]}"
+}
+
+pf_lease()
+{
+	"$DNSFAILOVER" -c "$T/primary.env" show 2>/dev/null |
+		sed -n 's/^  "A": "\(.*\)",$/\1/p; s/^  "owner": "\(.*\)",$/\1/p' | paste -sd' '
+}
+
+# _pf_lost_more N: the primary's log has more than N "Lease lost" lines.
+_pf_lost_more()
+{
+	[ "$(grep -c "Lease lost: the record now holds" "$T/primary.log" || true)" -gt "$1" ]
+}
+
+pf_daemons()
+{
+	local rival=$1 sampler_pid both
+	fo_initd_watchers WATCH_CMD_TIMEOUT=5
+	assert_exit 0 "init" -- "$DNSFAILOVER" -c "$T/primary.env" init
+	fo_start primary
+	fo_start dr
+	fo_wait_log primary "Site is now ACTIVE" 15
+	fo_wait_log primary "Watcher: collector (commands of $T/initd-primary) started" 15
+	fo_sampler >"$T/samples" &
+	sampler_pid=$!
+	trap '_rc=$?; set +e; kill '"$sampler_pid"' 2>/dev/null; fo_stop_initd; (exit $_rc); sys_cleanup' EXIT
+	sleep 3 # a window: the DR must not take over nor start its collector in it
+	assert_eq "$(fo_owner)" primary "owner in steady state"
+	assert_contains "$(cat "$T/primary.log")" "Lease renewed, expires at" "the primary renews"
+	running dr && fail "the DR's collector runs while the primary is active"
+
+	sys_log "the primary's collector stops answering: failover"
+	echo down >"$T/primary-collector.mode"
+	fo_wait_owner dr 20 >/dev/null
+	fo_wait_log dr "FAILOVER: Promoted DR to active, A=192.0.2.20" 5
+	fo_wait_log dr "Watcher: collector (commands of $T/initd-dr) started" 10
+	fo_wait_log primary "Watcher: collector (commands of $T/initd-primary) stopped" 10
+	assert_eq "$(pf_lease)" "192.0.2.20 dr" "A and owner after failover"
+
+	sys_log "failback"
+	echo up >"$T/primary-collector.mode"
+	sleep 2 # the DR keeps the lease while the primary is healthy again
+	assert_eq "$(fo_owner)" dr "the DR keeps the lease until failback"
+	assert_exit 0 "failback" -- "$DNSFAILOVER" -c "$T/primary.env" failback
+	assert_contains "$OUT" "FAILBACK: Restored primary as active, A=192.0.2.10" "failback line"
+	fo_wait_log dr "Site is now STANDBY" 5
+	fo_wait_log dr "Watcher: collector (commands of $T/initd-dr) stopped" 10
+	sys_wait_for $((FO_D + 3)) "the primary active after failback" fo_active primary
+	sys_wait_for $((FO_D + 3)) "the primary's collector after failback" running primary
+	assert_eq "$(pf_lease)" "192.0.2.10 primary" "A and owner after failback"
+
+	sys_log "a rival rewrites the lease behind the holder"
+	fo_stop dr
+	sleep 1 # the holder renews once more
+	local lost
+	lost=$(grep -c "Lease lost: the record now holds" "$T/primary.log" || true)
+	$rival
+	sys_wait_for 5 "the holder noticing the rival's write" _pf_lost_more "$lost"
+	assert_contains "$(grep "Lease lost: the record now holds" "$T/primary.log" | tail -n 1)" \
+		"epoch=99" "the holder names the rival's value"
+	kill "$sampler_pid" 2>/dev/null || true
+	fo_stop primary
+	fo_check_never_both
+	both=$(grep -c '^11$' "$T/samples" || true)
+	sys_log "$(wc -l <"$T/samples") samples of both sites' collectors, $both with both running"
+	[ "$both" -eq 0 ] || fail "both collectors ran at once in $both samples"
+	grep -q '^10$' "$T/samples" || fail "no sample with only the primary's collector"
+	grep -q '^01$' "$T/samples" || fail "no sample with only the DR's collector"
+}
