@@ -371,6 +371,7 @@ int zp_backend_rfc2136_create(zp_backend_t *b, zp_backend_conf_t *c, df_detail_t
 	const char *service = zp_kv_get(c, "gss_service", NULL);
 	const char *mech = zp_kv_get(c, "gss_mech", "krb5");
 	bool gss = (keytab != NULL && keytab[0] != '\0') || (service != NULL && service[0] != '\0');
+	(void)principal; /* used only in a build with GSSAPI */
 	if (gss && be->have_key) {
 		df_detail_set(d, "%s:%d: backend %s: key_file or GSS-TSIG (gss_*), not both",
 			      c->file, c->line, c->name);
