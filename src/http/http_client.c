@@ -43,6 +43,8 @@ struct http_request {
 	http_fail_t fail;
 	long header_status; /* status line of the answer being received */
 	bool redirect_refused;
+	char content_type[128]; /* of the last answer, "" when none */
+	char set_cookie[512];	/* its first Set-Cookie, name=value only */
 	char errbuf[CURL_ERROR_SIZE];
 	char reason[CURL_ERROR_SIZE + 128];
 };
@@ -303,6 +305,7 @@ void http_request_free(http_request_t *req)
 		explicit_bzero(p->data, strlen(p->data));
 	}
 	curl_slist_free_all(req->headers);
+	explicit_bzero(req->set_cookie, sizeof(req->set_cookie));
 	wipe_send(req);
 	if (req->body.buf != NULL) {
 		explicit_bzero(req->body.buf, req->body.len);
@@ -491,6 +494,26 @@ out:
 }
 
 /* Watches each answer's status line and vets its Location before libcurl follows it. */
+/* A header's value (after the colon, blanks trimmed) into out; a cookie
+ * stops at its first ';' (its attributes are not ours to send back). */
+static void keep_header_value(char *out, size_t size, const char *v, size_t n, bool cookie)
+{
+	while (n > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		n--;
+	}
+	size_t len = 0;
+	while (len < n && v[len] != '\r' && v[len] != '\n' && !(cookie && v[len] == ';')) {
+		len++;
+	}
+	if (len >= size) {
+		out[0] = '\0'; /* cut, it would be wrong */
+		return;
+	}
+	memcpy(out, v, len);
+	out[len] = '\0';
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
 	http_request_t *req = arg;
@@ -500,14 +523,25 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		/* "HTTP/1.1 302 Found": a new answer (after a 1xx or a redirect). */
 		const char *sp = memchr(data, ' ', n);
 		req->header_status = 0;
+		req->content_type[0] = '\0';
+		req->set_cookie[0] = '\0';
 		for (const char *p = sp != NULL ? sp + 1 : data + n;
 		     p < data + n && *p >= '0' && *p <= '9'; p++) {
 			req->header_status = req->header_status * 10 + (*p - '0');
 		}
 		return n;
 	}
+	if (n > 13 && strncasecmp(data, "Content-Type:", 13) == 0) {
+		keep_header_value(req->content_type, sizeof(req->content_type), data + 13, n - 13,
+				  false);
+	} else if (n > 11 && strncasecmp(data, "Set-Cookie:", 11) == 0 &&
+		   req->set_cookie[0] == '\0') {
+		keep_header_value(req->set_cookie, sizeof(req->set_cookie), data + 11, n - 11,
+				  true);
+	}
 	long st = req->header_status;
-	bool followed = st == 301 || st == 302 || st == 303 || st == 307 || st == 308;
+	bool followed = req->opt.max_redirects > 0 &&
+			(st == 301 || st == 302 || st == 303 || st == 307 || st == 308);
 	if (followed && n > 9 && strncasecmp(data, "Location:", 9) == 0 &&
 	    !redirect_allowed(req, data + 9, n - 9)) {
 		req->redirect_refused = true;
@@ -552,6 +586,8 @@ int http_request_prepare(http_request_t *req, df_detail_t *d)
 	req->fail = HTTP_FAIL_NONE;
 	req->header_status = 0;
 	req->redirect_refused = false;
+	req->content_type[0] = '\0';
+	req->set_cookie[0] = '\0';
 	req->errbuf[0] = '\0';
 	req->reason[0] = '\0';
 
@@ -597,11 +633,12 @@ int http_request_prepare(http_request_t *req, df_detail_t *d)
 	if (o->unix_socket != NULL) {
 		SET(CURLOPT_UNIX_SOCKET_PATH, o->unix_socket);
 	}
+	/* Every answer's headers: the redirect check, Content-Type, Set-Cookie. */
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	SET(CURLOPT_HEADERDATA, req);
 	if (o->max_redirects > 0) {
 		SET(CURLOPT_FOLLOWLOCATION, 1L);
 		SET(CURLOPT_MAXREDIRS, (long)o->max_redirects);
-		SET(CURLOPT_HEADERFUNCTION, on_header);
-		SET(CURLOPT_HEADERDATA, req);
 	} else {
 		SET(CURLOPT_FOLLOWLOCATION, 0L);
 	}
@@ -773,4 +810,14 @@ void http_request_message(const http_request_t *req, char *out, size_t size)
 	size_t len = 0;
 	const char *body = http_request_body(req, &len);
 	http_client_message(body, len, out, size);
+}
+
+const char *http_request_content_type(const http_request_t *req)
+{
+	return req != NULL ? req->content_type : "";
+}
+
+const char *http_request_set_cookie(const http_request_t *req)
+{
+	return req != NULL ? req->set_cookie : "";
 }

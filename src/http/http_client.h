@@ -148,6 +148,13 @@ const char *http_request_body(const http_request_t *req, size_t *len);
 /* Releases the body's buffer when it is large (a request kept between transfers). */
 void http_request_drop_body(http_request_t *req);
 
+/* After finish: the Content-Type of the last answer ("" when none). */
+const char *http_request_content_type(const http_request_t *req);
+
+/* After finish: the first Set-Cookie of the last answer as name=value,
+ * without its attributes ("" when none). A secret: never log it. */
+const char *http_request_set_cookie(const http_request_t *req);
+
 /* After finish: what failed, HTTP_FAIL_NONE when an answer came back. */
 http_fail_t http_request_fail(const http_request_t *req);
 

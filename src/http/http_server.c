@@ -1,6 +1,9 @@
 /*
- * libmicrohttpd, one thread per connection, on a socket we bind ourselves so
- * that a failure names the address and the reason.
+ * libmicrohttpd, one thread per connection (or one thread in all with
+ * opts.serial), on a socket we bind ourselves so that a failure names the
+ * address and the reason. Each request keeps its raw target (from the URI
+ * log callback, before libmicrohttpd decodes anything) and its body in a
+ * state of its own.
  */
 #include "src/http/http_server.h"
 
@@ -28,6 +31,8 @@ struct http_server {
 	http_handler_fn handler;
 	void *arg;
 	size_t body_max;
+	const char *too_large_type;
+	const char *too_large_text;
 	uint16_t port;
 	char *cert_pem;
 	char *key_pem;
@@ -38,10 +43,13 @@ struct http_sreq {
 	struct MHD_Connection *conn;
 	const char *method;
 	const char *path;
+	const char *version;
+	char *target;
 	char *body;
 	size_t len;
 	size_t cap;
 	bool too_big;
+	bool started; /* the first call (headers only) has been seen */
 	char client[NI_MAXHOST];
 };
 
@@ -165,21 +173,36 @@ static enum MHD_Result send_response(struct MHD_Connection *c, http_response_t *
 	return ret;
 }
 
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	(void)cls;
+	(void)c;
+	http_sreq_t *r = calloc(1, sizeof(*r));
+	if (r != NULL) {
+		r->target = strdup(uri != NULL ? uri : "");
+		if (r->target == NULL) {
+			free(r);
+			r = NULL;
+		}
+	}
+	return r;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **con_cls)
 {
 	http_server_t *s = cls;
-	(void)version;
 	http_sreq_t *r = *con_cls;
 	if (r == NULL) {
-		r = calloc(1, sizeof(*r));
-		if (r == NULL) {
-			return MHD_NO;
-		}
+		return MHD_NO; /* out of memory in uri_log() */
+	}
+	if (!r->started) {
+		r->started = true;
 		r->conn = c;
 		r->method = method;
 		r->path = url;
+		r->version = version;
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		if (ci == NULL || ci->client_addr == NULL ||
@@ -189,7 +212,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 				r->client, sizeof(r->client), NULL, 0, NI_NUMERICHOST) != 0) {
 			snprintf(r->client, sizeof(r->client), "unknown");
 		}
-		*con_cls = r;
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
@@ -217,7 +239,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	http_response_t resp = {.status = 500};
-	if (r->too_big) {
+	if (r->too_big && s->too_large_text != NULL) {
+		http_response_text(&resp, 413, s->too_large_type, s->too_large_text);
+	} else if (r->too_big) {
 		char msg[160];
 		snprintf(msg, sizeof(msg),
 			 "{\"success\":false,\"error\":{\"code\":\"body_too_large\","
@@ -238,6 +262,7 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	http_sreq_t *r = *con_cls;
 	if (r != NULL) {
+		free(r->target);
 		free(r->body);
 		free(r);
 		*con_cls = NULL;
@@ -295,9 +320,17 @@ int http_server_start(http_server_t **out, const http_server_opts_t *o, df_detai
 	s->handler = o->handler;
 	s->arg = o->arg;
 	s->body_max = o->body_max;
+	s->too_large_type = o->too_large_type;
+	s->too_large_text = o->too_large_text;
 	bool tls = o->tls_cert != NULL && o->tls_cert[0] != '\0';
 	size_t cert_len = 0;
 	if (tls) {
+		if (o->tls_key == NULL || o->tls_key[0] == '\0') {
+			df_detail_set(d, "tls_cert is set but tls_key is not: a TLS certificate "
+					 "needs its key file too");
+			free(s);
+			return DF_EINVAL;
+		}
 		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
 			df_detail_set(d, "tls_cert is set but libmicrohttpd was built without TLS");
 			free(s);
@@ -323,15 +356,17 @@ int http_server_start(http_server_t **out, const http_server_opts_t *o, df_detai
 		s->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
 						   : ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	}
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0);
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+			 (o->serial ? MHD_USE_AUTO : MHD_USE_THREAD_PER_CONNECTION) |
+			 (tls ? MHD_USE_TLS : 0);
 	if (tls) {
 		s->mhd = MHD_start_daemon(
 			flags, 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT,
 			o->conn_max, MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
 			MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK_SIZE,
-			MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_HTTPS_MEM_CERT,
+			MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
+			MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL, MHD_OPTION_HTTPS_MEM_CERT,
 			s->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, s->key_pem, MHD_OPTION_END);
 	} else {
 		s->mhd = MHD_start_daemon(
@@ -339,7 +374,8 @@ int http_server_start(http_server_t **out, const http_server_opts_t *o, df_detai
 			MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT,
 			o->conn_max, MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
 			MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK_SIZE,
-			MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
+			MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
+			MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL, MHD_OPTION_END);
 	}
 	if (s->mhd == NULL) {
 		close(fd);
@@ -381,6 +417,16 @@ const char *http_req_method(const http_sreq_t *r)
 const char *http_req_path(const http_sreq_t *r)
 {
 	return r->path;
+}
+
+const char *http_req_target(const http_sreq_t *r)
+{
+	return r->target;
+}
+
+const char *http_req_version(const http_sreq_t *r)
+{
+	return r->version;
 }
 
 const char *http_req_header(const http_sreq_t *r, const char *name)

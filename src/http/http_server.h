@@ -1,12 +1,16 @@
 /*
- * The HTTP server glue for services whose handlers may block (dnsrecordsd
- * waits for the DNS server inside a request): libmicrohttpd with a thread
- * per connection, a cap on connections and on the request body, TLS when a
- * certificate and key are given. A handler sees the request as plain
- * strings and fills a response; it never touches libmicrohttpd.
+ * The one HTTP server glue, for dnsrecordsd and zonepushd: libmicrohttpd
+ * with a cap on connections and on the request body (a longer body is
+ * answered 413 and never reaches the handler), TLS when a certificate and
+ * key are given, HTTP/1.0 and 1.1. A handler sees the request as plain
+ * strings (the decoded path and arguments, and the raw target for programs
+ * that parse their own query) and fills a response; it never touches
+ * libmicrohttpd.
  *
- * Handlers run concurrently in the connection threads: what they share they
- * lock themselves.
+ * By default each connection has a thread of its own (dnsrecordsd waits for
+ * the DNS server inside a request) and handlers run concurrently: what they
+ * share they lock themselves. With opts.serial one server thread runs the
+ * handler for one request at a time (zonepushd's queue handle).
  */
 #pragma once
 
@@ -46,6 +50,10 @@ typedef struct http_server_opts {
 	size_t body_max;      /* a longer body is answered 413 */
 	http_handler_fn handler;
 	void *arg;
+	bool serial; /* one server thread, one request at a time */
+	/* The 413 answer; NULL: a JSON error naming body_max. */
+	const char *too_large_type; /* static; NULL: application/json */
+	const char *too_large_text;
 } http_server_opts_t;
 
 /* Splits "host:port", "[v6]:port", ":port" (host "" = every address). */
@@ -58,11 +66,17 @@ void http_server_stop(http_server_t *s);
 uint16_t http_server_port(const http_server_t *s);
 
 const char *http_req_method(const http_sreq_t *r);
+/* The decoded path, without the query string. */
 const char *http_req_path(const http_sreq_t *r);
+/* The raw request target as sent, path and query not decoded ("/CMD_X?a=b"). */
+const char *http_req_target(const http_sreq_t *r);
+/* "HTTP/1.0" or "HTTP/1.1". */
+const char *http_req_version(const http_sreq_t *r);
 /* Header value (case-insensitive name), or NULL. */
 const char *http_req_header(const http_sreq_t *r, const char *name);
 /* Query-string argument (decoded), or NULL. */
 const char *http_req_arg(const http_sreq_t *r, const char *name);
+/* The body, NUL-terminated ("" when there is none), of *len bytes. */
 const char *http_req_body(const http_sreq_t *r, size_t *len);
 /* The client's address as text ("127.0.0.1", "::1"). */
 const char *http_req_client(const http_sreq_t *r);
