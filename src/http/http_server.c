@@ -121,18 +121,30 @@ static int bind_listen(const http_server_opts_t *o, const char *host, uint16_t p
 	}
 	int err = ENOENT;
 	int fd = -1;
-	for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			err = errno;
-			continue;
-		}
-		int one = 1;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
-			err = errno;
-			close(fd);
-			fd = -1;
+	/* Every address (no host): [::] taking IPv4 too first, 0.0.0.0 if that fails. */
+	bool any = host[0] == '\0';
+	for (int pass = 0; pass < (any ? 2 : 1) && fd < 0; pass++) {
+		for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+			bool v6 = ai->ai_family == AF_INET6;
+			if (any && v6 != (pass == 0)) {
+				continue;
+			}
+			fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			if (fd < 0) {
+				err = errno;
+				continue;
+			}
+			int one = 1, zero = 0;
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			if (any && v6) {
+				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+			}
+			if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+			    listen(fd, LISTEN_BACKLOG) != 0) {
+				err = errno;
+				close(fd);
+				fd = -1;
+			}
 		}
 	}
 	freeaddrinfo(res);
@@ -211,6 +223,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 								       : sizeof(struct sockaddr_in),
 				r->client, sizeof(r->client), NULL, 0, NI_NUMERICHOST) != 0) {
 			snprintf(r->client, sizeof(r->client), "unknown");
+		}
+		/* An IPv4 client of a dual-stack listener is shown as IPv4. */
+		if (strncmp(r->client, "::ffff:", 7) == 0 && strchr(r->client + 7, '.') != NULL) {
+			memmove(r->client, r->client + 7, strlen(r->client + 7) + 1);
 		}
 		return MHD_YES;
 	}

@@ -41,7 +41,7 @@ typedef struct http_response {
 typedef void (*http_handler_fn)(void *arg, const http_sreq_t *req, http_response_t *resp);
 
 typedef struct http_server_opts {
-	const char *listen;   /* "host:port", "[v6]:port" or ":port" */
+	const char *listen;   /* "host:port", "[v6]:port" or ":port" (IPv4 and IPv6) */
 	const char *setting;  /* key named in errors ("listen") */
 	const char *tls_cert; /* PEM file, or NULL/"" for plain HTTP */
 	const char *tls_key;  /* PEM file (a secret: secret_file rule) */

@@ -327,6 +327,53 @@ static void test_start_errors(void **state)
 	assert_non_null(strstr(d.msg, "listen \"127.0.0.1\""));
 }
 
+/* ":port" is every address: IPv4 and, where the host has it, IPv6. */
+static void test_listen_any(void **state)
+{
+	(void)state;
+	seen_t s = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	http_server_opts_t o = {.listen = ":0",
+				.setting = "listen",
+				.conn_max = 4,
+				.timeout_s = 5,
+				.body_max = 10,
+				.handler = handler,
+				.arg = &s};
+	http_server_t *srv = NULL;
+	df_detail_t d = {{0}};
+	assert_int_equal(http_server_start(&srv, &o, &d), DF_OK);
+	const char *req = "GET /x HTTP/1.0\r\n\r\n";
+	char *out = exchange(http_server_port(srv), req, strlen(req), strlen(req));
+	assert_non_null(strstr(out, "len=0"));
+	assert_string_equal(s.client, "127.0.0.1");
+	free(out);
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6,
+				  .sin6_port = htons(http_server_port(srv)),
+				  .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	struct sockaddr_in6 probe = a6;
+	probe.sin6_port = 0;
+	bool have_v6 = fd >= 0 && bind(fd, (struct sockaddr *)&probe, sizeof(probe)) == 0;
+	if (have_v6) {
+		assert_int_equal(connect(fd, (struct sockaddr *)&a6, sizeof(a6)), 0);
+		assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+		char buf[512] = "";
+		size_t used = 0;
+		ssize_t r;
+		while (used < sizeof(buf) - 1 &&
+		       (r = recv(fd, buf + used, sizeof(buf) - 1 - used, 0)) > 0) {
+			used += (size_t)r;
+		}
+		assert_non_null(strstr(buf, "len=0"));
+		assert_string_equal(s.client, "::1");
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	assert_int_equal(s.calls, have_v6 ? 2 : 1);
+	http_server_stop(srv);
+}
+
 static void test_parse_listen(void **state)
 {
 	(void)state;
@@ -367,7 +414,7 @@ int main(void)
 		cmocka_unit_test(test_request_as_seen), cmocka_unit_test(test_body_whole),
 		cmocka_unit_test(test_too_large),	cmocka_unit_test(test_response_header),
 		cmocka_unit_test(test_serial),		cmocka_unit_test(test_start_errors),
-		cmocka_unit_test(test_parse_listen),
+		cmocka_unit_test(test_listen_any),	cmocka_unit_test(test_parse_listen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
