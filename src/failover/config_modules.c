@@ -12,7 +12,15 @@
 
 /* The order keys are listed in (config_key_at()), after the core keys. */
 const config_module_t *const failover_config_modules[] = {
-	&provider_config, &route53_config, &cloudflare_config, &script_config,
-	&infoblox_config, &f5_config, &health_config,
-	&watch_config,	  &metrics_config, &vault_config,      NULL,
+	&provider_config,
+	&route53_config,
+	&cloudflare_config,
+	&script_config,
+	&infoblox_config,
+	&f5_config,
+	&health_config,
+	&watch_config,
+	&metrics_config,
+	&vault_config,
+	NULL,
 };

@@ -10,8 +10,17 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { FK_HOST, FK_USERNAME, FK_PASSWORD, FK_PARTITION, FK_VERIFY_SSL, FK_POOL, FK_CA_FILE,
-       FK_TIMEOUT, FK_COUNT };
+enum {
+	FK_HOST,
+	FK_USERNAME,
+	FK_PASSWORD,
+	FK_PARTITION,
+	FK_VERIFY_SSL,
+	FK_POOL,
+	FK_CA_FILE,
+	FK_TIMEOUT,
+	FK_COUNT
+};
 
 /* A BIG-IP object name: letters, digits, '.', '-', '_' (no '/' nor '~'). */
 static const char *check_object(const char *v, char *expect, size_t esize)
@@ -28,8 +37,9 @@ static const char *check_object(const char *v, char *expect, size_t esize)
 
 static const char *check_host(const char *v, char *expect, size_t esize)
 {
-	snprintf(expect, esize, "the BIG-IP's management name or address, e.g. bigip.example.com, "
-				"bigip.example.com:8443 or https://bigip.example.com");
+	snprintf(expect, esize,
+		 "the BIG-IP's management name or address, e.g. bigip.example.com, "
+		 "bigip.example.com:8443 or https://bigip.example.com");
 	const char *h = strncmp(v, "https://", 8) == 0 ? v + 8 : v;
 	if (strstr(v, "://") != NULL && h == v) {
 		return "is not https: iControl REST is only reached over TLS";

@@ -26,8 +26,9 @@ enum {
 static const char *check_version(const char *v, char *expect, size_t esize)
 {
 	snprintf(expect, esize, "a WAPI version such as v2.11 or v2.12.3");
-	if (v[0] != 'v' || v[1] < '0' || v[1] > '9' || strspn(v + 1, "0123456789.") != strlen(v + 1) ||
-	    strstr(v, "..") != NULL || v[strlen(v) - 1] == '.') {
+	if (v[0] != 'v' || v[1] < '0' || v[1] > '9' ||
+	    strspn(v + 1, "0123456789.") != strlen(v + 1) || strstr(v, "..") != NULL ||
+	    v[strlen(v) - 1] == '.') {
 		return "is not a WAPI version";
 	}
 	return NULL;
@@ -36,8 +37,9 @@ static const char *check_version(const char *v, char *expect, size_t esize)
 /* A host, host:port or an https:// URL without a path. */
 static const char *check_host(const char *v, char *expect, size_t esize)
 {
-	snprintf(expect, esize, "the grid master's name or address, e.g. gm.example.com, "
-				"gm.example.com:8443 or https://gm.example.com");
+	snprintf(expect, esize,
+		 "the grid master's name or address, e.g. gm.example.com, "
+		 "gm.example.com:8443 or https://gm.example.com");
 	const char *h = strncmp(v, "https://", 8) == 0 ? v + 8 : v;
 	if (strstr(v, "://") != NULL && h == v) {
 		return "is not https: the WAPI is only reached over TLS";
@@ -84,7 +86,7 @@ static int relate(config_t *c, const config_ctx_t *ctx, df_detail_t *d)
 	if (strcmp(c->provider, "infoblox") != 0) {
 		return DF_OK;
 	}
-	const char *missing = c->infoblox.host[0] == '\0'       ? "INFOBLOX_HOST"
+	const char *missing = c->infoblox.host[0] == '\0'	? "INFOBLOX_HOST"
 			      : c->infoblox.username[0] == '\0' ? "INFOBLOX_USERNAME"
 			      : c->infoblox.password[0] == '\0' ? "INFOBLOX_PASSWORD (or "
 								  "INFOBLOX_PASSWORD_FILE)"

@@ -32,9 +32,8 @@ static const config_choice_t gss_algs[] = {
 };
 
 const config_choice_t provider_bool_choices[] = {
-	{"true", 1}, {"yes", 1}, {"1", 1}, {"on", 1},
-	{"false", 0}, {"no", 0}, {"0", 0}, {"off", 0},
-	{NULL, 0},
+	{"true", 1}, {"yes", 1}, {"1", 1},   {"on", 1}, {"false", 0},
+	{"no", 0},   {"0", 0},	 {"off", 0}, {NULL, 0},
 };
 
 /* clang-format off */

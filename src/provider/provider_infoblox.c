@@ -48,7 +48,7 @@ enum ib_step {
 enum ib_phase { PH_READ, PH_PRE, PH_BACK };
 
 typedef struct infoblox {
-	provider_t base; /* first: provider_t * and infoblox_t * convert */
+	provider_t base;	       /* first: provider_t * and infoblox_t * convert */
 	char api[CONFIG_STR_MAX + 64]; /* https://HOST/wapi/VERSION */
 	char record_name[256];
 	enum ib_step step;
@@ -96,8 +96,8 @@ static bool ref_ok(const char *s, const char *type)
 	return true;
 }
 
-int infoblox_check_answer(const char *body, size_t len, long status, const char *what,
-			  bool request, df_detail_t *d)
+int infoblox_check_answer(const char *body, size_t len, long status, const char *what, bool request,
+			  df_detail_t *d)
 {
 	json_error_t jerr;
 	json_t *root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
@@ -105,8 +105,8 @@ int infoblox_check_answer(const char *body, size_t len, long status, const char 
 	if (status >= 200 && status < 300) {
 		ret = root != NULL ? DF_OK : DF_EMALFORMED;
 		if (ret != DF_OK) {
-			df_detail_set(d, "infoblox: %s: HTTP %ld with a body that is not JSON", what,
-				      status);
+			df_detail_set(d, "infoblox: %s: HTTP %ld with a body that is not JSON",
+				      what, status);
 		}
 		json_decref(root);
 		return ret;
@@ -225,8 +225,9 @@ int infoblox_parse_records(const char *body, size_t len, long status, const char
 			struct in_addr addr;
 			char shown[LOG_ESCAPE_SIZE(40)];
 			if (inet_pton(AF_INET, value, &addr) != 1) {
-				df_detail_set(d, "infoblox: %s: record:a holds \"%s\"", what,
-					      log_escape(shown, sizeof(shown), value, strlen(value)));
+				df_detail_set(
+					d, "infoblox: %s: record:a holds \"%s\"", what,
+					log_escape(shown, sizeof(shown), value, strlen(value)));
 				ret = DF_EMALFORMED;
 				break;
 			}
@@ -245,8 +246,7 @@ int infoblox_parse_records(const char *body, size_t len, long status, const char
 	return ret;
 }
 
-int infoblox_parse_view(const char *body, size_t len, long status, const char *view,
-			df_detail_t *d)
+int infoblox_parse_view(const char *body, size_t len, long status, const char *view, df_detail_t *d)
 {
 	char what[320];
 	snprintf(what, sizeof(what), "GET view?name=%s", view);
@@ -261,7 +261,8 @@ int infoblox_parse_view(const char *body, size_t len, long status, const char *v
 	json_array_foreach(root, i, r)
 	{
 		char name[256];
-		found = found || (get_str(r, "name", name, sizeof(name)) && strcmp(name, view) == 0);
+		found = found ||
+			(get_str(r, "name", name, sizeof(name)) && strcmp(name, view) == 0);
 	}
 	json_decref(root);
 	if (!found) {
@@ -401,39 +402,37 @@ static char *write_body(const infoblox_t *ib)
 	json_t *steps = json_array();
 	bool ok = steps != NULL;
 	if (ib->has_expected) {
-		ok = ok && add_step(steps, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s}, s:b}",
-						     "method", "GET", "object", "record:txt",
-						     "data", "name", name, "view", view, "text",
-						     ib->exp_text, "assign_state", "TXT_REF",
-						     "_ref", "discard", 1));
-		ok = ok && add_step(steps, json_pack("{s:s, s:s, s:b, s:{s:s, s:I, s:b}, s:b}",
-						     "method", "PUT", "object",
-						     "##STATE:TXT_REF:##", "enable_substitution",
-						     1, "data", "text", text, "ttl", ttl,
-						     "use_ttl", 1, "discard", 1));
+		ok = ok &&
+		     add_step(steps, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s}, s:b}",
+					       "method", "GET", "object", "record:txt", "data",
+					       "name", name, "view", view, "text", ib->exp_text,
+					       "assign_state", "TXT_REF", "_ref", "discard", 1));
+		ok = ok &&
+		     add_step(steps, json_pack("{s:s, s:s, s:b, s:{s:s, s:I, s:b}, s:b}", "method",
+					       "PUT", "object", "##STATE:TXT_REF:##",
+					       "enable_substitution", 1, "data", "text", text,
+					       "ttl", ttl, "use_ttl", 1, "discard", 1));
 	} else {
 		ok = ok && add_step(steps, json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:I, s:b}, s:b}",
 						     "method", "POST", "object", "record:txt",
 						     "data", "name", name, "text", text, "view",
-						     view, "ttl", ttl, "use_ttl", 1, "discard",
-						     1));
+						     view, "ttl", ttl, "use_ttl", 1, "discard", 1));
 	}
 	if (next->has_a && ib->exp_a_ref[0] != '\0') {
 		ok = ok && add_step(steps, json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s}, s:b}",
 						     "method", "GET", "object", "record:a", "data",
 						     "name", name, "view", view, "assign_state",
 						     "A_REF", "_ref", "discard", 1));
-		ok = ok && add_step(steps, json_pack("{s:s, s:s, s:b, s:{s:s, s:I, s:b}, s:b}",
-						     "method", "PUT", "object", "##STATE:A_REF:##",
-						     "enable_substitution", 1, "data", "ipv4addr",
-						     next->a, "ttl", ttl, "use_ttl", 1, "discard",
-						     1));
+		ok = ok &&
+		     add_step(steps, json_pack("{s:s, s:s, s:b, s:{s:s, s:I, s:b}, s:b}", "method",
+					       "PUT", "object", "##STATE:A_REF:##",
+					       "enable_substitution", 1, "data", "ipv4addr",
+					       next->a, "ttl", ttl, "use_ttl", 1, "discard", 1));
 	} else if (next->has_a) {
 		ok = ok && add_step(steps, json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:I, s:b}, s:b}",
-						     "method", "POST", "object", "record:a",
-						     "data", "name", name, "ipv4addr", next->a,
-						     "view", view, "ttl", ttl, "use_ttl", 1,
-						     "discard", 1));
+						     "method", "POST", "object", "record:a", "data",
+						     "name", name, "ipv4addr", next->a, "view",
+						     view, "ttl", ttl, "use_ttl", 1, "discard", 1));
 	}
 	char *body = ok ? json_dumps(steps, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(steps);
@@ -606,12 +605,13 @@ static int after_search(infoblox_t *ib, df_detail_t *d)
 		return lease_from_read(ib, ib->out, d);
 	case PH_PRE:
 		if (ib->txt.count > 0) {
-			df_detail_set(d,
-				      "infoblox: expected no lease at %s, found TXT \"%s\" (someone "
-				      "else wrote it)",
-				      ib->record_name,
-				      log_escape(shown, sizeof(shown), ib->txt.value,
-						 strlen(ib->txt.value)));
+			df_detail_set(
+				d,
+				"infoblox: expected no lease at %s, found TXT \"%s\" (someone "
+				"else wrote it)",
+				ib->record_name,
+				log_escape(shown, sizeof(shown), ib->txt.value,
+					   strlen(ib->txt.value)));
 			return DF_ECONFLICT;
 		}
 		snprintf(ib->exp_a_ref, sizeof(ib->exp_a_ref), "%s",
@@ -801,8 +801,8 @@ static int ib_check(provider_t *p, provider_report_fn fn, void *arg, df_detail_t
 				ret == DF_ENOTFOUND ? " (none yet: run init)" : "");
 		ret = DF_OK;
 	} else {
-		provider_report(fn, arg, false, "lease records at %s readable: %s",
-				ib->record_name, sub.msg);
+		provider_report(fn, arg, false, "lease records at %s readable: %s", ib->record_name,
+				sub.msg);
 		df_detail_set(d, "%s", sub.msg);
 	}
 	free(l);

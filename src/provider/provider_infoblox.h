@@ -22,9 +22,9 @@
 /* The records of one type found at the lease name. */
 typedef struct infoblox_records {
 	size_t count;
-	char ref[INFOBLOX_REF_MAX];    /* the first record's _ref */
-	char value[LEASE_MAX_RDATA];   /* its ipv4addr, or its text as stored */
-	char list[LEASE_A_LIST_MAX];   /* A: every address, ", "-separated */
+	char ref[INFOBLOX_REF_MAX];  /* the first record's _ref */
+	char value[LEASE_MAX_RDATA]; /* its ipv4addr, or its text as stored */
+	char list[LEASE_A_LIST_MAX]; /* A: every address, ", "-separated */
 } infoblox_records_t;
 
 /*
@@ -41,8 +41,8 @@ typedef struct infoblox_records {
  *   DF_ERCODE     any other refusal, with its code and text
  *   DF_EMALFORMED a 2xx whose body is not JSON
  */
-int infoblox_check_answer(const char *body, size_t len, long status, const char *what,
-			  bool request, df_detail_t *d);
+int infoblox_check_answer(const char *body, size_t len, long status, const char *what, bool request,
+			  df_detail_t *d);
 
 /*
  * GET record:a or record:txt (type "a" or "txt") with name and view: the

@@ -93,8 +93,8 @@ static void make_ref(rec_t *r)
 	snprintf(key, sizeof(key), "dns.bind_%s$.%lu._default.%s.%s", r->is_a ? "a" : "txt",
 		 r->serial, r->name, r->value);
 	b64url(key, enc, sizeof(enc));
-	snprintf(r->ref, sizeof(r->ref), "record:%s/%s:%s/%s", r->is_a ? "a" : "txt", enc,
-		 r->name, r->view);
+	snprintf(r->ref, sizeof(r->ref), "record:%s/%s:%s/%s", r->is_a ? "a" : "txt", enc, r->name,
+		 r->view);
 }
 
 static json_t *rec_json(const rec_t *r)
@@ -111,8 +111,8 @@ typedef struct werr {
 	char text[512];
 } werr_t;
 
-static void set_err(werr_t *e, unsigned status, const char *code, const char *cls,
-		    const char *fmt, const char *arg)
+static void set_err(werr_t *e, unsigned status, const char *code, const char *cls, const char *fmt,
+		    const char *arg)
 {
 	e->status = status;
 	e->code = code;
@@ -124,9 +124,9 @@ static MHD_RESULT send_err(struct MHD_Connection *c, const werr_t *e)
 {
 	char error[700];
 	snprintf(error, sizeof(error), "%s: %s", e->cls, e->text);
-	return fh_send_json(c, e->status,
-			    json_pack("{s:s, s:s, s:s}", "Error", error, "code", e->code, "text",
-				      e->text));
+	return fh_send_json(
+		c, e->status,
+		json_pack("{s:s, s:s, s:s}", "Error", error, "code", e->code, "text", e->text));
 }
 
 /* Parses "record:a" / "record:txt"; -1 for anything else. */
@@ -218,9 +218,9 @@ static bool rec_set(rec_t *r, json_t *data, werr_t *e)
 			snprintf(r->view, sizeof(r->view), "%s", json_string_value(v));
 		} else if (json_is_string(v) && field_of(r, k) != NULL &&
 			   json_string_length(v) < sizeof(r->value)) {
-			snprintf((char *)field_of(r, k), strcmp(k, "name") == 0 ? sizeof(r->name)
-										: sizeof(r->value),
-				 "%s", json_string_value(v));
+			snprintf((char *)field_of(r, k),
+				 strcmp(k, "name") == 0 ? sizeof(r->name) : sizeof(r->value), "%s",
+				 json_string_value(v));
 		} else {
 			set_err(e, 400, "Client.Ibap.Proto", "AdmConProtoError",
 				"Invalid value for field: '%s'", k);
@@ -377,8 +377,8 @@ static MHD_RESULT do_request(struct MHD_Connection *c, json_t *steps, bool *wrot
 		if (ok && strcmp(method, "GET") == 0) {
 			int t = obj_type(obj);
 			result = json_array();
-			ok = t >= 0 && search(work, t, json_is_object(data) ? data : NULL, result,
-					      &e);
+			ok = t >= 0 &&
+			     search(work, t, json_is_object(data) ? data : NULL, result, &e);
 			if (t < 0) {
 				set_err(&e, 400, "Client.Ibap.Proto", "AdmConProtoError",
 					"Unknown object type: %s", obj);
@@ -398,9 +398,9 @@ static MHD_RESULT do_request(struct MHD_Connection *c, json_t *steps, bool *wrot
 				json_object_foreach(assign, var, field)
 				{
 					if (ok) {
-						json_object_set(state, var,
-								json_object_get(
-									first,
+						json_object_set(
+							state, var,
+							json_object_get(first,
 									json_string_value(field)));
 					}
 				}
@@ -430,8 +430,8 @@ static MHD_RESULT do_request(struct MHD_Connection *c, json_t *steps, bool *wrot
 static bool authorized(struct MHD_Connection *c)
 {
 	char user[256], pass[256];
-	return fh_basic(c, user, sizeof(user), pass, sizeof(pass)) &&
-	       strcmp(user, g.user) == 0 && strcmp(pass, g.password) == 0;
+	return fh_basic(c, user, sizeof(user), pass, sizeof(pass)) && strcmp(user, g.user) == 0 &&
+	       strcmp(pass, g.password) == 0;
 }
 
 static MHD_RESULT wapi(const fh_request_t *q, const char *path, bool *wrote)
@@ -452,13 +452,14 @@ static MHD_RESULT wapi(const fh_request_t *q, const char *path, bool *wrote)
 		json_t *filter = json_object(), *out = json_array();
 		const char *keys[] = {"name", "view", "text", "ipv4addr"};
 		for (size_t i = 0; i < 4; i++) {
-			const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, keys[i]);
+			const char *v =
+				MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, keys[i]);
 			if (v != NULL) {
 				json_object_set_new(filter, keys[i], json_string(v));
 			}
 		}
 		ret = search(g.recs, obj_type(path), filter, out, &e) ? fh_send_json(c, 200, out)
-								       : send_err(c, &e);
+								      : send_err(c, &e);
 		if (e.status != 0) {
 			json_decref(out);
 		}
@@ -513,8 +514,8 @@ static MHD_RESULT handle(const fh_request_t *q)
 		werr_t e;
 		char v[32];
 		snprintf(v, sizeof(v), "%.*s", (int)strcspn(q->url + 6, "/"), q->url + 6);
-		set_err(&e, 400, "Client.Ibap.Proto", "AdmConProtoError",
-			"Unknown WAPI version %s", v);
+		set_err(&e, 400, "Client.Ibap.Proto", "AdmConProtoError", "Unknown WAPI version %s",
+			v);
 		return send_err(q->c, &e);
 	}
 	if (strncmp(q->url, prefix, strlen(prefix)) != 0) {
@@ -572,8 +573,9 @@ int main(int argc, char **argv)
 			pidfile = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: fake_infoblox -p PORT -k KEY -C CERT -u USER -w "
-					"PASSWORD [-v VERSION] [-V VIEW] [-c CONTROL] [-P PIDFILE]\n");
+			fprintf(stderr,
+				"usage: fake_infoblox -p PORT -k KEY -C CERT -u USER -w "
+				"PASSWORD [-v VERSION] [-V VIEW] [-c CONTROL] [-P PIDFILE]\n");
 			return 2;
 		}
 	}

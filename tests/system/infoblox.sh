@@ -40,7 +40,9 @@ ib_api()
 
 ib_records()
 {
-	rf_get __fake/records | jq -r '.[] | if .ipv4addr then "A \(.ipv4addr)" else "TXT \(.text)" end' | sort
+	local all
+	all=$(rf_get __fake/records) || fail "ib_records: the fake did not answer"
+	jq -r '.[] | if .ipv4addr then "A \(.ipv4addr)" else "TXT \(.text)" end' <<<"$all" | sort
 }
 
 ib_refs()
