@@ -34,7 +34,7 @@ static const struct {
 	{"infoblox", provider_infoblox_new},
 	{"azure-dns", NULL},
 	{"gcp-dns", NULL},
-	{"f5-gtm", NULL},
+	{"f5-gtm", provider_f5_new},
 };
 
 #define BACKEND_COUNT (sizeof(backends) / sizeof(backends[0]))
