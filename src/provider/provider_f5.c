@@ -22,6 +22,7 @@
  */
 #include "src/provider/provider_f5.h"
 #include "src/provider/provider.h"
+#include "src/provider/provider_rest.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -62,8 +63,8 @@ typedef struct f5 {
 	long token_life_s;
 	/* The operation in flight. */
 	enum f5_step step, resume; /* resume: the step to redo after a login */
+	provider_rest_t rest;
 	bool swap, relogged;
-	long budget_ms;
 	http_multi_t *multi;
 	http_request_t *req;
 	lease_t *out;
@@ -309,85 +310,25 @@ static int make_request(f5_t *f, const char *method, const char *path, const cha
 {
 	const config_f5_t *c = &f->base.cfg->f5;
 	char url[F5_URL_MAX];
-	long budget = provider_budget_ms(&f->base, (long)c->timeout * 1000);
-	f->budget_ms = budget;
-	if (budget <= 0) {
-		df_detail_set(d, "f5-gtm: no time left before the deadline for %s %s", method,
-			      path);
-		return DF_ETIMEDOUT;
-	}
-	const http_options_t opt = {
-		.ca_file = c->ca_file,
-		.connect_timeout_ms = budget,
-		.timeout_ms = budget,
-		.body_max = F5_BODY_MAX,
-		.tls_no_verify = !c->verify_ssl,
-	};
 	snprintf(url, sizeof(url), "%s%s", f->api, path);
-	http_request_t *req = NULL;
-	int ret = http_request_new(&req, method, url, &opt, d);
-	if (ret == DF_OK && strcmp(path, "/mgmt/shared/authn/login") != 0) {
-		if (f->basic || f->token[0] == '\0') {
-			ret = http_request_basic_auth(req, c->username, c->password);
-		} else {
-			char hdr[F5_TOKEN_MAX + 32];
-			snprintf(hdr, sizeof(hdr), "X-F5-Auth-Token: %s", f->token);
-			ret = http_request_add_header(req, hdr);
-			explicit_bzero(hdr, sizeof(hdr));
-		}
+	int ret = provider_rest_request(&f->rest, &f->base, method, url, body, out, d);
+	if (ret != DF_OK || strcmp(path, "/mgmt/shared/authn/login") == 0) {
+		return ret;
 	}
-	if (ret == DF_OK) {
-		ret = http_request_add_header(req, "Accept: application/json");
-	}
-	if (ret == DF_OK && body != NULL) {
-		ret = http_request_add_header(req, "Content-Type: application/json");
-		if (ret == DF_OK) {
-			ret = http_request_set_body(req, body, strlen(body));
-		}
+	if (f->basic || f->token[0] == '\0') {
+		ret = http_request_basic_auth(*out, c->username, c->password);
+	} else {
+		char hdr[F5_TOKEN_MAX + 32];
+		snprintf(hdr, sizeof(hdr), "X-F5-Auth-Token: %s", f->token);
+		ret = http_request_add_header(*out, hdr);
+		explicit_bzero(hdr, sizeof(hdr));
 	}
 	if (ret != DF_OK) {
-		http_request_free(req);
-		if (d != NULL && d->msg[0] == '\0') {
-			df_detail_set(d, "f5-gtm: cannot build %s %s: %s", method, path,
-				      df_strerror(ret));
-		}
-		return ret;
+		http_request_free(*out);
+		*out = NULL;
+		df_detail_set(d, "f5-gtm: cannot build %s %s: %s", method, path, df_strerror(ret));
 	}
-	*out = req;
-	return DF_OK;
-}
-
-static int transfer_error(const http_request_t *req, int ret, bool write)
-{
-	switch (http_request_fail(req)) {
-	case HTTP_FAIL_SETUP:
-	case HTTP_FAIL_RESOLVE:
-	case HTTP_FAIL_CONNECT:
-	case HTTP_FAIL_CA_FILE:
-	case HTTP_FAIL_NOMEM:
-		return ret;
-	default:
-		return write ? DF_EUNKNOWN : (ret == DF_ETIMEDOUT ? DF_ETIMEDOUT : DF_ENETWORK);
-	}
-}
-
-static void transfer_detail(const f5_t *f, const http_request_t *req, const char *what, int ret,
-			    df_detail_t *d)
-{
-	char took[32];
-	const char *maybe = ret == DF_EUNKNOWN ? " (the write may have applied: read again)" : "";
-	if (http_request_fail(req) == HTTP_FAIL_TIMEOUT) {
-		df_detail_set(d, "f5-gtm: %s: no answer from %s within %s%s", what, f->api,
-			      http_client_duration(took, sizeof(took), f->budget_ms), maybe);
-	} else if (http_request_fail(req) == HTTP_FAIL_TLS) {
-		df_detail_set(d,
-			      "f5-gtm: %s: %s: %s: check F5_CA_FILE (the BIG-IP's certificate "
-			      "must verify)%s",
-			      what, f->api, http_request_reason(req), maybe);
-	} else {
-		df_detail_set(d, "f5-gtm: %s: %s: %s%s", what, f->api, http_request_reason(req),
-			      maybe);
-	}
+	return ret;
 }
 
 /* "/Common/srv:vs" as a path segment, "~Common~srv:vs". */
@@ -682,8 +623,8 @@ static void on_answer(http_request_t *req, int ret, void *arg)
 	enum f5_step was = f->step;
 	bool pool = was == F5_MEMBERS || was == F5_VS || was == F5_MEMBER_SET;
 	if (ret != DF_OK) {
-		ret = transfer_error(req, ret, was == F5_WRITE);
-		transfer_detail(f, req, step_names[was], ret, &d);
+		ret = provider_rest_fail(req, ret, was == F5_WRITE);
+		provider_rest_fail_detail(&f->rest, req, step_names[was], ret, &d);
 		if (pool) {
 			pool_failed(f, &d);
 			return;
@@ -903,7 +844,7 @@ static int check_get(f5_t *f, const char *path, const char *what, long *status, 
 	if (ret == DF_OK) {
 		ret = http_client_perform(req, d);
 		if (ret != DF_OK) {
-			transfer_detail(f, req, what, ret, d);
+			provider_rest_fail_detail(&f->rest, req, what, ret, d);
 		} else {
 			size_t len = 0;
 			const char *body = http_request_body(req, &len);
@@ -1045,6 +986,15 @@ int provider_f5_new(provider_t **out, const config_t *cfg, df_detail_t *d)
 	f->base.cfg = cfg;
 	snprintf(f->api, sizeof(f->api), "%s%s",
 		 strncmp(c->host, "https://", 8) == 0 ? "" : "https://", c->host);
+	f->rest = (provider_rest_t){
+		.name = "f5-gtm",
+		.api = f->api,
+		.ca_file = c->ca_file,
+		.ca_key = "F5_CA_FILE",
+		.timeout_ms = (long)c->timeout * 1000,
+		.tls_no_verify = !c->verify_ssl,
+		.body_max = F5_BODY_MAX,
+	};
 	snprintf(f->group_path, sizeof(f->group_path),
 		 "/mgmt/tm/ltm/data-group/internal/~%s~" F5_DATA_GROUP, c->partition);
 	if (!c->verify_ssl) {

@@ -21,6 +21,7 @@
  */
 #include "src/provider/provider_infoblox.h"
 #include "src/provider/provider.h"
+#include "src/provider/provider_rest.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -51,10 +52,10 @@ typedef struct infoblox {
 	provider_t base;	       /* first: provider_t * and infoblox_t * convert */
 	char api[CONFIG_STR_MAX + 64]; /* https://HOST/wapi/VERSION */
 	char record_name[256];
+	provider_rest_t rest;
 	enum ib_step step;
 	enum ib_phase phase;
 	bool swap;
-	long budget_ms;
 	http_multi_t *multi;
 	http_request_t *req;
 	lease_t *out; /* read: the lease to fill; swap: next */
@@ -296,79 +297,18 @@ static int make_request(infoblox_t *ib, const char *method, const char *path, co
 {
 	const config_infoblox_t *c = &ib->base.cfg->infoblox;
 	char url[IB_URL_MAX];
-	long budget = provider_budget_ms(&ib->base, (long)c->timeout * 1000);
-	ib->budget_ms = budget;
-	if (budget <= 0) {
-		df_detail_set(d, "infoblox: no time left before the deadline for %s %s", method,
-			      path);
-		return DF_ETIMEDOUT;
-	}
-	const http_options_t opt = {
-		.ca_file = c->ca_file,
-		.connect_timeout_ms = budget,
-		.timeout_ms = budget,
-		.body_max = IB_BODY_MAX,
-		.tls_no_verify = !c->verify_ssl,
-	};
 	snprintf(url, sizeof(url), "%s/%s", ib->api, path);
-	http_request_t *req = NULL;
-	int ret = http_request_new(&req, method, url, &opt, d);
+	int ret = provider_rest_request(&ib->rest, &ib->base, method, url, body, out, d);
 	if (ret == DF_OK) {
-		ret = http_request_basic_auth(req, c->username, c->password);
-	}
-	if (ret == DF_OK) {
-		ret = http_request_add_header(req, "Accept: application/json");
-	}
-	if (ret == DF_OK && body != NULL) {
-		ret = http_request_add_header(req, "Content-Type: application/json");
-		if (ret == DF_OK) {
-			ret = http_request_set_body(req, body, strlen(body));
-		}
-	}
-	if (ret != DF_OK) {
-		http_request_free(req);
-		if (d != NULL && d->msg[0] == '\0') {
+		ret = http_request_basic_auth(*out, c->username, c->password);
+		if (ret != DF_OK) {
+			http_request_free(*out);
+			*out = NULL;
 			df_detail_set(d, "infoblox: cannot build %s %s: %s", method, path,
 				      df_strerror(ret));
 		}
-		return ret;
 	}
-	*out = req;
-	return DF_OK;
-}
-
-/* Why a transfer got no answer: for a write that may have been sent, unknown. */
-static int transfer_error(const http_request_t *req, int ret, bool write)
-{
-	switch (http_request_fail(req)) {
-	case HTTP_FAIL_SETUP:
-	case HTTP_FAIL_RESOLVE:
-	case HTTP_FAIL_CONNECT:
-	case HTTP_FAIL_CA_FILE:
-	case HTTP_FAIL_NOMEM:
-		return ret;
-	default:
-		return write ? DF_EUNKNOWN : (ret == DF_ETIMEDOUT ? DF_ETIMEDOUT : DF_ENETWORK);
-	}
-}
-
-static void transfer_detail(const infoblox_t *ib, const http_request_t *req, const char *what,
-			    int ret, df_detail_t *d)
-{
-	char took[32];
-	const char *maybe = ret == DF_EUNKNOWN ? " (the write may have applied: read again)" : "";
-	if (http_request_fail(req) == HTTP_FAIL_TIMEOUT) {
-		df_detail_set(d, "infoblox: %s: no answer from %s within %s%s", what, ib->api,
-			      http_client_duration(took, sizeof(took), ib->budget_ms), maybe);
-	} else if (http_request_fail(req) == HTTP_FAIL_TLS) {
-		df_detail_set(d,
-			      "infoblox: %s: %s: %s: check INFOBLOX_CA_FILE (the grid master's "
-			      "certificate must verify)%s",
-			      what, ib->api, http_request_reason(req), maybe);
-	} else {
-		df_detail_set(d, "infoblox: %s: %s: %s%s", what, ib->api, http_request_reason(req),
-			      maybe);
-	}
+	return ret;
 }
 
 /* The search path of type at the lease name in the view. */
@@ -633,8 +573,8 @@ static void on_answer(http_request_t *req, int ret, void *arg)
 	enum ib_step was = ib->step;
 	const char *view = ib->base.cfg->infoblox.view;
 	if (ret != DF_OK) {
-		ret = transfer_error(req, ret, was == IB_WRITE);
-		transfer_detail(ib, req, step_names[was], ret, &d);
+		ret = provider_rest_fail(req, ret, was == IB_WRITE);
+		provider_rest_fail_detail(&ib->rest, req, step_names[was], ret, &d);
 	} else if (was == IB_TXT || was == IB_A) {
 		ret = infoblox_parse_records(body, len, status, was == IB_TXT ? "txt" : "a",
 					     ib->record_name, view,
@@ -772,7 +712,7 @@ static int ib_check(provider_t *p, provider_report_fn fn, void *arg, df_detail_t
 	if (ret == DF_OK) {
 		ret = http_client_perform(req, &sub);
 		if (ret != DF_OK) {
-			transfer_detail(ib, req, "GET view", ret, &sub);
+			provider_rest_fail_detail(&ib->rest, req, "GET view", ret, &sub);
 		} else {
 			size_t len = 0;
 			const char *body = http_request_body(req, &len);
@@ -855,6 +795,15 @@ int provider_infoblox_new(provider_t **out, const config_t *cfg, df_detail_t *d)
 	snprintf(ib->api, sizeof(ib->api), "%s%s/wapi/%s",
 		 strncmp(c->host, "https://", 8) == 0 ? "" : "https://", c->host, c->wapi_version);
 	provider_name_bare(ib->record_name, sizeof(ib->record_name), cfg->record);
+	ib->rest = (provider_rest_t){
+		.name = "infoblox",
+		.api = ib->api,
+		.ca_file = c->ca_file,
+		.ca_key = "INFOBLOX_CA_FILE",
+		.timeout_ms = (long)c->timeout * 1000,
+		.tls_no_verify = !c->verify_ssl,
+		.body_max = IB_BODY_MAX,
+	};
 	if (!c->verify_ssl) {
 		log_warn("INFOBLOX_VERIFY_SSL=false: the certificate of %s is not verified; anyone "
 			 "on the path can read INFOBLOX_PASSWORD and forge the lease (set "
