@@ -62,8 +62,7 @@ typedef struct cloudflare {
 	enum cf_step step;
 	bool swap;
 	provider_rest_t rest;
-	http_multi_t *multi;
-	http_request_t *req;
+	provider_rest_op_t op;
 	lease_t *out; /* read: the lease to fill; swap: next */
 	bool has_expected;
 	char exp_txt_id[CLOUDFLARE_ID_MAX];
@@ -73,8 +72,6 @@ typedef struct cloudflare {
 	char new_txt_id[CLOUDFLARE_ID_MAX];
 	char new_a_id[CLOUDFLARE_ID_MAX];
 	cloudflare_list_t list; /* the last list read */
-	provider_done_fn done;
-	void *arg;
 } cloudflare_t;
 
 /* ---- Answers ------------------------------------------------------------- */
@@ -465,8 +462,8 @@ static int start_step(cloudflare_t *cf, enum cf_step step, df_detail_t *d)
 	char path[CF_URL_MAX];
 	char *body = NULL;
 	const char *method = "GET";
-	http_request_free(cf->req);
-	cf->req = NULL;
+	http_request_free(cf->op.req);
+	cf->op.req = NULL;
 	switch (step) {
 	case CF_ZONE: {
 		char *zone = http_client_escape(cf->zone_name);
@@ -535,20 +532,12 @@ static int start_step(cloudflare_t *cf, enum cf_step step, df_detail_t *d)
 	default:
 		return DF_EINVAL;
 	}
-	int ret = make_request(cf, method, path, body, &cf->req, d);
+	int ret = make_request(cf, method, path, body, &cf->op.req, d);
 	free(body);
 	if (ret == DF_OK) {
-		ret = http_request_begin(cf->multi, cf->req, on_answer, cf);
-		if (ret != DF_OK) {
-			df_detail_set(d, "cloudflare: cannot send %s %s: %s", method, path,
-				      http_request_fail(cf->req) != HTTP_FAIL_NONE
-					      ? http_request_reason(cf->req)
-					      : df_strerror(ret));
-		}
+		ret = provider_rest_begin(&cf->op, &cf->rest, path, on_answer, cf, d);
 	}
 	if (ret != DF_OK) {
-		http_request_free(cf->req);
-		cf->req = NULL;
 		return ret;
 	}
 	cf->step = step;
@@ -797,16 +786,8 @@ static void on_answer(http_request_t *req, int ret, void *arg)
 /* Ends the operation: done runs, and may begin the next one. */
 static void finish(cloudflare_t *cf, int ret, const df_detail_t *d)
 {
-	provider_done_fn done = cf->done;
-	void *arg = cf->arg;
-	http_request_free(cf->req);
-	cf->req = NULL;
 	cf->step = CF_IDLE;
-	cf->multi = NULL;
-	cf->done = NULL;
-	if (done != NULL) {
-		done(&cf->base, ret, d, arg);
-	}
+	provider_rest_finish(&cf->op, &cf->base, ret, d);
 }
 
 /* The common start of read_begin and swap_begin. */
@@ -817,11 +798,11 @@ static int op_begin(cloudflare_t *cf, http_multi_t *m, lease_t *out, bool swap,
 	if (cf->step != CF_IDLE || m == NULL || out == NULL || done == NULL) {
 		return DF_EINVAL;
 	}
-	cf->multi = m;
+	cf->op.multi = m;
 	cf->out = out;
 	cf->swap = swap;
-	cf->done = done;
-	cf->arg = arg;
+	cf->op.done = done;
+	cf->op.arg = arg;
 	int ret;
 	if (cf->zone_id[0] == '\0') {
 		ret = start_step(cf, CF_ZONE, &d);
@@ -829,8 +810,8 @@ static int op_begin(cloudflare_t *cf, http_multi_t *m, lease_t *out, bool swap,
 		ret = after_zone(cf, &d);
 	}
 	if (ret != DF_OK) {
-		cf->multi = NULL;
-		cf->done = NULL;
+		cf->op.multi = NULL;
+		cf->op.done = NULL;
 		cf->step = CF_IDLE;
 		if (d.msg[0] != '\0') {
 			log_warn("%s", d.msg);
@@ -877,18 +858,11 @@ static int cf_swap_begin(provider_t *p, http_multi_t *m, const lease_t *expected
 
 static void cf_cancel(provider_t *p)
 {
-	cloudflare_t *cf = cf_of(p);
-	if (cf->step == CF_IDLE) {
-		return;
+	cloudflare_t *x = (cloudflare_t *)p;
+	if (x->step != CF_IDLE) {
+		provider_rest_cancel(&x->op);
+		x->step = CF_IDLE;
 	}
-	if (cf->req != NULL) {
-		http_request_cancel(cf->multi, cf->req);
-	}
-	http_request_free(cf->req);
-	cf->req = NULL;
-	cf->step = CF_IDLE;
-	cf->multi = NULL;
-	cf->done = NULL;
 }
 
 /* ---- check --------------------------------------------------------------- */

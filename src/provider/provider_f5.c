@@ -65,8 +65,7 @@ typedef struct f5 {
 	enum f5_step step, resume; /* resume: the step to redo after a login */
 	provider_rest_t rest;
 	bool swap, relogged;
-	http_multi_t *multi;
-	http_request_t *req;
+	provider_rest_op_t op;
 	lease_t *out;
 	bool has_expected;
 	char exp_txt[LEASE_MAX_RDATA], exp_ip[64];
@@ -76,9 +75,7 @@ typedef struct f5 {
 	f5_members_t members;
 	char member_addr[F5_MEMBERS_MAX][64];
 	size_t member_i;
-	char pool_ip[64]; /* the address the pool was last set for ("" = not yet) */
-	provider_done_fn done;
-	void *arg;
+	char pool_ip[64];   /* the address the pool was last set for ("" = not yet) */
 	df_detail_t result; /* the swap's outcome while the pool is set */
 } f5_t;
 
@@ -373,8 +370,8 @@ static int start_step(f5_t *f, enum f5_step step, df_detail_t *d)
 	char *body = NULL;
 	const char *method = "GET";
 	json_t *j = NULL;
-	http_request_free(f->req);
-	f->req = NULL;
+	http_request_free(f->op.req);
+	f->op.req = NULL;
 	switch (step) {
 	case F5_LOGIN:
 		snprintf(path, sizeof(path), "/mgmt/shared/authn/login");
@@ -441,23 +438,15 @@ static int start_step(f5_t *f, enum f5_step step, df_detail_t *d)
 			return DF_ENOMEM;
 		}
 	}
-	int ret = make_request(f, method, path, body, &f->req, d);
+	int ret = make_request(f, method, path, body, &f->op.req, d);
 	if (body != NULL) {
 		explicit_bzero(body, strlen(body)); /* the login holds the password */
 		free(body);
 	}
 	if (ret == DF_OK) {
-		ret = http_request_begin(f->multi, f->req, on_answer, f);
-		if (ret != DF_OK) {
-			df_detail_set(d, "f5-gtm: cannot send %s: %s", step_names[step],
-				      http_request_fail(f->req) != HTTP_FAIL_NONE
-					      ? http_request_reason(f->req)
-					      : df_strerror(ret));
-		}
+		ret = provider_rest_begin(&f->op, &f->rest, step_names[step], on_answer, f, d);
 	}
 	if (ret != DF_OK) {
-		http_request_free(f->req);
-		f->req = NULL;
 		return ret;
 	}
 	f->step = step;
@@ -758,16 +747,8 @@ static void on_answer(http_request_t *req, int ret, void *arg)
 
 static void finish(f5_t *f, int ret, const df_detail_t *d)
 {
-	provider_done_fn done = f->done;
-	void *arg = f->arg;
-	http_request_free(f->req);
-	f->req = NULL;
 	f->step = F5_IDLE;
-	f->multi = NULL;
-	f->done = NULL;
-	if (done != NULL) {
-		done(&f->base, ret, d, arg);
-	}
+	provider_rest_finish(&f->op, &f->base, ret, d);
 }
 
 static int op_begin(f5_t *f, http_multi_t *m, lease_t *out, bool swap, provider_done_fn done,
@@ -777,16 +758,16 @@ static int op_begin(f5_t *f, http_multi_t *m, lease_t *out, bool swap, provider_
 	if (f->step != F5_IDLE || m == NULL || out == NULL || done == NULL) {
 		return DF_EINVAL;
 	}
-	f->multi = m;
+	f->op.multi = m;
 	f->out = out;
 	f->swap = swap;
-	f->done = done;
-	f->arg = arg;
+	f->op.done = done;
+	f->op.arg = arg;
 	f->relogged = false;
 	int ret = start_op(f, F5_READ, &d);
 	if (ret != DF_OK) {
-		f->multi = NULL;
-		f->done = NULL;
+		f->op.multi = NULL;
+		f->op.done = NULL;
 		f->step = F5_IDLE;
 		if (d.msg[0] != '\0') {
 			log_warn("%s", d.msg);
@@ -820,18 +801,11 @@ static int f5_swap_begin(provider_t *p, http_multi_t *m, const lease_t *expected
 
 static void f5_cancel(provider_t *p)
 {
-	f5_t *f = f5_of(p);
-	if (f->step == F5_IDLE) {
-		return;
+	f5_t *x = (f5_t *)p;
+	if (x->step != F5_IDLE) {
+		provider_rest_cancel(&x->op);
+		x->step = F5_IDLE;
 	}
-	if (f->req != NULL) {
-		http_request_cancel(f->multi, f->req);
-	}
-	http_request_free(f->req);
-	f->req = NULL;
-	f->step = F5_IDLE;
-	f->multi = NULL;
-	f->done = NULL;
 }
 
 /* ---- check --------------------------------------------------------------- */

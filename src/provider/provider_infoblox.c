@@ -56,16 +56,13 @@ typedef struct infoblox {
 	enum ib_step step;
 	enum ib_phase phase;
 	bool swap;
-	http_multi_t *multi;
-	http_request_t *req;
+	provider_rest_op_t op;
 	lease_t *out; /* read: the lease to fill; swap: next */
 	bool has_expected;
 	char exp_txt_ref[INFOBLOX_REF_MAX];
 	char exp_a_ref[INFOBLOX_REF_MAX];
 	char exp_text[LEASE_MAX_RDATA]; /* the TXT's text as stored */
 	infoblox_records_t txt, a;	/* the last read */
-	provider_done_fn done;
-	void *arg;
 } infoblox_t;
 
 /* ---- Answers ------------------------------------------------------------- */
@@ -395,8 +392,8 @@ static int start_step(infoblox_t *ib, enum ib_step step, df_detail_t *d)
 	char path[IB_URL_MAX];
 	char *body = NULL;
 	const char *method = "GET";
-	http_request_free(ib->req);
-	ib->req = NULL;
+	http_request_free(ib->op.req);
+	ib->op.req = NULL;
 	if (step == IB_TXT || step == IB_A) {
 		search_path(ib, step == IB_TXT ? "txt" : "a", path, sizeof(path));
 	} else {
@@ -408,20 +405,12 @@ static int start_step(infoblox_t *ib, enum ib_step step, df_detail_t *d)
 		snprintf(path, sizeof(path), "request");
 		method = "POST";
 	}
-	int ret = make_request(ib, method, path, body, &ib->req, d);
+	int ret = make_request(ib, method, path, body, &ib->op.req, d);
 	free(body);
 	if (ret == DF_OK) {
-		ret = http_request_begin(ib->multi, ib->req, on_answer, ib);
-		if (ret != DF_OK) {
-			df_detail_set(d, "infoblox: cannot send %s: %s", step_names[step],
-				      http_request_fail(ib->req) != HTTP_FAIL_NONE
-					      ? http_request_reason(ib->req)
-					      : df_strerror(ret));
-		}
+		ret = provider_rest_begin(&ib->op, &ib->rest, step_names[step], on_answer, ib, d);
 	}
 	if (ret != DF_OK) {
-		http_request_free(ib->req);
-		ib->req = NULL;
 		return ret;
 	}
 	ib->step = step;
@@ -609,16 +598,8 @@ static void on_answer(http_request_t *req, int ret, void *arg)
 
 static void finish(infoblox_t *ib, int ret, const df_detail_t *d)
 {
-	provider_done_fn done = ib->done;
-	void *arg = ib->arg;
-	http_request_free(ib->req);
-	ib->req = NULL;
 	ib->step = IB_IDLE;
-	ib->multi = NULL;
-	ib->done = NULL;
-	if (done != NULL) {
-		done(&ib->base, ret, d, arg);
-	}
+	provider_rest_finish(&ib->op, &ib->base, ret, d);
 }
 
 static int op_begin(infoblox_t *ib, http_multi_t *m, lease_t *out, enum ib_phase phase,
@@ -628,15 +609,15 @@ static int op_begin(infoblox_t *ib, http_multi_t *m, lease_t *out, enum ib_phase
 	if (ib->step != IB_IDLE || m == NULL || out == NULL || done == NULL) {
 		return DF_EINVAL;
 	}
-	ib->multi = m;
+	ib->op.multi = m;
 	ib->out = out;
 	ib->phase = phase;
-	ib->done = done;
-	ib->arg = arg;
+	ib->op.done = done;
+	ib->op.arg = arg;
 	int ret = start_step(ib, ib->swap && ib->has_expected ? IB_WRITE : IB_TXT, &d);
 	if (ret != DF_OK) {
-		ib->multi = NULL;
-		ib->done = NULL;
+		ib->op.multi = NULL;
+		ib->op.done = NULL;
 		ib->step = IB_IDLE;
 		if (d.msg[0] != '\0') {
 			log_warn("%s", d.msg);
@@ -676,18 +657,11 @@ static int ib_swap_begin(provider_t *p, http_multi_t *m, const lease_t *expected
 
 static void ib_cancel(provider_t *p)
 {
-	infoblox_t *ib = ib_of(p);
-	if (ib->step == IB_IDLE) {
-		return;
+	infoblox_t *x = (infoblox_t *)p;
+	if (x->step != IB_IDLE) {
+		provider_rest_cancel(&x->op);
+		x->step = IB_IDLE;
 	}
-	if (ib->req != NULL) {
-		http_request_cancel(ib->multi, ib->req);
-	}
-	http_request_free(ib->req);
-	ib->req = NULL;
-	ib->step = IB_IDLE;
-	ib->multi = NULL;
-	ib->done = NULL;
 }
 
 /* ---- check --------------------------------------------------------------- */

@@ -1,5 +1,7 @@
 #include "src/provider/provider_rest.h"
 
+#include "src/http/http_multi.h"
+
 #include <string.h>
 
 int provider_rest_request(provider_rest_t *r, const provider_t *p, const char *method,
@@ -77,4 +79,43 @@ void provider_rest_fail_detail(const provider_rest_t *r, const http_request_t *r
 		df_detail_set(d, "%s: %s: %s: %s%s", r->name, what, r->api,
 			      http_request_reason(req), maybe);
 	}
+}
+
+int provider_rest_begin(provider_rest_op_t *op, const provider_rest_t *r, const char *what,
+			void (*cb)(http_request_t *, int, void *), void *cbarg, df_detail_t *d)
+{
+	int ret = http_request_begin(op->multi, op->req, cb, cbarg);
+	if (ret != DF_OK) {
+		df_detail_set(d, "%s: cannot send %s: %s", r->name, what,
+			      http_request_fail(op->req) != HTTP_FAIL_NONE
+				      ? http_request_reason(op->req)
+				      : df_strerror(ret));
+		http_request_free(op->req);
+		op->req = NULL;
+	}
+	return ret;
+}
+
+void provider_rest_finish(provider_rest_op_t *op, provider_t *p, int ret, const df_detail_t *d)
+{
+	provider_done_fn done = op->done;
+	void *arg = op->arg;
+	http_request_free(op->req);
+	op->req = NULL;
+	op->multi = NULL;
+	op->done = NULL;
+	if (done != NULL) {
+		done(p, ret, d, arg);
+	}
+}
+
+void provider_rest_cancel(provider_rest_op_t *op)
+{
+	if (op->req != NULL && op->multi != NULL) {
+		http_request_cancel(op->multi, op->req);
+	}
+	http_request_free(op->req);
+	op->req = NULL;
+	op->multi = NULL;
+	op->done = NULL;
 }

@@ -43,3 +43,27 @@ int provider_rest_fail(const http_request_t *req, int ret, bool write);
  * the write may have applied. */
 void provider_rest_fail_detail(const provider_rest_t *r, const http_request_t *req,
 			       const char *what, int ret, df_detail_t *d);
+
+typedef struct http_multi http_multi_t;
+
+/* The operation in flight of a provider on the loop: one request at a time. */
+typedef struct provider_rest_op {
+	http_multi_t *multi; /* borrowed from the begin call */
+	http_request_t *req; /* owned */
+	provider_done_fn done;
+	void *arg;
+} provider_rest_op_t;
+
+/*
+ * Begins op->req on op->multi with cb(cbarg); on error frees it, and d
+ * names the call (what) and why. DF_OK or the error of http_request_begin.
+ */
+int provider_rest_begin(provider_rest_op_t *op, const provider_rest_t *r, const char *what,
+			void (*cb)(http_request_t *, int, void *), void *cbarg, df_detail_t *d);
+
+/* Ends the operation: the request freed, then done(p, ret, d), which may
+ * begin the next one. The caller marks itself idle first. */
+void provider_rest_finish(provider_rest_op_t *op, provider_t *p, int ret, const df_detail_t *d);
+
+/* Stops the request in flight without its callback; done never runs. */
+void provider_rest_cancel(provider_rest_op_t *op);
