@@ -924,23 +924,7 @@ static int cf_check(provider_t *p, provider_report_fn fn, void *arg, df_detail_t
 		return ret;
 	}
 	/* 2. The lease records, as read does. */
-	lease_t *l = calloc(1, sizeof(*l));
-	if (l == NULL) {
-		return DF_ENOMEM;
-	}
-	sub.msg[0] = '\0';
-	ret = provider_read(p, l, &sub);
-	if (ret == DF_OK || ret == DF_ENOTFOUND) {
-		provider_report(fn, arg, true, "lease records at %s readable%s", cf->record_name,
-				ret == DF_ENOTFOUND ? " (none yet: run init)" : "");
-		ret = DF_OK;
-	} else {
-		provider_report(fn, arg, false, "lease records at %s readable: %s", cf->record_name,
-				sub.msg);
-		df_detail_set(d, "%s", sub.msg);
-	}
-	free(l);
-	return ret;
+	return provider_rest_check_read(p, cf->record_name, fn, arg, d);
 }
 
 static void cf_free(provider_t *p)

@@ -704,23 +704,7 @@ static int ib_check(provider_t *p, provider_report_fn fn, void *arg, df_detail_t
 	provider_report(fn, arg, true,
 			"INFOBLOX_USERNAME %s accepted by %s (WAPI %s); view %s exists",
 			c->username, ib->api, c->wapi_version, c->view);
-	lease_t *l = calloc(1, sizeof(*l));
-	if (l == NULL) {
-		return DF_ENOMEM;
-	}
-	sub.msg[0] = '\0';
-	ret = provider_read(p, l, &sub);
-	if (ret == DF_OK || ret == DF_ENOTFOUND) {
-		provider_report(fn, arg, true, "lease records at %s readable%s", ib->record_name,
-				ret == DF_ENOTFOUND ? " (none yet: run init)" : "");
-		ret = DF_OK;
-	} else {
-		provider_report(fn, arg, false, "lease records at %s readable: %s", ib->record_name,
-				sub.msg);
-		df_detail_set(d, "%s", sub.msg);
-	}
-	free(l);
-	return ret;
+	return provider_rest_check_read(p, ib->record_name, fn, arg, d);
 }
 
 static void ib_free(provider_t *p)

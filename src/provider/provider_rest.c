@@ -2,6 +2,7 @@
 
 #include "src/http/http_multi.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int provider_rest_request(provider_rest_t *r, const provider_t *p, const char *method,
@@ -118,4 +119,25 @@ void provider_rest_cancel(provider_rest_op_t *op)
 	op->req = NULL;
 	op->multi = NULL;
 	op->done = NULL;
+}
+
+int provider_rest_check_read(provider_t *p, const char *name, provider_report_fn fn, void *arg,
+			     df_detail_t *d)
+{
+	df_detail_t sub = {""};
+	lease_t *l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		return DF_ENOMEM;
+	}
+	int ret = provider_read(p, l, &sub);
+	if (ret == DF_OK || ret == DF_ENOTFOUND) {
+		provider_report(fn, arg, true, "lease records at %s readable%s", name,
+				ret == DF_ENOTFOUND ? " (none yet: run init)" : "");
+		ret = DF_OK;
+	} else {
+		provider_report(fn, arg, false, "lease records at %s readable: %s", name, sub.msg);
+		df_detail_set(d, "%s", sub.msg);
+	}
+	free(l);
+	return ret;
 }

@@ -67,3 +67,12 @@ void provider_rest_finish(provider_rest_op_t *op, provider_t *p, int ret, const 
 
 /* Stops the request in flight without its callback; done never runs. */
 void provider_rest_cancel(provider_rest_op_t *op);
+
+/*
+ * For check(): the lease read as read() does, reported through fn as
+ * "lease records at NAME readable" (and "none yet: run init" when there is
+ * no lease). DF_OK when it could be read or is absent; else the error, d
+ * saying why.
+ */
+int provider_rest_check_read(provider_t *p, const char *name, provider_report_fn fn, void *arg,
+			     df_detail_t *d);
