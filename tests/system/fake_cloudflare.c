@@ -76,7 +76,7 @@ typedef struct rec {
 
 static struct {
 	rec_t recs[RECS_MAX];
-	const char *token, *read_token, *zone, *zone_id, *control;
+	const char *token, *read_token, *zone, *zone_id;
 	unsigned long writes, serial;
 } g;
 
@@ -496,19 +496,10 @@ static void stats(json_t *s)
 
 int main(int argc, char **argv)
 {
-	int opt, port = 0;
-	const char *key = NULL, *cert = NULL, *pidfile = NULL;
+	int opt;
+	fh_opts_t o = {0};
 	while ((opt = getopt(argc, argv, "p:k:C:t:r:z:i:c:P:")) != -1) {
 		switch (opt) {
-		case 'p':
-			port = atoi(optarg);
-			break;
-		case 'k':
-			key = optarg;
-			break;
-		case 'C':
-			cert = optarg;
-			break;
 		case 't':
 			g.token = optarg;
 			break;
@@ -521,23 +512,21 @@ int main(int argc, char **argv)
 		case 'i':
 			g.zone_id = optarg;
 			break;
-		case 'c':
-			g.control = optarg;
-			break;
-		case 'P':
-			pidfile = optarg;
-			break;
 		default:
+			if (fh_opt(&o, opt, optarg)) {
+				break;
+			}
 			fprintf(stderr, "usage: fake_cloudflare -p PORT -k KEY -C CERT -t TOKEN -z "
 					"ZONE -i ZONE_ID [-c CONTROL] [-P PIDFILE]\n");
 			return 2;
 		}
 	}
-	if (port <= 0 || key == NULL || cert == NULL || g.token == NULL || g.zone == NULL ||
+	if (o.port <= 0 || o.key == NULL || o.cert == NULL || g.token == NULL || g.zone == NULL ||
 	    g.zone_id == NULL) {
 		fprintf(stderr, "fake_cloudflare: -p, -k, -C, -t, -z and -i are required\n");
 		return 2;
 	}
 	fprintf(stderr, "fake_cloudflare: zone %s (%s) under %s\n", g.zone, g.zone_id, BASE);
-	return fh_serve("fake_cloudflare", port, key, cert, g.control, pidfile, handle, stats);
+	return fh_serve("fake_cloudflare", o.port, o.key, o.cert, o.control, o.pidfile, handle,
+			stats);
 }

@@ -415,21 +415,12 @@ static void stats(json_t *s)
 
 int main(int argc, char **argv)
 {
-	int opt, port = 0;
-	const char *key = NULL, *cert = NULL, *control = NULL, *pidfile = NULL;
+	int opt;
+	fh_opts_t o = {0};
 	g.partition = "Common";
 	g.token_timeout = 1200;
 	while ((opt = getopt(argc, argv, "p:k:C:u:w:T:Bn:o:m:c:P:")) != -1) {
 		switch (opt) {
-		case 'p':
-			port = atoi(optarg);
-			break;
-		case 'k':
-			key = optarg;
-			break;
-		case 'C':
-			cert = optarg;
-			break;
 		case 'u':
 			g.user = optarg;
 			break;
@@ -461,13 +452,10 @@ int main(int argc, char **argv)
 			g.member_count++;
 			break;
 		}
-		case 'c':
-			control = optarg;
-			break;
-		case 'P':
-			pidfile = optarg;
-			break;
 		default:
+			if (fh_opt(&o, opt, optarg)) {
+				break;
+			}
 			fprintf(stderr,
 				"usage: fake_f5 -p PORT -k KEY -C CERT -u USER -w PASSWORD "
 				"[-T SECONDS] [-B] [-n PARTITION] [-o POOL] [-m SRV:VS=ADDR] "
@@ -475,11 +463,12 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (port <= 0 || key == NULL || cert == NULL || g.user == NULL || g.password == NULL) {
+	if (o.port <= 0 || o.key == NULL || o.cert == NULL || g.user == NULL ||
+	    g.password == NULL) {
 		fprintf(stderr, "fake_f5: -p, -k, -C, -u and -w are required\n");
 		return 2;
 	}
-	int ret = fh_serve("fake_f5", port, key, cert, control, pidfile, handle, stats);
+	int ret = fh_serve("fake_f5", o.port, o.key, o.cert, o.control, o.pidfile, handle, stats);
 	json_decref(g.group);
 	return ret;
 }

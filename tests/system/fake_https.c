@@ -235,6 +235,29 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+bool fh_opt(fh_opts_t *o, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'p':
+		o->port = atoi(arg);
+		return true;
+	case 'k':
+		o->key = arg;
+		return true;
+	case 'C':
+		o->cert = arg;
+		return true;
+	case 'c':
+		o->control = arg;
+		return true;
+	case 'P':
+		o->pidfile = arg;
+		return true;
+	default:
+		return false;
+	}
+}
+
 int fh_serve(const char *name, int port, const char *key, const char *cert, const char *control,
 	     const char *pidfile, fh_handler_fn fn, void (*stats)(json_t *))
 {

@@ -40,6 +40,15 @@ MHD_RESULT fh_send(struct MHD_Connection *c, unsigned status, const char *conten
 /* Answers with j as JSON (j is consumed). */
 MHD_RESULT fh_send_json(struct MHD_Connection *c, unsigned status, json_t *j);
 
+/* The options every fake takes: -p PORT -k KEY.pem -C CERT.pem [-c CONTROL] [-P PIDFILE]. */
+typedef struct fh_opts {
+	int port;
+	const char *key, *cert, *control, *pidfile;
+} fh_opts_t;
+
+/* Takes opt (with arg) into o when it is one of those; false otherwise. */
+bool fh_opt(fh_opts_t *o, int opt, const char *arg);
+
 /* Serves 127.0.0.1:port with key and cert (PEM files) until SIGTERM, then
  * returns 0; handler runs under one lock (one request at a time), except in
  * mode "hang", where the request is held 60 s without an answer, and "error"

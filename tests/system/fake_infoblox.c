@@ -233,7 +233,7 @@ static bool rec_set(rec_t *r, json_t *data, werr_t *e)
 		if (sscanf(r->value, "%u.%u.%u.%u%c", &a, &b, &c, &d, &extra) != 4 || a > 255 ||
 		    b > 255 || c > 255 || d > 255) {
 			set_err(e, 400, "Client.Ibap.Proto", "AdmConProtoError",
-				"Invalid value for ipv4addr: \"%s\"", r->value);
+				"Invalid value for ipv4addr: \"%.64s\"", r->value);
 			return false;
 		}
 	}
@@ -539,21 +539,12 @@ static void stats(json_t *s)
 
 int main(int argc, char **argv)
 {
-	int opt, port = 0;
-	const char *key = NULL, *cert = NULL, *control = NULL, *pidfile = NULL;
+	int opt;
+	fh_opts_t o = {0};
 	g.version = "v2.11";
 	g.view = "default";
 	while ((opt = getopt(argc, argv, "p:k:C:u:w:v:V:c:P:")) != -1) {
 		switch (opt) {
-		case 'p':
-			port = atoi(optarg);
-			break;
-		case 'k':
-			key = optarg;
-			break;
-		case 'C':
-			cert = optarg;
-			break;
 		case 'u':
 			g.user = optarg;
 			break;
@@ -566,24 +557,23 @@ int main(int argc, char **argv)
 		case 'V':
 			g.view = optarg;
 			break;
-		case 'c':
-			control = optarg;
-			break;
-		case 'P':
-			pidfile = optarg;
-			break;
 		default:
+			if (fh_opt(&o, opt, optarg)) {
+				break;
+			}
 			fprintf(stderr,
 				"usage: fake_infoblox -p PORT -k KEY -C CERT -u USER -w "
 				"PASSWORD [-v VERSION] [-V VIEW] [-c CONTROL] [-P PIDFILE]\n");
 			return 2;
 		}
 	}
-	if (port <= 0 || key == NULL || cert == NULL || g.user == NULL || g.password == NULL) {
+	if (o.port <= 0 || o.key == NULL || o.cert == NULL || g.user == NULL ||
+	    g.password == NULL) {
 		fprintf(stderr, "fake_infoblox: -p, -k, -C, -u and -w are required\n");
 		return 2;
 	}
 	fprintf(stderr, "fake_infoblox: ASSUMPTION: a multi-object request runs all or nothing "
 			"(not documented by Infoblox)\n");
-	return fh_serve("fake_infoblox", port, key, cert, control, pidfile, handle, stats);
+	return fh_serve("fake_infoblox", o.port, o.key, o.cert, o.control, o.pidfile, handle,
+			stats);
 }
