@@ -248,8 +248,11 @@ int f5_parse_members(const char *body, size_t len, long status, f5_members_t *ou
 		    !get_str(m, "name", name, sizeof(name))) {
 			continue;
 		}
-		if (strchr(name, ':') == NULL || strpbrk(name, "?#% \"\\") != NULL) {
-			continue; /* not server:virtual-server */
+		if (strchr(name, ':') == NULL ||
+		    strspn(name,
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-:/") !=
+			    strlen(name)) {
+			continue; /* not /partition/server:virtual-server */
 		}
 		if (out->count == F5_MEMBERS_MAX) {
 			df_detail_set(d, "f5-gtm: the pool has more than %d members",

@@ -33,6 +33,7 @@ rf_start()
 	done
 	[ -s "$T/$name.ready" ] || fail "rf_start: $name did not start; $(tail -n 5 "$T/$name.log")"
 	RF_BASE=https://127.0.0.1:$port
+	# shellcheck disable=SC2034 # read by the provider's own helpers
 	RF_HOSTPORT=127.0.0.1:$port
 	sys_log "$name on $RF_BASE"
 }
