@@ -127,6 +127,10 @@ int f5_check_answer(const char *body, size_t len, long status, const char *what,
 	} else if (status == 409) {
 		advice = "it already exists: someone else wrote the lease";
 		ret = DF_ECONFLICT;
+	} else if (status == 429) {
+		advice = "rate limited by the BIG-IP: raise UPDATE_INTERVAL or check what else "
+			 "uses iControl REST";
+		ret = DF_ERCODE;
 	} else if (status >= 500) {
 		advice = "server error: the outcome is unknown, read again";
 		ret = DF_EUNKNOWN;

@@ -144,6 +144,10 @@ int infoblox_check_answer(const char *body, size_t len, long status, const char 
 	} else if (strcmp(code, "Client.Ibap.Data.Conflict") == 0) {
 		advice = "the record already exists: someone else wrote the lease";
 		ret = DF_ECONFLICT;
+	} else if (status == 429) {
+		advice = "rate limited by the grid: raise UPDATE_INTERVAL or check what else "
+			 "uses INFOBLOX_USERNAME";
+		ret = DF_ERCODE;
 	} else if (status >= 500) {
 		advice = "server error: the outcome is unknown, read again";
 		ret = DF_EUNKNOWN;

@@ -181,6 +181,10 @@ static MHD_RESULT handler(void *cls, struct MHD_Connection *c, const char *url, 
 		return fh_send(c, 500, "text/html",
 			       "<html><body>500 Internal Server Error</body></html>", NULL);
 	}
+	if (strcmp(mode, "busy") == 0) {
+		return fh_send(c, 429, "text/html",
+			       "<html><body>429 Too Many Requests</body></html>", "Retry-After: 5");
+	}
 	if (up->too_big) {
 		return fh_send(c, 413, "text/plain", "request body too large", NULL);
 	}

@@ -52,7 +52,8 @@ bool fh_opt(fh_opts_t *o, int opt, const char *arg);
 /* Serves 127.0.0.1:port with key and cert (PEM files) until SIGTERM, then
  * returns 0; handler runs under one lock (one request at a time), except in
  * mode "hang", where the request is held 60 s without an answer, and "error"
- * (500 with an HTML page); the modes spare the /__fake/ pages. The pid goes
+ * (500 with an HTML page) and "busy" (429 with Retry-After); the modes spare the
+ * /__fake/ pages. The pid goes
  * to pidfile once the port is bound. GET /__fake/stats answers the counters
  * plus what stats adds (may be NULL), without the handler. */
 int fh_serve(const char *name, int port, const char *key, const char *cert, const char *control,

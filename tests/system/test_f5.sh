@@ -102,6 +102,8 @@ echo hang >"$RF_MODE_FILE"
 expect_fail "the BIG-IP hangs: promote" 1 "no answer from $RF_BASE within 2 s" "$DR" promote
 echo error >"$RF_MODE_FILE"
 expect_fail "HTTP 500: promote" 1 "HTTP 500" "$DR" promote
+echo busy >"$RF_MODE_FILE"
+expect_fail "HTTP 429: promote" 1 "rate limited by the BIG-IP: raise UPDATE_INTERVAL" "$DR" promote
 echo apply-500 >"$RF_MODE_FILE"
 assert_exit 0 "a lost answer to a write that applied" -- "$DNSFAILOVER" -c "$DR" promote
 assert_contains "$OUT" "HTTP 502" "the outcome is unknown at first"

@@ -102,6 +102,8 @@ expect_fail "the grid hangs: promote" "no answer from $IB_URL within 2 s" "$DR" 
 expect_fail "the grid hangs: show" "no answer from $IB_URL within 2 s" "$P" show
 echo error >"$RF_MODE_FILE"
 expect_fail "HTTP 500: promote" "HTTP 500" "$DR" promote
+echo busy >"$RF_MODE_FILE"
+expect_fail "HTTP 429: promote" "HTTP 429 (unexpected body: <html><body>429 Too Many Requests</body></html>): rate limited by the grid: raise UPDATE_INTERVAL" "$DR" promote
 echo apply-500 >"$RF_MODE_FILE"
 assert_exit 0 "a lost answer to a write that applied" -- "$DNSFAILOVER" -c "$DR" promote
 assert_contains "$OUT" "HTTP 502" "the outcome is unknown at first"
