@@ -78,6 +78,9 @@ printf '%s\n' "$F5_PASS" >"$T/f5-password"
 chmod 600 "$T/f5-password"
 echo "F5_PASSWORD_FILE=$T/f5-password" >>"$T/passfile.env"
 assert_exit 0 "the password from F5_PASSWORD_FILE" -- "$DNSFAILOVER" -c "$T/passfile.env" show
+grep -v '^F5_USERNAME=' "$P" >"$T/nouser.env"
+assert_exit 2 "no user" -- "$DNSFAILOVER" -c "$T/nouser.env" show
+assert_contains "$OUT" "DNS_PROVIDER=f5-gtm needs F5_USERNAME" "the message names the key"
 cp "$P" "$T/badpart.env"
 echo "F5_PARTITION=Tenant1" >>"$T/badpart.env"
 expect_fail "unknown partition: validate" 1 "the BIG-IP has no partition Tenant1 (F5_PARTITION)" "$T/badpart.env" validate
