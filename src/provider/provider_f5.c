@@ -76,6 +76,7 @@ typedef struct f5 {
 	char member_addr[F5_MEMBERS_MAX][64];
 	size_t member_i;
 	char pool_ip[64];   /* the address the pool was last set for ("" = not yet) */
+	int64_t last_gen;   /* the data-group's generation after our last write (0: none) */
 	df_detail_t result; /* the swap's outcome while the pool is set */
 } f5_t;
 
@@ -512,6 +513,12 @@ static int after_pre_read(f5_t *f, int ret, df_detail_t *d)
 	}
 	char shown[LOG_ESCAPE_SIZE(64)];
 	f->group_exists = ret == DF_OK;
+	if (f->group_exists && f->last_gen > 0 && f->group.generation != f->last_gen) {
+		/* No conditional write exists: the generation only tells after the fact. */
+		log_info("f5-gtm: data-group %s is at generation %lld, not %lld as our last write "
+			 "left it: written since by someone else (or a config sync)",
+			 F5_DATA_GROUP, (long long)f->group.generation, (long long)f->last_gen);
+	}
 	int lr = ret == DF_OK ? lease_from_group(f, cur, d) : DF_ENOTFOUND;
 	d->msg[0] = '\0';
 	if (f->has_expected && lr != DF_OK) {
@@ -591,6 +598,7 @@ static int after_back(f5_t *f, df_detail_t *d)
 	free(cur);
 	log_debug("f5-gtm: data-group %s written, generation %lld", F5_DATA_GROUP,
 		  (long long)f->group.generation);
+	f->last_gen = f->group.generation;
 	const config_f5_t *c = &f->base.cfg->f5;
 	if (c->pool_name[0] == '\0' || !next->has_a || strcmp(f->pool_ip, next->a) == 0) {
 		return DF_OK;

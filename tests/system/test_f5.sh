@@ -126,6 +126,7 @@ assert_exit 0 "init --force for the daemons" -- "$DNSFAILOVER" -c "$P" init --fo
 pf_daemons rival
 assert_contains "$(cat "$T/primary.log")" "provider f5-gtm has no atomic compare-and-swap" "the start-up log says the CAS is not atomic"
 assert_contains "$(cat "$T/dr.log")" "GTM pool $F5_POOL: the member at 192.0.2.20 enabled" "the DR's daemon set the pool at failover"
+assert_contains "$(cat "$T/primary.log")" "as our last write left it: written since by someone else" "the holder logs the generation the rival's write left"
 
 sys_log "a token of 4 s under a running daemon: extended while in use, a new login after expiry"
 sys_kill f5
