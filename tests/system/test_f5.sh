@@ -115,6 +115,19 @@ echo ok >"$RF_MODE_FILE"
 assert_eq "$(pf_lease)" "192.0.2.20 dr" "the lost-answer promote applied"
 assert_exit 0 "failback" -- "$DNSFAILOVER" -c "$P" failback
 
+sys_log "writers racing from one lease: no conditional write, so more than one may win"
+for n in 2 6; do
+	out=$(timeout 30 "$top_builddir/tests/system/cas_race" -c "$P" -n "$n" 2>&1) || true
+	[ "$(grep -c '^writer [0-9]*: \(won exp=[0-9]*\|conflict\)' <<<"$out")" -eq "$n" ] ||
+		fail "$n writers: each must win or be told of a conflict: $out"
+	winners=$(sed -n 's/^writer [0-9]*: won exp=//p' <<<"$out")
+	[ -n "$winners" ] || fail "$n writers: none won: $out"
+	final=$(f5_group | sed -n 's/^exp=//p')
+	grep -qx "$final" <<<"$winners" || fail "$n writers: the data-group holds exp=$final, which no winner wrote: $out"
+	sys_log "$n writers: $(grep -c . <<<"$winners") won (the data-group holds exp=$final, a winner's)"
+done
+assert_exit 0 "failback after the races" -- "$DNSFAILOVER" -c "$P" failback
+
 sys_log "two daemons"
 rival()
 {
