@@ -2,6 +2,8 @@
 #include "src/health/health_conf.h"
 #include "src/metrics/metrics_conf.h"
 #include "src/provider/cloudflare_conf.h"
+#include "src/provider/f5_conf.h"
+#include "src/provider/infoblox_conf.h"
 #include "src/provider/provider_conf.h"
 #include "src/provider/route53_conf.h"
 #include "src/secrets/vault_conf.h"
@@ -10,6 +12,15 @@
 
 /* The order keys are listed in (config_key_at()), after the core keys. */
 const config_module_t *const failover_config_modules[] = {
-	&provider_config, &route53_config, &cloudflare_config, &script_config, &health_config,
-	&watch_config,	  &metrics_config, &vault_config,      NULL,
+	&provider_config,
+	&route53_config,
+	&cloudflare_config,
+	&script_config,
+	&infoblox_config,
+	&f5_config,
+	&health_config,
+	&watch_config,
+	&metrics_config,
+	&vault_config,
+	NULL,
 };

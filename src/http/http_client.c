@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 /* Body buffers above this size are released by http_request_drop_body(). */
 #define BODY_KEEP (1u << 20)
@@ -373,6 +374,35 @@ int http_request_add_header(http_request_t *req, const char *line)
 	return DF_OK;
 }
 
+int http_request_basic_auth(http_request_t *req, const char *user, const char *password)
+{
+	if (req == NULL || user == NULL || password == NULL || strchr(user, ':') != NULL ||
+	    strpbrk(user, "\r\n") != NULL || strpbrk(password, "\r\n") != NULL) {
+		return DF_EINVAL;
+	}
+	size_t ulen = strlen(user), plen = strlen(password), n = ulen + 1 + plen;
+	size_t size = 21 + 4 * ((n + 2) / 3) + 1; /* "Authorization: Basic " */
+	char *pair = malloc(n + 1), *line = malloc(size);
+	int ret = DF_ENOMEM;
+	if (pair != NULL && line != NULL) {
+		memcpy(pair, user, ulen);
+		pair[ulen] = ':';
+		memcpy(pair + ulen + 1, password, plen);
+		memcpy(line, "Authorization: Basic ", 21);
+		EVP_EncodeBlock((unsigned char *)line + 21, (const unsigned char *)pair, (int)n);
+		ret = http_request_add_header(req, line);
+	}
+	if (pair != NULL) {
+		explicit_bzero(pair, n);
+	}
+	if (line != NULL) {
+		explicit_bzero(line, size);
+	}
+	free(pair);
+	free(line);
+	return ret;
+}
+
 int http_request_set_body(http_request_t *req, const char *body, size_t len)
 {
 	if (req == NULL || (body == NULL && len > 0) || strcmp(req->method, "GET") == 0 ||
@@ -613,8 +643,8 @@ int http_request_prepare(http_request_t *req, df_detail_t *d)
 	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 	SET(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	SET(CURLOPT_SSL_VERIFYPEER, 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_SSL_VERIFYPEER, o->tls_no_verify ? 0L : 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, o->tls_no_verify ? 0L : 2L);
 	if (o->ca_file != NULL) {
 		SET(CURLOPT_CAINFO, o->ca_file);
 	}

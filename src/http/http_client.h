@@ -49,6 +49,9 @@ typedef struct http_options {
 	 * libcurl's threaded resolver instead of a blocking getaddrinfo(). A
 	 * new connection every time, closed after. */
 	bool connect_only;
+	/* Do not verify the server's certificate: only for an operator's
+	 * explicit *_VERIFY_SSL=false, which the caller warns about. */
+	bool tls_no_verify;
 } http_options_t;
 
 /* Why a transfer got no usable answer (http_request_fail()). */
@@ -98,6 +101,13 @@ int http_request_set_timeouts(http_request_t *req, long connect_timeout_ms, long
  * DF_OK, DF_EINVAL (NULL, or a CR or LF in the line) or DF_ENOMEM.
  */
 int http_request_add_header(http_request_t *req, const char *line);
+
+/*
+ * Adds "Authorization: Basic ..." for user and password (RFC 7617), wiped
+ * with the other headers. DF_OK, DF_EINVAL (NULL, a ':' in user, a CR or
+ * LF) or DF_ENOMEM.
+ */
+int http_request_basic_auth(http_request_t *req, const char *user, const char *password);
 
 /*
  * The request body, copied (len bytes; "" and 0 for an empty body). Not for

@@ -49,13 +49,7 @@
  * One line per request on stderr. The pid goes to PIDFILE once the port is bound.
  * SIGTERM ends it with status 0.
  */
-#include <errno.h>
-#include <arpa/inet.h>
 #include <jansson.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -64,14 +58,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#if MHD_VERSION < 0x00097002
-typedef int MHD_RESULT;
-#else
-typedef enum MHD_Result MHD_RESULT;
-#endif
+#include "tests/system/fake_https.h"
 
-#define BASE	 "/client/v4"
-#define BODY_MAX (256 * 1024)
+#define BASE "/client/v4"
 
 typedef struct rec {
 	char id[33];
@@ -86,19 +75,10 @@ typedef struct rec {
 #define RECS_MAX 64
 
 static struct {
-	pthread_mutex_t lock;
 	rec_t recs[RECS_MAX];
-	const char *token, *read_token, *zone, *zone_id, *control;
-	unsigned long connections, requests, writes, serial;
-} g = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static volatile sig_atomic_t stop;
-
-static void on_term(int signo)
-{
-	(void)signo;
-	stop = 1;
-}
+	const char *token, *read_token, *zone, *zone_id;
+	unsigned long writes, serial;
+} g;
 
 static void new_id(char id[33])
 {
@@ -117,47 +97,11 @@ static void new_id(char id[33])
 	}
 }
 
-static void read_mode(char *mode, size_t size)
-{
-	snprintf(mode, size, "ok");
-	if (g.control == NULL) {
-		return;
-	}
-	FILE *f = fopen(g.control, "r");
-	if (f == NULL) {
-		return;
-	}
-	if (fgets(mode, (int)size, f) == NULL) {
-		snprintf(mode, size, "ok");
-	}
-	mode[strcspn(mode, " \t\r\n")] = '\0';
-	fclose(f);
-}
-
 /* ---- Answers --------------------------------------------------------------- */
-
-/* apply-500: the request is served, its answer replaced by a server error. */
-static __thread bool lose_answer;
-
-static MHD_RESULT send_html(struct MHD_Connection *c, unsigned status, const char *page);
 
 static MHD_RESULT send_json(struct MHD_Connection *c, unsigned status, json_t *body)
 {
-	if (lose_answer) {
-		json_decref(body);
-		return send_html(c, 502, "<html><body>502 Bad Gateway</body></html>");
-	}
-	char *text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	if (text == NULL) {
-		return MHD_NO;
-	}
-	struct MHD_Response *r =
-		MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	MHD_RESULT ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
+	return fh_send_json(c, status, body);
 }
 
 static MHD_RESULT send_ok(struct MHD_Connection *c, json_t *result, json_t *info)
@@ -403,12 +347,6 @@ static MHD_RESULT do_batch(struct MHD_Connection *c, json_t *body, bool *applied
 
 /* ---- Requests -------------------------------------------------------------- */
 
-typedef struct upload {
-	char *buf;
-	size_t len;
-	bool too_big;
-} upload_t;
-
 static MHD_RESULT list_records(struct MHD_Connection *c)
 {
 	const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "name");
@@ -434,9 +372,9 @@ static json_t *zone_json(void)
 			 "active", "paused", 0);
 }
 
-/* The API proper, under g.lock. */
+/* The API proper (fake_https runs one request at a time). */
 static MHD_RESULT api(struct MHD_Connection *c, const char *method, const char *path,
-		      const upload_t *up, bool *wrote)
+		      const fh_request_t *up, bool *wrote)
 {
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	if (auth == NULL) {
@@ -483,7 +421,7 @@ static MHD_RESULT api(struct MHD_Connection *c, const char *method, const char *
 	}
 	json_t *body = NULL;
 	if (up->len > 0) {
-		body = json_loadb(up->buf, up->len, 0, NULL);
+		body = json_loadb(up->body, up->len, 0, NULL);
 		if (body == NULL) {
 			return send_err(c, 400, 9207, "Request body is invalid.", 0, NULL);
 		}
@@ -526,159 +464,42 @@ static MHD_RESULT api(struct MHD_Connection *c, const char *method, const char *
 	return ret;
 }
 
-static MHD_RESULT send_html(struct MHD_Connection *c, unsigned status, const char *page)
+static MHD_RESULT handle(const fh_request_t *q)
 {
-	struct MHD_Response *r =
-		MHD_create_response_from_buffer(strlen(page), (void *)page, MHD_RESPMEM_PERSISTENT);
-	MHD_add_response_header(r, "Content-Type", "text/html");
-	MHD_RESULT ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static MHD_RESULT handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-			  const char *version, const char *data, size_t *data_size, void **con_cls)
-{
-	(void)cls;
-	(void)version;
-	upload_t *up = *con_cls;
-	if (up == NULL) {
-		up = calloc(1, sizeof(*up));
-		if (up == NULL) {
-			return MHD_NO;
-		}
-		*con_cls = up;
-		return MHD_YES;
-	}
-	if (*data_size > 0) {
-		if (up->len + *data_size > BODY_MAX) {
-			up->too_big = true;
-		} else {
-			char *nb = realloc(up->buf, up->len + *data_size + 1);
-			if (nb == NULL) {
-				return MHD_NO;
-			}
-			up->buf = nb;
-			memcpy(up->buf + up->len, data, *data_size);
-			up->len += *data_size;
-			up->buf[up->len] = '\0';
-		}
-		*data_size = 0;
-		return MHD_YES;
-	}
-	char mode[32];
-	read_mode(mode, sizeof(mode));
-	pthread_mutex_lock(&g.lock);
-	g.requests++;
-	pthread_mutex_unlock(&g.lock);
-	fprintf(stderr, "fake_cloudflare: %s %s (%s)\n", method, url, mode);
-	if (strcmp(url, "/__fake/stats") == 0) {
-		pthread_mutex_lock(&g.lock);
-		json_t *s = json_pack("{s:I, s:I, s:I}", "connections", (json_int_t)g.connections,
-				      "requests", (json_int_t)g.requests, "writes",
-				      (json_int_t)g.writes);
-		pthread_mutex_unlock(&g.lock);
-		return send_json(c, 200, s);
-	}
-	if (strcmp(url, "/__fake/records") == 0) {
-		pthread_mutex_lock(&g.lock);
+	if (strcmp(q->url, "/__fake/records") == 0) {
 		json_t *list = json_array();
 		for (int i = 0; i < RECS_MAX; i++) {
 			if (g.recs[i].used) {
 				json_array_append_new(list, rec_json(&g.recs[i]));
 			}
 		}
-		pthread_mutex_unlock(&g.lock);
-		return send_json(c, 200, list);
+		return send_json(q->c, 200, list);
 	}
-	if (strcmp(mode, "hang") == 0) {
-		for (int i = 0; i < 600 && !stop; i++) {
-			usleep(100 * 1000);
-		}
-		return MHD_NO;
-	}
-	if (strcmp(mode, "error") == 0) {
-		return send_html(c, 500, "<html><body>500 Internal Server Error</body></html>");
-	}
-	if (strncmp(url, BASE, strlen(BASE)) != 0) {
-		return send_err(c, 404, 7000, "No route for that URI", 0, NULL);
-	}
-	if (up->too_big) {
-		return send_err(c, 413, 9207, "Request body too large", 0, NULL);
+	if (strncmp(q->url, BASE, strlen(BASE)) != 0) {
+		return send_err(q->c, 404, 7000, "No route for that URI", 0, NULL);
 	}
 	bool wrote = false;
-	pthread_mutex_lock(&g.lock);
-	MHD_RESULT ret;
 	/* apply-500: the write applies, its answer is lost behind a server error. */
-	lose_answer = strcmp(mode, "apply-500") == 0 && strcmp(method, "GET") != 0;
-	ret = api(c, method, url + strlen(BASE), up, &wrote);
+	fh_lose_answer = strcmp(q->mode, "apply-500") == 0 && strcmp(q->method, "GET") != 0;
+	MHD_RESULT ret = api(q->c, q->method, q->url + strlen(BASE), q, &wrote);
+	fh_lose_answer = false;
 	if (wrote) {
 		g.writes++;
 	}
-	lose_answer = false;
-	pthread_mutex_unlock(&g.lock);
 	return ret;
 }
 
-static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
-		      enum MHD_RequestTerminationCode toe)
+static void stats(json_t *s)
 {
-	(void)cls;
-	(void)c;
-	(void)toe;
-	upload_t *up = *con_cls;
-	if (up != NULL) {
-		free(up->buf);
-		free(up);
-		*con_cls = NULL;
-	}
-}
-
-static void notify(void *cls, struct MHD_Connection *c, void **socket_context,
-		   enum MHD_ConnectionNotificationCode toe)
-{
-	(void)cls;
-	(void)c;
-	(void)socket_context;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		pthread_mutex_lock(&g.lock);
-		g.connections++;
-		pthread_mutex_unlock(&g.lock);
-	}
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		fprintf(stderr, "fake_cloudflare: cannot open %s: %s\n", path, strerror(errno));
-		exit(2);
-	}
-	char *buf = calloc(1, 65536);
-	size_t n = buf != NULL ? fread(buf, 1, 65535, f) : 0;
-	fclose(f);
-	if (n == 0) {
-		fprintf(stderr, "fake_cloudflare: %s is empty\n", path);
-		exit(2);
-	}
-	return buf;
+	json_object_set_new(s, "writes", json_integer((json_int_t)g.writes));
 }
 
 int main(int argc, char **argv)
 {
-	int opt, port = 0;
-	const char *key = NULL, *cert = NULL, *pidfile = NULL;
+	int opt;
+	fh_opts_t o = {0};
 	while ((opt = getopt(argc, argv, "p:k:C:t:r:z:i:c:P:")) != -1) {
 		switch (opt) {
-		case 'p':
-			port = atoi(optarg);
-			break;
-		case 'k':
-			key = optarg;
-			break;
-		case 'C':
-			cert = optarg;
-			break;
 		case 't':
 			g.token = optarg;
 			break;
@@ -691,62 +512,21 @@ int main(int argc, char **argv)
 		case 'i':
 			g.zone_id = optarg;
 			break;
-		case 'c':
-			g.control = optarg;
-			break;
-		case 'P':
-			pidfile = optarg;
-			break;
 		default:
+			if (fh_opt(&o, opt, optarg)) {
+				break;
+			}
 			fprintf(stderr, "usage: fake_cloudflare -p PORT -k KEY -C CERT -t TOKEN -z "
 					"ZONE -i ZONE_ID [-c CONTROL] [-P PIDFILE]\n");
 			return 2;
 		}
 	}
-	if (port <= 0 || key == NULL || cert == NULL || g.token == NULL || g.zone == NULL ||
+	if (o.port <= 0 || o.key == NULL || o.cert == NULL || g.token == NULL || g.zone == NULL ||
 	    g.zone_id == NULL) {
 		fprintf(stderr, "fake_cloudflare: -p, -k, -C, -t, -z and -i are required\n");
 		return 2;
 	}
-	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-		fprintf(stderr, "fake_cloudflare: libmicrohttpd was built without TLS\n");
-		return 3;
-	}
-	char *key_pem = slurp(key), *cert_pem = slurp(cert);
-	struct sigaction sa = {.sa_handler = on_term};
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS |
-			MHD_USE_ERROR_LOG,
-		(uint16_t)port, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sin,
-		MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
-		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, notify,
-		NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
-	if (d == NULL) {
-		fprintf(stderr, "fake_cloudflare: cannot listen on 127.0.0.1:%d\n", port);
-		return 2;
-	}
-	if (pidfile != NULL) {
-		FILE *f = fopen(pidfile, "w");
-		if (f != NULL) {
-			fprintf(f, "%ld\n", (long)getpid());
-			fclose(f);
-		}
-	} else {
-		printf("%ld\n", (long)getpid());
-		fflush(stdout);
-	}
-	fprintf(stderr, "fake_cloudflare: https://127.0.0.1:%d%s zone %s (%s)\n", port, BASE,
-		g.zone, g.zone_id);
-	while (!stop) {
-		pause();
-	}
-	MHD_stop_daemon(d);
-	free(key_pem);
-	free(cert_pem);
-	return 0;
+	fprintf(stderr, "fake_cloudflare: zone %s (%s) under %s\n", g.zone, g.zone_id, BASE);
+	return fh_serve("fake_cloudflare", o.port, o.key, o.cert, o.control, o.pidfile, handle,
+			stats);
 }
