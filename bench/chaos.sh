@@ -12,7 +12,8 @@
 # estimate. The logs of a failed run are kept in $CHAOS_KEEP_FAILED (default
 # /tmp/dnsfailover-chaos-failed/SEED). Needs root (network namespaces).
 #
-# Seeds 10, 21 and 42 (of 1-50) are the cases to replay for a late step-down: a
+# With CH_FAULTS="link drop_in drop_out named pause hang outage" (no loss), seeds
+# 10, 21 and 42 (of 1-50) are the cases to replay for a late step-down: a
 # primary holder partitioned by a link down while it checks its own collector
 # (HEALTH_URL). While the health check ran inside the tick after the read, its
 # read ran up to the deadline and the check, hanging on the dead link, held the
@@ -22,13 +23,18 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build-bench}
 if [ ! -x "$build/dnsfailover" ] || [ ! -x "$build/tests/system/fake_collector" ] ||
-	[ ! -x "$build/tests/system/mono_now" ] || [ "${REBUILD:-0}" = 1 ]; then
+	[ ! -x "$build/tests/system/mono_now" ] || [ ! -x "$build/tests/system/lossy_proxy" ] ||
+	[ "${REBUILD:-0}" = 1 ]; then
 	(cd "$top" && { [ -x configure ] || autoreconf -fi; })
 	mkdir -p "$build"
 	(cd "$build" && { [ -f Makefile ] || "$top/configure" -q CFLAGS="-O2 -g"; } &&
-		make -s -j2 dnsfailover tests/system/fake_collector tests/system/mono_now) >/dev/null
+		make -s -j2 dnsfailover tests/system/fake_collector tests/system/mono_now \
+			tests/system/lossy_proxy) >/dev/null
 fi
 export top_srcdir=$top top_builddir=$build DNSFAILOVER=$build/dnsfailover
+# The benchmark draws from every fault, DNS loss and delay through the lossy
+# proxy included (make check's few seeds keep the plans without it).
+export CH_FAULTS=${CH_FAULTS:-"link drop_in drop_out named pause hang outage loss"}
 export CHAOS_KEEP_FAILED=${CHAOS_KEEP_FAILED:-/tmp/dnsfailover-chaos-failed}
 . "$top/tests/system/chaos.sh"
 chaos_begin

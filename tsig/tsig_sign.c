@@ -275,3 +275,120 @@ const char *tsig_rcode_name(uint16_t error)
 		return other;
 	}
 }
+
+void tsig_stream_init(tsig_stream_t *s, const tsig_key_t *key, const tsig_request_t *req)
+{
+	memset(s, 0, sizeof(*s));
+	s->key = key;
+	s->prior = *req;
+}
+
+static int stream_keep_mac(tsig_stream_t *s, const uint8_t *msg, size_t len)
+{
+	tsig_wire_rr_t rr;
+	int ret = tsig_wire_find_tsig(msg, len, &rr);
+	if (ret != DF_OK) {
+		return ret;
+	}
+	if (rr.mac_len > sizeof(s->prior.mac)) {
+		return DF_ETSIG_BADMAC;
+	}
+	memcpy(s->prior.mac, rr.mac, rr.mac_len);
+	s->prior.mac_len = rr.mac_len;
+	s->pending_len = 0;
+	s->unsigned_run = 0;
+	return DF_OK;
+}
+
+static int stream_pend(tsig_stream_t *s, const uint8_t *msg, size_t len)
+{
+	if (++s->unsigned_run > 99) {
+		return DF_ETSIG_MISSING;
+	}
+	if (s->pending_len + len > s->pending_cap) {
+		size_t cap = (s->pending_len + len) * 2;
+		uint8_t *p = realloc(s->pending, cap);
+		if (p == NULL) {
+			return DF_ENOMEM;
+		}
+		s->pending = p;
+		s->pending_cap = cap;
+	}
+	memcpy(s->pending + s->pending_len, msg, len);
+	s->pending_len += len;
+	return DF_OK;
+}
+
+int tsig_stream_verify(tsig_stream_t *s, const uint8_t *msg, size_t len, uint64_t now,
+		       tsig_result_t *res)
+{
+	if (s->messages++ == 0) {
+		int ret = verify(s->key, msg, len, &s->prior, now, res);
+		return ret == DF_OK ? stream_keep_mac(s, msg, len) : ret;
+	}
+	tsig_wire_rr_t rr;
+	int ret = tsig_wire_find_tsig(msg, len, &rr);
+	if (ret == DF_ETSIG_MISSING) {
+		return stream_pend(s, msg, len);
+	}
+	if (ret != DF_OK) {
+		return ret;
+	}
+	if (!tsig_wire_name_equal(rr.owner, rr.owner_len, s->key->wire, s->key->wire_len) ||
+	    !tsig_wire_name_equal(rr.alg, rr.alg_len, s->key->alg->wire, s->key->alg->wire_len)) {
+		return DF_ETSIG_MISMATCH;
+	}
+	if (rr.mac_len == 0) {
+		return DF_ETSIG_UNSIGNED;
+	}
+	if ((s->key->alg->mac_size != 0 && rr.mac_len != s->key->alg->mac_size) ||
+	    rr.mac_len > s->key->alg->mac_max) {
+		return DF_ETSIG_BADMAC;
+	}
+	/* prior MAC || unsigned messages || this one without TSIG || timers */
+	size_t dlen = 2 + s->prior.mac_len + s->pending_len + rr.start + 8;
+	uint8_t *digest = malloc(dlen);
+	if (digest == NULL) {
+		return DF_ENOMEM;
+	}
+	uint8_t *p = tsig_wire_put16(digest, (uint16_t)s->prior.mac_len);
+	memcpy(p, s->prior.mac, s->prior.mac_len);
+	p += s->prior.mac_len;
+	if (s->pending_len > 0) {
+		memcpy(p, s->pending, s->pending_len);
+		p += s->pending_len;
+	}
+	memcpy(p, msg, rr.start);
+	tsig_wire_put16(p, rr.orig_id);
+	tsig_wire_put16(p + 10, (uint16_t)(tsig_wire_get16(msg + 10) - 1));
+	p += rr.start;
+	p = tsig_wire_put48(p, rr.time_signed);
+	tsig_wire_put16(p, rr.fudge);
+	ret = s->key->alg->verify(s->key, digest, dlen, rr.mac, rr.mac_len);
+	free(digest);
+	if (ret != DF_OK) {
+		return DF_ETSIG_BADMAC;
+	}
+	uint64_t skew = now > rr.time_signed ? now - rr.time_signed : rr.time_signed - now;
+	memset(res, 0, sizeof(*res));
+	res->error = rr.error;
+	res->time_signed = rr.time_signed;
+	res->fudge = rr.fudge;
+	res->mac_len = rr.mac_len;
+	res->unsigned_len = rr.start;
+	if (skew > rr.fudge) {
+		return DF_ETSIG_BADTIME;
+	}
+	return stream_keep_mac(s, msg, len);
+}
+
+bool tsig_stream_complete(const tsig_stream_t *s)
+{
+	return s->messages > 0 && s->unsigned_run == 0;
+}
+
+void tsig_stream_deinit(tsig_stream_t *s)
+{
+	free(s->pending);
+	memset(s, 0, sizeof(*s));
+}

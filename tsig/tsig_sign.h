@@ -72,3 +72,26 @@ int tsig_verify_request(const struct tsig_key *key, const uint8_t *msg, size_t l
 
 /* "BADSIG", "BADKEY", "BADTIME", ... or "error N" (static buffer for others). */
 const char *tsig_rcode_name(uint16_t error);
+
+/*
+ * A signed multi-message answer (AXFR, RFC 8945 section 5.3.1): the first
+ * message is verified as tsig_verify_answer() does; each later signed one
+ * over the previous MAC, the unsigned messages since then, itself and the
+ * timers only. At most 99 unsigned messages in a row; the last message of
+ * the stream must be signed (tsig_stream_complete()).
+ */
+typedef struct tsig_stream {
+	const struct tsig_key *key;
+	tsig_request_t prior; /* the request, then the last verified MAC */
+	unsigned messages;
+	unsigned unsigned_run;
+	uint8_t *pending; /* unsigned messages since the last MAC */
+	size_t pending_len, pending_cap;
+} tsig_stream_t;
+
+void tsig_stream_init(tsig_stream_t *s, const struct tsig_key *key, const tsig_request_t *req);
+int tsig_stream_verify(tsig_stream_t *s, const uint8_t *msg, size_t len, uint64_t now,
+		       tsig_result_t *res);
+/* Whether every message so far is covered by a verified MAC. */
+bool tsig_stream_complete(const tsig_stream_t *s);
+void tsig_stream_deinit(tsig_stream_t *s);

@@ -127,6 +127,29 @@ typedef struct config_azure {
 	char ca_file[CONFIG_STR_MAX];	     /* AZURE_CA_FILE; "" = the system store */
 	uint32_t timeout;		     /* AZURE_TIMEOUT = 10 (seconds, per request) */
 } config_azure_t;
+/* The infoblox provider's keys (src/provider/infoblox_conf.c). */
+typedef struct config_infoblox {
+	char host[CONFIG_STR_MAX];     /* INFOBLOX_HOST: grid master, host[:port] or https:// URL */
+	char username[256];	       /* INFOBLOX_USERNAME */
+	char password[CONFIG_STR_MAX]; /* INFOBLOX_PASSWORD (secret!) */
+	char wapi_version[32];	       /* INFOBLOX_WAPI_VERSION = v2.11 */
+	int verify_ssl;		       /* INFOBLOX_VERIFY_SSL = true (1; 0 = false) */
+	char view[256];		       /* INFOBLOX_VIEW = default */
+	char ca_file[CONFIG_STR_MAX];  /* INFOBLOX_CA_FILE; "" = the system store */
+	uint32_t timeout;	       /* INFOBLOX_TIMEOUT = 10 (seconds, per request) */
+} config_infoblox_t;
+
+/* The f5-gtm provider's keys (src/provider/f5_conf.c). */
+typedef struct config_f5 {
+	char host[CONFIG_STR_MAX];     /* F5_HOST: BIG-IP, host[:port] or https:// URL */
+	char username[256];	       /* F5_USERNAME */
+	char password[CONFIG_STR_MAX]; /* F5_PASSWORD (secret!) */
+	char partition[256];	       /* F5_PARTITION = Common */
+	int verify_ssl;		       /* F5_VERIFY_SSL = true (1; 0 = false) */
+	char pool_name[256];	       /* F5_POOL_NAME; "" = no GTM pool */
+	char ca_file[CONFIG_STR_MAX];  /* F5_CA_FILE; "" = the system store */
+	uint32_t timeout;	       /* F5_TIMEOUT = 10 (seconds, per request) */
+} config_f5_t;
 
 /* The script provider's keys (src/provider/script_conf.c). */
 typedef struct config_script {
@@ -173,6 +196,8 @@ typedef struct config {
 	config_script_t script;		       /* SCRIPT_* */
 	config_gcp_t gcp;		       /* GCP_* (gcp-dns) */
 	config_azure_t azure;		       /* AZURE_* (azure-dns) */
+	config_infoblox_t infoblox;	       /* INFOBLOX_* */
+	config_f5_t f5;			       /* F5_* (f5-gtm) */
 	char metrics_listen[256];	       /* METRICS_LISTEN (empty: off) */
 	config_vault_t vault;		       /* VAULT_* */
 	char source[CONFIG_STR_MAX]; /* file the config came from, "" = environment only */

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -160,11 +161,10 @@ static int tcp_io(int fd, uint8_t *buf, size_t len, bool writing, int64_t deadli
 	return DF_OK;
 }
 
-int dns_transport_tcp(const dns_endpoint_t *ep, const uint8_t *query, size_t query_len,
-		      uint8_t *ans, size_t ans_cap, size_t *ans_len, int timeout_ms,
-		      dns_accept_fn accept, void *arg, df_detail_t *d)
+/* Connects to ep and sends query with its length prefix; *fd on DF_OK. */
+static int tcp_connect_send(const dns_endpoint_t *ep, const uint8_t *query, size_t query_len,
+			    int64_t deadline, int *fdp, df_detail_t *d)
 {
-	int64_t deadline = clock_mono_ms() + timeout_ms;
 	uint8_t prefix[2];
 	int ret;
 	if (query_len > UINT16_MAX) {
@@ -201,32 +201,36 @@ int dns_transport_tcp(const dns_endpoint_t *ep, const uint8_t *query, size_t que
 	if (ret == DF_OK) {
 		ret = tcp_io(fd, (uint8_t *)query, query_len, true, deadline);
 	}
+out:
 	if (ret == DF_OK) {
-		ret = tcp_io(fd, prefix, 2, false, deadline);
+		*fdp = fd;
+	} else {
+		close(fd);
 	}
+	return ret;
+}
+
+/* Reads one length-prefixed message into ans. */
+static int tcp_read_msg(int fd, uint8_t *ans, size_t ans_cap, size_t *ans_len, int64_t deadline)
+{
+	uint8_t prefix[2];
+	int ret = tcp_io(fd, prefix, 2, false, deadline);
 	if (ret != DF_OK) {
-		if (ret == DF_EMALFORMED) {
-			df_detail_set(d,
-				      "DNS server %s closed the TCP connection without an answer",
-				      ep->label);
-		}
-		goto out;
+		return ret;
 	}
 	size_t len = ((size_t)prefix[0] << 8) | prefix[1];
 	if (len > ans_cap) {
-		ret = DF_ENOSPACE;
-		goto out;
+		return DF_ENOSPACE;
 	}
 	ret = tcp_io(fd, ans, len, false, deadline);
-	if (ret != DF_OK) {
-		goto out;
+	if (ret == DF_OK) {
+		*ans_len = len;
 	}
-	if (!accept(arg, ans, len)) {
-		ret = DF_EMISMATCH;
-		goto out;
-	}
-	*ans_len = len;
-out:
+	return ret;
+}
+
+static void tcp_explain(const dns_endpoint_t *ep, int ret, int timeout_ms, df_detail_t *d)
+{
 	if (ret == DF_EMALFORMED) {
 		df_detail_set(d, "DNS server %s closed the TCP connection without an answer",
 			      ep->label);
@@ -234,6 +238,56 @@ out:
 		df_detail_set(d, "DNS server %s did not answer over TCP within %d ms", ep->label,
 			      timeout_ms);
 	}
+}
+
+int dns_transport_tcp(const dns_endpoint_t *ep, const uint8_t *query, size_t query_len,
+		      uint8_t *ans, size_t ans_cap, size_t *ans_len, int timeout_ms,
+		      dns_accept_fn accept, void *arg, df_detail_t *d)
+{
+	int64_t deadline = clock_mono_ms() + timeout_ms;
+	int fd = -1;
+	size_t len = 0;
+	int ret = tcp_connect_send(ep, query, query_len, deadline, &fd, d);
+	if (ret == DF_OK) {
+		ret = tcp_read_msg(fd, ans, ans_cap, &len, deadline);
+		if (ret == DF_OK && !accept(arg, ans, len)) {
+			ret = DF_EMISMATCH;
+		}
+		if (ret == DF_OK) {
+			*ans_len = len;
+		}
+		close(fd);
+	}
+	tcp_explain(ep, ret, timeout_ms, d);
+	return ret;
+}
+
+int dns_transport_tcp_stream(const dns_endpoint_t *ep, const uint8_t *query, size_t query_len,
+			     int timeout_ms, dns_stream_fn each, void *arg, df_detail_t *d)
+{
+	int64_t deadline = clock_mono_ms() + timeout_ms;
+	int fd = -1;
+	int ret = tcp_connect_send(ep, query, query_len, deadline, &fd, d);
+	if (ret != DF_OK) {
+		tcp_explain(ep, ret, timeout_ms, d);
+		return ret;
+	}
+	uint8_t *buf = malloc(UINT16_MAX);
+	if (buf == NULL) {
+		close(fd);
+		return DF_ENOMEM;
+	}
+	bool more = true;
+	while (ret == DF_OK && more) {
+		size_t len = 0;
+		ret = tcp_read_msg(fd, buf, UINT16_MAX, &len, deadline);
+		if (ret == DF_OK) {
+			ret = each(arg, buf, len, &more);
+		} else {
+			tcp_explain(ep, ret, timeout_ms, d);
+		}
+	}
+	free(buf);
 	close(fd);
 	return ret;
 }

@@ -51,3 +51,15 @@ int dns_transport_udp(const dns_endpoint_t *ep, const uint8_t *query, size_t que
 int dns_transport_tcp(const dns_endpoint_t *ep, const uint8_t *query, size_t query_len,
 		      uint8_t *ans, size_t ans_cap, size_t *ans_len, int timeout_ms,
 		      dns_accept_fn accept, void *arg, df_detail_t *d);
+
+/*
+ * Called for each message of a multi-message TCP answer (AXFR); sets *more
+ * to false after the last one. A return other than DF_OK ends the stream
+ * with that error.
+ */
+typedef int (*dns_stream_fn)(void *arg, const uint8_t *msg, size_t len, bool *more);
+
+/* Sends query over TCP and hands each message of the answer to each(),
+ * all of it within timeout_ms. */
+int dns_transport_tcp_stream(const dns_endpoint_t *ep, const uint8_t *query, size_t query_len,
+			     int timeout_ms, dns_stream_fn each, void *arg, df_detail_t *d);

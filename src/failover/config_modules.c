@@ -4,6 +4,8 @@
 #include "src/provider/azure_conf.h"
 #include "src/provider/cloudflare_conf.h"
 #include "src/provider/gcp_conf.h"
+#include "src/provider/f5_conf.h"
+#include "src/provider/infoblox_conf.h"
 #include "src/provider/provider_conf.h"
 #include "src/provider/route53_conf.h"
 #include "src/secrets/vault_conf.h"
@@ -18,6 +20,8 @@ const config_module_t *const failover_config_modules[] = {
 	&gcp_config,
 	&azure_config,
 	&script_config,
+	&infoblox_config,
+	&f5_config,
 	&health_config,
 	&watch_config,
 	&metrics_config,

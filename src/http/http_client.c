@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 /* Body buffers above this size are released by http_request_drop_body(). */
 #define BODY_KEEP (1u << 20)
@@ -43,6 +44,8 @@ struct http_request {
 	http_fail_t fail;
 	long header_status; /* status line of the answer being received */
 	bool redirect_refused;
+	char content_type[128]; /* of the last answer, "" when none */
+	char set_cookie[512];	/* its first Set-Cookie, name=value only */
 	char errbuf[CURL_ERROR_SIZE];
 	char reason[CURL_ERROR_SIZE + 128];
 };
@@ -303,6 +306,7 @@ void http_request_free(http_request_t *req)
 		explicit_bzero(p->data, strlen(p->data));
 	}
 	curl_slist_free_all(req->headers);
+	explicit_bzero(req->set_cookie, sizeof(req->set_cookie));
 	wipe_send(req);
 	if (req->body.buf != NULL) {
 		explicit_bzero(req->body.buf, req->body.len);
@@ -368,6 +372,35 @@ int http_request_add_header(http_request_t *req, const char *line)
 	}
 	req->headers = h;
 	return DF_OK;
+}
+
+int http_request_basic_auth(http_request_t *req, const char *user, const char *password)
+{
+	if (req == NULL || user == NULL || password == NULL || strchr(user, ':') != NULL ||
+	    strpbrk(user, "\r\n") != NULL || strpbrk(password, "\r\n") != NULL) {
+		return DF_EINVAL;
+	}
+	size_t ulen = strlen(user), plen = strlen(password), n = ulen + 1 + plen;
+	size_t size = 21 + 4 * ((n + 2) / 3) + 1; /* "Authorization: Basic " */
+	char *pair = malloc(n + 1), *line = malloc(size);
+	int ret = DF_ENOMEM;
+	if (pair != NULL && line != NULL) {
+		memcpy(pair, user, ulen);
+		pair[ulen] = ':';
+		memcpy(pair + ulen + 1, password, plen);
+		memcpy(line, "Authorization: Basic ", 21);
+		EVP_EncodeBlock((unsigned char *)line + 21, (const unsigned char *)pair, (int)n);
+		ret = http_request_add_header(req, line);
+	}
+	if (pair != NULL) {
+		explicit_bzero(pair, n);
+	}
+	if (line != NULL) {
+		explicit_bzero(line, size);
+	}
+	free(pair);
+	free(line);
+	return ret;
 }
 
 int http_request_set_body(http_request_t *req, const char *body, size_t len)
@@ -491,6 +524,26 @@ out:
 }
 
 /* Watches each answer's status line and vets its Location before libcurl follows it. */
+/* A header's value (after the colon, blanks trimmed) into out; a cookie
+ * stops at its first ';' (its attributes are not ours to send back). */
+static void keep_header_value(char *out, size_t size, const char *v, size_t n, bool cookie)
+{
+	while (n > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		n--;
+	}
+	size_t len = 0;
+	while (len < n && v[len] != '\r' && v[len] != '\n' && !(cookie && v[len] == ';')) {
+		len++;
+	}
+	if (len >= size) {
+		out[0] = '\0'; /* cut, it would be wrong */
+		return;
+	}
+	memcpy(out, v, len);
+	out[len] = '\0';
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
 	http_request_t *req = arg;
@@ -500,14 +553,25 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		/* "HTTP/1.1 302 Found": a new answer (after a 1xx or a redirect). */
 		const char *sp = memchr(data, ' ', n);
 		req->header_status = 0;
+		req->content_type[0] = '\0';
+		req->set_cookie[0] = '\0';
 		for (const char *p = sp != NULL ? sp + 1 : data + n;
 		     p < data + n && *p >= '0' && *p <= '9'; p++) {
 			req->header_status = req->header_status * 10 + (*p - '0');
 		}
 		return n;
 	}
+	if (n > 13 && strncasecmp(data, "Content-Type:", 13) == 0) {
+		keep_header_value(req->content_type, sizeof(req->content_type), data + 13, n - 13,
+				  false);
+	} else if (n > 11 && strncasecmp(data, "Set-Cookie:", 11) == 0 &&
+		   req->set_cookie[0] == '\0') {
+		keep_header_value(req->set_cookie, sizeof(req->set_cookie), data + 11, n - 11,
+				  true);
+	}
 	long st = req->header_status;
-	bool followed = st == 301 || st == 302 || st == 303 || st == 307 || st == 308;
+	bool followed = req->opt.max_redirects > 0 &&
+			(st == 301 || st == 302 || st == 303 || st == 307 || st == 308);
 	if (followed && n > 9 && strncasecmp(data, "Location:", 9) == 0 &&
 	    !redirect_allowed(req, data + 9, n - 9)) {
 		req->redirect_refused = true;
@@ -552,6 +616,8 @@ int http_request_prepare(http_request_t *req, df_detail_t *d)
 	req->fail = HTTP_FAIL_NONE;
 	req->header_status = 0;
 	req->redirect_refused = false;
+	req->content_type[0] = '\0';
+	req->set_cookie[0] = '\0';
 	req->errbuf[0] = '\0';
 	req->reason[0] = '\0';
 
@@ -577,8 +643,8 @@ int http_request_prepare(http_request_t *req, df_detail_t *d)
 	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 	SET(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	SET(CURLOPT_SSL_VERIFYPEER, 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_SSL_VERIFYPEER, o->tls_no_verify ? 0L : 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, o->tls_no_verify ? 0L : 2L);
 	if (o->ca_file != NULL) {
 		SET(CURLOPT_CAINFO, o->ca_file);
 	}
@@ -597,11 +663,12 @@ int http_request_prepare(http_request_t *req, df_detail_t *d)
 	if (o->unix_socket != NULL) {
 		SET(CURLOPT_UNIX_SOCKET_PATH, o->unix_socket);
 	}
+	/* Every answer's headers: the redirect check, Content-Type, Set-Cookie. */
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	SET(CURLOPT_HEADERDATA, req);
 	if (o->max_redirects > 0) {
 		SET(CURLOPT_FOLLOWLOCATION, 1L);
 		SET(CURLOPT_MAXREDIRS, (long)o->max_redirects);
-		SET(CURLOPT_HEADERFUNCTION, on_header);
-		SET(CURLOPT_HEADERDATA, req);
 	} else {
 		SET(CURLOPT_FOLLOWLOCATION, 0L);
 	}
@@ -773,4 +840,14 @@ void http_request_message(const http_request_t *req, char *out, size_t size)
 	size_t len = 0;
 	const char *body = http_request_body(req, &len);
 	http_client_message(body, len, out, size);
+}
+
+const char *http_request_content_type(const http_request_t *req)
+{
+	return req != NULL ? req->content_type : "";
+}
+
+const char *http_request_set_cookie(const http_request_t *req)
+{
+	return req != NULL ? req->set_cookie : "";
 }

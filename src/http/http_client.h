@@ -49,6 +49,9 @@ typedef struct http_options {
 	 * libcurl's threaded resolver instead of a blocking getaddrinfo(). A
 	 * new connection every time, closed after. */
 	bool connect_only;
+	/* Do not verify the server's certificate: only for an operator's
+	 * explicit *_VERIFY_SSL=false, which the caller warns about. */
+	bool tls_no_verify;
 } http_options_t;
 
 /* Why a transfer got no usable answer (http_request_fail()). */
@@ -100,6 +103,13 @@ int http_request_set_timeouts(http_request_t *req, long connect_timeout_ms, long
 int http_request_add_header(http_request_t *req, const char *line);
 
 /*
+ * Adds "Authorization: Basic ..." for user and password (RFC 7617), wiped
+ * with the other headers. DF_OK, DF_EINVAL (NULL, a ':' in user, a CR or
+ * LF) or DF_ENOMEM.
+ */
+int http_request_basic_auth(http_request_t *req, const char *user, const char *password);
+
+/*
  * The request body, copied (len bytes; "" and 0 for an empty body). Not for
  * GET or HEAD. Wiped when replaced or freed. DF_OK, DF_EINVAL or DF_ENOMEM.
  */
@@ -147,6 +157,13 @@ const char *http_request_body(const http_request_t *req, size_t *len);
 
 /* Releases the body's buffer when it is large (a request kept between transfers). */
 void http_request_drop_body(http_request_t *req);
+
+/* After finish: the Content-Type of the last answer ("" when none). */
+const char *http_request_content_type(const http_request_t *req);
+
+/* After finish: the first Set-Cookie of the last answer as name=value,
+ * without its attributes ("" when none). A secret: never log it. */
+const char *http_request_set_cookie(const http_request_t *req);
 
 /* After finish: what failed, HTTP_FAIL_NONE when an answer came back. */
 http_fail_t http_request_fail(const http_request_t *req);

@@ -31,10 +31,10 @@ static const struct {
 	{"script", provider_script_new},
 	{"route53", provider_route53_new},
 	{"cloudflare", provider_cloudflare_new},
-	{"infoblox", NULL},
+	{"infoblox", provider_infoblox_new},
 	{"azure-dns", provider_azure_new},
 	{"gcp-dns", provider_gcp_new},
-	{"f5-gtm", NULL},
+	{"f5-gtm", provider_f5_new},
 };
 
 #define BACKEND_COUNT (sizeof(backends) / sizeof(backends[0]))

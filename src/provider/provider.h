@@ -95,6 +95,8 @@ int provider_route53_new(provider_t **out, const config_t *cfg, df_detail_t *d);
 int provider_cloudflare_new(provider_t **out, const config_t *cfg, df_detail_t *d);
 int provider_gcp_new(provider_t **out, const config_t *cfg, df_detail_t *d);
 int provider_azure_new(provider_t **out, const config_t *cfg, df_detail_t *d);
+int provider_infoblox_new(provider_t **out, const config_t *cfg, df_detail_t *d);
+int provider_f5_new(provider_t **out, const config_t *cfg, df_detail_t *d);
 int provider_script_new(provider_t **out, const config_t *cfg, df_detail_t *d);
 
 /*

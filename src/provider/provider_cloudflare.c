@@ -23,6 +23,7 @@
 #include "src/provider/provider_cloudflare.h"
 #include "src/provider/cloudflare_conf.h"
 #include "src/provider/provider.h"
+#include "src/provider/provider_rest.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -60,9 +61,8 @@ typedef struct cloudflare {
 	/* The operation in flight. */
 	enum cf_step step;
 	bool swap;
-	long budget_ms; /* the time the request in flight was given */
-	http_multi_t *multi;
-	http_request_t *req;
+	provider_rest_t rest;
+	provider_rest_op_t op;
 	lease_t *out; /* read: the lease to fill; swap: next */
 	bool has_expected;
 	char exp_txt_id[CLOUDFLARE_ID_MAX];
@@ -72,8 +72,6 @@ typedef struct cloudflare {
 	char new_txt_id[CLOUDFLARE_ID_MAX];
 	char new_a_id[CLOUDFLARE_ID_MAX];
 	cloudflare_list_t list; /* the last list read */
-	provider_done_fn done;
-	void *arg;
 } cloudflare_t;
 
 /* ---- Answers ------------------------------------------------------------- */
@@ -427,93 +425,23 @@ static cloudflare_t *cf_of(provider_t *p)
 	return (cloudflare_t *)p;
 }
 
-/* Milliseconds a request may take now: CLOUDFLARE_TIMEOUT, cut by the deadline. */
-static long request_budget(const cloudflare_t *cf)
-{
-	return provider_budget_ms(&cf->base, (long)cf->base.cfg->cloudflare.timeout * 1000);
-}
-
 /* A request to the API: method on path (after the base URL), body or NULL. */
 static int make_request(cloudflare_t *cf, const char *method, const char *path, const char *body,
 			http_request_t **out, df_detail_t *d)
 {
-	const config_cloudflare_t *c = &cf->base.cfg->cloudflare;
 	char url[CF_URL_MAX];
-	long budget = request_budget(cf);
-	cf->budget_ms = budget;
-	if (budget <= 0) {
-		df_detail_set(d, "cloudflare: no time left before the deadline for %s %s", method,
-			      path);
-		return DF_ETIMEDOUT;
-	}
-	const http_options_t opt = {
-		.ca_file = c->ca_file,
-		.proxy = c->proxy,
-		.connect_timeout_ms = budget,
-		.timeout_ms = budget,
-		.body_max = CF_BODY_MAX,
-	};
 	snprintf(url, sizeof(url), "%s%s", cf->api, path);
-	http_request_t *req = NULL;
-	int ret = http_request_new(&req, method, url, &opt, d);
+	int ret = provider_rest_request(&cf->rest, &cf->base, method, url, body, out, d);
 	if (ret == DF_OK) {
-		ret = http_request_add_header(req, cf->token_hdr);
-	}
-	if (ret == DF_OK) {
-		ret = http_request_add_header(req, "Accept: application/json");
-	}
-	if (ret == DF_OK && body != NULL) {
-		ret = http_request_add_header(req, "Content-Type: application/json");
-		if (ret == DF_OK) {
-			ret = http_request_set_body(req, body, strlen(body));
-		}
-	}
-	if (ret != DF_OK) {
-		http_request_free(req);
-		if (d != NULL && d->msg[0] == '\0') {
+		ret = http_request_add_header(*out, cf->token_hdr);
+		if (ret != DF_OK) {
+			http_request_free(*out);
+			*out = NULL;
 			df_detail_set(d, "cloudflare: cannot build %s %s: %s", method, path,
 				      df_strerror(ret));
 		}
-		return ret;
 	}
-	*out = req;
-	return DF_OK;
-}
-
-/* Why a transfer got no answer, as our error: for a write that may have been
- * sent, the outcome is unknown. */
-static int transfer_error(const http_request_t *req, int ret, bool write)
-{
-	switch (http_request_fail(req)) {
-	case HTTP_FAIL_SETUP:
-	case HTTP_FAIL_RESOLVE:
-	case HTTP_FAIL_CONNECT:
-	case HTTP_FAIL_CA_FILE:
-	case HTTP_FAIL_NOMEM:
-		return ret; /* nothing was sent */
-	case HTTP_FAIL_TLS:
-		return write ? DF_EUNKNOWN : DF_ENETWORK;
-	default:
-		return write ? DF_EUNKNOWN : (ret == DF_ETIMEDOUT ? DF_ETIMEDOUT : DF_ENETWORK);
-	}
-}
-
-static void transfer_detail(const cloudflare_t *cf, const http_request_t *req, const char *what,
-			    int ret, df_detail_t *d)
-{
-	char took[32];
-	if (http_request_fail(req) == HTTP_FAIL_TIMEOUT) {
-		df_detail_set(d, "cloudflare: %s: no answer from %s within %s%s%s", what, cf->api,
-			      http_client_duration(took, sizeof(took), cf->budget_ms),
-			      cf->budget_ms < (long)cf->base.cfg->cloudflare.timeout * 1000
-				      ? " (what was left before the renewal's deadline)"
-				      : "",
-			      ret == DF_EUNKNOWN ? " (the write may have applied: read again)"
-						 : "");
-		return;
-	}
-	df_detail_set(d, "cloudflare: %s: %s: %s%s", what, cf->api, http_request_reason(req),
-		      ret == DF_EUNKNOWN ? " (the write may have applied: read again)" : "");
+	return ret;
 }
 
 /* The path of the lease records' list. */
@@ -534,8 +462,8 @@ static int start_step(cloudflare_t *cf, enum cf_step step, df_detail_t *d)
 	char path[CF_URL_MAX];
 	char *body = NULL;
 	const char *method = "GET";
-	http_request_free(cf->req);
-	cf->req = NULL;
+	http_request_free(cf->op.req);
+	cf->op.req = NULL;
 	switch (step) {
 	case CF_ZONE: {
 		char *zone = http_client_escape(cf->zone_name);
@@ -604,20 +532,12 @@ static int start_step(cloudflare_t *cf, enum cf_step step, df_detail_t *d)
 	default:
 		return DF_EINVAL;
 	}
-	int ret = make_request(cf, method, path, body, &cf->req, d);
+	int ret = make_request(cf, method, path, body, &cf->op.req, d);
 	free(body);
 	if (ret == DF_OK) {
-		ret = http_request_begin(cf->multi, cf->req, on_answer, cf);
-		if (ret != DF_OK) {
-			df_detail_set(d, "cloudflare: cannot send %s %s: %s", method, path,
-				      http_request_fail(cf->req) != HTTP_FAIL_NONE
-					      ? http_request_reason(cf->req)
-					      : df_strerror(ret));
-		}
+		ret = provider_rest_begin(&cf->op, &cf->rest, path, on_answer, cf, d);
 	}
 	if (ret != DF_OK) {
-		http_request_free(cf->req);
-		cf->req = NULL;
 		return ret;
 	}
 	cf->step = step;
@@ -786,8 +706,8 @@ static void on_answer(http_request_t *req, int ret, void *arg)
 		[CF_READ_BACK] = "GET dns_records (read back)",
 	};
 	if (ret != DF_OK) {
-		ret = transfer_error(req, ret, was == CF_BATCH);
-		transfer_detail(cf, req, names[was], ret, &d);
+		ret = provider_rest_fail(req, ret, was == CF_BATCH);
+		provider_rest_fail_detail(&cf->rest, req, names[was], ret, &d);
 		if (was == CF_READ_BACK) {
 			/* The batch committed (its answer said so): only the check
 			 * of what it left is missing. */
@@ -855,16 +775,8 @@ static void on_answer(http_request_t *req, int ret, void *arg)
 /* Ends the operation: done runs, and may begin the next one. */
 static void finish(cloudflare_t *cf, int ret, const df_detail_t *d)
 {
-	provider_done_fn done = cf->done;
-	void *arg = cf->arg;
-	http_request_free(cf->req);
-	cf->req = NULL;
 	cf->step = CF_IDLE;
-	cf->multi = NULL;
-	cf->done = NULL;
-	if (done != NULL) {
-		done(&cf->base, ret, d, arg);
-	}
+	provider_rest_finish(&cf->op, &cf->base, ret, d);
 }
 
 /* The common start of read_begin and swap_begin. */
@@ -875,11 +787,11 @@ static int op_begin(cloudflare_t *cf, http_multi_t *m, lease_t *out, bool swap,
 	if (cf->step != CF_IDLE || m == NULL || out == NULL || done == NULL) {
 		return DF_EINVAL;
 	}
-	cf->multi = m;
+	cf->op.multi = m;
 	cf->out = out;
 	cf->swap = swap;
-	cf->done = done;
-	cf->arg = arg;
+	cf->op.done = done;
+	cf->op.arg = arg;
 	int ret;
 	if (cf->zone_id[0] == '\0') {
 		ret = start_step(cf, CF_ZONE, &d);
@@ -887,8 +799,8 @@ static int op_begin(cloudflare_t *cf, http_multi_t *m, lease_t *out, bool swap,
 		ret = after_zone(cf, &d);
 	}
 	if (ret != DF_OK) {
-		cf->multi = NULL;
-		cf->done = NULL;
+		cf->op.multi = NULL;
+		cf->op.done = NULL;
 		cf->step = CF_IDLE;
 		if (d.msg[0] != '\0') {
 			log_warn("%s", d.msg);
@@ -935,18 +847,11 @@ static int cf_swap_begin(provider_t *p, http_multi_t *m, const lease_t *expected
 
 static void cf_cancel(provider_t *p)
 {
-	cloudflare_t *cf = cf_of(p);
-	if (cf->step == CF_IDLE) {
-		return;
+	cloudflare_t *x = (cloudflare_t *)p;
+	if (x->step != CF_IDLE) {
+		provider_rest_cancel(&x->op);
+		x->step = CF_IDLE;
 	}
-	if (cf->req != NULL) {
-		http_request_cancel(cf->multi, cf->req);
-	}
-	http_request_free(cf->req);
-	cf->req = NULL;
-	cf->step = CF_IDLE;
-	cf->multi = NULL;
-	cf->done = NULL;
 }
 
 /* ---- check --------------------------------------------------------------- */
@@ -981,7 +886,7 @@ static int cf_check(provider_t *p, provider_report_fn fn, void *arg, df_detail_t
 	if (ret == DF_OK) {
 		ret = http_client_perform(req, &sub);
 		if (ret != DF_OK) {
-			transfer_detail(cf, req, "GET /zones", ret, &sub);
+			provider_rest_fail_detail(&cf->rest, req, "GET /zones", ret, &sub);
 		} else {
 			size_t len = 0;
 			const char *body = http_request_body(req, &len);
@@ -1008,23 +913,7 @@ static int cf_check(provider_t *p, provider_report_fn fn, void *arg, df_detail_t
 		return ret;
 	}
 	/* 2. The lease records, as read does. */
-	lease_t *l = calloc(1, sizeof(*l));
-	if (l == NULL) {
-		return DF_ENOMEM;
-	}
-	sub.msg[0] = '\0';
-	ret = provider_read(p, l, &sub);
-	if (ret == DF_OK || ret == DF_ENOTFOUND) {
-		provider_report(fn, arg, true, "lease records at %s readable%s", cf->record_name,
-				ret == DF_ENOTFOUND ? " (none yet: run init)" : "");
-		ret = DF_OK;
-	} else {
-		provider_report(fn, arg, false, "lease records at %s readable: %s", cf->record_name,
-				sub.msg);
-		df_detail_set(d, "%s", sub.msg);
-	}
-	free(l);
-	return ret;
+	return provider_rest_check_read(p, cf->record_name, fn, arg, d);
 }
 
 static void cf_free(provider_t *p)
@@ -1074,6 +963,14 @@ int provider_cloudflare_new(provider_t **out, const config_t *cfg, df_detail_t *
 	while (len > 0 && cf->api[len - 1] == '/') {
 		cf->api[--len] = '\0';
 	}
+	cf->rest = (provider_rest_t){
+		.name = "cloudflare",
+		.api = cf->api,
+		.ca_file = c->ca_file,
+		.proxy = c->proxy,
+		.timeout_ms = (long)c->timeout * 1000,
+		.body_max = CF_BODY_MAX,
+	};
 	provider_name_bare(cf->zone_name, sizeof(cf->zone_name), cfg->zone);
 	provider_name_bare(cf->record_name, sizeof(cf->record_name), cfg->record);
 	snprintf(cf->zone_id, sizeof(cf->zone_id), "%s", c->zone_id);

@@ -31,6 +31,11 @@ static const config_choice_t gss_algs[] = {
 	{NULL, 0},
 };
 
+const config_choice_t provider_bool_choices[] = {
+	{"true", 1}, {"yes", 1}, {"1", 1},   {"on", 1}, {"false", 0},
+	{"no", 0},   {"0", 0},	 {"off", 0}, {NULL, 0},
+};
+
 /* clang-format off */
 static const config_key_t keys[PK_COUNT] = {
 	[PK_TSIG_KEYFILE] = {.name = "TSIG_KEYFILE", .type = CONFIG_STR, CONFIG_FIELD(tsig_keyfile),

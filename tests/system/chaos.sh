@@ -723,7 +723,7 @@ chaos_run()
 		"$seed" "$status" "$owner" \
 		"$(tail -n +2 "$T/plan" | awk '{ printf "%s%s@%s+%s/%s", (NR > 1 ? " " : ""), $3, $1, $2, $4 }')" \
 		"${rec:--}" "$CH_BOUND" "${po:--}" "$why" | tee -a "$CH_RESULTS"
-	if [ "$status" != pass ] && [ -n "${CHAOS_KEEP_FAILED:-}" ]; then
+	if { [ "$status" != pass ] || [ "${CHAOS_KEEP_ALL:-0}" = 1 ]; } && [ -n "${CHAOS_KEEP_FAILED:-}" ]; then
 		mkdir -p "$CHAOS_KEEP_FAILED"
 		cp -r "$dir" "$CHAOS_KEEP_FAILED/seed-$seed"
 		echo "# logs of seed $seed kept in $CHAOS_KEEP_FAILED/seed-$seed"

@@ -37,7 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tests/system/fake_https.h"
+#include "tests/system/fake_oauth.h"
 
 #define SCOPE "https://management.azure.com/.default"
 
@@ -47,7 +47,7 @@ static struct {
 	unsigned long etags;
 } g;
 
-static MHD_RESULT aad_err(fh_request_t *r, unsigned status, const char *err, long code,
+static MHD_RESULT aad_err(const fh_request_t *r, unsigned status, const char *err, long code,
 			  const char *desc)
 {
 	char text[600];
@@ -55,19 +55,19 @@ static MHD_RESULT aad_err(fh_request_t *r, unsigned status, const char *err, lon
 		 "AADSTS%ld: %s Trace ID: 00000000-0000-0000-0000-000000000000 Correlation ID: "
 		 "00000000-0000-0000-0000-000000000000 Timestamp: 2026-01-15 12:00:00Z",
 		 code, desc);
-	return fh_send_json(r, status,
+	return fh_send_json(r->c, status,
 			    json_pack("{s:s, s:s, s:[I], s:s}", "error", err, "error_description",
 				      text, "error_codes", (json_int_t)code, "timestamp",
 				      "2026-01-15 12:00:00Z"));
 }
 
-static MHD_RESULT arm_err(fh_request_t *r, unsigned status, const char *code, const char *msg)
+static MHD_RESULT arm_err(const fh_request_t *r, unsigned status, const char *code, const char *msg)
 {
-	return fh_send_json(r, status,
+	return fh_send_json(r->c, status,
 			    json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
 }
 
-static MHD_RESULT token(fh_request_t *r, const char *tenant)
+static MHD_RESULT token(const fh_request_t *r, const char *tenant)
 {
 	char v[1024], msg[400];
 	if (strcmp(tenant, g.tenant) != 0) {
@@ -77,31 +77,31 @@ static MHD_RESULT token(fh_request_t *r, const char *tenant)
 			 tenant);
 		return aad_err(r, 400, "invalid_request", 90002, msg);
 	}
-	if (!fh_form_value(r->body, "grant_type", v, sizeof(v)) ||
+	if (!fo_form_value(r->body, "grant_type", v, sizeof(v)) ||
 	    strcmp(v, "client_credentials") != 0) {
 		return aad_err(r, 400, "unsupported_grant_type", 70003,
 			       "The app requested an unsupported grant type.");
 	}
-	if (!fh_form_value(r->body, "client_id", v, sizeof(v)) || strcmp(v, g.client_id) != 0) {
+	if (!fo_form_value(r->body, "client_id", v, sizeof(v)) || strcmp(v, g.client_id) != 0) {
 		snprintf(msg, sizeof(msg),
 			 "Application with identifier '%.64s' was not found in the directory "
 			 "'%s'.",
 			 v, g.tenant);
 		return aad_err(r, 400, "unauthorized_client", 700016, msg);
 	}
-	if (!fh_form_value(r->body, "client_secret", v, sizeof(v)) || strcmp(v, g.secret) != 0) {
+	if (!fo_form_value(r->body, "client_secret", v, sizeof(v)) || strcmp(v, g.secret) != 0) {
 		return aad_err(r, 401, "invalid_client", 7000215,
 			       "Invalid client secret provided. Ensure the secret being sent in "
 			       "the request is the client secret value, not the client secret ID, "
 			       "for a secret added to app.");
 	}
-	if (!fh_form_value(r->body, "scope", v, sizeof(v)) || strcmp(v, SCOPE) != 0) {
+	if (!fo_form_value(r->body, "scope", v, sizeof(v)) || strcmp(v, SCOPE) != 0) {
 		return aad_err(r, 400, "invalid_scope", 70011,
 			       "The provided request must include a 'scope' input parameter.");
 	}
 	long life;
-	const char *tok = fh_token_issue("eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.fake", &life);
-	return fh_send_json(r, 200,
+	const char *tok = fo_token_issue("eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.fake", &life);
+	return fh_send_json(r->c, 200,
 			    json_pack("{s:s, s:I, s:I, s:s}", "token_type", "Bearer", "expires_in",
 				      (json_int_t)life, "ext_expires_in", (json_int_t)life,
 				      "access_token", tok));
@@ -124,10 +124,10 @@ static const char *segment(const char *p, const char *prefix, char *buf, size_t 
 	return p + n;
 }
 
-static MHD_RESULT put(fh_request_t *r, const char *key, const char *type, const char *name,
+static MHD_RESULT put(const fh_request_t *r, const char *key, const char *type, const char *name,
 		      json_t *cur)
 {
-	const char *if_match = fh_header(r, "If-Match"), *if_none = fh_header(r, "If-None-Match");
+	const char *if_match = fo_header(r, "If-Match"), *if_none = fo_header(r, "If-None-Match");
 	const char *cur_etag = cur != NULL ? json_string_value(json_object_get(cur, "etag")) : NULL;
 	char msg[400];
 	if (strcmp(r->mode, "forbidden") == 0) {
@@ -178,31 +178,34 @@ static MHD_RESULT put(fh_request_t *r, const char *key, const char *type, const 
 	json_decref(body);
 	bool created = cur == NULL;
 	json_object_set(g.sets, key, set);
-	r->wrote = true;
-	return fh_send_json(r, created ? 201 : 200, set);
+	return fo_send_written(r, created ? 201 : 200, set);
 }
 
-static MHD_RESULT api(fh_request_t *r)
+static MHD_RESULT api(const fh_request_t *r)
 {
 	char tenant[128], sub[128], rg[128], zone[256], type[16], name[256], msg[400];
 	const char *p;
+	MHD_RESULT page;
+	if (fo_token_page(r, &page)) {
+		return page;
+	}
 	if (strcmp(r->url, "/__fake/records") == 0) {
-		return fh_send_json(r, 200, json_deep_copy(g.sets));
+		return fh_send_json(r->c, 200, json_deep_copy(g.sets));
 	}
 	if ((p = segment(r->url, "/", tenant, sizeof(tenant))) != NULL &&
 	    strcmp(p, "/oauth2/v2.0/token") == 0 && strcmp(r->method, "POST") == 0) {
 		return token(r, tenant);
 	}
-	fh_token_state_t ts = fh_token_check(r);
-	if (ts == FH_TOKEN_NONE) {
+	fo_token_state_t ts = fo_token_check(r);
+	if (ts == FO_TOKEN_NONE) {
 		return arm_err(r, 401, "AuthenticationFailed",
 			       "Authentication failed. The 'Authorization' header is missing.");
 	}
-	if (ts == FH_TOKEN_UNKNOWN) {
+	if (ts == FO_TOKEN_UNKNOWN) {
 		return arm_err(r, 401, "InvalidAuthenticationToken",
 			       "The access token is invalid.");
 	}
-	if (ts == FH_TOKEN_EXPIRED) {
+	if (ts == FO_TOKEN_EXPIRED) {
 		return arm_err(
 			r, 401, "ExpiredAuthenticationToken",
 			"The access token expiry UTC time is earlier than current UTC time.");
@@ -240,7 +243,7 @@ static MHD_RESULT api(fh_request_t *r)
 		return arm_err(r, 404, "NotFound", "No HTTP resource was found.");
 	}
 	snprintf(name, sizeof(name), "%s", p + 1);
-	const char *ver = fh_arg(r, "api-version");
+	const char *ver = fo_arg(r, "api-version");
 	if (ver == NULL || strcmp(ver, "2018-05-01") != 0) {
 		return arm_err(r, 400, "InvalidApiVersionParameter",
 			       "The api-version is missing or not supported: use 2018-05-01.");
@@ -257,7 +260,7 @@ static MHD_RESULT api(fh_request_t *r)
 				name, g.rg, g.sub);
 			return arm_err(r, 404, "NotFound", msg);
 		}
-		return fh_send_json(r, 200, json_deep_copy(cur));
+		return fh_send_json(r->c, 200, json_deep_copy(cur));
 	}
 	if (strcmp(r->method, "PUT") == 0) {
 		return put(r, key, type, name, cur);
@@ -267,19 +270,13 @@ static MHD_RESULT api(fh_request_t *r)
 
 int main(int argc, char **argv)
 {
-	fh_server_t s = {.name = "fake_azure", .handler = api};
+	fh_opts_t o = {0};
 	int opt;
 	while ((opt = getopt(argc, argv, "p:k:C:t:i:s:S:g:z:E:c:P:")) != -1) {
+		if (fh_opt(&o, opt, optarg)) {
+			continue;
+		}
 		switch (opt) {
-		case 'p':
-			s.port = atoi(optarg);
-			break;
-		case 'k':
-			s.key = optarg;
-			break;
-		case 'C':
-			s.cert = optarg;
-			break;
 		case 't':
 			g.tenant = optarg;
 			break;
@@ -299,13 +296,7 @@ int main(int argc, char **argv)
 			g.zone = optarg;
 			break;
 		case 'E':
-			fh_token_lifetime(atol(optarg));
-			break;
-		case 'c':
-			s.control = optarg;
-			break;
-		case 'P':
-			s.pidfile = optarg;
+			fo_token_lifetime(atol(optarg));
 			break;
 		default:
 			fprintf(stderr,
@@ -321,5 +312,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	g.sets = json_object();
-	return fh_run(&s);
+	return fh_serve("fake_azure", o.port, o.key, o.cert, o.control, o.pidfile, api,
+			fo_token_stats);
 }

@@ -35,7 +35,6 @@
  *                                 IPv4 address."
  *   an identical record           400, 81058 "An identical record already exists."
  *
- * The HTTPS server, the control file and /__fake/stats are fake_https.c's.
  * CONTROL_FILE (re-read on every request; missing means "ok") holds one word:
  *   ok           normal
  *   hang         requests are held 60 s without an answer
@@ -51,6 +50,7 @@
  * SIGTERM ends it with status 0.
  */
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,15 +74,11 @@ typedef struct rec {
 
 #define RECS_MAX 64
 
-/* Under the lock of fake_https.c. */
 static struct {
 	rec_t recs[RECS_MAX];
 	const char *token, *read_token, *zone, *zone_id;
-	unsigned long serial;
+	unsigned long writes, serial;
 } g;
-
-/* The request being answered (one at a time, under the lock). */
-static fh_request_t *cur;
 
 static void new_id(char id[33])
 {
@@ -103,11 +99,9 @@ static void new_id(char id[33])
 
 /* ---- Answers --------------------------------------------------------------- */
 
-/* Under apply-500, fake_https.c replaces the answer to a write with a 502 page. */
 static MHD_RESULT send_json(struct MHD_Connection *c, unsigned status, json_t *body)
 {
-	(void)c;
-	return fh_send_json(cur, status, body);
+	return fh_send_json(c, status, body);
 }
 
 static MHD_RESULT send_ok(struct MHD_Connection *c, json_t *result, json_t *info)
@@ -304,7 +298,7 @@ static bool do_delete(rec_t *recs, const char *id, json_t **deleted, werr_t *e)
 /* The batch, on a copy of the records: all or nothing. */
 static MHD_RESULT do_batch(struct MHD_Connection *c, json_t *body, bool *applied)
 {
-	static rec_t work[RECS_MAX]; /* under the lock */
+	static rec_t work[RECS_MAX]; /* under g.lock */
 	werr_t e = {0};
 	memcpy(work, g.recs, sizeof(work));
 	json_t *res = json_pack("{s:[], s:[], s:[], s:[]}", "deletes", "patches", "puts", "posts");
@@ -353,11 +347,6 @@ static MHD_RESULT do_batch(struct MHD_Connection *c, json_t *body, bool *applied
 
 /* ---- Requests -------------------------------------------------------------- */
 
-typedef struct upload {
-	const char *buf;
-	size_t len;
-} upload_t;
-
 static MHD_RESULT list_records(struct MHD_Connection *c)
 {
 	const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "name");
@@ -383,9 +372,9 @@ static json_t *zone_json(void)
 			 "active", "paused", 0);
 }
 
-/* The API proper, under the lock of fake_https.c. */
+/* The API proper (fake_https runs one request at a time). */
 static MHD_RESULT api(struct MHD_Connection *c, const char *method, const char *path,
-		      const upload_t *up, bool *wrote)
+		      const fh_request_t *up, bool *wrote)
 {
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	if (auth == NULL) {
@@ -432,7 +421,7 @@ static MHD_RESULT api(struct MHD_Connection *c, const char *method, const char *
 	}
 	json_t *body = NULL;
 	if (up->len > 0) {
-		body = json_loadb(up->buf, up->len, 0, NULL);
+		body = json_loadb(up->body, up->len, 0, NULL);
 		if (body == NULL) {
 			return send_err(c, 400, 9207, "Request body is invalid.", 0, NULL);
 		}
@@ -475,40 +464,42 @@ static MHD_RESULT api(struct MHD_Connection *c, const char *method, const char *
 	return ret;
 }
 
-static MHD_RESULT handler(fh_request_t *r)
+static MHD_RESULT handle(const fh_request_t *q)
 {
-	if (strcmp(r->url, "/__fake/records") == 0) {
+	if (strcmp(q->url, "/__fake/records") == 0) {
 		json_t *list = json_array();
 		for (int i = 0; i < RECS_MAX; i++) {
 			if (g.recs[i].used) {
 				json_array_append_new(list, rec_json(&g.recs[i]));
 			}
 		}
-		return fh_send_json(r, 200, list);
+		return send_json(q->c, 200, list);
 	}
-	cur = r;
-	if (strncmp(r->url, BASE, strlen(BASE)) != 0) {
-		return send_err(r->c, 404, 7000, "No route for that URI", 0, NULL);
+	if (strncmp(q->url, BASE, strlen(BASE)) != 0) {
+		return send_err(q->c, 404, 7000, "No route for that URI", 0, NULL);
 	}
-	upload_t up = {.buf = r->body, .len = r->body_len};
-	return api(r->c, r->method, r->url + strlen(BASE), &up, &r->wrote);
+	bool wrote = false;
+	/* apply-500: the write applies, its answer is lost behind a server error. */
+	fh_lose_answer = strcmp(q->mode, "apply-500") == 0 && strcmp(q->method, "GET") != 0;
+	MHD_RESULT ret = api(q->c, q->method, q->url + strlen(BASE), q, &wrote);
+	fh_lose_answer = false;
+	if (wrote) {
+		g.writes++;
+	}
+	return ret;
+}
+
+static void stats(json_t *s)
+{
+	json_object_set_new(s, "writes", json_integer((json_int_t)g.writes));
 }
 
 int main(int argc, char **argv)
 {
 	int opt;
-	fh_server_t s = {.name = "fake_cloudflare", .handler = handler};
+	fh_opts_t o = {0};
 	while ((opt = getopt(argc, argv, "p:k:C:t:r:z:i:c:P:")) != -1) {
 		switch (opt) {
-		case 'p':
-			s.port = atoi(optarg);
-			break;
-		case 'k':
-			s.key = optarg;
-			break;
-		case 'C':
-			s.cert = optarg;
-			break;
 		case 't':
 			g.token = optarg;
 			break;
@@ -521,21 +512,21 @@ int main(int argc, char **argv)
 		case 'i':
 			g.zone_id = optarg;
 			break;
-		case 'c':
-			s.control = optarg;
-			break;
-		case 'P':
-			s.pidfile = optarg;
-			break;
 		default:
+			if (fh_opt(&o, opt, optarg)) {
+				break;
+			}
 			fprintf(stderr, "usage: fake_cloudflare -p PORT -k KEY -C CERT -t TOKEN -z "
 					"ZONE -i ZONE_ID [-c CONTROL] [-P PIDFILE]\n");
 			return 2;
 		}
 	}
-	if (g.token == NULL || g.zone == NULL || g.zone_id == NULL) {
-		fprintf(stderr, "fake_cloudflare: -t, -z and -i are required\n");
+	if (o.port <= 0 || o.key == NULL || o.cert == NULL || g.token == NULL || g.zone == NULL ||
+	    g.zone_id == NULL) {
+		fprintf(stderr, "fake_cloudflare: -p, -k, -C, -t, -z and -i are required\n");
 		return 2;
 	}
-	return fh_run(&s);
+	fprintf(stderr, "fake_cloudflare: zone %s (%s) under %s\n", g.zone, g.zone_id, BASE);
+	return fh_serve("fake_cloudflare", o.port, o.key, o.cert, o.control, o.pidfile, handle,
+			stats);
 }

@@ -120,9 +120,10 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: fake_collector -p PORT -c CONTROL_FILE [-a ADDR] [-m METRIC] [-s STEP] "
-			"[-i MS] [-P PIDFILE]\n"
-			"modes in CONTROL_FILE: up flat down hang garbage huge error\n");
+	fprintf(stderr,
+		"usage: fake_collector -p PORT -c CONTROL_FILE [-a ADDR] [-m METRIC] [-s STEP] "
+		"[-i MS] [-P PIDFILE]\n"
+		"modes in CONTROL_FILE: up flat down hang garbage huge error\n");
 	exit(2);
 }
 

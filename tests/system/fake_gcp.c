@@ -40,7 +40,7 @@
 #include <unistd.h>
 
 #include "src/http/jwt.h"
-#include "tests/system/fake_https.h"
+#include "tests/system/fake_oauth.h"
 
 #define API   "/dns/v1"
 #define SCOPE "https://www.googleapis.com/auth/ndev.clouddns.readwrite"
@@ -63,7 +63,7 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static MHD_RESULT gerr(fh_request_t *r, unsigned code, const char *reason, const char *msg,
+static MHD_RESULT gerr(const fh_request_t *r, unsigned code, const char *reason, const char *msg,
 		       const char *status)
 {
 	json_t *e = json_pack("{s:{s:I, s:s, s:[{s:s, s:s, s:s}]}}", "error", "code",
@@ -72,25 +72,25 @@ static MHD_RESULT gerr(fh_request_t *r, unsigned code, const char *reason, const
 	if (status != NULL) {
 		json_object_set_new(json_object_get(e, "error"), "status", json_string(status));
 	}
-	return fh_send_json(r, code, e);
+	return fh_send_json(r->c, code, e);
 }
 
-static MHD_RESULT grant_err(fh_request_t *r, const char *err, const char *desc)
+static MHD_RESULT grant_err(const fh_request_t *r, const char *err, const char *desc)
 {
-	return fh_send_json(r, 400,
+	return fh_send_json(r->c, 400,
 			    json_pack("{s:s, s:s}", "error", err, "error_description", desc));
 }
 
 /* ---- the token endpoint ---- */
 
-static MHD_RESULT token(fh_request_t *r)
+static MHD_RESULT token(const fh_request_t *r)
 {
 	static char grant[256], assertion[16384];
-	if (!fh_form_value(r->body, "grant_type", grant, sizeof(grant)) ||
+	if (!fo_form_value(r->body, "grant_type", grant, sizeof(grant)) ||
 	    strcmp(grant, "urn:ietf:params:oauth:grant-type:jwt-bearer") != 0) {
 		return grant_err(r, "unsupported_grant_type", "Invalid grant_type: ");
 	}
-	if (!fh_form_value(r->body, "assertion", assertion, sizeof(assertion))) {
+	if (!fo_form_value(r->body, "assertion", assertion, sizeof(assertion))) {
 		return grant_err(r, "invalid_request", "Missing required parameter: assertion");
 	}
 	char *d1 = strchr(assertion, '.'), *d2 = d1 != NULL ? strchr(d1 + 1, '.') : NULL;
@@ -140,8 +140,8 @@ static MHD_RESULT token(fh_request_t *r)
 			"claim.");
 	} else {
 		long life;
-		const char *tok = fh_token_issue("ya29.fake", &life);
-		ret = fh_send_json(r, 200,
+		const char *tok = fo_token_issue("ya29.fake", &life);
+		ret = fh_send_json(r->c, 200,
 				   json_pack("{s:s, s:I, s:s}", "access_token", tok, "expires_in",
 					     (json_int_t)life, "token_type", "Bearer"));
 	}
@@ -152,7 +152,7 @@ static MHD_RESULT token(fh_request_t *r)
 
 static bool authorized(const fh_request_t *r)
 {
-	return fh_token_check(r) == FH_TOKEN_OK;
+	return fo_token_check(r) == FO_TOKEN_OK;
 }
 
 /* ---- record sets ---- */
@@ -181,10 +181,10 @@ static json_t *clean_set(json_t *s)
 			 json_object_get(s, "ttl"), "rrdatas", json_object_get(s, "rrdatas"));
 }
 
-static MHD_RESULT list(fh_request_t *r)
+static MHD_RESULT list(const fh_request_t *r)
 {
-	const char *name = fh_arg(r, "name"), *type = fh_arg(r, "type"),
-		   *page = fh_arg(r, "pageToken");
+	const char *name = fo_arg(r, "name"), *type = fo_arg(r, "type"),
+		   *page = fo_arg(r, "pageToken");
 	if (type != NULL && name == NULL) {
 		return gerr(r, 400, "invalid",
 			    "Invalid value for 'parameters.type': name is required", NULL);
@@ -218,7 +218,7 @@ static MHD_RESULT list(fh_request_t *r)
 	if (next[0] != '\0') {
 		json_object_set_new(body, "nextPageToken", json_string(next));
 	}
-	return fh_send_json(r, 200, body);
+	return fh_send_json(r->c, 200, body);
 }
 
 static json_t *change_json(json_t *ch)
@@ -242,7 +242,7 @@ static bool set_ok(json_t *s)
 	       strcasecmp(name + nl - zl, g.dns_name) == 0 && name[nl - 1] == '.';
 }
 
-static MHD_RESULT change(fh_request_t *r)
+static MHD_RESULT change(const fh_request_t *r)
 {
 	json_t *body = json_loads(r->body, 0, NULL);
 	json_t *del = json_object_get(body, "deletions"), *add = json_object_get(body, "additions");
@@ -311,7 +311,6 @@ static MHD_RESULT change(fh_request_t *r)
 	json_decref(g.sets);
 	g.sets = work;
 	work = NULL;
-	r->wrote = true;
 	char id[32];
 	snprintf(id, sizeof(id), "%lu", ++g.change_serial);
 	json_t *ch = json_pack("{s:s, s:s, s:s, s:O, s:O, s:f}", "kind", "dns#change", "id", id,
@@ -319,21 +318,25 @@ static MHD_RESULT change(fh_request_t *r)
 			       add != NULL ? add : json_array(), "deletions",
 			       del != NULL ? del : json_array(), "at", now_s());
 	json_array_append_new(g.changes, ch);
-	ret = fh_send_json(r, 200, change_json(ch));
+	ret = fo_send_written(r, 200, change_json(ch));
 out:
 	json_decref(work);
 	json_decref(body);
 	return ret;
 }
 
-static MHD_RESULT api(fh_request_t *r)
+static MHD_RESULT api(const fh_request_t *r)
 {
 	const char *url = r->url;
+	MHD_RESULT page;
+	if (fo_token_page(r, &page)) {
+		return page;
+	}
 	if (strcmp(url, "/token") == 0 && strcmp(r->method, "POST") == 0) {
 		return token(r);
 	}
 	if (strcmp(url, "/__fake/records") == 0) {
-		return fh_send_json(r, 200, json_deep_copy(g.sets));
+		return fh_send_json(r->c, 200, json_deep_copy(g.sets));
 	}
 	if (strncmp(url, API "/projects/", strlen(API "/projects/")) != 0) {
 		return gerr(r, 404, "notFound", "Not Found", NULL);
@@ -378,7 +381,7 @@ static MHD_RESULT api(fh_request_t *r)
 		json_array_foreach(g.changes, i, ch)
 		{
 			if (strcmp(json_string_value(json_object_get(ch, "id")), p + 9) == 0) {
-				return fh_send_json(r, 200, change_json(ch));
+				return fh_send_json(r->c, 200, change_json(ch));
 			}
 		}
 		char msg[200];
@@ -391,20 +394,14 @@ static MHD_RESULT api(fh_request_t *r)
 
 int main(int argc, char **argv)
 {
-	fh_server_t s = {.name = "fake_gcp", .handler = api};
+	fh_opts_t o = {0};
 	const char *pub = NULL;
 	int opt;
 	while ((opt = getopt(argc, argv, "p:k:C:K:e:j:z:d:E:D:c:P:")) != -1) {
+		if (fh_opt(&o, opt, optarg)) {
+			continue;
+		}
 		switch (opt) {
-		case 'p':
-			s.port = atoi(optarg);
-			break;
-		case 'k':
-			s.key = optarg;
-			break;
-		case 'C':
-			s.cert = optarg;
-			break;
 		case 'K':
 			pub = optarg;
 			break;
@@ -421,16 +418,10 @@ int main(int argc, char **argv)
 			g.dns_name = optarg;
 			break;
 		case 'E':
-			fh_token_lifetime(atol(optarg));
+			fo_token_lifetime(atol(optarg));
 			break;
 		case 'D':
 			g.pending_s = atof(optarg) / 1000;
-			break;
-		case 'c':
-			s.control = optarg;
-			break;
-		case 'P':
-			s.pidfile = optarg;
 			break;
 		default:
 			fprintf(stderr,
@@ -454,8 +445,9 @@ int main(int argc, char **argv)
 	}
 	g.pub_len = fread(g.pub, 1, 16383, f);
 	fclose(f);
-	g.port = s.port;
+	g.port = o.port;
 	g.sets = json_array();
 	g.changes = json_array();
-	return fh_run(&s);
+	return fh_serve("fake_gcp", o.port, o.key, o.cert, o.control, o.pidfile, api,
+			fo_token_stats);
 }

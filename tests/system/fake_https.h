@@ -1,18 +1,9 @@
 /*
- * The HTTPS server of the REST API stand-ins (fake_gcp, fake_azure):
- * libmicrohttpd with TLS on 127.0.0.1, one thread per connection, request
- * bodies gathered, every API call made under one lock (so the fake's data
- * change atomically), and what every fake shares:
- *
- *   CONTROL_FILE (re-read on every request; missing means "ok") holds one word:
- *     ok         normal
- *     hang       requests are held 60 s without an answer
- *     error      every request answers 500 with an HTML page
- *     apply-500  writes apply, then answer 502 (an unknown outcome)
- *     other words are the fake's own (fh_mode())
- *   GET /__fake/stats   {"connections", "requests", "writes", "tokens"}
- *
- * One line per request on stderr; the pid goes to PIDFILE once the port is bound.
+ * The HTTPS plumbing of the REST fakes (fake_infoblox, fake_f5): a
+ * libmicrohttpd daemon with TLS on 127.0.0.1, the request body gathered
+ * whole before the handler runs, the control file's mode word, JSON and
+ * text answers, connection and request counters, the pid file and the wait
+ * for SIGTERM.
  */
 #pragma once
 
@@ -27,53 +18,46 @@ typedef int MHD_RESULT;
 typedef enum MHD_Result MHD_RESULT;
 #endif
 
+/* One request, its body whole (NUL-terminated, len bytes; "" when none). */
 typedef struct fh_request {
 	struct MHD_Connection *c;
-	const char *method;
-	const char *url;
-	const char *body; /* NUL-terminated */
-	size_t body_len;
-	const char *mode; /* the control file's word */
-	bool wrote;	  /* set by the handler when it changed data */
+	const char *method, *url;
+	const char *body;
+	size_t len;
+	const char *mode; /* the control file's word, "ok" when none */
 } fh_request_t;
 
-/* Answers one request, under the lock; the paths under /__fake/ are the fake's too. */
-typedef MHD_RESULT (*fh_handler_fn)(fh_request_t *r);
+typedef MHD_RESULT (*fh_handler_fn)(const fh_request_t *r);
 
-typedef struct fh_server {
-	const char *name; /* for messages: "fake_gcp" */
+/* Set by a handler around a write whose answer is to be lost: every answer
+ * sent by this thread is then a 502 with an HTML page. */
+extern __thread bool fh_lose_answer;
+
+/* Answers with text (copied) of content_type. */
+MHD_RESULT fh_send(struct MHD_Connection *c, unsigned status, const char *content_type,
+		   const char *text, const char *extra_header);
+
+/* Answers with j as JSON (j is consumed). */
+MHD_RESULT fh_send_json(struct MHD_Connection *c, unsigned status, json_t *j);
+
+/* The options every fake takes: -p PORT -k KEY.pem -C CERT.pem [-c CONTROL] [-P PIDFILE]. */
+typedef struct fh_opts {
 	int port;
 	const char *key, *cert, *control, *pidfile;
-	fh_handler_fn handler;
-} fh_server_t;
+} fh_opts_t;
 
-/* Serves until SIGTERM; returns the exit status. */
-int fh_run(const fh_server_t *s);
+/* Takes opt (with arg) into o when it is one of those; false otherwise. */
+bool fh_opt(fh_opts_t *o, int opt, const char *arg);
 
-/* A JSON answer (body consumed); under apply-500, a write's answer becomes a 502 page. */
-MHD_RESULT fh_send_json(fh_request_t *r, unsigned status, json_t *body);
-MHD_RESULT fh_send_text(struct MHD_Connection *c, unsigned status, const char *type,
-			const char *text);
-/* One header of the request, or NULL. */
-const char *fh_header(const fh_request_t *r, const char *name);
-/* One query argument of the request, or NULL. */
-const char *fh_arg(const fh_request_t *r, const char *name);
-/*
- * Bearer tokens, issued and checked under the lock. The server itself serves
- *   POST /__fake/expires?s=N   the lifetime of the tokens issued from now on
- *   POST /__fake/revoke        forgets every token issued (as if they expired)
- */
-typedef enum fh_token_state {
-	FH_TOKEN_OK,	  /* a token issued and still valid */
-	FH_TOKEN_NONE,	  /* no Authorization header */
-	FH_TOKEN_UNKNOWN, /* not "Bearer <a token issued>" */
-	FH_TOKEN_EXPIRED,
-} fh_token_state_t;
+/* Serves 127.0.0.1:port with key and cert (PEM files) until SIGTERM, then
+ * returns 0; handler runs under one lock (one request at a time), except in
+ * mode "hang", where the request is held 60 s without an answer, and "error"
+ * (500 with an HTML page) and "busy" (429 with Retry-After); the modes spare the
+ * /__fake/ pages. The pid goes
+ * to pidfile once the port is bound. GET /__fake/stats answers the counters
+ * plus what stats adds (may be NULL), without the handler. */
+int fh_serve(const char *name, int port, const char *key, const char *cert, const char *control,
+	     const char *pidfile, fh_handler_fn handler, void (*stats)(json_t *));
 
-/* A new token "<prefix>-N-TIME" valid for the current lifetime (*expires_in, seconds). */
-const char *fh_token_issue(const char *prefix, long *expires_in);
-fh_token_state_t fh_token_check(const fh_request_t *r);
-/* The initial lifetime of the tokens (default 3599 s). */
-void fh_token_lifetime(long seconds);
-/* A value of an application/x-www-form-urlencoded body, decoded into buf; false if absent. */
-bool fh_form_value(const char *body, const char *name, char *buf, size_t size);
+/* The Basic credentials of the request, split; false when there are none. */
+bool fh_basic(struct MHD_Connection *c, char *user, size_t usize, char *pass, size_t psize);

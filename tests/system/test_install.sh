@@ -61,6 +61,34 @@ assert_eq "$(mode "$initd")" 755 "mode of the init script"
 [ -f "$man8" ] || fail "man page $man8 not installed"
 [ -f "$man5" ] || fail "man page $man5 not installed"
 
+sys_log "dnsrecordsd and dnsrecordsctl: programs, man pages, template, init script, unit"
+for p in dnsrecordsd dnsrecordsctl; do
+	[ -x "$R$sbindir/$p" ] || fail "no executable $R$sbindir/$p"
+	[ -f "$R$mandir/man8/$p.8" ] || fail "man page $p.8 not installed"
+done
+assert_exit 0 "dnsrecordsd -k" -- "$R$sbindir/dnsrecordsd" -k
+rconf=$R$sysconfdir/dnsrecordsd/dnsrecordsd.conf.example
+cmp -s "$rconf" "$top_srcdir/etc/dnsrecordsd.conf" || fail "$rconf differs from etc/dnsrecordsd.conf"
+rinitd=$R$sysconfdir/init.d/dnsrecordsd
+runit=$R$systemdsystemunitdir/dnsrecordsd.service
+assert_eq "$(mode "$rinitd")" 755 "mode of the dnsrecordsd init script"
+sh -n "$rinitd" || fail "the dnsrecordsd init script has a syntax error"
+grep -q '^### BEGIN INIT INFO$' "$rinitd" || fail "the dnsrecordsd init script has no LSB header"
+assert_contains "$(cat "$rinitd")" "DAEMON=\${DNSRECORDSD_BIN:-$sbindir/dnsrecordsd}" "dnsrecordsd init script: the program"
+assert_contains "$(cat "$runit")" "ExecStart=$sbindir/dnsrecordsd -c $sysconfdir/dnsrecordsd/dnsrecordsd.conf" \
+	"dnsrecordsd unit: ExecStart"
+for f in "$rinitd" "$runit"; do
+	left=$(grep -o '@[a-zA-Z_]*@' "$f" || true)
+	[ -z "$left" ] || fail "$f still has placeholders: $left"
+done
+if command -v man >/dev/null 2>&1; then
+	for p in dnsrecordsd dnsrecordsctl; do
+		err=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l - <"$R$mandir/man8/$p.8" 2>&1 >/dev/null) ||
+			fail "man -l $p.8 failed: $err"
+		[ -z "$err" ] || fail "man --warnings -l $p.8: $err"
+	done
+fi
+
 sys_log "the build's paths are substituted"
 for f in "$initd" "$unit"; do
 	left=$(grep -o '@[a-zA-Z_]*@' "$f" || true)
@@ -93,6 +121,11 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	# Warnings about the unit itself (not about the host) fail too.
 	bad=$(grep 'dnsfailover.service' <<<"$out" || true)
 	[ -z "$bad" ] || fail "systemd-analyze verify warns: $bad"
+	sed "s|$sbindir/dnsrecordsd|$R$sbindir/dnsrecordsd|g" "$runit" >"$T/verify/dnsrecordsd.service"
+	out=$(MANPATH=$R$mandir systemd-analyze verify "$T/verify/dnsrecordsd.service" 2>&1) ||
+		fail "systemd-analyze verify dnsrecordsd.service: $out"
+	bad=$(grep 'dnsrecordsd.service' <<<"$out" || true)
+	[ -z "$bad" ] || fail "systemd-analyze verify warns about dnsrecordsd.service: $bad"
 else
 	sys_log "no systemd-analyze: unit not verified"
 fi

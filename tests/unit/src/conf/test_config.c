@@ -1008,8 +1008,9 @@ static void test_key_table(void **state)
 	assert_false(config_key_at(failover_config_modules, 0, NULL));
 	assert_true(n >= 50);
 	/* TSIG_KEY, VAULT_TOKEN, VAULT_SECRET_ID, AWS_SECRET_ACCESS_KEY and
-	 * AWS_SESSION_TOKEN (route53), CLOUDFLARE_API_TOKEN, AZURE_CLIENT_SECRET. */
-	assert_int_equal(secrets, 7);
+	 * AWS_SESSION_TOKEN (route53), CLOUDFLARE_API_TOKEN, INFOBLOX_PASSWORD,
+	 * F5_PASSWORD, AZURE_CLIENT_SECRET. */
+	assert_int_equal(secrets, 9);
 	assert_true(config_key_at(failover_config_modules, 0, &info));
 	assert_string_equal(info.name, "ROLE");
 	assert_true(info.required);

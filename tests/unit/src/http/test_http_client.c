@@ -297,6 +297,11 @@ static void test_methods(void **state)
 	expect_body(req, "PATCH 11 {\"spec\":{}}");
 	/* A header line is one line. */
 	assert_int_equal(http_request_add_header(req, "X-A: 1\r\nX-B: 2"), DF_EINVAL);
+	/* Basic credentials: a ':' in the user or a line break cannot be carried. */
+	assert_int_equal(http_request_basic_auth(req, "us:er", "pw"), DF_EINVAL);
+	assert_int_equal(http_request_basic_auth(req, "user", "p\nw"), DF_EINVAL);
+	assert_int_equal(http_request_basic_auth(req, "user", "pa:ss word"), DF_OK);
+	assert_int_equal(perform(req), DF_OK);
 	http_request_free(req);
 
 	req = request("DELETE", s, "/echo", &o);
@@ -607,6 +612,14 @@ static void test_tls(void **state)
 	assert_int_equal(http_request_fail(req), HTTP_FAIL_CA_FILE);
 	http_request_free(req);
 	assert_int_equal(atomic_load(&s->requests), 1);
+	/* tls_no_verify (an operator's *_VERIFY_SSL=false): the wrong CA passes. */
+	o.ca_file = other_ca;
+	o.tls_no_verify = true;
+	req = request("GET", s, "/ok", &o);
+	assert_int_equal(perform(req), DF_OK);
+	expect_body(req, "hello\n");
+	http_request_free(req);
+	o.tls_no_verify = false;
 
 	/* Never from https to http, even on the same host. */
 	o.ca_file = ca_path;
@@ -616,7 +629,7 @@ static void test_tls(void **state)
 	assert_int_equal(http_request_fail(req), HTTP_FAIL_REDIRECT);
 	assert_has(http_request_reason(req), "from https to http refused");
 	http_request_free(req);
-	assert_int_equal(atomic_load(&s->ok_hits), 1);
+	assert_int_equal(atomic_load(&s->ok_hits), 2);
 	server_stop(s);
 }
 

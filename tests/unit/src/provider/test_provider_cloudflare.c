@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/vector_file.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,24 +20,10 @@
 #include "src/provider/provider.h"
 #include "src/provider/provider_cloudflare.h"
 
-/* A sample of tests/vectors/cloudflare, whole; the caller frees it. */
+/* A sample of tests/vectors/cloudflare. */
 static char *vector(const char *name, size_t *len)
 {
-	const char *top = getenv("VECTORS_DIR");
-	char path[4096];
-	if (top == NULL) {
-		fail_msg("VECTORS_DIR is not set: run through 'make check'");
-	}
-	snprintf(path, sizeof(path), "%s/cloudflare/%s", top, name);
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		fail_msg("cannot open %s", path);
-	}
-	char *buf = calloc(1, 1 << 16);
-	assert_non_null(buf);
-	*len = fread(buf, 1, (1 << 16) - 1, f);
-	fclose(f);
-	return buf;
+	return vector_file("cloudflare", name, len);
 }
 
 static void test_list_txt(void **state)

@@ -726,25 +726,17 @@ static void test_provider_new(void **state)
 	assert_true(f->p->ops->atomic_cas);
 	assert_ptr_equal(f->p->cfg, &f->cfg);
 
-	strcpy(cfg.provider, "infoblox");
-	assert_int_equal(provider_new(&p, &cfg, &d), DF_ECONFIG);
-	assert_null(p);
-#ifdef HAVE_GSSAPI
-	assert_string_equal(d.msg,
-			    "DNS_PROVIDER=infoblox is not available in this version "
-			    "(available: dry-run, bind-tsig, ad-gss, script, route53, cloudflare, "
-			    "azure-dns, gcp-dns)");
-#else
-	assert_string_equal(d.msg, "DNS_PROVIDER=infoblox is not available in this version "
-				   "(available: dry-run, bind-tsig, script, route53, cloudflare, "
-				   "azure-dns, gcp-dns)");
-#endif
-	static const char *const unavailable[] = {"infoblox", "f5-gtm"};
-	for (size_t i = 0; i < sizeof(unavailable) / sizeof(unavailable[0]); i++) {
-		snprintf(cfg.provider, sizeof(cfg.provider), "%s", unavailable[i]);
+	/* Every provider of the list is built: without its keys, each says
+	 * which it needs, never that it is not available. */
+	static const char *const rest[] = {"infoblox", "azure-dns", "gcp-dns", "f5-gtm"};
+	for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++) {
+		snprintf(cfg.provider, sizeof(cfg.provider), "%s", rest[i]);
+		d.msg[0] = '\0';
 		assert_int_equal(provider_new(&p, &cfg, &d), DF_ECONFIG);
-		assert_non_null(strstr(d.msg, "is not available in this version"));
-		assert_non_null(strstr(provider_list(), unavailable[i]));
+		assert_null(p);
+		assert_null(strstr(d.msg, "is not available in this version"));
+		assert_non_null(strstr(d.msg, "needs"));
+		assert_non_null(strstr(provider_list(), rest[i]));
 	}
 
 	strcpy(cfg.provider, "dryrun");
