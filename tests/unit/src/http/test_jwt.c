@@ -14,20 +14,13 @@
 #include <string.h>
 
 #include "src/http/jwt.h"
+#include "tests/unit/vector_file.h"
 
-static char *read_vec(const char *rel, size_t *len)
+/* A sample without the newline that ends the file (not part of the value). */
+static char *read_vec(const char *dir, const char *name, size_t *len)
 {
-	char path[1024];
-	const char *v = getenv("VECTORS_DIR");
-	assert_non_null(v); /* run through make check */
-	snprintf(path, sizeof(path), "%s/%s", v, rel);
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	char *buf = calloc(1, 65536);
-	assert_non_null(buf);
-	size_t n = fread(buf, 1, 65535, f);
-	fclose(f);
-	/* The text files end with one newline, not part of the value. */
+	size_t n = 0;
+	char *buf = vector_file(dir, name, &n);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
 		buf[--n] = '\0';
 	}
@@ -66,7 +59,7 @@ static void test_b64url(void **state)
 static jwt_key_t *load_key(void)
 {
 	size_t len;
-	char *pem = read_vec("jwt-rs256-rfc7515-a2/private-key-pkcs8.pem", &len);
+	char *pem = read_vec("jwt-rs256-rfc7515-a2", "private-key-pkcs8.pem", &len);
 	jwt_key_t *k = NULL;
 	df_detail_t d = {""};
 	assert_int_equal(jwt_key_load(&k, pem, len, &d), DF_OK);
@@ -79,11 +72,11 @@ static void test_rfc7515_a2(void **state)
 {
 	(void)state;
 	size_t hl, pl, jl, sl, il;
-	char *header = read_vec("jwt-rs256-rfc7515-a2/protected-header.json", &hl);
-	char *payload = read_vec("jwt-rs256-rfc7515-a2/payload.json", &pl);
-	char *jws = read_vec("jwt-rs256-rfc7515-a2/jws-compact.txt", &jl);
-	char *sig = read_vec("jwt-rs256-rfc7515-a2/signature.b64url.txt", &sl);
-	char *input = read_vec("jwt-rs256-rfc7515-a2/signing-input.txt", &il);
+	char *header = read_vec("jwt-rs256-rfc7515-a2", "protected-header.json", &hl);
+	char *payload = read_vec("jwt-rs256-rfc7515-a2", "payload.json", &pl);
+	char *jws = read_vec("jwt-rs256-rfc7515-a2", "jws-compact.txt", &jl);
+	char *sig = read_vec("jwt-rs256-rfc7515-a2", "signature.b64url.txt", &sl);
+	char *input = read_vec("jwt-rs256-rfc7515-a2", "signing-input.txt", &il);
 	/* The payload file keeps the RFC's CRLFs inside; the signing input says
 	 * which bytes are signed: take them from there. */
 	const char *dot = strchr(input, '.');
@@ -101,7 +94,7 @@ static void test_rfc7515_a2(void **state)
 	assert_memory_equal(out, input, il);
 	assert_string_equal(strrchr(out, '.') + 1, sig);
 	size_t publen;
-	char *pub = read_vec("jwt-rs256-rfc7515-a2/public-key.pem", &publen);
+	char *pub = read_vec("jwt-rs256-rfc7515-a2", "public-key.pem", &publen);
 	assert_true(jwt_verify_rs256(pub, publen, out, strlen(out)));
 	/* One bit off anywhere and it does not verify. */
 	out[10] ^= 1;
@@ -126,10 +119,10 @@ static void test_google_assertion(void **state)
 {
 	(void)state;
 	size_t hl, cl, al, sl;
-	char *header = read_vec("gcp/jwt-header.json", &hl);
-	char *claims = read_vec("gcp/jwt-claims.json", &cl);
-	char *assertion = read_vec("gcp/jwt-assertion.txt", &al);
-	char *input = read_vec("gcp/jwt-signing-input.txt", &sl);
+	char *header = read_vec("gcp", "jwt-header.json", &hl);
+	char *claims = read_vec("gcp", "jwt-claims.json", &cl);
+	char *assertion = read_vec("gcp", "jwt-assertion.txt", &al);
+	char *input = read_vec("gcp", "jwt-signing-input.txt", &sl);
 	jwt_key_t *k = load_key();
 	char *out = NULL;
 	df_detail_t d = {""};
@@ -154,7 +147,7 @@ static void test_bad_keys(void **state)
 	assert_string_equal(d.msg, "the private key is not a PEM RSA private key");
 	assert_int_equal(jwt_key_load(&k, NULL, 0, &d), DF_EINVAL);
 	size_t len;
-	char *pub = read_vec("jwt-rs256-rfc7515-a2/public-key.pem", &len);
+	char *pub = read_vec("jwt-rs256-rfc7515-a2", "public-key.pem", &len);
 	assert_int_equal(jwt_key_load(&k, pub, len, &d), DF_EINVAL); /* a public key */
 	free(pub);
 	jwt_key_free(NULL);

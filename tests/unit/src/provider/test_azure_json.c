@@ -16,30 +16,16 @@
 
 #include <jansson.h>
 
+#include "tests/unit/vector_file.h"
 #include "src/provider/azure.h"
 
 #define P(s) s, strlen(s)
 
-static char *read_vec(const char *rel, size_t *len)
-{
-	char path[1024];
-	const char *v = getenv("VECTORS_DIR");
-	assert_non_null(v);
-	snprintf(path, sizeof(path), "%s/%s", v, rel);
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	char *buf = calloc(1, 65536);
-	assert_non_null(buf);
-	*len = fread(buf, 1, 65535, f);
-	fclose(f);
-	return buf;
-}
-
 /* The "responses"/"200"/"body" of an azure-rest-api-specs example, as text. */
-static char *example_body(const char *rel)
+static char *example_body(const char *name)
 {
 	size_t len;
-	char *text = read_vec(rel, &len);
+	char *text = vector_file("azure", name, &len);
 	json_t *root = json_loadb(text, len, 0, NULL);
 	assert_non_null(root);
 	json_t *body =
@@ -56,20 +42,19 @@ static void test_sets(void **state)
 	(void)state;
 	azure_set_t s;
 	df_detail_t d = {""};
-	char *body = example_body("azure/azure-rest-api-specs-2018-05-01-GetARecordset.json");
+	char *body = example_body("azure-rest-api-specs-2018-05-01-GetARecordset.json");
 	assert_int_equal(azure_parse_set(P(body), "A", &s, &d), DF_OK);
 	assert_string_equal(s.etag, "00000000-0000-0000-0000-000000000000");
 	assert_int_equal(s.ttl, 3600);
 	assert_string_equal(s.a, "127.0.0.1");
 	assert_int_equal(s.a_count, 1);
 	free(body);
-	body = example_body(
-		"azure/azure-rest-api-specs-2018-05-01-CreateOrUpdateTXTRecordset.json");
+	body = example_body("azure-rest-api-specs-2018-05-01-CreateOrUpdateTXTRecordset.json");
 	assert_int_equal(azure_parse_set(P(body), "TXT", &s, &d), DF_OK);
 	assert_string_equal(s.txt, "string1string2"); /* the strings of one record, joined */
 	free(body);
 	size_t len;
-	body = read_vec("azure/synth-lease-get-txt-response.json", &len);
+	body = vector_file("azure", "synth-lease-get-txt-response.json", &len);
 	assert_int_equal(azure_parse_set(body, len, "TXT", &s, &d), DF_OK);
 	assert_string_equal(s.etag, "3a1f0c2e-0000-0000-0000-000000000001");
 	assert_string_equal(s.txt, "owner=primary exp=1768478400");
@@ -100,7 +85,7 @@ static void test_errors(void **state)
 	(void)state;
 	char code[64], msg[256];
 	size_t len;
-	char *body = read_vec("azure/synth-412-precondition-failed.json", &len);
+	char *body = vector_file("azure", "synth-412-precondition-failed.json", &len);
 	assert_int_equal(azure_parse_error(body, len, 412, code, sizeof(code), msg, sizeof(msg)),
 			 AZURE_ERR_CONFLICT);
 	assert_string_equal(code, "PreconditionFailed");

@@ -13,31 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/unit/vector_file.h"
 #include "src/provider/gcp.h"
 
 #define P(s) s, strlen(s)
 #define REC  "lease.example.com."
 
-static char *read_vec(const char *rel, size_t *len)
-{
-	char path[1024];
-	const char *v = getenv("VECTORS_DIR");
-	assert_non_null(v);
-	snprintf(path, sizeof(path), "%s/%s", v, rel);
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	char *buf = calloc(1, 65536);
-	assert_non_null(buf);
-	*len = fread(buf, 1, 65535, f);
-	fclose(f);
-	return buf;
-}
-
 static void test_key_file(void **state)
 {
 	(void)state;
 	size_t len;
-	char *text = read_vec("gcp/synth-service-account-key-TESTKEY-rfc7515.json", &len);
+	char *text = vector_file("gcp", "synth-service-account-key-TESTKEY-rfc7515.json", &len);
 	gcp_key_t k;
 	df_detail_t d = {""};
 	assert_int_equal(gcp_parse_key_file(text, len, "/k.json", &k, &d), DF_OK);
@@ -64,7 +50,7 @@ static void test_rrsets(void **state)
 {
 	(void)state;
 	size_t len;
-	char *text = read_vec("gcp/synth-rrsets-list-lease-all-types.json", &len);
+	char *text = vector_file("gcp", "synth-rrsets-list-lease-all-types.json", &len);
 	gcp_list_t l;
 	df_detail_t d = {""};
 	memset(&l, 0, sizeof(l));
@@ -132,7 +118,7 @@ static void test_change_and_errors(void **state)
 {
 	(void)state;
 	size_t len;
-	char *text = read_vec("gcp/synth-change-response.json", &len);
+	char *text = vector_file("gcp", "synth-change-response.json", &len);
 	char id[GCP_CHANGE_ID_MAX], reason[64], msg[200];
 	bool done = true;
 	df_detail_t d = {""};
@@ -148,7 +134,7 @@ static void test_change_and_errors(void **state)
 	assert_int_equal(gcp_parse_change(P("{\"id\":\"43\",\"status\":\"odd\"}"), id, &done, &d),
 			 DF_EMALFORMED);
 
-	text = read_vec("gcp/synth-412-condition-not-met.json", &len);
+	text = vector_file("gcp", "synth-412-condition-not-met.json", &len);
 	assert_int_equal(gcp_parse_error(text, len, 412, reason, sizeof(reason), msg, sizeof(msg)),
 			 DF_ECONFLICT);
 	assert_string_equal(reason, "conditionNotMet");
