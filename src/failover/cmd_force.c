@@ -43,10 +43,22 @@ int cmd_force(const config_t *cfg, const char *command)
 	if (found && current.txt_valid &&
 	    strcmp(current.lease.owner, config_role_name(cfg->role)) == 0 &&
 	    current.lease.exp > clock_lease_wall()) {
-		log_info("%s: %s already holds the lease (epoch %llu): nothing to change", command,
-			 current.lease.owner, (unsigned long long)current.lease.epoch);
-		exit_code = CMD_EXIT_OK;
-		goto out;
+		/* Only when the A points here too: a provider whose CAS
+		 * covers the TXT alone may have written the TXT and lost
+		 * the A, and this command is how an operator repairs it. */
+		if (current.has_a && current.a_count <= 1 &&
+		    strcmp(current.a, config_my_ip(cfg)) == 0) {
+			log_info("%s: %s already holds the lease (epoch %llu): nothing to change",
+				 command, current.lease.owner,
+				 (unsigned long long)current.lease.epoch);
+			exit_code = CMD_EXIT_OK;
+			goto out;
+		}
+		log_warn("%s: %s holds the lease but %s has A %s, not %s: writing it again",
+			 command, current.lease.owner, cfg->record,
+			 current.has_a ? current.a_list[0] != '\0' ? current.a_list : current.a
+				       : "(none)",
+			 config_my_ip(cfg));
 	}
 	memset(&next, 0, sizeof(next));
 	if (lease_plan_init(cfg->role, found ? &current : NULL, clock_lease_wall(), cfg->lease_ttl,

@@ -97,6 +97,12 @@ assert_contains "$OUT" 'the lease read back holds "owner=dr' "then read back: th
 assert_contains "$OUT" "(A 192.0.2.10)" "and the A lags"
 echo ok >"$AZ_MODE_FILE"
 assert_eq "$(pf_lease)" "192.0.2.10 dr" "the TXT names the DR, the A lags"
+# promote again: the DR holds the TXT, but the A still points at the primary.
+assert_exit 0 "promote again repairs the A" -- "$DNSFAILOVER" -c "$DR" promote
+assert_contains "$OUT" "has A 192.0.2.10, not 192.0.2.20: writing it again" "it says why it writes"
+assert_eq "$(pf_lease)" "192.0.2.20 dr" "the A follows the TXT"
+assert_exit 0 "promote once more has nothing to change" -- "$DNSFAILOVER" -c "$DR" promote
+assert_contains "$OUT" "already holds the lease" "nothing to change"
 assert_exit 0 "failback writes both again" -- "$DNSFAILOVER" -c "$P" failback
 assert_eq "$(pf_lease)" "192.0.2.10 primary" "A and owner after failback"
 
