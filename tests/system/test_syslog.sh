@@ -34,10 +34,12 @@ sys_wait_for 5 "the syslog socket" test -S "$T/log.sock"
 # in_ns CMD...: CMD in a private mount namespace whose /dev/log is the sink.
 IN_NS=("$top_srcdir/tests/system/devlog_ns.sh" "$T/log.sock" "$T")
 
+# The start of a frame as syslog(3) sends it: <PRI>, the time stamp, ident[pid].
+FRAME='^<[0-9]+>[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} dnsfailover'
 # frames PID: the frames the sink received from PID.
 frames()
 {
-	grep -E "^<[0-9]+>[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} dnsfailover\[$1\]: " "$OUTF" || true
+	grep -E "$FRAME\[$1\]: " "$OUTF" || true
 }
 # pri_of PID TEXT: the PRI of PID's first frame containing TEXT.
 pri_of()
@@ -58,6 +60,8 @@ check_frames()
 	all=$(cat "$OUTF")
 	assert_not_contains "$all" "<RAW:" "$what: no raw byte reached syslog"
 	assert_not_contains "$all" "$SECRET" "$what: the TSIG secret is never logged"
+	n=$(grep -cvE "$FRAME\[[0-9]+\]: " "$OUTF" || true)
+	[ "$n" = 0 ] || fail "$what: $n frames without the ident dnsfailover[pid]"
 	n=$(frames "$pid" | wc -l)
 	[ "$n" -gt 0 ] || fail "$what: no frame from pid $pid"
 	while read -r pri; do
