@@ -9,6 +9,9 @@
 #                      why, only when the engine cannot start.
 #   dk_image           imports $DK_IMAGE: a root file system of Debian's busybox-static
 #                      (/bin/busybox and links for sh, sleep, httpd, true)
+#   dk_begin           fo_begin (failover.sh), dk_start and dk_image: the start of a test
+#   dk_collector NAME  creates (not starts) container NAME of $DK_IMAGE that runs until
+#                      SIGTERM (sleep under the engine's init), with no network
 #   dk CMD...          the docker CLI against the private engine
 #   dk_running NAME    prints true or false: State.Running of container NAME
 #   dk_stop_engine     stops the engine (SIGTERM; it stops its containers first)
@@ -87,6 +90,19 @@ dk_image()
 	tar -C "$root" -cf "$DK_DIR/rootfs.tar" . || fail "dk_image: cannot tar $root"
 	dk import "$DK_DIR/rootfs.tar" "$DK_IMAGE" >/dev/null ||
 		fail "dk_image: docker import of $DK_DIR/rootfs.tar failed"
+}
+
+dk_begin()
+{
+	fo_begin
+	dk_start
+	dk_image
+}
+
+dk_collector()
+{
+	dk create --name "$1" --network none --init "$DK_IMAGE" /bin/sleep 100000 >/dev/null ||
+		fail "docker create of container $1 failed"
 }
 
 dk_stop_engine()

@@ -11,9 +11,7 @@
 set -eu
 . "$top_srcdir/tests/system/failover.sh"
 . "$top_srcdir/tests/system/docker.sh"
-fo_begin
-dk_start
-dk_image
+dk_begin
 
 C=otel-collector
 cat >"$T/watch.env" <<EOS
@@ -48,8 +46,7 @@ wait_state()
 
 sys_log "a collector container that stops on SIGTERM (tini as PID 1)"
 t0=$(date +%s%3N)
-dk create --name "$C" --network none --init "$DK_IMAGE" /bin/sleep 100000 >/dev/null ||
-	fail "docker create of $C failed"
+dk_collector "$C"
 assert_eq "$(dk_running "$C")" false "the new container's state"
 
 assert_exit 0 "init" -- "$DNSFAILOVER" -c "$T/primary.env" init
@@ -96,8 +93,7 @@ fo_wait_log watch "docker create --name $C" 1
 _sys_tracked_alive watch || fail "the watcher exited over a missing container"
 
 sys_log "the engine stopped mid-run: a clear error, no hang"
-dk create --name "$C" --network none --init "$DK_IMAGE" /bin/sleep 100000 >/dev/null ||
-	fail "docker create of $C failed"
+dk_collector "$C"
 # Gone: its socket removed (or, killed, left behind with no one listening).
 gone="docker: (socket $DK_SOCK \(DOCKER_HOST\) does not exist|cannot reach socket $DK_SOCK)"
 before=$(grep -cE "$gone" "$T/watch.log" || true)

@@ -7,13 +7,10 @@
 set -eu
 . "$top_srcdir/tests/system/failover.sh"
 . "$top_srcdir/tests/system/docker.sh"
-fo_begin
-dk_start
-dk_image
+dk_begin
 
 for site in primary dr; do
-	dk create --name "collector-$site" --network none --init "$DK_IMAGE" /bin/sleep 100000 >/dev/null ||
-		fail "docker create of collector-$site failed"
+	dk_collector "collector-$site"
 	printf 'WATCH_MODE=docker\nOTEL_CONTAINER=collector-%s\nDOCKER_HOST=unix://%s\n' \
 		"$site" "$DK_SOCK" >>"$T/$site.env"
 done
