@@ -1,5 +1,6 @@
 #include "src/watch/watch_conf.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 static const config_choice_t modes[] = {
@@ -76,6 +77,23 @@ static int relate(config_t *c, const config_ctx_t *ctx, df_detail_t *d)
 			return DF_ECONFIG;
 		}
 		snprintf(c->watch.my_ip, sizeof(c->watch.my_ip), "%s", c->dr_ip);
+	}
+	/* The existing watcher had no WATCH_MODE: OTEL_CONTAINER meant Docker,
+	 * OTEL_DEPLOYMENT Kubernetes. `run` keeps requiring WATCH_MODE. */
+	if (config_watch_only(ctx) && c->watch.mode == CONFIG_WATCH_NONE) {
+		bool docker = c->watch.container[0] != '\0';
+		bool k8s = c->watch.k8s_deployment[0] != '\0';
+		if (docker && k8s) {
+			df_detail_set(d, "both OTEL_CONTAINER and OTEL_DEPLOYMENT are set and "
+					 "WATCH_MODE is not: set WATCH_MODE=docker or "
+					 "WATCH_MODE=kubernetes");
+			return DF_ECONFIG;
+		}
+		if (docker) {
+			c->watch.mode = CONFIG_WATCH_DOCKER;
+		} else if (k8s) {
+			c->watch.mode = CONFIG_WATCH_KUBERNETES;
+		}
 	}
 	return DF_OK;
 }

@@ -240,13 +240,25 @@ sys_kill()
 	_sys_stop "$@"
 }
 
-# sys_cleanup: the EXIT trap. Stops every daemon started through this library, shows the
-# tail of the logs when the script failed, removes $T unless KEEP_TMP=1.
+# sys_at_cleanup CMD...: sys_cleanup runs CMD (a function or program) first, before it
+# stops the tracked daemons; the last one registered runs first.
+_sys_cleanup_hooks=()
+sys_at_cleanup()
+{
+	_sys_cleanup_hooks=("$*" "${_sys_cleanup_hooks[@]}")
+}
+
+# sys_cleanup: the EXIT trap. Runs the sys_at_cleanup hooks, stops every daemon started
+# through this library, shows the tail of the logs when the script failed, removes $T
+# unless KEEP_TMP=1.
 sys_cleanup()
 {
 	local rc=$? f
 	set +e
 	[ -n "$T" ] && [ -d "$T" ] || return 0
+	for f in "${_sys_cleanup_hooks[@]}"; do
+		eval "$f"
+	done
 	for f in "$T"/run/*.pid; do
 		[ -e "$f" ] || continue
 		f=${f##*/}

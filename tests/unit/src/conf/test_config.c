@@ -103,6 +103,43 @@ static const char *write_file(const char *name, const char *content, mode_t mode
 	return path;
 }
 
+/* With no WATCH_MODE, `watch` takes the backend from the key the earlier
+ * watcher's env file sets; `run` (config_load) does not. */
+static void test_watch_mode_inferred(void **state)
+{
+	(void)state;
+	char path[256];
+	char *none[] = {NULL};
+	char *docker[] = {"OTEL_CONTAINER=otel-collector", NULL};
+	char *k8s[] = {"OTEL_DEPLOYMENT=otel-collector", "OTEL_NAMESPACE=monitoring", NULL};
+	char *both[] = {"OTEL_CONTAINER=otel-collector", "OTEL_DEPLOYMENT=otel-collector", NULL};
+	char *chosen[] = {"OTEL_CONTAINER=otel-collector", "WATCH_MODE=command", NULL};
+
+	write_file("watch.env",
+		   "DNS_RECORD=lease.example.test\nMY_IP=192.0.2.20\nDNS_SERVER=127.0.0.1\n"
+		   "OTEL_CHECK_INTERVAL=5\n",
+		   0600, path, sizeof(path));
+#define LOAD_WATCH(env)            \
+	(memset(&d, 0, sizeof(d)), \
+	 config_load_watch(&cfg, failover_config_modules, path, (env), collect_warning, &d))
+	assert_int_equal(LOAD_WATCH(none), DF_OK);
+	assert_int_equal(cfg.watch.mode, CONFIG_WATCH_NONE);
+	assert_int_equal(LOAD_WATCH(docker), DF_OK);
+	assert_int_equal(cfg.watch.mode, CONFIG_WATCH_DOCKER);
+	assert_string_equal(cfg.watch.container, "otel-collector");
+	assert_int_equal(LOAD_WATCH(k8s), DF_OK);
+	assert_int_equal(cfg.watch.mode, CONFIG_WATCH_KUBERNETES);
+	assert_int_equal(LOAD_WATCH(chosen), DF_OK);
+	assert_int_equal(cfg.watch.mode, CONFIG_WATCH_COMMAND);
+	assert_int_equal(LOAD_WATCH(both), DF_ECONFIG);
+	assert_msg_has("both OTEL_CONTAINER and OTEL_DEPLOYMENT");
+	assert_msg_has("set WATCH_MODE=docker or WATCH_MODE=kubernetes");
+#undef LOAD_WATCH
+	write_file("run.env", BASE, 0600, path, sizeof(path));
+	assert_int_equal(load(path, docker), DF_OK);
+	assert_int_equal(cfg.watch.mode, CONFIG_WATCH_NONE);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -1319,6 +1356,7 @@ int main(void)
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_cloudflare_script_keys),
 		cmocka_unit_test(test_gcp_azure_keys),
+		cmocka_unit_test(test_watch_mode_inferred),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
