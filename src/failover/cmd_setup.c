@@ -18,17 +18,10 @@
 
 #include "src/failover/cmd.h"
 #include "src/failover/config_modules.h"
+#include "src/failover/setup_kv.h"
 #include "tsig/tsig_key.h"
 
-#define SETUP_VALUES_MAX 256
-#define SETUP_LINE_MAX	 4096
-
-/* KEY=VALUE pairs in the order first seen. */
-typedef struct kv_list {
-	size_t n;
-	char *key[SETUP_VALUES_MAX];
-	char *val[SETUP_VALUES_MAX];
-} kv_list_t;
+#define SETUP_LINE_MAX 4096
 
 typedef struct setup {
 	kv_list_t file;	   /* the existing file (-c) */
@@ -41,142 +34,6 @@ typedef struct setup {
 
 /* Answers the wizard takes that are not configuration keys. */
 static const char *const wizard_keys[] = {"GENERATE_KEY", NULL};
-
-static void kv_wipe(kv_list_t *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		if (l->val[i] != NULL) {
-			explicit_bzero(l->val[i], strlen(l->val[i]));
-		}
-		free(l->key[i]);
-		free(l->val[i]);
-	}
-	l->n = 0;
-}
-
-static const char *kv_get(const kv_list_t *l, const char *key)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		if (strcmp(l->key[i], key) == 0) {
-			return l->val[i];
-		}
-	}
-	return NULL;
-}
-
-static int kv_set(kv_list_t *l, const char *key, const char *val)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		if (strcmp(l->key[i], key) == 0) {
-			char *v = strdup(val);
-			if (v == NULL) {
-				return DF_ENOMEM;
-			}
-			explicit_bzero(l->val[i], strlen(l->val[i]));
-			free(l->val[i]);
-			l->val[i] = v;
-			return DF_OK;
-		}
-	}
-	if (l->n == SETUP_VALUES_MAX) {
-		return DF_ERANGE;
-	}
-	l->key[l->n] = strdup(key);
-	l->val[l->n] = strdup(val);
-	if (l->key[l->n] == NULL || l->val[l->n] == NULL) {
-		free(l->key[l->n]);
-		free(l->val[l->n]);
-		return DF_ENOMEM;
-	}
-	l->n++;
-	return DF_OK;
-}
-
-/* Removes surrounding quotes the way the config file reader reads them. */
-static void unquote(char *v)
-{
-	size_t len = strlen(v);
-	if (len >= 2 && v[0] == '\'' && v[len - 1] == '\'') {
-		memmove(v, v + 1, len - 2);
-		v[len - 2] = '\0';
-		return;
-	}
-	if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
-		size_t o = 0;
-		for (size_t i = 1; i + 1 < len; i++) {
-			if (v[i] == '\\' && i + 2 < len) {
-				i++;
-				v[o++] = v[i] == 'n' ? '\n' : v[i];
-			} else {
-				v[o++] = v[i];
-			}
-		}
-		v[o] = '\0';
-		return;
-	}
-	char *hash = strstr(v, " #");
-	if (hash != NULL) {
-		*hash = '\0';
-	}
-	len = strlen(v);
-	while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t')) {
-		v[--len] = '\0';
-	}
-}
-
-/* Reads an env file's KEY=VALUE lines into l. A missing file is no error
- * when optional. */
-static int kv_read(kv_list_t *l, const char *path, bool optional)
-{
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		if (optional && errno == ENOENT) {
-			return DF_OK;
-		}
-		fprintf(stderr, "dnsfailover setup: cannot read %s: %s\n", path, strerror(errno));
-		return CMD_EXIT_USAGE;
-	}
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	size_t lineno = 0;
-	int rc = DF_OK;
-	while (rc == DF_OK && (len = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) {
-			line[--len] = '\0';
-		}
-		char *p = line;
-		while (*p == ' ' || *p == '\t') {
-			p++;
-		}
-		if (*p == '\0' || *p == '#') {
-			continue;
-		}
-		if (strncmp(p, "export ", 7) == 0) {
-			p += 7;
-		}
-		char *eq = strchr(p, '=');
-		if (eq == NULL) {
-			fprintf(stderr, "dnsfailover setup: %s:%zu: expected KEY=VALUE\n", path,
-				lineno);
-			rc = CMD_EXIT_USAGE;
-			break;
-		}
-		*eq = '\0';
-		unquote(eq + 1);
-		if (kv_set(l, p, eq + 1) != DF_OK) {
-			fprintf(stderr, "dnsfailover setup: %s: too many lines\n", path);
-			rc = CMD_EXIT_USAGE;
-		}
-	}
-	if (line != NULL) {
-		explicit_bzero(line, cap);
-	}
-	free(line);
-	fclose(f);
-	return rc;
-}
 
 static bool key_known(const char *name)
 {
@@ -550,33 +407,6 @@ static bool ask_all(setup_t *s)
 	return ask_provider(s, provider) && ask_timings(s) && ask_health(s) && ask_watcher(s);
 }
 
-/* A value as the config reader reads it back. */
-static void put_value(FILE *f, const char *v)
-{
-	if (v[strspn(v,
-		     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:/@,+=-")] ==
-	    '\0') {
-		fputs(v, f);
-		return;
-	}
-	if (strchr(v, '\'') == NULL && strchr(v, '\n') == NULL) {
-		fprintf(f, "'%s'", v);
-		return;
-	}
-	fputc('"', f);
-	for (const char *p = v; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\') {
-			fputc('\\', f);
-			fputc(*p, f);
-		} else if (*p == '\n') {
-			fputs("\\n", f);
-		} else {
-			fputc(*p, f);
-		}
-	}
-	fputc('"', f);
-}
-
 /*
  * Writes text to path through a private temporary file in the same folder
  * (mode 0600), renamed over path only when complete.
@@ -634,7 +464,7 @@ static void fill_env(FILE *f, const void *arg)
 			continue;
 		}
 		fprintf(f, "%s=", s->out.key[i]);
-		put_value(f, s->out.val[i]);
+		kv_put_value(f, s->out.val[i]);
 		fputc('\n', f);
 	}
 	bool header = false;
@@ -649,7 +479,7 @@ static void fill_env(FILE *f, const void *arg)
 			header = true;
 		}
 		fprintf(f, "%s=", s->file.key[i]);
-		put_value(f, s->file.val[i]);
+		kv_put_value(f, s->file.val[i]);
 		fputc('\n', f);
 	}
 }
