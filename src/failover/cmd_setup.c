@@ -409,9 +409,11 @@ static bool ask_all(setup_t *s)
 
 /*
  * Writes text to path through a private temporary file in the same folder
- * (mode 0600), renamed over path only when complete.
+ * (mode 0600), renamed over path only when complete; with keep, linked to
+ * path instead, so that a file that appeared meanwhile is never replaced.
  */
-static int write_atomic(const char *path, void (*fill)(FILE *f, const void *arg), const void *arg)
+static int write_atomic(const char *path, bool keep, void (*fill)(FILE *f, const void *arg),
+			const void *arg)
 {
 	char tmp[4096];
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp)) {
@@ -434,10 +436,13 @@ static int write_atomic(const char *path, void (*fill)(FILE *f, const void *arg)
 	fill(f, arg);
 	bool ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
 	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, path) != 0) {
+	if (!ok || (keep ? link(tmp, path) : rename(tmp, path)) != 0) {
 		fprintf(stderr, "dnsfailover setup: cannot write %s: %s\n", path, strerror(errno));
 		unlink(tmp);
 		return CMD_EXIT_FAIL;
+	}
+	if (keep) {
+		unlink(tmp);
 	}
 	return CMD_EXIT_OK;
 }
@@ -512,7 +517,7 @@ static int generate_key(const setup_t *s)
 		fprintf(stderr, "dnsfailover setup: TSIG_KEYNAME: %s\n", d.msg);
 		return CMD_EXIT_USAGE;
 	}
-	int rc = write_atomic(path, fill_text, text);
+	int rc = write_atomic(path, true, fill_text, text);
 	explicit_bzero(text, sizeof(text));
 	if (rc == CMD_EXIT_OK) {
 		printf("Wrote the key %s (hmac-sha256) to %s (mode 0600)\n", key_name(s), path);
@@ -594,7 +599,7 @@ static int run_setup(setup_t *s, const char *config_path, const char *answers, c
 			return rc;
 		}
 	}
-	int rc = write_atomic(out, fill_env, s);
+	int rc = write_atomic(out, false, fill_env, s);
 	if (rc != CMD_EXIT_OK) {
 		return rc;
 	}

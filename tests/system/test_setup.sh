@@ -150,6 +150,7 @@ assert_exit 1 "setup generating a key named does not know yet" -- \
 assert_contains "$OUT" "Wrote the key lease-key (hmac-sha256) to $T/new.key" "the key is reported"
 assert_contains "$OUT" "Fix what the FAIL lines above name" "setup says what to fix"
 assert_eq "$(mode_of "$T/new.key")" "600" "mode of the generated key file"
+assert_eq "$(ls "$T" | grep -c '^new\.key\.' || true)" "0" "no temporary key file is left"
 grep -q '^key "lease-key" {$' "$T/new.key" || fail "key statement: $(cat "$T/new.key")"
 grep -q '^	algorithm hmac-sha256;$' "$T/new.key" || fail "algorithm line"
 secret=$(sed -n 's/^	secret "\([A-Za-z0-9+/=]*\)";$/\1/p' "$T/new.key")
