@@ -580,6 +580,15 @@ static int run_setup(setup_t *s, const char *config_path, const char *answers, c
 		}
 		return CMD_EXIT_USAGE;
 	}
+	/* Answers to keys the questions do not cover are written as given. */
+	for (size_t i = 0; i < s->answers.n; i++) {
+		if (!is_wizard_key(s->answers.key[i]) &&
+		    kv_get(&s->out, s->answers.key[i]) == NULL &&
+		    kv_set(&s->out, s->answers.key[i], s->answers.val[i]) != DF_OK) {
+			fprintf(stderr, "dnsfailover setup: %s: too many keys\n", answers);
+			return CMD_EXIT_USAGE;
+		}
+	}
 	for (size_t i = 0; i < s->out.n; i++) {
 		if (!is_wizard_key(s->out.key[i]) && !key_known(s->out.key[i])) {
 			fprintf(stderr, "dnsfailover setup: internal: %s is not a key\n",

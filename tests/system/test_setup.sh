@@ -180,4 +180,27 @@ assert_eq "$(sys_dig A)" "192.0.2.99" "named applied the update signed with the 
 assert_exit 0 "validate with the generated key" -- "$DNSFAILOVER" -c "$T/g.env" validate
 assert_contains "$OUT" "configuration OK" "validate accepts the generated key"
 
+# Other branches of the questions: the files they write load (config_load
+# accepts every key written) and, for dry-run, validate passes offline.
+printf '%s\n' ROLE=primary DNS_PROVIDER=dry-run DNS_ZONE=example.com PRIMARY_IP=192.0.2.1 \
+	DR_IP=192.0.2.2 "DRYRUN_STATEFILE=$T/dry.json" >"$T/dry-answers"
+assert_exit 0 "setup --answers for dry-run" -- \
+	"$DNSFAILOVER" setup --answers "$T/dry-answers" --output "$T/dry.env"
+assert_eq "$(value_of "$T/dry.env" DNS_RECORD)" "lease.example.com" "DNS_RECORD defaults to lease.<zone>"
+printf '%s\n' ROLE=dr DNS_PROVIDER=route53 DNS_ZONE=example.com PRIMARY_IP=192.0.2.1 \
+	DR_IP=192.0.2.2 AWS_ACCESS_KEY_ID=AKIAEXAMPLE 'AWS_SECRET_ACCESS_KEY=a/b+c d' \
+	ROUTE53_ZONE_ID=Z123 ROUTE53_ENDPOINT=https://127.0.0.1:9 HEALTH_MODE=metrics \
+	HEALTH_URL=http://127.0.0.1:9/metrics WATCH_MODE=docker >"$T/r53-answers"
+assert_exit 1 "setup --answers for route53, metrics, docker (nothing listens)" -- \
+	"$DNSFAILOVER" setup --answers "$T/r53-answers" --output "$T/r53.env"
+assert_contains "$OUT" "[ OK ] configuration $T/r53.env: ROLE=dr DNS_PROVIDER=route53" \
+	"the route53 file loads"
+assert_contains "$OUT" "Fix what the FAIL lines above name" "setup says what to fix"
+assert_eq "$(value_of "$T/r53.env" AWS_SECRET_ACCESS_KEY)" "'a/b+c d'" "a value with a space is quoted"
+assert_eq "$(value_of "$T/r53.env" OTEL_CONTAINER)" "otel-collector" "the seed's container name is the default"
+assert_eq "$(value_of "$T/r53.env" HEALTH_STALE_COUNT)" "3" "metrics mode asks HEALTH_STALE_COUNT"
+assert_eq "$(mode_of "$T/r53.env")" "600" "a file holding a secret is 0600"
+assert_eq "$(value_of "$T/r53.env" ROUTE53_ENDPOINT)" "https://127.0.0.1:9" \
+	"an answer to a key the questions do not cover is written as given"
+
 sys_log "setup: all checks passed"
