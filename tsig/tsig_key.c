@@ -6,15 +6,18 @@
  */
 #include "tsig/tsig_key.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "src/common/log.h"
 #include "src/common/secret_file.h"
@@ -883,4 +886,38 @@ out:
 		close(fd);
 	}
 	return ret;
+}
+
+int tsig_keyfile_generate(const char *name, char *out, size_t size, df_detail_t *d)
+{
+	uint8_t raw[32];
+	unsigned char b64[4 * ((sizeof(raw) + 2) / 3) + 1];
+	size_t got = 0;
+	if (name == NULL || name[0] == '\0' || strlen(name) > TSIG_NAME_MAX ||
+	    strpbrk(name, "\" \t\n;{}") != NULL) {
+		df_detail_set(d, "key name '%s' is not a valid key name", name != NULL ? name : "");
+		return DF_EINVAL;
+	}
+	while (got < sizeof(raw)) {
+		ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			df_detail_set(d, "getrandom: %s", strerror(errno));
+			return -errno;
+		}
+		got += (size_t)n;
+	}
+	EVP_EncodeBlock(b64, raw, (int)sizeof(raw));
+	OPENSSL_cleanse(raw, sizeof(raw));
+	int n = snprintf(out, size,
+			 "key \"%s\" {\n\talgorithm hmac-sha256;\n\tsecret \"%s\";\n};\n", name,
+			 (const char *)b64);
+	OPENSSL_cleanse(b64, sizeof(b64));
+	if (n < 0 || (size_t)n >= size) {
+		df_detail_set(d, "key file text for '%s' does not fit", name);
+		return DF_ERANGE;
+	}
+	return DF_OK;
 }

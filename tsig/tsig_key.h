@@ -64,3 +64,10 @@ int tsig_keyfile_parse(tsig_key_t *key, const char *text, size_t len, const char
  * tsig_keyfile_parse(). The file contents are wiped after use.
  */
 int tsig_keyfile_load(tsig_key_t *key, const char *path, const char *want, df_detail_t *d);
+
+/*
+ * Writes into out (size bytes) a new key statement for name as tsig-keygen
+ * prints it: hmac-sha256, a 32-byte secret from getrandom(2), base64.
+ * The caller wipes out after use.
+ */
+int tsig_keyfile_generate(const char *name, char *out, size_t size, df_detail_t *d);

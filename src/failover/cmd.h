@@ -25,6 +25,13 @@ int cmd_force(const config_t *cfg, const char *command);
 int cmd_watch(const char *path, char *const *envp);
 /* Loads the configuration itself so that it can report every step. */
 int cmd_validate(const char *path, char *const *envp);
+/*
+ * The setup wizard: asks (or reads from answers, KEY=VALUE lines) every
+ * setting, with defaults from envp and the file at config_path (may be
+ * NULL), writes out (NULL: config_path, else ./dnsfailover.env) with mode
+ * 0600, and runs cmd_validate() on it. End of input writes nothing.
+ */
+int cmd_setup(const char *config_path, const char *answers, const char *out, char *const *envp);
 
 /*
  * After a write of next whose outcome is unknown: reads the lease back

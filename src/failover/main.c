@@ -36,6 +36,9 @@ static void usage(FILE *out)
 		"  failback        (primary) make the primary site active again\n"
 		"  validate        check the configuration, key, server and permissions\n"
 		"  watch           run the collector here while DNS_RECORD's A is MY_IP\n"
+		"  setup [--answers FILE] [--output FILE]\n"
+		"                  ask for each setting (defaults: the environment and -c FILE),\n"
+		"                  write the env file (mode 0600), then validate it\n"
 		"\n"
 		"options:\n"
 		"  -c FILE         read KEY=VALUE settings from FILE (the environment overrides)\n"
@@ -109,6 +112,9 @@ int main(int argc, char **argv)
 	const char *command = argv[optind++];
 	bool is_run = strcmp(command, "run") == 0;
 	bool force = false;
+	bool is_setup = strcmp(command, "setup") == 0;
+	const char *answers = NULL;
+	const char *output = NULL;
 	daemon_opts_t run = {.config_path = path, .envp = environ};
 	for (; optind < argc; optind++) {
 		const char *arg = argv[optind];
@@ -118,6 +124,10 @@ int main(int argc, char **argv)
 			run.daemonize = true;
 		} else if (is_run && strcmp(arg, "--pidfile") == 0 && optind + 1 < argc) {
 			run.pidfile = argv[++optind];
+		} else if (is_setup && strcmp(arg, "--answers") == 0 && optind + 1 < argc) {
+			answers = argv[++optind];
+		} else if (is_setup && strcmp(arg, "--output") == 0 && optind + 1 < argc) {
+			output = argv[++optind];
 		} else {
 			fprintf(stderr, "dnsfailover: unexpected argument '%s' for %s\n", arg,
 				command);
@@ -128,6 +138,9 @@ int main(int argc, char **argv)
 
 	if (strcmp(command, "validate") == 0) {
 		return cmd_validate(path, environ);
+	}
+	if (is_setup) {
+		return cmd_setup(path, answers, output, environ);
 	}
 	if (is_run) {
 		return daemon_run(&run);

@@ -680,10 +680,39 @@ static int teardown_tmpdir(void **state)
 	return rmdir(tmpdir);
 }
 
+/* A generated key is a tsig-keygen key statement the parser reads back:
+ * hmac-sha256, 32 random bytes, a new secret every time. */
+static void test_generate(void **state)
+{
+	(void)state;
+	char a[512], b[512];
+	df_detail_t d = {""};
+	tsig_key_t ka = {0}, kb = {0};
+	assert_int_equal(tsig_keyfile_generate("site-key", a, sizeof(a), &d), DF_OK);
+	assert_int_equal(tsig_keyfile_generate("site-key", b, sizeof(b), &d), DF_OK);
+	assert_non_null(strstr(a, "key \"site-key\" {\n\talgorithm hmac-sha256;\n\tsecret \""));
+	assert_int_equal(tsig_keyfile_parse(&ka, a, strlen(a), "site-key", "gen", &d), DF_OK);
+	assert_int_equal(tsig_keyfile_parse(&kb, b, strlen(b), NULL, "gen", &d), DF_OK);
+	assert_string_equal(ka.name, "site-key.");
+	assert_ptr_equal(ka.alg, tsig_alg_by_name("hmac-sha256"));
+	assert_int_equal(ka.secret_len, 32);
+	assert_int_equal(kb.secret_len, 32);
+	assert_memory_not_equal(ka.secret, kb.secret, 32);
+	tsig_key_deinit(&ka);
+	tsig_key_deinit(&kb);
+
+	char small[40];
+	assert_int_equal(tsig_keyfile_generate("site-key", small, sizeof(small), &d), DF_ERANGE);
+	assert_int_equal(tsig_keyfile_generate("bad\"name", a, sizeof(a), &d), DF_EINVAL);
+	assert_non_null(strstr(d.msg, "not a valid key name"));
+	assert_int_equal(tsig_keyfile_generate("", a, sizeof(a), &d), DF_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keygen_file),
+		cmocka_unit_test(test_generate),
 		cmocka_unit_test(test_select_by_name),
 		cmocka_unit_test(test_several_keys),
 		cmocka_unit_test(test_comments_and_layout),
