@@ -701,36 +701,6 @@ static void on_fetched(http_request_t *req, int ret, void *arg)
 	async_report(h, judge_metrics(h, ret, h->why, sizeof(h->why)));
 }
 
-/* The tcp check of a host name: the connect-only transfer's verdict. */
-static void on_connected(http_request_t *req, int ret, void *arg)
-{
-	health_t *h = arg;
-	char after[32];
-	h->multi = NULL;
-	snprintf(h->where, sizeof(h->where), "%s:%u", h->host, (unsigned)h->port);
-	if (ret == DF_OK) {
-		log_debug("health: connected to %s", h->where);
-		async_report(h, true);
-		return;
-	}
-	switch (http_request_fail(req)) {
-	case HTTP_FAIL_RESOLVE:
-		set_why(h->why, sizeof(h->why), "cannot resolve %s (%s)", h->host,
-			http_request_reason(req));
-		break;
-	case HTTP_FAIL_TIMEOUT:
-		set_why(h->why, sizeof(h->why), "connect to %s timed out after %s", h->where,
-			http_client_duration(after, sizeof(after), h->timeout_ms));
-		break;
-	default:
-		set_why(h->why, sizeof(h->why), "connect to %s failed (%s)", h->where,
-			http_request_reason(req));
-		break;
-	}
-	log_warn("TCP check failed: %s", h->why);
-	async_report(h, false);
-}
-
 /* The tcp verdict on h->err, logged as health_check() logs it. */
 static bool tcp_verdict(health_t *h)
 {
@@ -739,6 +709,34 @@ static bool tcp_verdict(health_t *h)
 		log_warn("TCP check failed: %s", h->why);
 	}
 	return ok;
+}
+
+/*
+ * The tcp check of a host name: the connect-only transfer's verdict. A
+ * connection or a timeout is judged as for an address (tcp_verdict); what
+ * only a name can give (no address) and libcurl's other failures keep its
+ * reason.
+ */
+static void on_connected(http_request_t *req, int ret, void *arg)
+{
+	health_t *h = arg;
+	http_fail_t fail = ret == DF_OK ? HTTP_FAIL_NONE : http_request_fail(req);
+	h->multi = NULL;
+	snprintf(h->where, sizeof(h->where), "%s:%u", h->host, (unsigned)h->port);
+	if (fail == HTTP_FAIL_NONE || fail == HTTP_FAIL_TIMEOUT) {
+		h->err = fail == HTTP_FAIL_NONE ? 0 : ETIMEDOUT;
+		async_report(h, tcp_verdict(h));
+		return;
+	}
+	if (fail == HTTP_FAIL_RESOLVE) {
+		set_why(h->why, sizeof(h->why), "cannot resolve %s (%s)", h->host,
+			http_request_reason(req));
+	} else {
+		set_why(h->why, sizeof(h->why), "connect to %s failed (%s)", h->where,
+			http_request_reason(req));
+	}
+	log_warn("TCP check failed: %s", h->why);
+	async_report(h, false);
 }
 
 static void on_connect(loop_io_t *io, int fd, unsigned events, void *arg);
