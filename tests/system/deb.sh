@@ -1,0 +1,70 @@
+# shellcheck shell=bash
+# tests/system/deb.sh: the Debian packages of this source tree, built once and
+# shared by the tests that install them. Sourced after lib.sh.
+#
+#   . "$top_srcdir/tests/system/deb.sh"
+#   debs=$(deb_build) || fail "..."
+#   dpkg-deb -c "$debs"/dnsfailover_*_amd64.deb
+#
+# deb_build echoes a directory holding the .deb, .changes and .buildinfo files
+# scripts/build-deb made from $top_srcdir. They are kept under
+# $top_builddir/tests/deb-out/KEY/, where KEY is the hash of exactly what
+# scripts/build-deb copies: in a git checkout, the index (`git ls-files -s`:
+# every tracked path with its mode and staged content) plus `git diff` (what
+# the working tree changes on top of it); otherwise the content of every
+# file outside build directories. An edit to any tracked file makes a new
+# KEY, so a stale package is never reused, and two tests (or two make check
+# runs) on the same sources build once: the build runs under flock on
+# tests/deb-out/.lock and the others wait and reuse it. Builds of older keys
+# are removed. DIR/.seconds holds how long the build took when it was made
+# (the function runs in $(...), so it cannot set variables for its caller).
+
+# Prints the key of the sources scripts/build-deb would copy.
+_deb_source_key()
+{
+	if git -C "$top_srcdir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		{
+			git -C "$top_srcdir" ls-files -s
+			git -C "$top_srcdir" diff --no-ext-diff --binary
+		} | sha1sum | cut -c1-16
+	else
+		(cd "$top_srcdir" && find . -type f ! -path './build*' ! -path './.git/*' -print0 |
+			sort -z | xargs -0 sha1sum) | sha1sum | cut -c1-16
+	fi
+}
+
+# deb_build: echoes the directory of the built packages; builds them if this
+# source has not been built yet. Progress and the build's own output go to
+# stderr; returns 1 (with the reason on stderr) when the build fails.
+deb_build()
+{
+	local base=$top_builddir/tests/deb-out key dir start rc
+	mkdir -p "$base" || return 1
+	key=$(_deb_source_key) || {
+		echo "deb_build: cannot hash the sources of $top_srcdir" >&2
+		return 1
+	}
+	dir=$base/$key
+	# fd 9: the lock, held until the build is done or found done.
+	exec 9>"$base/.lock"
+	flock 9 || return 1
+	if [ ! -f "$dir/.done" ]; then
+		find "$base" -mindepth 1 -maxdepth 1 -type d ! -name "$key" -exec rm -rf {} + 2>/dev/null
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		start=$(date +%s)
+		# A clean make for the nested build: `make check`'s jobserver and
+		# flags must not reach dpkg-buildpackage.
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+			"$top_srcdir/scripts/build-deb" "$dir" >&2 && rc=0 || rc=$?
+		if [ "$rc" -ne 0 ]; then
+			exec 9>&-
+			echo "deb_build: scripts/build-deb $dir failed (status $rc)" >&2
+			return 1
+		fi
+		echo "$(($(date +%s) - start))" >"$dir/.seconds"
+		touch "$dir/.done"
+	fi
+	exec 9>&-
+	echo "$dir"
+}
