@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # top_srcdir and top_builddir come from lib.sh
 # tests/system/deb.sh: the Debian packages of this source tree, built once and
 # shared by the tests that install them. Sourced after lib.sh.
 #
@@ -22,7 +23,9 @@
 # Prints the key of the sources scripts/build-deb would copy.
 _deb_source_key()
 {
-	if git -C "$top_srcdir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	# The same test as scripts/build-deb's: $top_srcdir is a checkout's top.
+	if git -C "$top_srcdir" rev-parse --is-inside-work-tree >/dev/null 2>&1 &&
+		[ "$(git -C "$top_srcdir" rev-parse --show-toplevel)" = "$(cd "$top_srcdir" && pwd)" ]; then
 		{
 			git -C "$top_srcdir" ls-files -s
 			git -C "$top_srcdir" diff --no-ext-diff --binary

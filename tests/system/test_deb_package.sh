@@ -147,7 +147,9 @@ member dnsfailover /etc/dnsfailover/key.conf.example | cmp -s - "$top_srcdir/etc
 unit=$(member dnsfailover /lib/systemd/system/dnsfailover.service)
 assert_contains "$unit" "ExecStart=/usr/sbin/dnsfailover -c /etc/dnsfailover/dnsfailover.env run" "dnsfailover.service"
 initd=$(member dnsfailover /etc/init.d/dnsfailover)
+# shellcheck disable=SC2016 # the init script's own ${...}
 assert_contains "$initd" 'DAEMON=${DNSFAILOVER_BIN:-/usr/sbin/dnsfailover}' "the init script's program"
+# shellcheck disable=SC2016 # the init script's own ${...}
 assert_contains "$initd" 'DEFAULTS=${DNSFAILOVER_DEFAULTS:-/etc/default/dnsfailover}' "the init script's defaults file"
 assert_contains "$(member zonepushd /lib/systemd/system/zonepushd.service)" \
 	"ExecStart=/usr/sbin/zonepushd -c /etc/zonepushd/zonepushd.conf" "zonepushd.service"
@@ -185,6 +187,7 @@ assert_contains "$(dpkg-deb -f "${deb[dnsfailover]}" Depends)" adduser "dnsfailo
 # --------------------------------------------------------------------------
 sys_log "a Debian 12 minbase file system (debootstrap, cached)"
 t0=$SECONDS
+# shellcheck disable=SC2119 # no extra packages
 tarball=$(rootfs_tarball) && rc=0 || rc=$?
 if [ "$rc" -eq 77 ]; then
 	echo "SKIP: no Debian file system: debootstrap cannot run or reach a mirror (message above)"
@@ -235,6 +238,7 @@ SYS_CMD_TIMEOUT=120 assert_exit 0 "dpkg -i of the three packages" -- \
 	"$IR" sh -c 'dpkg -i /tmp/debs/*.deb'
 assert_not_contains "$OUT" "warning" "dpkg -i"
 for p in dnsfailover dnsrecordsd zonepushd; do
+	# shellcheck disable=SC2016 # dpkg-query's ${...}
 	assert_eq "$(in_root dpkg-query -W -f '${Status} ${Version}' "$p")" "install ok installed $v" "$p status"
 done
 # procs_in_root: the pids of the processes whose root directory is $R.
@@ -277,6 +281,7 @@ for f in /etc/dnsfailover/primary.env /etc/dnsfailover/dr.env /etc/default/dnsfa
 	assert_eq "$(in_root stat -c '%U:%G %a' "$f")" "root:root 644" "$f"
 done
 assert_eq "$(in_root stat -c '%a' /etc/init.d/dnsfailover)" 755 "/etc/init.d/dnsfailover"
+# shellcheck disable=SC2016 # dpkg-query's ${...}
 cf=$(in_root dpkg-query -W -f '${Conffiles}' dnsfailover)
 for f in /etc/dnsfailover/primary.env /etc/dnsfailover/dr.env /etc/dnsfailover/key.conf.example \
 	/etc/default/dnsfailover /etc/init.d/dnsfailover; do
@@ -363,7 +368,7 @@ done
 left=$(find "$R"/etc/rc?.d \( -name '*dnsfailover' -o -name '*dnsrecordsd' -o -name '*zonepushd' \) -print)
 [ -z "$left" ] || fail "dpkg --purge left init links: $left"
 # The administrator's files stay, and so does the system user.
-assert_eq "$(ls "$R/etc/dnsfailover" | sort | tr '\n' ' ')" "dnsfailover.env tsig.key " \
+assert_eq "$(find "$R/etc/dnsfailover" -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')" "dnsfailover.env tsig.key " \
 	"/etc/dnsfailover after purge (the administrator's files only)"
 in_root getent passwd dnsfailover >/dev/null || fail "purge removed the system user"
 if in_root dpkg-query -W dnsfailover >/dev/null 2>&1; then
