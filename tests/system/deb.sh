@@ -17,8 +17,9 @@
 # KEY, so a stale package is never reused, and two tests (or two make check
 # runs) on the same sources build once: the build runs under flock on
 # tests/deb-out/.lock and the others wait and reuse it. Builds of older keys
-# are removed. DIR/.seconds holds how long the build took when it was made
-# (the function runs in $(...), so it cannot set variables for its caller).
+# are removed. It prints a "timing: package build ..." line on stderr (the
+# build's duration, and whether it was made now or reused); DIR/.seconds
+# holds the duration.
 
 # Prints the key of the sources scripts/build-deb would copy.
 _deb_source_key()
@@ -67,6 +68,10 @@ deb_build()
 		fi
 		echo "$(($(date +%s) - start))" >"$dir/.seconds"
 		touch "$dir/.done"
+		echo "timing: package build $(cat "$dir/.seconds")s (scripts/build-deb, built now)" >&2
+	else
+		echo "timing: package build $(cat "$dir/.seconds" 2>/dev/null || echo ?)s" \
+			"(built $(date -r "$dir/.done" '+%F %T'); reused)" >&2
 	fi
 	exec 9>&-
 	echo "$dir"

@@ -17,8 +17,9 @@
 # (outside any build tree: it depends only on the package list), named after
 # the hash of the suite, the variant and the sorted package list, and made
 # under flock on ROOTFS_CACHE/.lock, so concurrent callers make it once.
-# TARBALL.seconds holds how long debootstrap took when the tarball was made
-# (the function runs in $(...), so it cannot set variables for its caller).
+# It prints a "timing: debootstrap ..." line on stderr (how long debootstrap
+# took, and whether the tarball was made now or reused); TARBALL.seconds
+# holds the duration.
 #
 # The mirror: ROOTFS_MIRROR, else the first Debian mirror apt is configured
 # with for bookworm (/etc/apt/sources.list.d/*.sources, /etc/apt/sources.list),
@@ -84,7 +85,7 @@ rootfs_tarball()
 	name=rootfs-$ROOTFS_SUITE-minbase-$key.tar.gz
 	tarball=$cache/$name
 	if [ -s "$tarball" ]; then
-		echo "$tarball"
+		_rootfs_reused "$tarball"
 		return 0
 	fi
 	if [ "$(id -u)" -ne 0 ]; then
@@ -100,7 +101,7 @@ rootfs_tarball()
 	flock 8 || return 1
 	if [ -s "$tarball" ]; then
 		exec 8>&-
-		echo "$tarball"
+		_rootfs_reused "$tarball"
 		return 0
 	fi
 	mirror=$(rootfs_mirror)
@@ -141,8 +142,16 @@ rootfs_tarball()
 	echo "$seconds" >"$tarball.seconds"
 	rm -rf "$work"
 	exec 8>&-
-	echo "rootfs_tarball: debootstrap took $seconds s; $tarball" >&2
+	echo "timing: debootstrap ${seconds}s (made now: $tarball)" >&2
 	echo "$tarball"
+}
+
+# _rootfs_reused TARBALL: the timing line for a cached tarball, and its path.
+_rootfs_reused()
+{
+	echo "timing: debootstrap $(cat "$1.seconds" 2>/dev/null || echo ?)s" \
+		"(made $(date -r "$1" '+%F %T'); reused $1)" >&2
+	echo "$1"
 }
 
 # _rootfs_umount DIR: unmounts everything mounted at or under DIR, deepest first.

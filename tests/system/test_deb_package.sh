@@ -29,15 +29,8 @@ test_start=$SECONDS
 
 # --------------------------------------------------------------------------
 sys_log "build the packages (scripts/build-deb)"
-t0=$SECONDS
+# deb_build and rootfs_tarball print their "timing:" lines on stderr.
 debs=$(deb_build) || fail "the package build failed (output above)"
-took=$((SECONDS - t0))
-made=$(cat "$debs/.seconds")
-if [ "$took" -ge "$made" ] && [ "$took" -gt 0 ]; then
-	echo "timing: package build ${made}s (scripts/build-deb, built by this test)"
-else
-	echo "timing: package build ${made}s when built; reused (${took}s here)"
-fi
 arch=$(dpkg --print-architecture)
 v=$(dpkg-parsechangelog -l "$top_srcdir/debian/changelog" -S Version)
 ac_v=$(sed -n 's/^AC_INIT(\[[^]]*\], \[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")
@@ -186,7 +179,6 @@ assert_contains "$(dpkg-deb -f "${deb[dnsfailover]}" Depends)" adduser "dnsfailo
 
 # --------------------------------------------------------------------------
 sys_log "a Debian 12 minbase file system (debootstrap, cached)"
-t0=$SECONDS
 # shellcheck disable=SC2119 # no extra packages
 tarball=$(rootfs_tarball) && rc=0 || rc=$?
 if [ "$rc" -eq 77 ]; then
@@ -194,13 +186,6 @@ if [ "$rc" -eq 77 ]; then
 	exit 77
 fi
 [ "$rc" -eq 0 ] || fail "rootfs_tarball failed (status $rc)"
-took=$((SECONDS - t0))
-made=$(cat "$tarball.seconds" 2>/dev/null) || made="?"
-if [ "$took" -ge 5 ]; then
-	echo "timing: debootstrap ${made}s (made by this test; ${took}s with the tarball)"
-else
-	echo "timing: debootstrap ${made}s when $tarball was made; reused"
-fi
 R=$T/root
 mkdir "$R"
 t0=$SECONDS
