@@ -23,7 +23,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP: needs root (chroot and dpkg -i into a Debian file system)"
 	exit 77
 fi
-sys_require dpkg-buildpackage dpkg-deb lintian chroot flock tar mount named dig tsig-keygen
+sys_require dpkg-buildpackage dpkg-deb lintian chroot unshare flock tar mount named dig tsig-keygen
 sys_setup
 test_start=$SECONDS
 
@@ -219,8 +219,10 @@ chmod 755 "$R/usr/sbin/policy-rc.d"
 sys_log "dpkg -i (no network, no apt)"
 mkdir "$R/tmp/debs"
 cp "${deb[dnsfailover]}" "${deb[dnsrecordsd]}" "${deb[zonepushd]}" "$R/tmp/debs/"
-SYS_CMD_TIMEOUT=120 assert_exit 0 "dpkg -i of the three packages" -- \
-	"$IR" sh -c 'dpkg -i /tmp/debs/*.deb'
+# In a network namespace of its own (loopback only): the file system holds
+# everything the packages need, nothing is fetched.
+SYS_CMD_TIMEOUT=120 assert_exit 0 "dpkg -i of the three packages, without network" -- \
+	unshare --net "$IR" sh -c 'dpkg -i /tmp/debs/*.deb'
 assert_not_contains "$OUT" "warning" "dpkg -i"
 for p in dnsfailover dnsrecordsd zonepushd; do
 	# shellcheck disable=SC2016 # dpkg-query's ${...}
