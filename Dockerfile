@@ -29,7 +29,9 @@
 ARG BASE=dnsfailover-base:bookworm
 FROM ${BASE}
 
-# The package's system user, created by its maintainer scripts.
+# The package's system user, created by its maintainer scripts. The state
+# and log directories of all three programs are its own: in the image they
+# all run as this user (the packages run dnsrecordsd and zonepushd as root).
 ARG USER_NAME=dnsfailover
 
 # Only the packages of the build context: dpkg, no apt, no network. dpkg
@@ -40,7 +42,11 @@ RUN set -eu; \
 	dpkg -i /tmp/debs/*.deb; \
 	rm -rf /tmp/debs; \
 	id "$USER_NAME" >/dev/null; \
-	install -d -o "$USER_NAME" -g "$(id -gn "$USER_NAME")" -m 0700 /var/lib/dnsfailover; \
+	group=$(id -gn "$USER_NAME"); \
+	install -d -o "$USER_NAME" -g "$group" -m 0700 /var/lib/dnsfailover; \
+	for d in /var/log/dnsrecordsd /var/lib/zonepushd; do \
+		install -d -o "$USER_NAME" -g "$group" -m 0700 "$d"; \
+	done; \
 	dnsfailover --version
 
 COPY container/entrypoint container/healthcheck /usr/local/lib/dnsfailover/
