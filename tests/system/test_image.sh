@@ -9,8 +9,8 @@
 # the socket's group) starting and stopping a collector container. Through a
 # failover (the primary container killed, its health target down) and a
 # failback (the container started again, `docker exec ... failback`): A and
-# TXT in named, `docker exec ... show`, the health status, docker logs, and a
-# clean `docker stop` (step-down, exit 0).
+# TXT in named, `docker exec ... show`, the health status, docker logs, a
+# clean `docker stop` (step-down, exit 0), and dnsrecordsd from the same image.
 set -eu
 . "$top_srcdir/tests/system/failover.sh"
 . "$top_srcdir/tests/system/docker.sh"
@@ -32,7 +32,7 @@ IMG=dnsfailover-test/image:1
 save_container_logs()
 {
 	local c
-	for c in primary dr watcher; do
+	for c in primary dr watcher records; do
 		dk logs "$c" >"$T/ctr-$c.log" 2>&1 || rm -f "$T/ctr-$c.log"
 	done
 }
@@ -225,4 +225,30 @@ assert_eq "$(dk inspect -f '{{.State.ExitCode}}' dr)" 0 "the DR's exit status af
 dk logs primary >"$T/primary-container.log" 2>&1
 dk logs dr >"$T/dr-container.log" 2>&1
 sys_log "docker stop of the primary took $stop_ms ms; $(wc -l <"$T/primary-container.log") log lines from the primary, $(wc -l <"$T/dr-container.log") from the DR"
+sys_log "dnsrecordsd in the same image: its command, its configuration mounted, HEALTHCHECK_URL"
+RPORT=$(sys_free_port)
+mkdir -p "$T/recs"
+printf 'provisioner %s example.test read,write,delete\n' \
+	prov0123456789abcdef0123456789 >"$T/recs/tokens"
+cat >"$T/recs/dnsrecordsd.conf" <<EOS
+listen = 127.0.0.1:$RPORT
+tokens_file = /etc/dnsrecordsd/tokens
+audit_log = /var/log/dnsrecordsd/audit.log
+dns_timeout = 1
+
+[zone example.test]
+server = 127.0.0.1
+port = $NAMED_PORT
+key_file = /etc/dnsrecordsd/records-key.conf
+EOS
+install -m 600 -o "$uid" -g "$gid" "$KEYFILE" "$T/recs/records-key.conf"
+chown "$uid:$gid" "$T/recs/tokens" "$T/recs/dnsrecordsd.conf"
+chmod 600 "$T/recs/tokens" "$T/recs/dnsrecordsd.conf"
+dk run -d --name records --init --network host --stop-timeout 30 --health-interval 1s \
+	--health-retries 2 -e "HEALTHCHECK_URL=http://127.0.0.1:$RPORT/healthz" \
+	-v "$T/recs:/etc/dnsrecordsd:ro" "$IMG" dnsrecordsd -c /etc/dnsrecordsd/dnsrecordsd.conf >/dev/null
+sys_wait_for 20 "the dnsrecordsd container healthy (now $(health records))" healthy records
+sys_log "dnsrecordsd healthy: $(dk inspect -f '{{(index .State.Health.Log 0).Output}}' records)"
+dk stop records >/dev/null
+assert_eq "$(dk inspect -f '{{.State.ExitCode}}' records)" 0 "dnsrecordsd's exit status after docker stop"
 sys_log "PASS"
