@@ -14,6 +14,7 @@
 set -eu
 . "$top_srcdir/tests/system/failover.sh"
 . "$top_srcdir/tests/system/docker.sh"
+# shellcheck disable=SC2119 # no extra config keys
 fo_begin
 # After the engine has stopped (hooks run last registered first): the engine
 # leaves the host network's namespace mounted under its exec root.
@@ -45,8 +46,10 @@ if [ -z "${ROOTFS_TARBALL:-}" ]; then
 		echo "SKIP: the base cannot be built: tests/system/rootfs.sh is missing and ROOTFS_TARBALL is not set"
 		exit 77
 	}
+	# shellcheck source=tests/system/rootfs.sh
 	. "$top_srcdir/tests/system/rootfs.sh"
 	t0=$(date +%s%3N)
+	# shellcheck disable=SC2119 # no extra packages
 	ROOTFS_TARBALL=$(rootfs_tarball) || {
 		echo "SKIP: the base cannot be built: rootfs_tarball (debootstrap --variant=minbase bookworm) failed"
 		exit 77
@@ -55,6 +58,7 @@ if [ -z "${ROOTFS_TARBALL:-}" ]; then
 fi
 if [ -z "${DEBS_DIR:-}" ]; then
 	[ -f "$top_srcdir/tests/system/deb.sh" ] || fail "tests/system/deb.sh is missing and DEBS_DIR is not set"
+	# shellcheck source=tests/system/deb.sh
 	. "$top_srcdir/tests/system/deb.sh"
 	t0=$(date +%s%3N)
 	DEBS_DIR=$(deb_build) || fail "deb_build could not build the packages"
