@@ -38,6 +38,13 @@ save_container_logs()
 	done
 }
 sys_at_cleanup save_container_logs
+
+# dkt CMD...: the docker CLI bounded to 60 s, for the calls that wait on a
+# container (run, start, stop, kill): an engine that hangs fails the test.
+dkt()
+{
+	timeout -k 5 60 docker -H "unix://$DK_SOCK" "$@"
+}
 CKEY=/etc/dnsfailover/tsig.key
 
 # The cached inputs: the debootstrap tarball and the .debs of this tree.
@@ -92,19 +99,19 @@ assert_eq "$(dk image inspect -f '{{json .Config.Healthcheck.Test}}' "$IMG")" \
 assert_eq "$(dk image inspect -f '{{json .Config.Entrypoint}} {{json .Config.Cmd}}' "$IMG")" \
 	'["/usr/local/lib/dnsfailover/entrypoint"] ["run"]' "Entrypoint and Cmd"
 assert_eq "$(dk image inspect -f '{{.Config.StopSignal}}' "$IMG")" SIGTERM "StopSignal"
-uid=$(dk run --rm --network none "$IMG" id -u)
-gid=$(dk run --rm --network none "$IMG" id -g)
+uid=$(dkt run --rm --network none "$IMG" id -u)
+gid=$(dkt run --rm --network none "$IMG" id -g)
 [ "$uid" != 0 ] || fail "the container user is uid 0"
-assert_eq "$(dk run --rm --network none "$IMG" --version)" \
+assert_eq "$(dkt run --rm --network none "$IMG" --version)" \
 	"dnsfailover $(sed -n 's/^AC_INIT(\[[^]]*\], \[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")" \
 	"dnsfailover --version in the image"
 for prog in dnsrecordsd zonepushd; do
-	dk run --rm --network none "$IMG" sh -c "command -v $prog" >/dev/null ||
+	dkt run --rm --network none "$IMG" sh -c "command -v $prog" >/dev/null ||
 		fail "$prog is not in the image"
 done
-assert_eq "$(dk run --rm --network none "$IMG" stat -c '%U %a' /var/lib/dnsfailover)" \
-	"$(dk run --rm --network none "$IMG" id -un) 700" "/var/lib/dnsfailover"
-dk run --rm --network none "$IMG" touch /var/lib/dnsfailover/probe ||
+assert_eq "$(dkt run --rm --network none "$IMG" stat -c '%U %a' /var/lib/dnsfailover)" \
+	"$(dkt run --rm --network none "$IMG" id -un) 700" "/var/lib/dnsfailover"
+dkt run --rm --network none "$IMG" touch /var/lib/dnsfailover/probe ||
 	fail "/var/lib/dnsfailover is not writable by the container user"
 sys_log "user $user (uid $uid gid $gid)"
 
@@ -160,7 +167,7 @@ zone_is()
 sys_log "init in a one-off container, then the primary"
 SYS_CMD_TIMEOUT=30 assert_exit 0 "init" -- docker -H "unix://$DK_SOCK" run --rm --network host \
 	-v "$T/ctr-key.conf:$CKEY:ro" --env-file "$T/primary.ctr.env" "$IMG" init
-dk run -d --name primary "${site_args[@]}" --env-file "$T/primary.ctr.env" "$IMG" >/dev/null
+dkt run -d --name primary "${site_args[@]}" --env-file "$T/primary.ctr.env" "$IMG" >/dev/null
 sys_wait_for 15 "the primary logs ACTIVE" logs_have primary "Site is now ACTIVE"
 zone_is 192.0.2.10 primary || fail "named after init: A $(sys_dig A), TXT $(sys_dig TXT)"
 show primary >"$T/show.json" || fail "docker exec primary dnsfailover show failed"
@@ -172,8 +179,8 @@ sys_log "primary healthy after $((SECONDS - t0)) s: $(dk inspect -f '{{(index .S
 sys_log "the DR site: its daemon and its watcher, each a container"
 dk_collector collector-dr
 sockgid=$(stat -c %g "$DK_SOCK")
-dk run -d --name dr "${site_args[@]}" --env-file "$T/dr.ctr.env" "$IMG" >/dev/null
-dk run -d --name watcher --init --network host --stop-timeout 30 --no-healthcheck \
+dkt run -d --name dr "${site_args[@]}" --env-file "$T/dr.ctr.env" "$IMG" >/dev/null
+dkt run -d --name watcher --init --network host --stop-timeout 30 --no-healthcheck \
 	--group-add "$sockgid" -v "$DK_SOCK:/var/run/docker.sock" -v "$T/ctr-key.conf:$CKEY:ro" \
 	-e "DNS_RECORD=$RECORD" -e MY_IP=192.0.2.20 -e OTEL_CONTAINER=collector-dr \
 	-e DNS_SERVER=127.0.0.1 -e "DNS_PORT=$NAMED_PORT" -e "TSIG_KEYFILE=$CKEY" \
@@ -185,7 +192,7 @@ running_c collector-dr && fail "collector-dr runs while the primary is active"
 owner_is dr primary || fail "show in the DR container: $(show dr)"
 
 sys_log "failover: the primary container killed and its health target down"
-dk kill primary >/dev/null
+dkt kill primary >/dev/null
 sys_collector_mode primary down
 t0=$SECONDS
 sys_wait_for 30 "the DR owns the lease (show in the DR container)" owner_is dr dr
@@ -198,7 +205,7 @@ sys_wait_for 5 "the watcher's docker logs: collector-dr started" \
 
 sys_log "failback: the primary container started again, then failback in it"
 sys_collector_mode primary up
-dk start primary >/dev/null
+dkt start primary >/dev/null
 sys_wait_for 15 "the restarted primary leaves the DR's lease alone" \
 	logs_have primary "DR currently owns lease - not overwriting"
 owner_is primary dr || fail "the lease moved without a failback: $(show primary)"
@@ -217,14 +224,14 @@ sys_wait_for $((FO_D + 5)) "the primary active again (break before make)" \
 
 sys_log "docker stop: the active primary steps down and exits 0"
 t0=$(date +%s%3N)
-dk stop primary >/dev/null
+dkt stop primary >/dev/null
 stop_ms=$(($(date +%s%3N) - t0))
 assert_eq "$(dk inspect -f '{{.State.ExitCode}}' primary)" 0 "the primary's exit status after docker stop"
 logs_have primary "stepping down (shutting down)" || fail "no step-down line in docker logs primary:
 $(dk logs --tail 20 primary 2>&1)"
-dk stop watcher >/dev/null
+dkt stop watcher >/dev/null
 assert_eq "$(dk inspect -f '{{.State.ExitCode}}' watcher)" 0 "the watcher's exit status after docker stop"
-dk stop dr >/dev/null
+dkt stop dr >/dev/null
 assert_eq "$(dk inspect -f '{{.State.ExitCode}}' dr)" 0 "the DR's exit status after docker stop"
 dk logs primary >"$T/primary-container.log" 2>&1
 dk logs dr >"$T/dr-container.log" 2>&1
@@ -248,11 +255,11 @@ EOS
 install -m 600 -o "$uid" -g "$gid" "$KEYFILE" "$T/recs/records-key.conf"
 chown "$uid:$gid" "$T/recs/tokens" "$T/recs/dnsrecordsd.conf"
 chmod 600 "$T/recs/tokens" "$T/recs/dnsrecordsd.conf"
-dk run -d --name records --init --network host --stop-timeout 30 --health-interval 1s \
+dkt run -d --name records --init --network host --stop-timeout 30 --health-interval 1s \
 	--health-retries 2 -e "HEALTHCHECK_URL=http://127.0.0.1:$RPORT/healthz" \
 	-v "$T/recs:/etc/dnsrecordsd:ro" "$IMG" dnsrecordsd -c /etc/dnsrecordsd/dnsrecordsd.conf >/dev/null
 sys_wait_for 20 "the dnsrecordsd container healthy (now $(health records))" healthy records
 sys_log "dnsrecordsd healthy: $(dk inspect -f '{{(index .State.Health.Log 0).Output}}' records)"
-dk stop records >/dev/null
+dkt stop records >/dev/null
 assert_eq "$(dk inspect -f '{{.State.ExitCode}}' records)" 0 "dnsrecordsd's exit status after docker stop"
 sys_log "PASS"
