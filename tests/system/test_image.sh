@@ -114,6 +114,15 @@ assert_eq "$(dkt run --rm --network none "$IMG" stat -c '%U %a' /var/lib/dnsfail
 dkt run --rm --network none "$IMG" touch /var/lib/dnsfailover/probe ||
 	fail "/var/lib/dnsfailover is not writable by the container user"
 sys_log "user $user (uid $uid gid $gid)"
+# The health check's failures say why.
+HC=/usr/local/lib/dnsfailover/healthcheck
+assert_exit 1 "the health check without METRICS_LISTEN" -- \
+	docker -H "unix://$DK_SOCK" run --rm --network none "$IMG" "$HC"
+assert_contains "$OUT" "METRICS_LISTEN is not set, nothing to probe" "the health check's reason"
+closed=$(sys_free_port)
+assert_exit 1 "the health check of a closed port" -- docker -H "unix://$DK_SOCK" run --rm \
+	--network host -e "METRICS_LISTEN=0.0.0.0:$closed" "$IMG" "$HC"
+assert_contains "$OUT" "cannot connect to 127.0.0.1 port $closed" "the health check's reason"
 
 # The key, owned by the container's user, mode 600, mounted read-only; the
 # env files with the container's key path and each its own /healthz port.
