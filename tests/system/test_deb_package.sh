@@ -9,7 +9,7 @@
 # conffiles have their owners and modes; `dnsfailover validate` passes against
 # a test named on the host loopback (the chroot shares the network); the init
 # script reports 3 before start, starts the daemon (which writes the lease),
-# reports 0, stops it; dnsrecordsd's init script starts it (its API answers)
+# reports 0, stops it (3 again); dnsrecordsd's init script starts it (its API answers)
 # and stops it. A reinstall (the upgrade path) restarts a running
 # daemon, removal stops it, purge removes the conffiles and the state and
 # keeps the administrator's files.
@@ -321,6 +321,14 @@ renewed()
 	[ "$(sys_dig TXT)" != "$before" ]
 }
 sys_wait_for 6 "the daemon started by /etc/init.d/dnsfailover renews the lease" renewed
+assert_exit 0 "stop" -- "${INITD[@]}" stop
+for _ in $(seq 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+[ ! -d "/proc/$pid" ] || fail "the daemon (pid $pid) still runs after stop"
+assert_exit 3 "status after stop" -- "${INITD[@]}" status
+assert_contains "$OUT" "not running" "status after stop"
+assert_exit 0 "start again" -- "${INITD[@]}" start
+pid=$(head -n 1 "$R/run/dnsfailover.pid") || fail "no /run/dnsfailover.pid after the second start"
+_sys_track daemon "$pid"
 
 sys_log "dnsrecordsd started by its init script in the file system"
 REC_PORT=$(sys_free_port)
