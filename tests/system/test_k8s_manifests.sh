@@ -79,6 +79,19 @@ done
 [ "$n" -ge 20 ] || fail "only $n broken copies were tried"
 sys_log "$n broken copies refused"
 
+sys_log "make install puts the manifests under \$(docdir)/examples/k8s"
+# shellcheck disable=SC2016 # $(docdir) is make's
+docdir=$(printf 'df-docdir:\n\t@echo "$(docdir)"\n' |
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -s -C "$top_builddir" -f Makefile -f - df-docdir) ||
+	fail "cannot read docdir from $top_builddir/Makefile"
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -s -C "$top_builddir" \
+	install-dist_k8sexamplesDATA DESTDIR="$T/root" >"$T/install.log" 2>&1 ||
+	fail "make install-dist_k8sexamplesDATA failed: $(cat "$T/install.log")"
+for f in dnsfailover.yaml otel-watcher.yaml; do
+	cmp -s "$T/root$docdir/examples/k8s/$f" "$top_srcdir/etc/k8s/$f" ||
+		fail "$f is not installed as $docdir/examples/k8s/$f"
+done
+
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: the static checks passed; the pod's file ownership (chown to the pod's uid" \
 		"and fsGroup), setpriv and the watcher's mount namespace need root"
