@@ -327,7 +327,14 @@ sys_log "a Role without patch: 403, and the log says what to bind"
 "$PY" "$CHK" mutate "$WM" role-no-patch "$T/nopatch.yaml" >/dev/null
 "$PY" "$CHK" rules "$T/nopatch.yaml" >"$T/rules-nopatch"
 start_api "$T/rules-nopatch" "$ACTIVE"
+# Without WATCH_MODE, as the seed's watcher settings have it: inferred from OTEL_DEPLOYMENT.
+grep -v '^WATCH_MODE=' "$T/watch.env" >"$T/watch.env.tmp"
+mv "$T/watch.env.tmp" "$T/watch.env"
+chown "$W_POD_UID" "$T/watch.env"
+chmod 600 "$T/watch.env"
 start_watcher watch2
+sys_wait_for 10 "the watcher's start" grep -q "Watcher starting" "$T/watch2.log"
+assert_contains "$(cat "$T/watch2.log")" "kubernetes backend" "the backend inferred from OTEL_DEPLOYMENT"
 sys_wait_for 10 "the 403 in the watcher's log" grep -q "is forbidden (HTTP 403" "$T/watch2.log"
 log=$(cat "$T/watch2.log")
 assert_contains "$log" "patch scale of deployment $OTEL_NS/$OTEL_DEP is forbidden (HTTP 403: deployments.apps \"$OTEL_DEP\" is forbidden: User \"$user\" cannot patch resource \"deployments/scale\" in API group \"apps\" in the namespace \"$OTEL_NS\")" "the Status message in the log"
