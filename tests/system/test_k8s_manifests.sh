@@ -9,7 +9,8 @@
 #    watcher's ServiceAccount; every broken copy of k8s_manifests.py's list is refused.
 # 2. As root, the pod as the kubelet makes it: the Secret's file root-owned with
 #    group fsGroup and mode defaultMode|0440, the init container's command run as the
-#    pod's uid with fsGroup, then `dnsfailover validate` and `run` as that uid with
+#    pod's uid with fsGroup, then `dnsfailover validate` and `run` (on a read-only root
+#    file system, in a private mount namespace) as that uid with
 #    the ConfigMap's settings (only the addresses of the test named and collector put
 #    in) against the test named; /healthz at the probe's path; the step-down on
 #    SIGTERM timed against terminationGracePeriodSeconds. The Secret's file read
@@ -111,6 +112,27 @@ set_keys()
 	done
 }
 
+# in_pod SADIR CMD...: execs CMD in a private mount namespace where the file system is
+# as a container of these manifests sees it: the root read-only (readOnlyRootFilesystem;
+# /dev and /proc stay), and with SADIR (not -) the service account's files at the path
+# the kubelet mounts them (a tmpfs over /run; /var/run is /run). For sys_spawn.
+in_pod()
+{
+	# shellcheck disable=SC2016 # the inner script expands its own arguments
+	exec unshare -m --propagation private bash -c '
+		set -e
+		sa=$1
+		shift
+		if [ "$sa" != - ]; then
+			mount -t tmpfs -o mode=755 k8s-run /run
+			mkdir -p /run/secrets/kubernetes.io/serviceaccount
+			mount --bind "$sa" /run/secrets/kubernetes.io/serviceaccount
+		fi
+		mount --rbind / /
+		mount -o remount,ro,bind /
+		exec "$@"' in_pod "$@"
+}
+
 # key_of FILE KEY: KEY's value in the env file FILE.
 key_of()
 {
@@ -186,7 +208,10 @@ assert_contains "$OUT" "placeholder.key" "the refusal names the key file"
 assert_not_contains "$OUT" "configuration OK" "the placeholder is not accepted"
 
 sys_log "the daemon as the pod runs it: /healthz at the probe's path, a step-down on SIGTERM"
-sys_spawn daemon "${as_pod[@]}" "$DNSFAILOVER" -c "$T/pod.env" run
+if (in_pod - touch "$T/ro-probe") 2>/dev/null || [ -e "$T/ro-probe" ]; then
+	fail "in_pod: the root file system is writable"
+fi
+sys_spawn daemon in_pod - "${as_pod[@]}" "$DNSFAILOVER" -c "$T/pod.env" run
 sys_wait_for 10 "the daemon's listener" grep -q "Serving /metrics and /healthz" "$T/daemon.log"
 assert_eq "$(sys_http_get "$mport" "$PROBE_PATH")" "ok" "GET $PROBE_PATH"
 bound=$(ss -Htln "sport = :$mport" | awk '{print $4}')
@@ -271,19 +296,11 @@ wait_replicas()
 }
 
 # start_watcher NAME: `dnsfailover watch` as the pod runs it: the pod's uid, the API
-# server in KUBERNETES_SERVICE_HOST/PORT, the token and ca.crt at the kubelet's path
-# (a tmpfs over /run in a private mount namespace; /var/run is /run).
+# server in KUBERNETES_SERVICE_HOST/PORT, the token and ca.crt at the kubelet's path,
+# the root file system read-only (in_pod).
 start_watcher()
 {
-	# shellcheck disable=SC2016 # the inner script expands its own arguments
-	sys_spawn "$1" unshare -m --propagation private bash -c '
-		set -e
-		sa=$1
-		shift
-		mount -t tmpfs -o mode=755 k8s-run /run
-		mkdir -p /run/secrets/kubernetes.io/serviceaccount
-		mount --bind "$sa" /run/secrets/kubernetes.io/serviceaccount
-		exec "$@"' k8s_ns "$T/sa" \
+	sys_spawn "$1" in_pod "$T/sa" \
 		env -i PATH=/usr/bin:/bin KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$KPORT" \
 		setpriv "--reuid=$W_POD_UID" "--regid=$W_POD_GID" --clear-groups -- \
 		"$DNSFAILOVER" -c "$T/watch.env" watch
