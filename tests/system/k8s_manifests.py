@@ -288,7 +288,8 @@ def check_daemon(ck, docs, keys, version):
     groups += (pod.get("securityContext") or {}).get("supplementalGroups") or []
     readable = (fuid == uid and fmode & 0o400) or (fgid in groups and fmode & 0o040) or fmode & 0o004
     ck.check(bool(readable),
-             f"Deployment {name}: uid {uid} can read the Secret's file (uid {fuid}, gid {fgid}, mode {fmode:04o})")
+             f"Deployment {name}: uid {uid} can read the Secret's file "
+             f"(uid {fuid}, gid {fgid}, mode {fmode:04o})")
     sec = svol["secret"]
     item_key = next((i["key"] for i in sec.get("items") or [] if i["path"] == src[1]), src[1])
     try:
@@ -304,7 +305,8 @@ def check_watcher(ck, docs, daemon_docs, keys, version, verbs):
     pod, c, env = check_workload(ck, docs, dep, keys, version, ["watch"])
     val = {k: v[0] for k, v in env.items()}
     mode = val.get("WATCH_MODE", "")
-    ck.check(mode == "kubernetes" or (mode == "" and val.get("OTEL_DEPLOYMENT") and not val.get("OTEL_CONTAINER")),
+    inferred = mode == "" and val.get("OTEL_DEPLOYMENT") and not val.get("OTEL_CONTAINER")
+    ck.check(mode == "kubernetes" or inferred,
              f"Deployment {name}: the kubernetes backend (WATCH_MODE, or inferred from OTEL_DEPLOYMENT)",
              f"WATCH_MODE={mode!r}")
     for k in ("DNS_RECORD", "MY_IP", "OTEL_NAMESPACE", "OTEL_DEPLOYMENT"):
@@ -340,7 +342,8 @@ def check_watcher(ck, docs, daemon_docs, keys, version, verbs):
              f"RoleBinding {b['metadata']['name']} refers to a Role", f"roleRef {ref}")
     ck.check(ns_of(b) == want_ns, f"RoleBinding {b['metadata']['name']} is in OTEL_NAMESPACE {want_ns}",
              f"it is in {ns_of(b)}")
-    roles = [r for r in objects(docs, "Role") if r["metadata"]["name"] == ref.get("name") and ns_of(r) == ns_of(b)]
+    roles = [r for r in objects(docs, "Role")
+             if r["metadata"]["name"] == ref.get("name") and ns_of(r) == ns_of(b)]
     if not ck.check(len(roles) == 1, f"the Role {ns_of(b)}/{ref.get('name')} of the binding is in the file"):
         return
     role = roles[0]
@@ -359,11 +362,13 @@ def check_watcher(ck, docs, daemon_docs, keys, version, verbs):
              f"its rules are {shape}")
     # The daemon of the same site: the watcher watches its lease.
     try:
-        dcm = configmap_data(daemon_docs, main_container(one(daemon_docs, "Deployment"))["envFrom"][0]["configMapRef"]["name"])
+        ddep = main_container(one(daemon_docs, "Deployment"))
+        dcm = configmap_data(daemon_docs, ddep["envFrom"][0]["configMapRef"]["name"])
     except (LookupError, KeyError, IndexError):
         dcm = {}
     site_ip = dcm.get("DR_IP") if dcm.get("ROLE") == "dr" else dcm.get("PRIMARY_IP")
-    ck.check(val.get("MY_IP") == site_ip, f"the watcher's MY_IP is the daemon's {dcm.get('ROLE')} address {site_ip}",
+    ck.check(val.get("MY_IP") == site_ip,
+             f"the watcher's MY_IP is the daemon's {dcm.get('ROLE')} address {site_ip}",
              f"MY_IP is {val.get('MY_IP')}")
     for k in ("DNS_RECORD", "DNS_SERVER"):
         ck.check(val.get(k) == dcm.get(k), f"the watcher's {k} is the daemon's",
@@ -435,8 +440,9 @@ def facts(path, root):
             if m is None:
                 continue
             cmd = ic["command"]
-            out["INIT_CMD"] = " ".join(shlex.quote(mapped(ic, a) if a.startswith("/") and mount_for(ic, a) else a)
-                                       for a in cmd)
+            out["INIT_CMD"] = " ".join(
+                shlex.quote(mapped(ic, a) if a.startswith("/") and mount_for(ic, a) else a)
+                for a in cmd)
             out["INIT_UID"] = effective(pod, ic, "runAsUser")
             out["INIT_GID"] = effective(pod, ic, "runAsGroup") or out["INIT_UID"]
             src = mount_for(ic, cmd[3])
@@ -486,56 +492,92 @@ def cmd_rules(path):
     return 0
 
 
-def _dep(docs):
-    return one(docs, "Deployment")
-
-
-def _cm(docs):
-    return one(docs, "ConfigMap")
-
-
-def _role(docs):
-    return one(docs, "Role")
+def edit(docs, kind, path, value, how="set"):
+    """Sets (or appends to, or removes) the field at path ("a.b.0.c") of the one
+    object of kind (a Deployment path starts at its pod spec: "pod.")."""
+    node = one(docs, kind)
+    keys = path.split(".")
+    if keys[0] == "pod":
+        node, keys = pod_spec(node), keys[1:]
+    for k in keys[:-1]:
+        node = node[int(k)] if k.isdigit() else node[k]
+    last = int(keys[-1]) if keys[-1].isdigit() else keys[-1]
+    if how == "append":
+        node[last].append(value)
+    elif how == "remove":
+        del node[last]
+    else:
+        node[last] = value
 
 
 def _key_in_secret_volume(docs):
-    pod = pod_spec(_dep(docs))
-    c = pod["containers"][0]
-    c["volumeMounts"].append({"name": "tsig-secret", "mountPath": "/etc/dnsfailover/secret", "readOnly": True})
-    _cm(docs)["data"]["TSIG_KEYFILE"] = "/etc/dnsfailover/secret/tsig.key"
+    mount = {"name": "tsig-secret", "mountPath": "/etc/dnsfailover/secret", "readOnly": True}
+    edit(docs, "Deployment", "pod.containers.0.volumeMounts", mount, "append")
+    edit(docs, "ConfigMap", "data.TSIG_KEYFILE", "/etc/dnsfailover/secret/tsig.key")
 
 
+def _no_nonroot(docs):
+    edit(docs, "Deployment", "pod.securityContext.runAsNonRoot", None, "remove")
+    edit(docs, "Deployment", "pod.containers.0.securityContext.runAsNonRoot", None, "remove")
+
+
+ROLE_EXACT = "FAIL: Role otel-watcher allows exactly"
+DAEMON = "FAIL: Deployment dnsfailover"
+WATCHER = "FAIL: Deployment otel-watcher"
+MAIN = "FAIL: Deployment dnsfailover, container dnsfailover"
+# name: (the change: a function, or the arguments of edit()), the text the check must
+# print. Names starting role-, binding- or watcher- are of the watcher's manifest.
 MUTATIONS = {
-    # name: (change, the text the check must print)
-    "role-extra-verb": (lambda d: _role(d)["rules"][0]["verbs"].append("update"), "FAIL: Role otel-watcher allows exactly"),
-    "role-whole-deployments": (lambda d: _role(d)["rules"][0].__setitem__("resources", ["deployments"]), "FAIL: Role otel-watcher allows exactly"),
-    "role-any-deployment": (lambda d: _role(d)["rules"][0].pop("resourceNames"), "FAIL: Role otel-watcher allows exactly"),
-    "role-other-namespace": (lambda d: _role(d)["metadata"].__setitem__("namespace", "default"), "FAIL: the Role monitoring/otel-watcher of the binding is in the file"),
-    "role-no-patch": (lambda d: _role(d)["rules"][0].__setitem__("verbs", ["get"]), "FAIL: Role otel-watcher allows exactly"),
-    "binding-other-account": (lambda d: one(d, "RoleBinding")["subjects"][0].__setitem__("name", "default"), "FAIL: one RoleBinding binds ServiceAccount"),
-    "watcher-other-deployment": (lambda d: _cm(d)["data"].__setitem__("OTEL_DEPLOYMENT", "otel-gateway"), "FAIL: Role otel-watcher allows exactly"),
-    "watcher-no-token": (lambda d: pod_spec(_dep(d)).__setitem__("automountServiceAccountToken", False), "FAIL: Deployment otel-watcher: the service account token is mounted"),
-    "watcher-token-elsewhere": (lambda d: _cm(d)["data"].__setitem__("K8S_TOKEN_FILE", "/token"), "FAIL: Deployment otel-watcher: K8S_TOKEN_FILE is the in-cluster default"),
-    "watcher-other-ip": (lambda d: _cm(d)["data"].__setitem__("MY_IP", "192.0.2.10"), "FAIL: the watcher's MY_IP"),
-    "probe-wrong-port": (lambda d: pod_spec(_dep(d))["containers"][0]["livenessProbe"]["httpGet"].__setitem__("port", 9106), "FAIL: Deployment dnsfailover: livenessProbe port 9106"),
-    "probe-wrong-path": (lambda d: pod_spec(_dep(d))["containers"][0]["readinessProbe"]["httpGet"].__setitem__("path", "/health"), "FAIL: Deployment dnsfailover: readinessProbe path /healthz"),
-    "metrics-loopback": (lambda d: _cm(d)["data"].__setitem__("METRICS_LISTEN", "127.0.0.1:9105"), "FAIL: Deployment dnsfailover: METRICS_LISTEN listens on the pod's addresses"),
-    "rolling-update": (lambda d: _dep(d)["spec"].__setitem__("strategy", {"type": "RollingUpdate"}), "FAIL: Deployment dnsfailover: strategy Recreate"),
-    "two-replicas": (lambda d: _dep(d)["spec"].__setitem__("replicas", 2), "FAIL: Deployment dnsfailover: replicas 1"),
-    "run-as-root": (lambda d: pod_spec(_dep(d))["securityContext"].__setitem__("runAsUser", 0), "FAIL: Deployment dnsfailover, container dnsfailover: runAsUser is set and not 0"),
-    "no-nonroot": (lambda d: [c["securityContext"].pop("runAsNonRoot") for c in pod_spec(_dep(d))["containers"]] and pod_spec(_dep(d))["securityContext"].pop("runAsNonRoot"), "FAIL: Deployment dnsfailover, container dnsfailover: runAsNonRoot"),
-    "writable-root": (lambda d: pod_spec(_dep(d))["containers"][0]["securityContext"].__setitem__("readOnlyRootFilesystem", False), "FAIL: Deployment dnsfailover, container dnsfailover: readOnlyRootFilesystem"),
-    "unknown-key": (lambda d: _cm(d)["data"].__setitem__("DNS_ZONES", "example.com"), "FAIL: Deployment dnsfailover: every setting is a key of the program: unknown: DNS_ZONES (ConfigMap dnsfailover)"),
-    "copy-mode-0640": (lambda d: pod_spec(_dep(d))["initContainers"][0]["command"].__setitem__(2, "0640"), "FAIL: Deployment dnsfailover: the copy's mode 0640"),
-    "copy-other-user": (lambda d: pod_spec(_dep(d))["initContainers"][0]["securityContext"].__setitem__("runAsUser", 10002), "FAIL: Deployment dnsfailover: init container tsig-key runs as the daemon's uid"),
-    "key-in-secret-volume": (_key_in_secret_volume, "FAIL: Deployment dnsfailover: TSIG_KEYFILE /etc/dnsfailover/secret/tsig.key satisfies the secret-file rule"),
-    "short-grace": (lambda d: pod_spec(_dep(d)).__setitem__("terminationGracePeriodSeconds", 10), "FAIL: Deployment dnsfailover: terminationGracePeriodSeconds 10"),
+    "role-extra-verb": (("Role", "rules.0.verbs", "update", "append"), ROLE_EXACT),
+    "role-whole-deployments": (("Role", "rules.0.resources", ["deployments"]), ROLE_EXACT),
+    "role-any-deployment": (("Role", "rules.0.resourceNames", None, "remove"), ROLE_EXACT),
+    "role-no-patch": (("Role", "rules.0.verbs", ["get"]), ROLE_EXACT),
+    "role-other-namespace": (("Role", "metadata.namespace", "default"),
+                             "FAIL: the Role monitoring/otel-watcher of the binding is in the file"),
+    "binding-other-account": (("RoleBinding", "subjects.0.name", "default"),
+                              "FAIL: one RoleBinding binds ServiceAccount"),
+    "watcher-other-deployment": (("ConfigMap", "data.OTEL_DEPLOYMENT", "otel-gateway"), ROLE_EXACT),
+    "watcher-no-token": (("Deployment", "pod.automountServiceAccountToken", False),
+                         f"{WATCHER}: the service account token is mounted"),
+    "watcher-token-elsewhere": (("ConfigMap", "data.K8S_TOKEN_FILE", "/token"),
+                                f"{WATCHER}: K8S_TOKEN_FILE is the in-cluster default"),
+    "watcher-other-ip": (("ConfigMap", "data.MY_IP", "192.0.2.10"), "FAIL: the watcher's MY_IP"),
+    "probe-wrong-port": (("Deployment", "pod.containers.0.livenessProbe.httpGet.port", 9106),
+                         f"{DAEMON}: livenessProbe port 9106"),
+    "probe-wrong-path": (("Deployment", "pod.containers.0.readinessProbe.httpGet.path", "/health"),
+                         f"{DAEMON}: readinessProbe path /healthz"),
+    "metrics-loopback": (("ConfigMap", "data.METRICS_LISTEN", "127.0.0.1:9105"),
+                         f"{DAEMON}: METRICS_LISTEN listens on the pod's addresses"),
+    "rolling-update": (("Deployment", "spec.strategy", {"type": "RollingUpdate"}),
+                       f"{DAEMON}: strategy Recreate"),
+    "two-replicas": (("Deployment", "spec.replicas", 2), f"{DAEMON}: replicas 1"),
+    "run-as-root": (("Deployment", "pod.securityContext.runAsUser", 0),
+                    f"{MAIN}: runAsUser is set and not 0"),
+    "no-nonroot": (_no_nonroot, f"{MAIN}: runAsNonRoot"),
+    "writable-root": (("Deployment", "pod.containers.0.securityContext.readOnlyRootFilesystem", False),
+                      f"{MAIN}: readOnlyRootFilesystem"),
+    "unknown-key": (("ConfigMap", "data.DNS_ZONES", "example.com"),
+                    f"{DAEMON}: every setting is a key of the program: "
+                    "unknown: DNS_ZONES (ConfigMap dnsfailover)"),
+    "copy-mode-0640": (("Deployment", "pod.initContainers.0.command.2", "0640"),
+                       f"{DAEMON}: the copy's mode 0640"),
+    "copy-other-user": (("Deployment", "pod.initContainers.0.securityContext.runAsUser", 10002),
+                        f"{DAEMON}: init container tsig-key runs as the daemon's uid"),
+    "key-in-secret-volume": (_key_in_secret_volume,
+                             f"{DAEMON}: TSIG_KEYFILE /etc/dnsfailover/secret/tsig.key satisfies "
+                             "the secret-file rule"),
+    "short-grace": (("Deployment", "pod.terminationGracePeriodSeconds", 10),
+                    f"{DAEMON}: terminationGracePeriodSeconds 10"),
 }
 
 
 def cmd_mutate(src, name, out):
     docs = copy.deepcopy(load(src))
-    MUTATIONS[name][0](docs)
+    change = MUTATIONS[name][0]
+    if callable(change):
+        change(docs)
+    else:
+        edit(docs, *change)
     dump(docs, out)
     print(MUTATIONS[name][1])
     return 0
