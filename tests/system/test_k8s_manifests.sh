@@ -204,7 +204,7 @@ chown "$POD_UID" "$T/pod/placeholder.key"
 chmod 600 "$T/pod/placeholder.key"
 assert_exit 1 "the Secret's placeholder key" -- \
 	"${as_pod[@]}" env "TSIG_KEYFILE=$T/pod/placeholder.key" "$DNSFAILOVER" -c "$T/pod.env" validate
-assert_contains "$OUT" "placeholder.key" "the refusal names the key file"
+assert_contains "$OUT" "placeholder.key:3: key \"failover-key.\": secret is not valid base64" "the refusal names the key file and why"
 assert_not_contains "$OUT" "configuration OK" "the placeholder is not accepted"
 
 sys_log "the daemon as the pod runs it: /healthz at the probe's path, a step-down on SIGTERM"
