@@ -103,6 +103,9 @@ has dnsfailover -rw------- /etc/dnsfailover/key.conf.example
 has dnsfailover -rwxr-xr-x /etc/init.d/dnsfailover
 has dnsfailover -rw-r--r-- /etc/default/dnsfailover
 has dnsfailover -rw-r--r-- /lib/systemd/system/dnsfailover.service
+for f in "$top_srcdir"/etc/k8s/*.yaml; do
+	has dnsfailover -rw-r--r-- "/usr/share/doc/dnsfailover/examples/k8s/${f##*/}"
+done
 has dnsrecordsd -rwxr-xr-x /usr/sbin/dnsrecordsd
 has dnsrecordsd -rwxr-xr-x /usr/sbin/dnsrecordsctl
 has dnsrecordsd -rw-r--r-- /usr/share/man/man8/dnsrecordsd.8.gz
