@@ -68,14 +68,13 @@ typedef struct config_gss {
 
 /* The route53 provider's keys (src/provider/route53_conf.c). */
 typedef struct config_route53 {
-	char access_key_id[128];	  /* AWS_ACCESS_KEY_ID */
-	char secret_access_key[256];	  /* AWS_SECRET_ACCESS_KEY (secret!) */
-	char session_token[4096];	  /* AWS_SESSION_TOKEN (secret!) */
-	char region[64];		  /* AWS_REGION = us-east-1 */
-	char zone_id[64];		  /* ROUTE53_ZONE_ID, bare (no /hostedzone/) */
-	char endpoint[CONFIG_STR_MAX];	  /* ROUTE53_ENDPOINT = https://route53.amazonaws.com */
-	char ca_file[CONFIG_STR_MAX];	  /* ROUTE53_CA_FILE */
-	char https_proxy[CONFIG_STR_MAX]; /* HTTPS_PROXY (empty: no proxy) */
+	char access_key_id[128];       /* AWS_ACCESS_KEY_ID */
+	char secret_access_key[256];   /* AWS_SECRET_ACCESS_KEY (secret!) */
+	char session_token[4096];      /* AWS_SESSION_TOKEN (secret!) */
+	char region[64];	       /* AWS_REGION = us-east-1 */
+	char zone_id[64];	       /* ROUTE53_ZONE_ID, bare (no /hostedzone/) */
+	char endpoint[CONFIG_STR_MAX]; /* ROUTE53_ENDPOINT = https://route53.amazonaws.com */
+	char ca_file[CONFIG_STR_MAX];  /* ROUTE53_CA_FILE */
 } config_route53_t;
 
 /* Secrets from HashiCorp Vault (src/secrets/vault_conf.c). */
@@ -99,7 +98,7 @@ typedef struct config_cloudflare {
 	char api_url[CONFIG_STR_MAX];	/* CLOUDFLARE_API_URL = https://api.cloudflare.com/client/v4
 					 */
 	char ca_file[CONFIG_STR_MAX];	/* CLOUDFLARE_CA_FILE; "" = the system store */
-	char proxy[CONFIG_STR_MAX];	/* CLOUDFLARE_PROXY; "" = no proxy */
+	char proxy[CONFIG_STR_MAX];	/* CLOUDFLARE_PROXY; "" = HTTPS_PROXY */
 	uint32_t timeout;		/* CLOUDFLARE_TIMEOUT = 10 (seconds, per request) */
 } config_cloudflare_t;
 
@@ -182,6 +181,7 @@ typedef struct config {
 	char health_url[CONFIG_STR_MAX];     /* HEALTH_URL */
 	char health_metric[256]; /* HEALTH_METRIC = otelcol_receiver_accepted_metric_points_total */
 	uint32_t health_stale_count;	       /* HEALTH_STALE_COUNT = 3 */
+	char https_proxy[CONFIG_STR_MAX];      /* HTTPS_PROXY: the REST providers' ("" = none) */
 	char tsig_keyfile[CONFIG_STR_MAX];     /* TSIG_KEYFILE */
 	char tsig_keyname[256];		       /* TSIG_KEYNAME */
 	char tsig_key[CONFIG_STR_MAX];	       /* TSIG_KEY = alg:name:secret (secret!) */

@@ -720,6 +720,29 @@ void *http_request_easy(const http_request_t *req)
 	return req != NULL ? req->easy : NULL;
 }
 
+/*
+ * With a proxy every connection goes to it, so a transport error may be the
+ * proxy's: the reason names it, without any user:password@ it carries.
+ */
+static void append_proxy(http_request_t *req)
+{
+	const char *proxy = req->opt.proxy;
+	if (proxy == NULL || proxy[0] == '\0' || req->fail == HTTP_FAIL_SETUP ||
+	    req->fail == HTTP_FAIL_CA_FILE) {
+		return;
+	}
+	const char *host = strstr(proxy, "://");
+	size_t scheme = host != NULL ? (size_t)(host - proxy) + 3 : 0;
+	host = proxy + scheme;
+	const char *at = strchr(host, '@');
+	if (at != NULL && at < host + strcspn(host, "/")) {
+		host = at + 1;
+	}
+	size_t n = strlen(req->reason);
+	snprintf(req->reason + n, sizeof(req->reason) - n, " (through the proxy %.*s%.*s)",
+		 (int)scheme, proxy, (int)strcspn(host, "/"), host);
+}
+
 static http_fail_t classify(const http_request_t *req, CURLcode rc)
 {
 	if (req->body.nomem || rc == CURLE_OUT_OF_MEMORY) {
@@ -787,6 +810,7 @@ int http_request_finish(http_request_t *req, int curl_code)
 	} else if (req->reason[0] == '\0') {
 		snprintf(req->reason, sizeof(req->reason), "%s",
 			 req->errbuf[0] != '\0' ? req->errbuf : curl_easy_strerror(rc));
+		append_proxy(req);
 		sanitize(req->reason);
 	}
 	/* The part of a body that came before the error is no answer. */

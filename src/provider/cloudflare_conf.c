@@ -32,7 +32,7 @@ static const config_key_t keys[CK_COUNT] = {
 			"(default: the system store)"},
 	[CK_PROXY] = {.name = "CLOUDFLARE_PROXY", .type = CONFIG_URL,
 		CONFIG_FIELD(cloudflare.proxy),
-		.help = "cloudflare: HTTPS proxy to reach the API through (default: none)"},
+		.help = "cloudflare: HTTPS proxy to reach the API through (default: HTTPS_PROXY)"},
 	[CK_TIMEOUT] = {.name = "CLOUDFLARE_TIMEOUT", CONFIG_SECONDS(1, 300), .def = "10",
 		CONFIG_FIELD(cloudflare.timeout),
 		.help = "cloudflare: seconds one API request may take"},

@@ -598,6 +598,7 @@ int provider_azure_new(provider_t **out, const config_t *cfg, df_detail_t *d)
 	}
 	z->opt = (http_options_t){
 		.ca_file = c->ca_file,
+		.proxy = cfg->https_proxy,
 		.connect_timeout_ms = (long)c->timeout * 1000,
 		.timeout_ms = (long)c->timeout * 1000,
 		.body_max = AZ_BODY_MAX,

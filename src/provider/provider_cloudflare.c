@@ -967,7 +967,8 @@ int provider_cloudflare_new(provider_t **out, const config_t *cfg, df_detail_t *
 		.name = "cloudflare",
 		.api = cf->api,
 		.ca_file = c->ca_file,
-		.proxy = c->proxy,
+		/* Its own key first (it came before the shared one). */
+		.proxy = c->proxy[0] != '\0' ? c->proxy : cfg->https_proxy,
 		.timeout_ms = (long)c->timeout * 1000,
 		.body_max = CF_BODY_MAX,
 	};

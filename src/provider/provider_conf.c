@@ -17,6 +17,7 @@ enum {
 	PK_GSS_SERVICE,
 	PK_GSS_MECH,
 	PK_GSS_TSIG_ALG,
+	PK_HTTPS_PROXY,
 	PK_COUNT
 };
 
@@ -60,6 +61,9 @@ static const config_key_t keys[PK_COUNT] = {
 	[PK_GSS_TSIG_ALG] = {.name = "GSS_TSIG_ALG", .type = CONFIG_ENUM, .def = "gss-tsig",
 		CONFIG_FIELD(gss.alg), .choices = gss_algs,
 		.help = "ad-gss: gss-tsig, or gss.microsoft.com for Windows 2000 servers"},
+	[PK_HTTPS_PROXY] = {.name = "HTTPS_PROXY", .type = CONFIG_URL, CONFIG_FIELD(https_proxy),
+		.help = "proxy for the REST providers' API calls, only when set here "
+			"(e.g. http://proxy:3128)"},
 };
 /* clang-format on */
 

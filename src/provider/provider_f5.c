@@ -980,6 +980,7 @@ int provider_f5_new(provider_t **out, const config_t *cfg, df_detail_t *d)
 		.api = f->api,
 		.ca_file = c->ca_file,
 		.ca_key = "F5_CA_FILE",
+		.proxy = cfg->https_proxy,
 		.timeout_ms = (long)c->timeout * 1000,
 		.tls_no_verify = !c->verify_ssl,
 		.body_max = F5_BODY_MAX,

@@ -730,6 +730,7 @@ int provider_gcp_new(provider_t **out, const config_t *cfg, df_detail_t *d)
 		 c->managed_zone);
 	g->opt = (http_options_t){
 		.ca_file = c->ca_file,
+		.proxy = cfg->https_proxy,
 		.connect_timeout_ms = (long)c->timeout * 1000,
 		.timeout_ms = (long)c->timeout * 1000,
 		.body_max = GCP_BODY_MAX,

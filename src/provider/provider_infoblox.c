@@ -762,6 +762,7 @@ int provider_infoblox_new(provider_t **out, const config_t *cfg, df_detail_t *d)
 		.api = ib->api,
 		.ca_file = c->ca_file,
 		.ca_key = "INFOBLOX_CA_FILE",
+		.proxy = cfg->https_proxy,
 		.timeout_ms = (long)c->timeout * 1000,
 		.tls_no_verify = !c->verify_ssl,
 		.body_max = IB_BODY_MAX,

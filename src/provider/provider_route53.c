@@ -948,7 +948,7 @@ int provider_route53_new(provider_t **out, const config_t *cfg, df_detail_t *d)
 	r->token = c->session_token;
 	r->opt = (http_options_t){
 		.ca_file = c->ca_file,
-		.proxy = c->https_proxy,
+		.proxy = cfg->https_proxy,
 		.connect_timeout_ms = cfg->dns_timeout_ms,
 		.timeout_ms = cfg->dns_timeout_ms,
 		.body_max = BODY_MAX,

@@ -2,8 +2,9 @@
  * The keys of DNS_PROVIDER=route53, with the existing tool's names and
  * defaults (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
  * ROUTE53_ZONE_ID) and the few new ones it needs: temporary credentials,
- * an endpoint for GovCloud, private endpoints and tests, its CA file and a
- * proxy used only when one is configured.
+ * an endpoint for GovCloud, private endpoints and tests, and its CA file.
+ * Its proxy is the one of every REST provider, HTTPS_PROXY
+ * (src/provider/provider_conf.c).
  */
 #include "src/provider/route53_conf.h"
 
@@ -20,7 +21,6 @@ enum {
 	RK_ZONE_ID,
 	RK_ENDPOINT,
 	RK_CA_FILE,
-	RK_HTTPS_PROXY,
 	RK_COUNT
 };
 
@@ -99,9 +99,6 @@ static const config_key_t keys[RK_COUNT] = {
 	[RK_CA_FILE] = {.name = "ROUTE53_CA_FILE", .type = CONFIG_STR,
 		CONFIG_FIELD(route53.ca_file),
 		.help = "route53: CA file that verifies ROUTE53_ENDPOINT (default: the system store)"},
-	[RK_HTTPS_PROXY] = {.name = "HTTPS_PROXY", .type = CONFIG_URL,
-		CONFIG_FIELD(route53.https_proxy),
-		.help = "route53: proxy for the API, only when set here (e.g. http://proxy:3128)"},
 };
 /* clang-format on */
 

@@ -10,7 +10,7 @@
 #   gcp_keys                   the provider's KEY=VALUE for pf_configs
 #   gcp_token                  an access token for the service account (a JWT signed
 #                              with the openssl CLI, exchanged with curl)
-#   gcp_change BODY            changes.create with that token; prints the answer
+#   gcp_change BODY [TOKEN]    changes.create with that token (or TOKEN); prints the answer
 #   gcp_records                every record set the fake holds, "TYPE TTL RRDATA,..." each
 #   gcp_stats FIELD            connections, requests, writes or tokens so far
 
@@ -80,7 +80,7 @@ gcp_token()
 
 gcp_change()
 {
-	curl -sS --max-time 5 --cacert "$T/ca.pem" -H "Authorization: Bearer $(gcp_token)" \
+	curl -sS --max-time 5 --cacert "$T/ca.pem" -H "Authorization: Bearer ${2:-$(gcp_token)}" \
 		-H 'Content-Type: application/json' -d "$1" \
 		"$GCP_BASE/dns/v1/projects/$GCP_PROJECT/managedZones/$GCP_ZONE/changes"
 }

@@ -176,7 +176,8 @@ int main(int argc, char **argv)
 				 * UPDATE answer loses the first of each exchange. */
 				if (((buf[2] >> 3) & 0x0f) == 5 && updates++ % 2 == 0) {
 					fprintf(stderr,
-						"lossy_proxy: dropped the answer to UPDATE id %u\n", id);
+						"lossy_proxy: dropped the answer to UPDATE id %u\n",
+						id);
 					continue;
 				}
 				sendto(front, buf, (size_t)n, 0, (struct sockaddr *)to, sizeof *to);

@@ -28,6 +28,8 @@ expect_fail()
 	assert_eq "$(az_records)" "$before" "$msg: no change"
 }
 
+pf_proxy "$P" "$AZ_BASE"
+
 sys_log "validate, init, show, promote, failback"
 assert_exit 0 "validate" -- "$DNSFAILOVER" -c "$P" validate
 assert_contains "$OUT" "Entra ID tenant $AZ_TENANT issued a token to AZURE_CLIENT_ID=$AZ_CLIENT" "validate proves the secret"

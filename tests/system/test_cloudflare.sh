@@ -104,14 +104,25 @@ pport=$(sys_free_port)
 sys_spawn proxy "$top_builddir/tests/system/connect_proxy" -p "$pport" -P "$T/proxy.ready"
 sys_wait_for 5 "the proxy listening" test -s "$T/proxy.ready"
 cp "$P" "$T/proxy.env"
-echo "CLOUDFLARE_PROXY=http://127.0.0.1:$pport" >>"$T/proxy.env"
-assert_exit 0 "show through CLOUDFLARE_PROXY" -- "$DNSFAILOVER" -c "$T/proxy.env" show
+echo "HTTPS_PROXY=http://127.0.0.1:$pport" >>"$T/proxy.env"
+assert_exit 0 "show through HTTPS_PROXY, the proxy of every REST provider" -- \
+	"$DNSFAILOVER" -c "$T/proxy.env" show
 assert_contains "$(cat "$T/proxy.log")" "CONNECT ${CF_BASE#https://}" "the request went through the proxy"
 assert_contains "$OUT" '"owner": "primary"' "and read the lease"
 : >"$T/proxy.log"
-assert_exit 0 "https_proxy in the environment is not used" -- \
-	env https_proxy="http://127.0.0.1:$pport" HTTPS_PROXY="http://127.0.0.1:$pport" \
-	ALL_PROXY="http://127.0.0.1:$pport" "$DNSFAILOVER" -c "$P" show
+# CLOUDFLARE_PROXY came first and overrides the shared key: HTTPS_PROXY names a
+# port nobody listens on, so only the override can give an answer.
+dead=$(sys_free_port)
+cp "$P" "$T/proxy2.env"
+printf 'HTTPS_PROXY=http://127.0.0.1:%s\nCLOUDFLARE_PROXY=http://127.0.0.1:%s\n' "$dead" "$pport" \
+	>>"$T/proxy2.env"
+assert_exit 0 "show through CLOUDFLARE_PROXY, which overrides HTTPS_PROXY" -- \
+	"$DNSFAILOVER" -c "$T/proxy2.env" show
+assert_contains "$(cat "$T/proxy.log")" "CONNECT ${CF_BASE#https://}" "the request went through CLOUDFLARE_PROXY"
+: >"$T/proxy.log"
+assert_exit 0 "libcurl's proxy variables in the environment are not used" -- \
+	env https_proxy="http://127.0.0.1:$pport" ALL_PROXY="http://127.0.0.1:$pport" \
+	"$DNSFAILOVER" -c "$P" show
 assert_eq "$(cat "$T/proxy.log")" "" "no request went through the proxy"
 
 sys_log "errors: an API that hangs, fails, or loses the answer to a write"

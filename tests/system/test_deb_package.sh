@@ -9,7 +9,8 @@
 # conffiles have their owners and modes; `dnsfailover validate` passes against
 # a test named on the host loopback (the chroot shares the network); the init
 # script reports 3 before start, starts the daemon (which writes the lease),
-# reports 0, stops it. A reinstall (the upgrade path) restarts a running
+# reports 0, stops it (3 again); dnsrecordsd's init script starts it (its API answers)
+# and stops it. A reinstall (the upgrade path) restarts a running
 # daemon, removal stops it, purge removes the conffiles and the state and
 # keeps the administrator's files.
 # Skips (77) when not root (chroot, dpkg in the file system) or when no Debian
@@ -23,7 +24,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP: needs root (chroot and dpkg -i into a Debian file system)"
 	exit 77
 fi
-sys_require dpkg-buildpackage dpkg-deb lintian chroot unshare flock tar mount named dig tsig-keygen
+sys_require dpkg-buildpackage dpkg-deb lintian chroot unshare flock tar mount named dig tsig-keygen curl
 sys_setup
 test_start=$SECONDS
 
@@ -102,6 +103,9 @@ has dnsfailover -rw------- /etc/dnsfailover/key.conf.example
 has dnsfailover -rwxr-xr-x /etc/init.d/dnsfailover
 has dnsfailover -rw-r--r-- /etc/default/dnsfailover
 has dnsfailover -rw-r--r-- /lib/systemd/system/dnsfailover.service
+for f in "$top_srcdir"/etc/k8s/*.yaml; do
+	has dnsfailover -rw-r--r-- "/usr/share/doc/dnsfailover/examples/k8s/${f##*/}"
+done
 has dnsrecordsd -rwxr-xr-x /usr/sbin/dnsrecordsd
 has dnsrecordsd -rwxr-xr-x /usr/sbin/dnsrecordsctl
 has dnsrecordsd -rw-r--r-- /usr/share/man/man8/dnsrecordsd.8.gz
@@ -320,6 +324,51 @@ renewed()
 	[ "$(sys_dig TXT)" != "$before" ]
 }
 sys_wait_for 6 "the daemon started by /etc/init.d/dnsfailover renews the lease" renewed
+assert_exit 0 "stop" -- "${INITD[@]}" stop
+for _ in $(seq 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+[ ! -d "/proc/$pid" ] || fail "the daemon (pid $pid) still runs after stop"
+assert_exit 3 "status after stop" -- "${INITD[@]}" status
+assert_contains "$OUT" "not running" "status after stop"
+assert_exit 0 "start again" -- "${INITD[@]}" start
+pid=$(head -n 1 "$R/run/dnsfailover.pid") || fail "no /run/dnsfailover.pid after the second start"
+_sys_track daemon "$pid"
+
+sys_log "dnsrecordsd started by its init script in the file system"
+REC_PORT=$(sys_free_port)
+tok=prov0123456789abcdef0123456789
+(
+	umask 077
+	echo "provisioner $tok example.test read,write,delete" >"$R/etc/dnsrecordsd/tokens"
+	cp "$KEYFILE" "$R/etc/dnsrecordsd/records-key.conf"
+)
+cat >"$R/etc/dnsrecordsd/dnsrecordsd.conf" <<EOF
+listen = 127.0.0.1:$REC_PORT
+tokens_file = /etc/dnsrecordsd/tokens
+audit_log = /var/log/dnsrecordsd/audit.log
+dns_timeout = 1
+
+[zone example.test]
+server = 127.0.0.1
+port = $NAMED_PORT
+key_file = /etc/dnsrecordsd/records-key.conf
+EOF
+RINITD=("$IR" /etc/init.d/dnsrecordsd)
+assert_exit 0 "dnsrecordsd -n" -- "$IR" dnsrecordsd -n
+assert_exit 0 "dnsrecordsd start" -- "${RINITD[@]}" start
+rpid=$(cat "$R/run/dnsrecordsd.pid") || fail "no /run/dnsrecordsd.pid in the file system"
+_sys_track dnsrecordsd "$rpid"
+assert_exit 0 "dnsrecordsd status" -- "${RINITD[@]}" status
+rec_up()
+{
+	curl -fs -o /dev/null --max-time 2 -H "Authorization: Bearer $tok" \
+		"http://127.0.0.1:$REC_PORT/api/v1/dns/records"
+}
+sys_wait_for 5 "dnsrecordsd (started by /etc/init.d/dnsrecordsd) answers" rec_up
+assert_exit 0 "dnsrecordsd stop" -- "${RINITD[@]}" stop
+assert_exit 3 "dnsrecordsd status after stop" -- "${RINITD[@]}" status
+rm -f "$T/run/dnsrecordsd.pid"
+[ -s "$R/var/log/dnsrecordsd/dnsrecordsd.log" ] || [ -e "$R/var/log/dnsrecordsd/audit.log" ] ||
+	fail "dnsrecordsd wrote nothing under /var/log/dnsrecordsd"
 
 sys_log "a reinstall (the upgrade path) restarts the running daemon; removal stops it"
 # Allow the maintainer scripts' invoke-rc.d now.
@@ -347,7 +396,7 @@ for f in /usr/sbin/dnsfailover /usr/sbin/dnsrecordsd /usr/sbin/dnsrecordsctl /us
 	/etc/dnsfailover/primary.env /etc/dnsfailover/dr.env /etc/dnsfailover/key.conf.example \
 	/etc/default/dnsfailover /etc/default/dnsrecordsd /etc/default/zonepushd \
 	/etc/init.d/dnsfailover /etc/init.d/dnsrecordsd /etc/init.d/zonepushd \
-	/lib/systemd/system/dnsfailover.service /etc/zonepushd /etc/dnsrecordsd \
+	/lib/systemd/system/dnsfailover.service /etc/zonepushd /etc/dnsrecordsd/dnsrecordsd.conf.example \
 	/var/lib/dnsfailover /var/lib/zonepushd /var/log/dnsrecordsd \
 	/usr/share/doc/dnsfailover /usr/share/man/man8/dnsfailover.8.gz; do
 	[ ! -e "$R$f" ] || fail "dpkg --purge left $f"
@@ -357,6 +406,8 @@ left=$(find "$R"/etc/rc?.d \( -name '*dnsfailover' -o -name '*dnsrecordsd' -o -n
 # The administrator's files stay, and so does the system user.
 assert_eq "$(find "$R/etc/dnsfailover" -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')" "dnsfailover.env tsig.key " \
 	"/etc/dnsfailover after purge (the administrator's files only)"
+assert_eq "$(find "$R/etc/dnsrecordsd" -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')" \
+	"dnsrecordsd.conf records-key.conf tokens " "/etc/dnsrecordsd after purge (the administrator's files only)"
 in_root getent passwd dnsfailover >/dev/null || fail "purge removed the system user"
 if in_root dpkg-query -W dnsfailover >/dev/null 2>&1; then
 	fail "dpkg still knows dnsfailover after purge"

@@ -27,6 +27,8 @@ expect_fail()
 	assert_eq "$(rf_get __fake/state)" "$before" "$msg: no change"
 }
 
+pf_proxy "$P" "$RF_BASE"
+
 sys_log "validate, init, show, promote, failback"
 assert_exit 0 "validate" -- "$DNSFAILOVER" -c "$P" validate
 assert_contains "$OUT" "F5_USERNAME $F5_USER accepted by $RF_BASE (token login)" "validate proves the credentials"

@@ -27,6 +27,8 @@ expect_fail()
 	assert_eq "$(ib_records)" "$before" "$msg: no change"
 }
 
+pf_proxy "$P" "$RF_BASE"
+
 sys_log "validate, init, show, promote, failback"
 assert_exit 0 "validate" -- "$DNSFAILOVER" -c "$P" validate
 assert_contains "$OUT" "INFOBLOX_USERNAME $IB_USER accepted by $IB_URL (WAPI $IB_WAPI); view default exists" "validate proves the credentials and the view"

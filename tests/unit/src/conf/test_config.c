@@ -240,7 +240,7 @@ static void test_every_key_set(void **state)
 	assert_string_equal(cfg.route53.session_token, "FQoGZXIvYXdzEXAMPLE=");
 	assert_string_equal(cfg.route53.zone_id, "Z1D633PJN98FT9"); /* stored bare */
 	assert_string_equal(cfg.route53.region, "us-gov-west-1");
-	assert_string_equal(cfg.route53.https_proxy, "http://proxy.example.test:3128");
+	assert_string_equal(cfg.https_proxy, "http://proxy.example.test:3128");
 	assert_string_equal(cfg.server, "ns1.example.test");
 	assert_int_equal(cfg.port, 5353);
 	assert_string_equal(cfg.zone, "example.test.");

@@ -496,7 +496,21 @@ static void test_proxy_env_ignored(void **state)
 	assert_int_equal(atomic_load(&proxy->requests), 2);
 	unsetenv("no_proxy");
 
+	/* A proxy that is down: no way around it, and the reason names it
+	 * without its credentials. */
+	unsigned dead = (unsigned)proxy->port;
 	server_stop(proxy);
+	snprintf(url, sizeof(url), "http://user:s3cret@127.0.0.1:%u", dead);
+	o.no_proxy = NULL;
+	req = request("GET", s, "/ok", &o);
+	assert_int_equal(perform(req), DF_ECONNREFUSED);
+	char want[64];
+	snprintf(want, sizeof(want), "(through the proxy http://127.0.0.1:%u)", dead);
+	assert_non_null(strstr(http_request_reason(req), want));
+	assert_null(strstr(http_request_reason(req), "s3cret"));
+	http_request_free(req);
+	assert_int_equal(atomic_load(&s->ok_hits), 2);
+
 	server_stop(tls);
 	server_stop(s);
 }
