@@ -53,8 +53,10 @@ COPY container/entrypoint container/healthcheck /usr/local/lib/dnsfailover/
 
 # The daemons never need root; only the watcher needs the Docker socket's
 # group, which `docker run --group-add GID` gives it.
+# The working directory stays /: the image may also run under any other
+# uid (etc/k8s/ uses runAsUser 10001 with a read-only root file system),
+# which could not enter /var/lib/dnsfailover.
 USER ${USER_NAME}
-WORKDIR /var/lib/dnsfailover
 
 # Logs go to stderr (LOG_TARGET's default), so `docker logs` has them.
 

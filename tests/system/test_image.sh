@@ -113,6 +113,9 @@ assert_eq "$(dkt run --rm --network none "$IMG" stat -c '%U %a' /var/lib/dnsfail
 	"$(dkt run --rm --network none "$IMG" id -un) 700" "/var/lib/dnsfailover"
 dkt run --rm --network none "$IMG" touch /var/lib/dnsfailover/probe ||
 	fail "/var/lib/dnsfailover is not writable by the container user"
+# As etc/k8s/ runs it: another uid, a read-only root file system.
+assert_eq "$(dkt run --rm --network none --user 10001:10001 --read-only "$IMG" --version)" \
+	"$(dkt run --rm --network none "$IMG" --version)" "--version as uid 10001, read-only"
 sys_log "user $user (uid $uid gid $gid)"
 # The health check's failures say why.
 HC=/usr/local/lib/dnsfailover/healthcheck
