@@ -33,7 +33,7 @@ IMG=dnsfailover-test/image:1
 save_container_logs()
 {
 	local c
-	for c in primary dr watcher records; do
+	for c in primary dr watcher watcher-nogroup records; do
 		dk logs "$c" >"$T/ctr-$c.log" 2>&1 || rm -f "$T/ctr-$c.log"
 	done
 }
@@ -198,6 +198,17 @@ dkt run -d --name watcher --init --network host --stop-timeout 30 --no-healthche
 	-e DNS_SERVER=127.0.0.1 -e "DNS_PORT=$NAMED_PORT" -e "TSIG_KEYFILE=$CKEY" \
 	-e OTEL_CHECK_INTERVAL=1 "$IMG" watch >/dev/null
 sys_wait_for 15 "the watcher sees the primary active" logs_have watcher "this site is not active"
+# Without --group-add the container's user cannot reach the socket: the
+# watcher says so.
+dkt run -d --name watcher-nogroup --init --network host --no-healthcheck \
+	-v "$DK_SOCK:/var/run/docker.sock" -v "$T/ctr-key.conf:$CKEY:ro" \
+	-e "DNS_RECORD=$RECORD" -e MY_IP=192.0.2.10 -e OTEL_CONTAINER=collector-dr \
+	-e DNS_SERVER=127.0.0.1 -e "DNS_PORT=$NAMED_PORT" -e "TSIG_KEYFILE=$CKEY" \
+	-e OTEL_CHECK_INTERVAL=1 "$IMG" watch >/dev/null
+sys_wait_for 15 "the watcher without the socket's group reports it" \
+	logs_have watcher-nogroup "no permission to use socket /var/run/docker.sock"
+sys_log "without --group-add: $(dk logs watcher-nogroup 2>&1 | grep -m1 "no permission")"
+dkt rm -f watcher-nogroup >/dev/null
 sys_wait_for 20 "the DR container healthy (now $(health dr))" healthy dr
 sleep 2 # a window: the DR's collector must not start in it
 running_c collector-dr && fail "collector-dr runs while the primary is active"
