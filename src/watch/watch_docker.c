@@ -99,7 +99,8 @@ static int explain_connect(const docker_t *k, const char *why, df_detail_t *d)
 		df_detail_set(d,
 			      "docker: no permission to use socket %s (DOCKER_HOST): run "
 			      "dnsfailover as root or as a member of the group that owns the "
-			      "socket (usually docker)",
+			      "socket (usually docker; in a container, docker run --group-add "
+			      "with the socket's group id)",
 			      k->socket);
 		return DF_EACCES;
 	}
