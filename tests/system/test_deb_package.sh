@@ -370,6 +370,48 @@ rm -f "$T/run/dnsrecordsd.pid"
 [ -s "$R/var/log/dnsrecordsd/dnsrecordsd.log" ] || [ -e "$R/var/log/dnsrecordsd/audit.log" ] ||
 	fail "dnsrecordsd wrote nothing under /var/log/dnsrecordsd"
 
+sys_log "zonepushd started by its init script in the file system"
+ZP_PORT=$(sys_free_port)
+(
+	umask 077
+	echo "zp-secret-0123456789" >"$R/etc/zonepushd/password"
+	cp "$KEYFILE" "$R/etc/zonepushd/update.key"
+)
+cp "$R/etc/zonepushd/zonepushd.conf" "$T/zonepushd.conf.packaged"
+# The packaged file's bind backend needs rndc, which minbase lacks: an RFC 2136
+# primary (the test named) instead.
+cat >"$R/etc/zonepushd/zonepushd.conf" <<EOF
+listen = 127.0.0.1:$ZP_PORT
+user = directadmin
+password_file = /etc/zonepushd/password
+state_db = /var/lib/zonepushd/queue.db
+
+[backend primary]
+type = rfc2136
+server = 127.0.0.1
+port = $NAMED_PORT
+key_file = /etc/zonepushd/update.key
+EOF
+ZINITD=("$IR" /etc/init.d/zonepushd)
+assert_exit 0 "zonepushd start" -- "${ZINITD[@]}" start
+zpid=$(cat "$R/run/zonepushd.pid") || fail "no /run/zonepushd.pid in the file system"
+_sys_track zonepushd "$zpid"
+assert_eq "$(readlink "/proc/$zpid/root")" "$R" "zonepushd's root directory"
+zp_up()
+{
+	curl -fs --max-time 2 -u "directadmin:zp-secret-0123456789" \
+		"http://127.0.0.1:$ZP_PORT/CMD_API_LOGIN_TEST" | grep -q Login
+}
+sys_wait_for 5 "zonepushd (started by /etc/init.d/zonepushd) answers DirectAdmin's login test" zp_up
+assert_exit 0 "zonepushd status" -- "${ZINITD[@]}" status
+assert_contains "$OUT" "running (pid $zpid)" "zonepushd status names the pid"
+[ -s "$R/var/lib/zonepushd/queue.db" ] || fail "zonepushd made no queue under /var/lib/zonepushd"
+assert_exit 0 "zonepushd stop" -- "${ZINITD[@]}" stop
+for _ in $(seq 50); do [ -d "/proc/$zpid" ] || break; sleep 0.1; done
+[ ! -d "/proc/$zpid" ] || fail "zonepushd (pid $zpid) still runs after stop"
+assert_exit 3 "zonepushd status after stop" -- "${ZINITD[@]}" status
+cp "$T/zonepushd.conf.packaged" "$R/etc/zonepushd/zonepushd.conf"
+
 sys_log "a reinstall (the upgrade path) restarts the running daemon; removal stops it"
 # Allow the maintainer scripts' invoke-rc.d now.
 printf '#!/bin/sh\nexit 0\n' >"$R/usr/sbin/policy-rc.d"
@@ -396,7 +438,7 @@ for f in /usr/sbin/dnsfailover /usr/sbin/dnsrecordsd /usr/sbin/dnsrecordsctl /us
 	/etc/dnsfailover/primary.env /etc/dnsfailover/dr.env /etc/dnsfailover/key.conf.example \
 	/etc/default/dnsfailover /etc/default/dnsrecordsd /etc/default/zonepushd \
 	/etc/init.d/dnsfailover /etc/init.d/dnsrecordsd /etc/init.d/zonepushd \
-	/lib/systemd/system/dnsfailover.service /etc/zonepushd /etc/dnsrecordsd/dnsrecordsd.conf.example \
+	/lib/systemd/system/dnsfailover.service /etc/zonepushd/zonepushd.conf /etc/dnsrecordsd/dnsrecordsd.conf.example \
 	/var/lib/dnsfailover /var/lib/zonepushd /var/log/dnsrecordsd \
 	/usr/share/doc/dnsfailover /usr/share/man/man8/dnsfailover.8.gz; do
 	[ ! -e "$R$f" ] || fail "dpkg --purge left $f"
@@ -408,6 +450,8 @@ assert_eq "$(find "$R/etc/dnsfailover" -mindepth 1 -printf '%f\n' | sort | tr '\
 	"/etc/dnsfailover after purge (the administrator's files only)"
 assert_eq "$(find "$R/etc/dnsrecordsd" -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')" \
 	"dnsrecordsd.conf records-key.conf tokens " "/etc/dnsrecordsd after purge (the administrator's files only)"
+assert_eq "$(find "$R/etc/zonepushd" -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')" \
+	"password update.key " "/etc/zonepushd after purge (the administrator's files only)"
 in_root getent passwd dnsfailover >/dev/null || fail "purge removed the system user"
 if in_root dpkg-query -W dnsfailover >/dev/null 2>&1; then
 	fail "dpkg still knows dnsfailover after purge"
