@@ -15,14 +15,12 @@
 #   pf_spawn_fake NAME BIN [ARG...]  an HTTPS fake (fake_https.c options -p PORT and
 #                              -P READY_FILE added) on a free port, tried three times;
 #                              sets PF_PORT
-#   pf_proxy CONF BASE         HTTPS_PROXY added to CONF: validate (token and API calls)
-#                              goes through a CONNECT proxy to BASE; a proxy that is
-#                              down makes validate fail (nothing bypasses it)
 #   pf_token_revoked BASE      (an API fake of fake_https.c at BASE, CA $T/ca.pem) the
 #                              holder's bearer token revoked mid-run: a 401, a new token,
 #                              the lease kept; one token for many renewals before
 
 . "$top_srcdir/tests/system/failover.sh"
+. "$top_srcdir/tests/system/proxy.sh"
 
 pf_begin()
 {
@@ -111,32 +109,6 @@ pf_daemons()
 }
 
 _pf_stat() { curl -sS --max-time 5 --cacert "$T/ca.pem" "$1/__fake/stats" | jq -r ".$2"; }
-
-pf_proxy()
-{
-	local conf=$1 base=$2 pport dead
-	sys_log "HTTPS_PROXY: every call through the proxy, and only when configured"
-	pport=$(sys_free_port)
-	rm -f "$T/proxy.ready"
-	sys_spawn proxy "$top_builddir/tests/system/connect_proxy" -p "$pport" -P "$T/proxy.ready"
-	sys_wait_for 5 "the proxy listening" test -s "$T/proxy.ready"
-	cp "$conf" "$T/proxy.env"
-	echo "HTTPS_PROXY=http://127.0.0.1:$pport" >>"$T/proxy.env"
-	: >"$T/proxy.log"
-	assert_exit 0 "validate through HTTPS_PROXY" -- "$DNSFAILOVER" -c "$T/proxy.env" validate
-	assert_contains "$(cat "$T/proxy.log")" "CONNECT ${base#https://}" "the calls went through the proxy"
-	: >"$T/proxy.log"
-	assert_exit 0 "validate without HTTPS_PROXY, libcurl's variables set" -- env \
-		https_proxy="http://127.0.0.1:$pport" ALL_PROXY="http://127.0.0.1:$pport" \
-		"$DNSFAILOVER" -c "$conf" validate
-	assert_eq "$(cat "$T/proxy.log")" "" "no call went through the proxy"
-	sys_kill proxy
-	dead=$(sys_free_port)
-	sed "s|^HTTPS_PROXY=.*|HTTPS_PROXY=http://127.0.0.1:$dead|" "$T/proxy.env" >"$T/proxy-dead.env"
-	assert_exit 1 "validate with the proxy down fails" -- \
-		"$DNSFAILOVER" -c "$T/proxy-dead.env" validate
-	assert_contains "$OUT" "(through the proxy http://127.0.0.1:$dead)" "the failure names the proxy"
-}
 
 pf_token_revoked()
 {

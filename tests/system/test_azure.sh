@@ -28,7 +28,7 @@ expect_fail()
 	assert_eq "$(az_records)" "$before" "$msg: no change"
 }
 
-pf_proxy "$P" "$AZ_BASE"
+proxy_check "$P" "$AZ_BASE"
 
 sys_log "validate, init, show, promote, failback"
 assert_exit 0 "validate" -- "$DNSFAILOVER" -c "$P" validate

@@ -27,7 +27,7 @@ expect_fail()
 	assert_eq "$(rf_get __fake/state)" "$before" "$msg: no change"
 }
 
-pf_proxy "$P" "$RF_BASE"
+proxy_check "$P" "$RF_BASE"
 
 sys_log "validate, init, show, promote, failback"
 assert_exit 0 "validate" -- "$DNSFAILOVER" -c "$P" validate

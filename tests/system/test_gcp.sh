@@ -27,7 +27,7 @@ expect_fail()
 	assert_eq "$(gcp_records)" "$before" "$msg: no change"
 }
 
-pf_proxy "$P" "$GCP_BASE"
+proxy_check "$P" "$GCP_BASE"
 
 sys_log "validate, init, show, promote, failback"
 assert_exit 0 "validate" -- "$DNSFAILOVER" -c "$P" validate

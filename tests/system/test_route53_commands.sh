@@ -7,6 +7,7 @@
 set -eu
 . "$top_srcdir/tests/system/lib.sh"
 . "$top_srcdir/tests/system/route53.sh"
+. "$top_srcdir/tests/system/proxy.sh"
 sys_require jq
 sys_setup
 ZONE=example.com. RECORD=lease.example.com.
@@ -92,38 +93,7 @@ sys_log "a holder notices a rival's write: init renews only against what it read
 assert_exit 0 "promote (the rival)" -- "$DNSFAILOVER" -c "$T/dr.env" promote
 assert_exit 3 "the primary's init sees the rival's lease" -- "$DNSFAILOVER" -c "$T/primary.env" init
 
-sys_log "HTTPS_PROXY: the API through a CONNECT proxy, only when configured"
-if command -v socat >/dev/null 2>&1; then
-	cat >"$T/proxy.sh" <<'PROXY'
-#!/usr/bin/env bash
-read -r method target _
-while IFS= read -r line; do
-	line=${line%$'\r'}
-	[ -n "$line" ] || break
-done
-echo "$method $target" >>"$PROXY_LOG"
-[ "$method" = CONNECT ] || { printf 'HTTP/1.1 405 Method Not Allowed\r\n\r\n'; exit 0; }
-printf 'HTTP/1.1 200 Connection established\r\n\r\n'
-exec socat - "TCP:$target"
-PROXY
-	chmod +x "$T/proxy.sh"
-	pport=$(sys_free_port)
-	: >"$T/proxy.log"
-	PROXY_LOG=$T/proxy.log sys_spawn proxy socat "TCP-LISTEN:$pport,bind=127.0.0.1,reuseaddr,fork" \
-		"EXEC:$T/proxy.sh"
-	sys_wait_for 5 "the proxy listening" bash -c "exec 3<>/dev/tcp/127.0.0.1/$pport"
-	r53_config "$T/proxy.env" ROLE=primary HTTPS_PROXY="http://127.0.0.1:$pport"
-	assert_exit 0 "show through the proxy" -- "$DNSFAILOVER" -c "$T/proxy.env" show
-	assert_contains "$(cat "$T/proxy.log")" "CONNECT 127.0.0.1:$R53_PORT" "the request went through the proxy"
-	: >"$T/proxy.log"
-	assert_exit 0 "show with only libcurl's proxy variables set" -- env \
-		https_proxy="http://127.0.0.1:$pport" ALL_PROXY="http://127.0.0.1:$pport" \
-		"$DNSFAILOVER" -c "$T/primary.env" show
-	assert_eq "$(cat "$T/proxy.log")" "" "libcurl's proxy variables are not used"
-	sys_kill proxy
-else
-	sys_log "socat not installed: the proxy case is not run"
-fi
+proxy_check "$T/primary.env" "https://127.0.0.1:$R53_PORT"
 
 sys_log "temporary credentials: the session token is signed"
 sys_kill fake_route53
