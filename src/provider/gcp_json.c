@@ -12,21 +12,7 @@
 #include <strings.h>
 
 #include "src/common/log.h"
-
-static bool get_str(json_t *o, const char *key, char *buf, size_t size)
-{
-	json_t *v = json_object_get(o, key);
-	if (!json_is_string(v)) {
-		return false;
-	}
-	size_t len = json_string_length(v);
-	const char *s = json_string_value(v);
-	if (len >= size || memchr(s, '\0', len) != NULL) {
-		return false;
-	}
-	memcpy(buf, s, len + 1);
-	return true;
-}
+#include "src/provider/json_field.h"
 
 void gcp_key_clear(gcp_key_t *k)
 {
@@ -51,7 +37,8 @@ int gcp_parse_key_file(const char *text, size_t len, const char *path, gcp_key_t
 			      path);
 		goto out;
 	}
-	if (!get_str(root, "type", type, sizeof(type)) || strcmp(type, "service_account") != 0) {
+	if (!json_field_str(root, "type", type, sizeof(type)) ||
+	    strcmp(type, "service_account") != 0) {
 		df_detail_set(d,
 			      "GCP_CREDENTIALS_FILE=%s is not a service-account key (\"type\" is "
 			      "not \"service_account\"; user credentials and workload identity "
@@ -60,7 +47,7 @@ int gcp_parse_key_file(const char *text, size_t len, const char *path, gcp_key_t
 		goto out;
 	}
 	json_t *pk = json_object_get(root, "private_key");
-	if (!get_str(root, "client_email", out->client_email, sizeof(out->client_email)) ||
+	if (!json_field_str(root, "client_email", out->client_email, sizeof(out->client_email)) ||
 	    strchr(out->client_email, '@') == NULL) {
 		df_detail_set(d, "GCP_CREDENTIALS_FILE=%s has no usable \"client_email\"", path);
 		goto out;
@@ -71,7 +58,8 @@ int gcp_parse_key_file(const char *text, size_t len, const char *path, gcp_key_t
 		goto out;
 	}
 	if (json_object_get(root, "private_key_id") != NULL &&
-	    !get_str(root, "private_key_id", out->private_key_id, sizeof(out->private_key_id))) {
+	    !json_field_str(root, "private_key_id", out->private_key_id,
+			    sizeof(out->private_key_id))) {
 		df_detail_set(d,
 			      "GCP_CREDENTIALS_FILE=%s: \"private_key_id\" is not a short string",
 			      path);
@@ -82,8 +70,8 @@ int gcp_parse_key_file(const char *text, size_t len, const char *path, gcp_key_t
 		df_detail_set(d, "GCP_CREDENTIALS_FILE=%s: a quote or backslash in an id", path);
 		goto out;
 	}
-	get_str(root, "project_id", out->project_id, sizeof(out->project_id));
-	get_str(root, "token_uri", out->token_uri, sizeof(out->token_uri));
+	json_field_str(root, "project_id", out->project_id, sizeof(out->project_id));
+	json_field_str(root, "token_uri", out->token_uri, sizeof(out->token_uri));
 	out->private_key_len = json_string_length(pk);
 	out->private_key = malloc(out->private_key_len + 1);
 	if (out->private_key == NULL) {
@@ -195,7 +183,7 @@ int gcp_parse_rrsets(const char *body, size_t len, const char *record, gcp_list_
 		goto out;
 	}
 	if (next != NULL &&
-	    (!get_str(root, "nextPageToken", out->next_page, sizeof(out->next_page)) ||
+	    (!json_field_str(root, "nextPageToken", out->next_page, sizeof(out->next_page)) ||
 	     strpbrk(out->next_page, "\r\n") != NULL)) {
 		df_detail_set(d, "gcp-dns: a bad nextPageToken");
 		out->next_page[0] = '\0';
@@ -208,8 +196,8 @@ int gcp_parse_rrsets(const char *body, size_t len, const char *record, gcp_list_
 		char name[256], type[16];
 		json_t *ttl = json_object_get(s, "ttl");
 		json_t *rr = json_object_get(s, "rrdatas");
-		if (!json_is_object(s) || !get_str(s, "name", name, sizeof(name)) ||
-		    !get_str(s, "type", type, sizeof(type))) {
+		if (!json_is_object(s) || !json_field_str(s, "name", name, sizeof(name)) ||
+		    !json_field_str(s, "type", type, sizeof(type))) {
 			df_detail_set(d, "gcp-dns: record set %zu has no name and type", i);
 			goto out;
 		}
@@ -310,10 +298,11 @@ int gcp_parse_change(const char *body, size_t len, char id[GCP_CHANGE_ID_MAX], b
 	int ret = DF_EMALFORMED;
 	*done = false;
 	id[0] = '\0';
-	if (!json_is_object(root) || !get_str(root, "id", id, GCP_CHANGE_ID_MAX) || id[0] == '\0' ||
+	if (!json_is_object(root) || !json_field_str(root, "id", id, GCP_CHANGE_ID_MAX) ||
+	    id[0] == '\0' ||
 	    strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
 		    strlen(id) ||
-	    !get_str(root, "status", status, sizeof(status))) {
+	    !json_field_str(root, "status", status, sizeof(status))) {
 		df_detail_set(d, "gcp-dns: the answer is not a dns#change with an id and a status");
 		id[0] = '\0';
 		goto out;

@@ -35,6 +35,7 @@
 #include "src/common/log.h"
 #include "src/http/http_client.h"
 #include "src/http/http_multi.h"
+#include "src/provider/json_field.h"
 
 #define CF_BODY_MAX  (1024 * 1024)
 #define CF_URL_MAX   (CONFIG_STR_MAX + 512)
@@ -197,22 +198,6 @@ int cloudflare_check_envelope(const char *body, size_t len, long status, const c
 	return ret;
 }
 
-/* A string member of o, copied when it fits; false otherwise. */
-static bool get_str(json_t *o, const char *key, char *buf, size_t size)
-{
-	json_t *v = json_object_get(o, key);
-	if (!json_is_string(v)) {
-		return false;
-	}
-	size_t len = json_string_length(v);
-	const char *s = json_string_value(v);
-	if (len >= size || memchr(s, '\0', len) != NULL) {
-		return false;
-	}
-	memcpy(buf, s, len + 1);
-	return true;
-}
-
 /* Whether s is a record or zone id: 1-63 letters and digits. */
 static bool id_ok(const char *s)
 {
@@ -252,8 +237,8 @@ int cloudflare_parse_zone(const char *body, size_t len, long status, const char 
 		ret = DF_ECONFIG;
 		goto out;
 	}
-	if (!json_is_object(z) || !get_str(z, "id", id, CLOUDFLARE_ID_MAX) || !id_ok(id) ||
-	    !get_str(z, "name", name, sizeof(name))) {
+	if (!json_is_object(z) || !json_field_str(z, "id", id, CLOUDFLARE_ID_MAX) || !id_ok(id) ||
+	    !json_field_str(z, "name", name, sizeof(name))) {
 		df_detail_set(d, "cloudflare: %s: the zone in the answer has no usable id and name",
 			      what);
 		ret = DF_EMALFORMED;
@@ -300,9 +285,9 @@ int cloudflare_parse_list(const char *body, size_t len, long status, const char 
 	json_array_foreach(result, i, r)
 	{
 		char type[16], rname[256], id[CLOUDFLARE_ID_MAX], content[LEASE_MAX_RDATA];
-		if (!json_is_object(r) || !get_str(r, "type", type, sizeof(type)) ||
-		    !get_str(r, "name", rname, sizeof(rname)) ||
-		    !get_str(r, "id", id, sizeof(id)) || !id_ok(id)) {
+		if (!json_is_object(r) || !json_field_str(r, "type", type, sizeof(type)) ||
+		    !json_field_str(r, "name", rname, sizeof(rname)) ||
+		    !json_field_str(r, "id", id, sizeof(id)) || !id_ok(id)) {
 			df_detail_set(d,
 				      "cloudflare: %s: record %zu has no usable id, type and name",
 				      what, i);
@@ -316,7 +301,7 @@ int cloudflare_parse_list(const char *body, size_t len, long status, const char 
 		if (!is_a && !is_txt) {
 			continue;
 		}
-		if (!get_str(r, "content", content, sizeof(content))) {
+		if (!json_field_str(r, "content", content, sizeof(content))) {
 			df_detail_set(d, "cloudflare: %s: %s record %s has no usable content", what,
 				      type, id);
 			ret = DF_EMALFORMED;
@@ -381,8 +366,8 @@ static void batch_id(json_t *list, const char *type, char id[CLOUDFLARE_ID_MAX])
 	char t[16];
 	json_array_foreach(list, i, r)
 	{
-		if (get_str(r, "type", t, sizeof(t)) && strcmp(t, type) == 0 &&
-		    get_str(r, "id", id, CLOUDFLARE_ID_MAX) && id_ok(id)) {
+		if (json_field_str(r, "type", t, sizeof(t)) && strcmp(t, type) == 0 &&
+		    json_field_str(r, "id", id, CLOUDFLARE_ID_MAX) && id_ok(id)) {
 			return;
 		}
 	}

@@ -34,6 +34,7 @@
 #include "src/common/log.h"
 #include "src/http/http_client.h"
 #include "src/http/http_multi.h"
+#include "src/provider/json_field.h"
 
 #define F5_BODY_MAX	(1024 * 1024)
 #define F5_URL_MAX	(CONFIG_STR_MAX + 1024)
@@ -82,17 +83,6 @@ typedef struct f5 {
 
 /* ---- Answers ------------------------------------------------------------- */
 
-static bool get_str(json_t *o, const char *key, char *buf, size_t size)
-{
-	json_t *v = json_object_get(o, key);
-	size_t len = json_string_length(v);
-	if (!json_is_string(v) || len >= size || memchr(json_string_value(v), '\0', len)) {
-		return false;
-	}
-	memcpy(buf, json_string_value(v), len + 1);
-	return true;
-}
-
 int f5_check_answer(const char *body, size_t len, long status, const char *what, df_detail_t *d)
 {
 	json_t *root = json_loadb(body, len, 0, NULL);
@@ -108,7 +98,7 @@ int f5_check_answer(const char *body, size_t len, long status, const char *what,
 		return ret;
 	}
 	char msg[LOG_ESCAPE_SIZE(F5_ERR_SHOWN)], raw[F5_ERR_SHOWN + 1];
-	if (json_is_object(root) && get_str(root, "message", raw, sizeof(raw))) {
+	if (json_is_object(root) && json_field_str(root, "message", raw, sizeof(raw))) {
 		log_escape(msg, sizeof(msg), raw, strlen(raw));
 	} else {
 		http_client_message(body, len, msg, sizeof(msg));
@@ -156,7 +146,7 @@ int f5_parse_login(const char *body, size_t len, long status, char token[F5_TOKE
 	json_t *t = json_object_get(root, "token");
 	json_t *to = json_object_get(t, "timeout");
 	ret = DF_OK;
-	if (!get_str(t, "token", token, F5_TOKEN_MAX) || token[0] == '\0' ||
+	if (!json_field_str(t, "token", token, F5_TOKEN_MAX) || token[0] == '\0' ||
 	    strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
 		    strlen(token)) {
 		token[0] = '\0';
@@ -184,7 +174,7 @@ int f5_parse_group(const char *body, size_t len, long status, f5_group_t *out, d
 	json_t *records = json_object_get(root, "records");
 	char type[32] = "";
 	out->generation = json_is_integer(gen) ? (int64_t)json_integer_value(gen) : -1;
-	if (get_str(root, "type", type, sizeof(type)) && strcmp(type, "string") != 0) {
+	if (json_field_str(root, "type", type, sizeof(type)) && strcmp(type, "string") != 0) {
 		df_detail_set(d,
 			      "f5-gtm: data-group " F5_DATA_GROUP " is of type %s, not string: "
 			      "it is not the lease (delete or rename it)",
@@ -203,11 +193,11 @@ int f5_parse_group(const char *body, size_t len, long status, f5_group_t *out, d
 		if (ret != DF_OK) {
 			break;
 		}
-		if (!get_str(r, "name", name, sizeof(name))) {
+		if (!json_field_str(r, "name", name, sizeof(name))) {
 			out->others++;
 			continue;
 		}
-		if (!get_str(r, "data", data, sizeof(data))) {
+		if (!json_field_str(r, "data", data, sizeof(data))) {
 			data[0] = '\0'; /* data may be absent */
 		}
 		struct {
@@ -249,8 +239,8 @@ int f5_parse_members(const char *body, size_t len, long status, f5_members_t *ou
 	json_array_foreach(items, i, m)
 	{
 		char name[F5_MEMBER_NAME];
-		if (!get_str(m, "fullPath", name, sizeof(name)) &&
-		    !get_str(m, "name", name, sizeof(name))) {
+		if (!json_field_str(m, "fullPath", name, sizeof(name)) &&
+		    !json_field_str(m, "name", name, sizeof(name))) {
 			continue;
 		}
 		if (strchr(name, ':') == NULL ||
@@ -284,7 +274,7 @@ int f5_parse_vs(const char *body, size_t len, long status, char addr[64], df_det
 	char dest[128];
 	struct in_addr in;
 	ret = DF_EMALFORMED;
-	if (get_str(root, "destination", dest, sizeof(dest))) {
+	if (json_field_str(root, "destination", dest, sizeof(dest))) {
 		const char *a = strrchr(dest, '/') != NULL ? strrchr(dest, '/') + 1 : dest;
 		size_t n = strcspn(a, ":");
 		char ip[64];

@@ -33,6 +33,7 @@
 #include "src/common/log.h"
 #include "src/http/http_client.h"
 #include "src/http/http_multi.h"
+#include "src/provider/json_field.h"
 
 #define IB_BODY_MAX  (1024 * 1024)
 #define IB_URL_MAX   (CONFIG_STR_MAX + 1024)
@@ -67,18 +68,6 @@ typedef struct infoblox {
 
 /* ---- Answers ------------------------------------------------------------- */
 
-/* A string member of o, copied when it fits and holds no NUL. */
-static bool get_str(json_t *o, const char *key, char *buf, size_t size)
-{
-	json_t *v = json_object_get(o, key);
-	size_t len = json_string_length(v);
-	if (!json_is_string(v) || len >= size || memchr(json_string_value(v), '\0', len)) {
-		return false;
-	}
-	memcpy(buf, json_string_value(v), len + 1);
-	return true;
-}
-
 /* A _ref: "record:<type>/<key>:<name>/<view>", printable, no space. */
 static bool ref_ok(const char *s, const char *type)
 {
@@ -111,10 +100,10 @@ int infoblox_check_answer(const char *body, size_t len, long status, const char 
 	}
 	char code[64] = "", text[LOG_ESCAPE_SIZE(IB_ERR_SHOWN)] = "";
 	char raw[IB_ERR_SHOWN + 1];
-	if (json_is_object(root) && get_str(root, "code", raw, sizeof(code))) {
+	if (json_is_object(root) && json_field_str(root, "code", raw, sizeof(code))) {
 		log_escape(code, sizeof(code), raw, strlen(raw));
-		if (get_str(root, "text", raw, sizeof(raw)) ||
-		    get_str(root, "Error", raw, sizeof(raw))) {
+		if (json_field_str(root, "text", raw, sizeof(raw)) ||
+		    json_field_str(root, "Error", raw, sizeof(raw))) {
 			log_escape(text, sizeof(text), raw, strlen(raw));
 		}
 	} else {
@@ -205,8 +194,8 @@ int infoblox_parse_records(const char *body, size_t len, long status, const char
 	json_array_foreach(root, i, r)
 	{
 		char ref[INFOBLOX_REF_MAX], rname[256], rview[256], value[LEASE_MAX_RDATA];
-		if (!json_is_object(r) || !get_str(r, "_ref", ref, sizeof(ref)) ||
-		    !ref_ok(ref, rtype) || !get_str(r, "name", rname, sizeof(rname))) {
+		if (!json_is_object(r) || !json_field_str(r, "_ref", ref, sizeof(ref)) ||
+		    !ref_ok(ref, rtype) || !json_field_str(r, "name", rname, sizeof(rname))) {
 			df_detail_set(d, "infoblox: %s: object %zu has no usable _ref and name",
 				      what, i);
 			ret = DF_EMALFORMED;
@@ -214,10 +203,10 @@ int infoblox_parse_records(const char *body, size_t len, long status, const char
 		}
 		/* The view is returned by default; a search is exact on both. */
 		if (strcasecmp(rname, name) != 0 ||
-		    (get_str(r, "view", rview, sizeof(rview)) && strcmp(rview, view) != 0)) {
+		    (json_field_str(r, "view", rview, sizeof(rview)) && strcmp(rview, view) != 0)) {
 			continue;
 		}
-		if (!get_str(r, is_a ? "ipv4addr" : "text", value, sizeof(value))) {
+		if (!json_field_str(r, is_a ? "ipv4addr" : "text", value, sizeof(value))) {
 			df_detail_set(d, "infoblox: %s: %s has no usable %s", what, rtype,
 				      is_a ? "ipv4addr" : "text");
 			ret = DF_EMALFORMED;
@@ -264,7 +253,7 @@ int infoblox_parse_view(const char *body, size_t len, long status, const char *v
 	{
 		char name[256];
 		found = found ||
-			(get_str(r, "name", name, sizeof(name)) && strcmp(name, view) == 0);
+			(json_field_str(r, "name", name, sizeof(name)) && strcmp(name, view) == 0);
 	}
 	json_decref(root);
 	if (!found) {
