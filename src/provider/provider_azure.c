@@ -286,6 +286,18 @@ static int answer_error(azure_t *z, long status, const char *body, size_t len, d
 	}
 }
 
+/* Entra ID refused the service principal's sign-in. */
+static void az_refused(void *ctx, const oauth_answer_t *a, long status, df_detail_t *d)
+{
+	const azure_t *z = ctx;
+	const config_azure_t *c = &z->base.cfg->azure;
+	df_detail_set(d,
+		      "azure-dns: Entra ID (%s) refused the sign-in of AZURE_CLIENT_ID=%s in "
+		      "AZURE_TENANT_ID=%s: HTTP %ld %s (%s): %s",
+		      c->login_url, c->client_id, c->tenant_id, status, a->error, a->description,
+		      azure_token_advice(a));
+}
+
 static bool az_advance(void *ctx, http_request_t *req, int http_ret, int *ret, int64_t *delay,
 		       df_detail_t *d)
 {
@@ -315,35 +327,12 @@ static bool az_advance(void *ctx, http_request_t *req, int http_ret, int *ret, i
 		goto over;
 	}
 	if (z->step == AZ_TOKEN) {
-		oauth_answer_t *a = calloc(1, sizeof(*a));
-		if (a == NULL) {
-			*ret = DF_ENOMEM;
-			goto over;
-		}
-		int r = rest_token_take(&z->token, req, a);
-		if (r == DF_OK) {
-			free(a);
+		*ret = rest_token_answer(&z->token, req, "azure-dns", z->token_url, az_refused, z,
+					 d);
+		if (*ret == DF_OK) {
 			z->step = z->after_token;
 			return false;
 		}
-		if (r == DF_EACCES) {
-			df_detail_set(d,
-				      "azure-dns: Entra ID (%s) refused the sign-in of "
-				      "AZURE_CLIENT_ID=%s in AZURE_TENANT_ID=%s: HTTP %ld %s (%s): "
-				      "%s",
-				      cfg->azure.login_url, cfg->azure.client_id,
-				      cfg->azure.tenant_id, status, a->error, a->description,
-				      azure_token_advice(a));
-		} else {
-			char msg[200];
-			http_client_message(body, len, msg, sizeof(msg));
-			df_detail_set(d, "azure-dns: the token endpoint %s: HTTP %ld (%s)%s",
-				      z->token_url, status, msg,
-				      r == DF_ENETWORK ? ": try again later"
-						       : ": not an OAuth 2.0 token answer");
-		}
-		free(a);
-		*ret = r;
 		goto over;
 	}
 	char who401[64];

@@ -381,6 +381,19 @@ static int answer_error(gcp_t *g, long status, const char *body, size_t len, df_
 	return ret;
 }
 
+/* The token endpoint refused the service account's signed assertion. */
+static void g_refused(void *ctx, const oauth_answer_t *a, long status, df_detail_t *d)
+{
+	const gcp_t *g = ctx;
+	df_detail_set(
+		d,
+		"gcp-dns: the token endpoint %s refused service account %s of "
+		"GCP_CREDENTIALS_FILE=%s: HTTP %ld %s (%s): check that the key is not deleted "
+		"or disabled and that this host's clock is right",
+		g->token_uri, g->key.client_email, g->base.cfg->gcp.credentials_file, status,
+		a->error, a->description);
+}
+
 static bool g_advance(void *ctx, http_request_t *req, int http_ret, int *ret, int64_t *delay,
 		      df_detail_t *d)
 {
@@ -407,35 +420,11 @@ static bool g_advance(void *ctx, http_request_t *req, int http_ret, int *ret, in
 		goto over;
 	}
 	if (g->step == G_TOKEN) {
-		oauth_answer_t *a = calloc(1, sizeof(*a));
-		if (a == NULL) {
-			*ret = DF_ENOMEM;
-			goto over;
-		}
-		int r = rest_token_take(&g->token, req, a);
-		if (r == DF_OK) {
-			free(a);
+		*ret = rest_token_answer(&g->token, req, "gcp-dns", g->token_uri, g_refused, g, d);
+		if (*ret == DF_OK) {
 			g->step = g->after_token;
 			return false;
 		}
-		if (r == DF_EACCES) {
-			df_detail_set(d,
-				      "gcp-dns: the token endpoint %s refused service account %s "
-				      "of GCP_CREDENTIALS_FILE=%s: HTTP %ld %s (%s): check that "
-				      "the key is not deleted or disabled and that this host's "
-				      "clock is right",
-				      g->token_uri, g->key.client_email, cfg->gcp.credentials_file,
-				      status, a->error, a->description);
-		} else {
-			char msg[200];
-			http_client_message(body, len, msg, sizeof(msg));
-			df_detail_set(d, "gcp-dns: the token endpoint %s: HTTP %ld (%s)%s",
-				      g->token_uri, status, msg,
-				      r == DF_ENETWORK ? ": try again later"
-						       : ": not an OAuth 2.0 token answer");
-		}
-		free(a);
-		*ret = r;
 		goto over;
 	}
 	char who401[64];

@@ -227,15 +227,32 @@ int rest_check(provider_t *p, oauth_token_t *t, provider_report_fn fn, void *arg
 	return ret;
 }
 
-int rest_token_take(oauth_token_t *t, http_request_t *req, oauth_answer_t *a)
+int rest_token_answer(oauth_token_t *t, http_request_t *req, const char *who, const char *url,
+		      rest_refused_fn refused, void *ctx, df_detail_t *d)
 {
+	/* On the heap: it holds a whole access token. */
+	oauth_answer_t *a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		return DF_ENOMEM;
+	}
 	size_t len = 0;
 	const char *body = http_request_body(req, &len);
-	int ret = oauth_parse_token(body, len, http_request_status(req), a);
+	long status = http_request_status(req);
+	int ret = oauth_parse_token(body, len, status, a);
 	if (ret == DF_OK) {
 		oauth_token_keep(t, a, clock_mono_ms());
 		log_debug("access token valid %lld s", (long long)a->expires_in);
-		explicit_bzero(a->access, sizeof(a->access));
+	} else if (ret == DF_EACCES) {
+		refused(ctx, a, status, d);
+	} else {
+		char msg[200];
+		http_client_message(body, len, msg, sizeof(msg));
+		df_detail_set(d, "%s: the token endpoint %s: HTTP %ld (%s)%s", who, url, status,
+			      msg,
+			      ret == DF_ENETWORK ? ": try again later"
+						 : ": not an OAuth 2.0 token answer");
 	}
+	explicit_bzero(a, sizeof(*a));
+	free(a);
 	return ret;
 }

@@ -114,9 +114,14 @@ bool rest_retry_401(oauth_token_t *t, long status, bool *retried, const char *wh
 int rest_check(provider_t *p, oauth_token_t *t, provider_report_fn fn, void *arg,
 	       const char *token_ok, const char *read_ok, df_detail_t *d);
 
+/* Words for a token endpoint's refusal (DF_EACCES): the provider names its credential. */
+typedef void (*rest_refused_fn)(void *ctx, const oauth_answer_t *a, long status, df_detail_t *d);
+
 /*
- * The answer of a token request in req: kept in t when it is a token
- * (DF_OK), else what oauth_parse_token() said, a (the caller's, wiped on
- * success) holding the server's error.
+ * The answer to a token request in req: DF_OK with the token kept in t;
+ * else what oauth_parse_token() said, with d saying why: a refusal through
+ * refused(ctx), anything else as "WHO: the token endpoint URL: HTTP n
+ * (excerpt)" and whether trying again later can help.
  */
-int rest_token_take(oauth_token_t *t, http_request_t *req, oauth_answer_t *a);
+int rest_token_answer(oauth_token_t *t, http_request_t *req, const char *who, const char *url,
+		      rest_refused_fn refused, void *ctx, df_detail_t *d);
