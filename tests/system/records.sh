@@ -9,6 +9,25 @@ TOK_PROV=prov0123456789abcdef0123456789
 TOK_RO=read0123456789abcdef0123456789
 TOK_OTHER=othr0123456789abcdef0123456789
 
+# rec_installed_config PORT: prints a dnsrecordsd.conf for the installed paths
+# (/etc/dnsrecordsd/tokens and records-key.conf, /var/log/dnsrecordsd), listening
+# on 127.0.0.1:PORT, with example.test on the test named (NAMED_PORT): the package
+# and image tests, which run dnsrecordsd as installed.
+rec_installed_config()
+{
+	cat <<EOF2
+listen = 127.0.0.1:$1
+tokens_file = /etc/dnsrecordsd/tokens
+audit_log = /var/log/dnsrecordsd/audit.log
+dns_timeout = 1
+
+[zone example.test]
+server = 127.0.0.1
+port = $NAMED_PORT
+key_file = /etc/dnsrecordsd/records-key.conf
+EOF2
+}
+
 # named.conf for sys_start_named (SYS_NAMED_CONF): lib.sh's, with both zones
 # writable by lease-key anywhere (but refused.example.test) and transferable.
 rec_named_conf()

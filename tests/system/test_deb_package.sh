@@ -19,6 +19,7 @@ set -eu
 . "$top_srcdir/tests/system/lib.sh"
 . "$top_srcdir/tests/system/deb.sh"
 . "$top_srcdir/tests/system/rootfs.sh"
+. "$top_srcdir/tests/system/records.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP: needs root (chroot and dpkg -i into a Debian file system)"
@@ -335,23 +336,13 @@ _sys_track daemon "$pid"
 
 sys_log "dnsrecordsd started by its init script in the file system"
 REC_PORT=$(sys_free_port)
-tok=prov0123456789abcdef0123456789
+tok=$TOK_PROV
 (
 	umask 077
 	echo "provisioner $tok example.test read,write,delete" >"$R/etc/dnsrecordsd/tokens"
 	cp "$KEYFILE" "$R/etc/dnsrecordsd/records-key.conf"
 )
-cat >"$R/etc/dnsrecordsd/dnsrecordsd.conf" <<EOF
-listen = 127.0.0.1:$REC_PORT
-tokens_file = /etc/dnsrecordsd/tokens
-audit_log = /var/log/dnsrecordsd/audit.log
-dns_timeout = 1
-
-[zone example.test]
-server = 127.0.0.1
-port = $NAMED_PORT
-key_file = /etc/dnsrecordsd/records-key.conf
-EOF
+rec_installed_config "$REC_PORT" >"$R/etc/dnsrecordsd/dnsrecordsd.conf"
 RINITD=("$IR" /etc/init.d/dnsrecordsd)
 assert_exit 0 "dnsrecordsd -n" -- "$IR" dnsrecordsd -n
 assert_exit 0 "dnsrecordsd start" -- "${RINITD[@]}" start

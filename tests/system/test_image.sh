@@ -14,6 +14,7 @@
 set -eu
 . "$top_srcdir/tests/system/failover.sh"
 . "$top_srcdir/tests/system/docker.sh"
+. "$top_srcdir/tests/system/records.sh"
 # shellcheck disable=SC2119 # no extra config keys
 fo_begin
 # After the engine has stopped (hooks run last registered first): the engine
@@ -263,18 +264,8 @@ sys_log "dnsrecordsd in the same image: its command, its configuration mounted, 
 RPORT=$(sys_free_port)
 mkdir -p "$T/recs"
 printf 'provisioner %s example.test read,write,delete\n' \
-	prov0123456789abcdef0123456789 >"$T/recs/tokens"
-cat >"$T/recs/dnsrecordsd.conf" <<EOS
-listen = 127.0.0.1:$RPORT
-tokens_file = /etc/dnsrecordsd/tokens
-audit_log = /var/log/dnsrecordsd/audit.log
-dns_timeout = 1
-
-[zone example.test]
-server = 127.0.0.1
-port = $NAMED_PORT
-key_file = /etc/dnsrecordsd/records-key.conf
-EOS
+	"$TOK_PROV" >"$T/recs/tokens"
+rec_installed_config "$RPORT" >"$T/recs/dnsrecordsd.conf"
 install -m 600 -o "$uid" -g "$gid" "$KEYFILE" "$T/recs/records-key.conf"
 chown "$uid:$gid" "$T/recs/tokens" "$T/recs/dnsrecordsd.conf"
 chmod 600 "$T/recs/tokens" "$T/recs/dnsrecordsd.conf"
