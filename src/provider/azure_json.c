@@ -104,26 +104,16 @@ int azure_parse_set(const char *body, size_t len, const char *type, azure_set_t 
 		df_detail_set(d, "azure-dns: \"ARecords\" is not a list");
 		goto out;
 	}
-	lease_t *l = calloc(1, sizeof(*l));
-	if (l == NULL) {
-		ret = DF_ENOMEM;
-		goto out;
-	}
 	json_array_foreach(recs, i, r)
 	{
 		json_t *ip = json_object_get(r, "ipv4Address");
 		struct in_addr addr;
 		if (!json_is_string(ip) || inet_pton(AF_INET, json_string_value(ip), &addr) != 1) {
 			df_detail_set(d, "azure-dns: an A record's ipv4Address is not an address");
-			free(l);
 			goto out;
 		}
-		provider_lease_add_a(l, json_string_value(ip));
+		provider_add_a(out->a, &out->a_count, out->a_list, json_string_value(ip));
 	}
-	out->a_count = l->a_count;
-	memcpy(out->a, l->a, sizeof(out->a));
-	memcpy(out->a_list, l->a_list, sizeof(out->a_list));
-	free(l);
 	ret = DF_OK;
 out:
 	json_decref(root);

@@ -261,11 +261,6 @@ int gcp_parse_rrsets(const char *body, size_t len, const char *record, gcp_list_
 			}
 			continue;
 		}
-		lease_t *l = calloc(1, sizeof(*l));
-		if (l == NULL) {
-			ret = DF_ENOMEM;
-			goto out;
-		}
 		json_array_foreach(rr, k, v)
 		{
 			struct in_addr addr;
@@ -274,15 +269,10 @@ int gcp_parse_rrsets(const char *body, size_t len, const char *record, gcp_list_
 				df_detail_set(d,
 					      "gcp-dns: an A rrdata at %s is not an IPv4 address",
 					      record);
-				free(l);
 				goto out;
 			}
-			provider_lease_add_a(l, json_string_value(v));
+			provider_add_a(out->a, &out->a_count, out->a_list, json_string_value(v));
 		}
-		out->a_count = l->a_count;
-		memcpy(out->a, l->a, sizeof(out->a));
-		memcpy(out->a_list, l->a_list, sizeof(out->a_list));
-		free(l);
 	}
 	ret = DF_OK;
 out:

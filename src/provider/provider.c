@@ -280,22 +280,27 @@ void provider_lease_set_txt(lease_t *l, const char *text, size_t len)
 	}
 }
 
-void provider_lease_add_a(lease_t *l, const char *addr)
+void provider_add_a(char a[64], size_t *count, char list[LEASE_A_LIST_MAX], const char *addr)
 {
-	size_t used = strlen(l->a_list);
-	if (l->a_count == 0) {
-		snprintf(l->a, sizeof(l->a), "%s", addr);
-		l->has_a = true;
+	size_t used = strlen(list);
+	if (*count == 0) {
+		snprintf(a, 64, "%s", addr);
 	}
 	/* Room for ", " + addr + "..." + NUL, or the list is cut. */
-	size_t need = (l->a_count > 0 ? 2 : 0) + strlen(addr);
-	if (used + need + 4 <= sizeof(l->a_list)) {
-		snprintf(l->a_list + used, sizeof(l->a_list) - used, "%s%s",
-			 l->a_count > 0 ? ", " : "", addr);
-	} else if (used < 3 || strcmp(l->a_list + used - 3, "...") != 0) {
-		snprintf(l->a_list + used, sizeof(l->a_list) - used, "...");
+	size_t need = (*count > 0 ? 2 : 0) + strlen(addr);
+	if (used + need + 4 <= LEASE_A_LIST_MAX) {
+		snprintf(list + used, LEASE_A_LIST_MAX - used, "%s%s", *count > 0 ? ", " : "",
+			 addr);
+	} else if (used < 3 || strcmp(list + used - 3, "...") != 0) {
+		snprintf(list + used, LEASE_A_LIST_MAX - used, "...");
 	}
-	l->a_count++;
+	(*count)++;
+}
+
+void provider_lease_add_a(lease_t *l, const char *addr)
+{
+	l->has_a = true;
+	provider_add_a(l->a, &l->a_count, l->a_list, addr);
 }
 
 void provider_lease_add_a_list(lease_t *l, const char *list)

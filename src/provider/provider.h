@@ -143,7 +143,14 @@ int provider_txt_decode(const char *content, size_t len, char *out, size_t size)
  */
 int provider_txt_encode(const char *text, char *out, size_t size);
 
-/* For providers: adds one A address read to l (a, a_count, a_list). */
+/*
+ * For providers: adds one A address read to an address set kept as a
+ * lease_t keeps it: a (the first), *count, and list (", "-separated, cut
+ * with "..."). Starts from a zeroed set.
+ */
+void provider_add_a(char a[64], size_t *count, char list[LEASE_A_LIST_MAX], const char *addr);
+
+/* For providers: adds one A address read to l (a, a_count, a_list, has_a). */
 void provider_lease_add_a(lease_t *l, const char *addr);
 
 /* For providers: adds every address of list (an a_list as provider_lease_add_a() makes it). */

@@ -275,11 +275,6 @@ int cloudflare_parse_list(const char *body, size_t len, long status, const char 
 		ret = DF_EMALFORMED;
 		goto out;
 	}
-	lease_t *l = calloc(1, sizeof(*l)); /* a_list bookkeeping, not on the stack */
-	if (l == NULL) {
-		ret = DF_ENOMEM;
-		goto out;
-	}
 	size_t i;
 	json_t *r;
 	json_array_foreach(result, i, r)
@@ -317,7 +312,7 @@ int cloudflare_parse_list(const char *body, size_t len, long status, const char 
 				ret = DF_EMALFORMED;
 				break;
 			}
-			if (l->a_count == 0) {
+			if (out->a_count == 0) {
 				memcpy(out->a_id, id, sizeof(id));
 			}
 			size_t used = strlen(out->a_ids);
@@ -332,7 +327,7 @@ int cloudflare_parse_list(const char *body, size_t len, long status, const char 
 			}
 			snprintf(out->a_ids + used, sizeof(out->a_ids) - used, "%s%s",
 				 used > 0 ? "," : "", id);
-			provider_lease_add_a(l, content);
+			provider_add_a(out->a, &out->a_count, out->a_list, content);
 			continue;
 		}
 		if (out->txt_count++ > 0) {
@@ -349,10 +344,6 @@ int cloudflare_parse_list(const char *body, size_t len, long status, const char 
 				 df_strerror(dr));
 		}
 	}
-	out->a_count = l->a_count;
-	memcpy(out->a, l->a, sizeof(out->a));
-	memcpy(out->a_list, l->a_list, sizeof(out->a_list));
-	free(l);
 out:
 	json_decref(root);
 	return ret;
