@@ -15,6 +15,10 @@
 #   pf_spawn_fake NAME BIN [ARG...]  an HTTPS fake (fake_https.c options -p PORT and
 #                              -P READY_FILE added) on a free port, tried three times;
 #                              sets PF_PORT
+#   pf_races CONF RECORDS WHERE TEXT...  2, then 6 writers (cas_race) from CONF's lease:
+#                              exactly one wins, RECORDS (a function printing the
+#                              stand-in's records) holds its value (WHERE names the
+#                              stand-in), and every TEXT is in what the losers were told
 #   pf_token_revoked BASE      (an API fake of fake_https.c at BASE, CA $T/ca.pem) the
 #                              holder's bearer token revoked mid-run: a 401, a new token,
 #                              the lease kept; one token for many renewals before
@@ -109,6 +113,20 @@ pf_daemons()
 }
 
 _pf_stat() { curl -sS --max-time 5 --cacert "$T/ca.pem" "$1/__fake/stats" | jq -r ".$2"; }
+
+pf_races()
+{
+	local conf=$1 records=$2 where=$3 n winner text
+	shift 3
+	for n in 2 6; do
+		assert_exit 0 "$n writers: exactly one wins" -- "$top_builddir/tests/system/cas_race" -c "$conf" -n "$n"
+		winner=$(sed -n 's/^writer [0-9]*: won exp=//p' <<<"$OUT")
+		assert_contains "$("$records")" "exp=$winner " "$where holds the winner's value"
+		for text in "$@"; do
+			assert_contains "$OUT" "$text" "$n writers: the losers are told why"
+		done
+	done
+}
 
 pf_token_revoked()
 {

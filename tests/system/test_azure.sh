@@ -109,12 +109,7 @@ assert_exit 0 "failback writes both again" -- "$DNSFAILOVER" -c "$P" failback
 assert_eq "$(pf_lease)" "192.0.2.10 primary" "A and owner after failback"
 
 sys_log "writers racing from one etag: exactly one wins the TXT"
-for n in 2 6; do
-	assert_exit 0 "$n writers: exactly one wins" -- "$top_builddir/tests/system/cas_race" -c "$P" -n "$n"
-	winner=$(sed -n 's/^writer [0-9]*: won exp=//p' <<<"$OUT")
-	assert_contains "$(az_records)" "exp=$winner " "the API holds the winner's value"
-	assert_contains "$OUT" "HTTP 412 PreconditionFailed" "the losers' etag is stale"
-done
+pf_races "$P" az_records "the API" "HTTP 412 PreconditionFailed"
 
 sys_log "two daemons"
 rival()

@@ -140,13 +140,7 @@ assert_eq "$(pf_lease)" "192.0.2.20 dr" "the lost-answer promote applied"
 assert_exit 0 "failback" -- "$DNSFAILOVER" -c "$P" failback
 
 sys_log "writers racing from one record id: exactly one wins"
-for n in 2 6; do
-	assert_exit 0 "$n writers: exactly one wins" -- "$top_builddir/tests/system/cas_race" -c "$P" -n "$n"
-	winner=$(sed -n 's/^writer [0-9]*: won exp=//p' <<<"$OUT")
-	assert_contains "$(cf_records)" "exp=$winner " "the API holds the winner's value"
-	assert_contains "$OUT" "changed since it was read" "the losers are told why"
-	assert_contains "$OUT" "error 81044" "the losers' stale id is refused"
-done
+pf_races "$P" cf_records "the API" "changed since it was read" "error 81044"
 assert_eq "$(cf_records | grep -c '^TXT')" 1 "one TXT after the races"
 
 sys_log "two daemons"
