@@ -530,29 +530,44 @@ int zp_queue_failed(zp_queue_t *q, const char *backend, const zp_item_t *it, con
 	return finish(q, ret, d);
 }
 
+/*
+ * Runs sql, an INSERT into the queue with ?1 the backend and ?2 now, inside
+ * the caller's transaction; *queued is how many rows it added.
+ */
+static int queue_select(zp_queue_t *q, const char *sql, const char *backend, int64_t now,
+			int *queued, df_detail_t *d)
+{
+	*queued = 0;
+	sqlite3_stmt *st = prep(q, sql, d);
+	if (st == NULL) {
+		return DF_EINVAL;
+	}
+	sqlite3_bind_text(st, 1, backend, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	int ret = step_done(q, st, d);
+	if (ret == DF_OK) {
+		*queued = sqlite3_changes(q->db);
+	}
+	return ret;
+}
+
 int zp_queue_heal_dead(zp_queue_t *q, const char *backend, int64_t now, df_detail_t *d)
 {
 	int ret = begin(q, d);
 	if (ret != DF_OK) {
 		return ret;
 	}
-	sqlite3_stmt *st = prep(
+	int healed;
+	ret = queue_select(
 		q,
 		"INSERT OR IGNORE INTO queue (backend, zone, op, version, attempts, next_at, "
 		"queued_at)"
 		" SELECT ?1, z.name, CASE WHEN z.deleted THEN 'delete' ELSE 'save' END, z.version,"
 		" 0, ?2, ?2 FROM zones z WHERE z.name IN"
 		" (SELECT zone FROM dead_letters WHERE backend = ?1)",
-		d);
-	if (st == NULL) {
-		return finish(q, DF_EINVAL, d);
-	}
-	sqlite3_bind_text(st, 1, backend, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	ret = step_done(q, st, d);
-	int healed = ret == DF_OK ? sqlite3_changes(q->db) : 0;
+		backend, now, &healed, d);
 	if (ret == DF_OK) {
-		st = prep(q, "DELETE FROM dead_letters WHERE backend = ?", d);
+		sqlite3_stmt *st = prep(q, "DELETE FROM dead_letters WHERE backend = ?", d);
 		if (st == NULL) {
 			return finish(q, DF_EINVAL, d);
 		}
@@ -585,20 +600,13 @@ int zp_queue_heal_missing(zp_queue_t *q, const char *backend, const char *const 
 	}
 	int healed = 0;
 	if (ret == DF_OK) {
-		sqlite3_stmt *st = prep(
+		ret = queue_select(
 			q,
 			"INSERT OR IGNORE INTO queue (backend, zone, op, version, attempts, "
-			"next_at,"
-			" queued_at) SELECT ?1, z.name, 'save', z.version, 0, ?2, ?2 FROM zones z"
-			" WHERE z.deleted = 0 AND z.name NOT IN (SELECT name FROM temp.present)",
-			d);
-		if (st == NULL) {
-			return finish(q, DF_EINVAL, d);
-		}
-		sqlite3_bind_text(st, 1, backend, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, now);
-		ret = step_done(q, st, d);
-		healed = ret == DF_OK ? sqlite3_changes(q->db) : 0;
+			"next_at, queued_at) SELECT ?1, z.name, 'save', z.version, 0, ?2, ?2 "
+			"FROM zones z WHERE z.deleted = 0 AND z.name NOT IN (SELECT name "
+			"FROM temp.present)",
+			backend, now, &healed, d);
 	}
 	ret = finish(q, ret, d);
 	return ret == DF_OK ? healed : ret;
